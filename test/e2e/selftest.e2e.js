@@ -108,7 +108,7 @@ describe('e2e library self-test (real VS Code via code-server)', { timeout: 2400
     assert.ok(fs.existsSync(path.join(vs.runDir, 'extensions', 'e2e-probe.probe-0.0.1', 'extension.js')));
     await vsc.waitForFileText(marker, 'activated', { timeout: 60000 });
     const settings = JSON.parse(fs.readFileSync(vs.settingsFile, 'utf8'));
-    assert.equal(settings['workbench.colorTheme'], 'Default Light Modern');
+    assert.equal(settings['workbench.colorTheme'], 'Light Modern'); // 'Default Light Modern' in VS Code < 1.139
     assert.equal(settings['security.workspace.trust.enabled'], false);
     assert.ok(await vs.page.locator('.monaco-workbench.vs').count(), 'light theme applied');
   });

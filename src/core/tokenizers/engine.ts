@@ -433,6 +433,7 @@ export class BpeTokenizer implements Tokenizer {
     const byteOffsets = new Uint32Array(n + 1);
     const utf16Offsets = new Uint32Array(n + 1);
     const flags = out.flags.slice(0, n);
+    const byteIntoChar = new Uint8Array(n + 1);
     const walker = new Utf16ToUtf8Walker(text);
     let prevInto = 0;
     let prevU = 0;
@@ -449,6 +450,7 @@ export class BpeTokenizer implements Tokenizer {
         into = prevInto;
       }
       utf16Offsets[i + 1] = u;
+      byteIntoChar[i + 1] = into;
       byteOffsets[i + 1] = walker.byteAt(u) + into;
       if (into > 0 || prevInto > 0) flags[i] |= TokenFlag.Partial;
       if (byteOffsets[i + 1] === byteOffsets[i]) flags[i] |= TokenFlag.ZeroWidth;
@@ -462,6 +464,7 @@ export class BpeTokenizer implements Tokenizer {
       byteOffsets,
       utf16Offsets,
       flags,
+      byteIntoChar,
       byteLength,
       utf16Length: text.length,
       addedTokens: this.cfg.postAdded,

@@ -32,6 +32,8 @@ export interface TokenStream {
   /** n+1 boundaries into the UTF-16 code units of the text. Never decreasing. */
   readonly utf16Offsets: Uint32Array;
   readonly flags: Uint8Array;
+  /** n+1: how many bytes into the character at utf16Offsets[i] boundary i falls (0 on a character boundary). */
+  readonly byteIntoChar: Uint8Array;
   readonly byteLength: number;
   readonly utf16Length: number;
   /** Tokens the model adds around the text (BOS/EOS), not part of the stream. */

