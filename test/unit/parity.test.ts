@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { BUNDLED_TOKENIZERS } from '../../src/core/tokenizers/catalog';
 import { bundledFilePath, loadTokenizer } from '../../src/core/tokenizers/loader';
-import { CURATED_STRINGS, escapeForDisplay, hardStrings } from '../harness/hardStrings';
+import { escapeForDisplay, hardStringCases } from '../harness/hardStrings';
 import { checkStream, type InvariantOptions } from '../harness/invariants';
 import { hfReference, openaiReference, type OpenAIEncodingName } from '../harness/reference';
 
@@ -27,7 +27,8 @@ for (const entry of BUNDLED_TOKENIZERS) {
   if (ONLY && !ONLY.includes(entry.id)) continue;
   test(`${entry.id}: ids equal the reference and spans hold on ${CASES} hard strings`, async () => {
     const { tokenizer } = await loadTokenizer(entry.id);
-    const texts = [...CURATED_STRINGS, ...hardStrings(SEED, CASES)];
+    const cases = [...hardStringCases(SEED, CASES)];
+    const texts = cases.map((c) => c.text);
     let expected: number[][];
     if (entry.source.format === 'tiktoken-json') {
       const ref = openaiReference(entry.id as OpenAIEncodingName);
@@ -52,7 +53,7 @@ for (const entry of BUNDLED_TOKENIZERS) {
         if (report.length < 3) {
           const k = ids.findIndex((v, j) => v !== expected[i][j]);
           report.push(
-            `case ${i} ${escapeForDisplay(texts[i], 160)}\n` +
+            `${cases[i].id} ${escapeForDisplay(texts[i], 160)}\n` +
               (same ? '' : `  ids differ at ${k}: ours ${JSON.stringify(ids.slice(Math.max(0, k - 2), k + 3))} reference ${JSON.stringify(expected[i].slice(Math.max(0, k - 2), k + 3))}\n`) +
               errs.slice(0, 3).map((e) => '  ' + e).join('\n'),
           );

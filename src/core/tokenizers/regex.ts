@@ -4,9 +4,13 @@
  * - `(?i:...)` modifier groups: Node 20 rejects them ("Invalid group"). They are rewritten into explicit
  *   case classes, including the Unicode simple case folds that the Rust engines apply (`ſ` ~ s, `K` ~ k).
  * - `\s`: Oniguruma and Rust mean Unicode White_Space (includes U+0085, excludes U+FEFF); JS's `\s` is the
- *   reverse on both. Rewritten to `\p{White_Space}` so that all three agree.
+ *   reverse on both.
+ * - `\p{L}` and friends: the reference engines use older Unicode tables than V8 (which differs between Node
+ *   versions too). Properties are replaced by the reference's own code-point ranges (unicodeTables.ts), so
+ *   ids do not depend on the JavaScript runtime's Unicode version.
  */
 import { TokenizerError } from './errors';
+import { REFERENCE_UNICODE_CLASSES } from './unicodeTables';
 
 const EXTRA_FOLDS: Record<string, string> = { s: '\u017f', k: '\u212a' };
 
@@ -32,6 +36,11 @@ function caseInsensitiveBody(body: string): string {
     .join('|');
 }
 
+/** The class body for a property as the reference engines see it, or V8's own when no table is held. */
+function propertyBody(name: string): string {
+  return REFERENCE_UNICODE_CLASSES[name] ?? `\\p{${name}}`;
+}
+
 /** Converts an Oniguruma/fancy-regex pattern to an equivalent JavaScript RegExp source (for the `u` flag). */
 export function toJsPattern(pattern: string): string {
   let out = '';
@@ -40,12 +49,22 @@ export function toJsPattern(pattern: string): string {
     const c = pattern[i];
     if (c === '\\') {
       const n = pattern[i + 1];
-      if (n === 's') out += inClass ? '\\p{White_Space}' : '\\p{White_Space}';
-      else if (n === 'S') {
-        if (inClass) throw new TokenizerError('pattern uses \\S inside a character class, which is not supported');
-        out += '\\P{White_Space}';
-      } else out += c + (n ?? '');
-      i++;
+      if (n === 's' || n === 'S') {
+        const body = propertyBody('White_Space');
+        if (inClass && n === 'S') throw new TokenizerError('pattern uses \\S inside a character class, which is not supported');
+        out += inClass ? body : n === 's' ? `[${body}]` : `[^${body}]`;
+        i++;
+      } else if ((n === 'p' || n === 'P') && pattern[i + 2] === '{') {
+        const close = pattern.indexOf('}', i + 3);
+        if (close < 0) throw new TokenizerError('pattern has an unterminated \\p{...}');
+        const body = propertyBody(pattern.slice(i + 3, close));
+        if (n === 'P' && inClass) throw new TokenizerError('pattern uses \\P{...} inside a character class, which is not supported');
+        out += inClass ? body : n === 'p' ? `[${body}]` : `[^${body}]`;
+        i = close;
+      } else {
+        out += c + (n ?? '');
+        i++;
+      }
       continue;
     }
     if (inClass) {

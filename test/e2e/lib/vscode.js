@@ -34,7 +34,6 @@ const BASE_SETTINGS = {
   'extensions.ignoreRecommendations': true,
   'workbench.tips.enabled': false,
   'workbench.enableExperiments': false,
-  'workbench.welcomePage.walkthroughs.openOnInstall': false,
   'chat.disableAIFeatures': true,
   'editor.hover.delay': 100,
   'git.enabled': false,
@@ -57,7 +56,8 @@ async function step(name, fn) {
     log(`${name}: ok in ${((Date.now() - t) / 1000).toFixed(2)}s`);
     return r;
   } catch (e) {
-    const msg = `[e2e] step "${name}" failed after ${((Date.now() - t) / 1000).toFixed(2)}s: ${e && e.message ? e.message : e}`;
+    const inner = String(e && e.message ? e.message : e).replace(/^\[e2e\] /, '');
+    const msg = `[e2e] step "${name}" failed after ${((Date.now() - t) / 1000).toFixed(2)}s: ${inner}`;
     const err = new E2EError(msg);
     err.cause = e;
     log(msg.split('\n')[0]);
@@ -452,11 +452,51 @@ async function stopSession(s, { keepProfile = false } = {}) {
 }
 
 // ------------------------------------------------------------- settings ---
-/** Merges patch into the run's User/settings.json; VS Code picks the change up from disk. */
-async function updateSettings(sessionOrPage, patch) {
+function readJsonc(file) {
+  const txt = fs.readFileSync(file, 'utf8');
+  try { return JSON.parse(txt); } catch { /* comments / trailing commas */ }
+  const stripped = txt.replace(/("(?:[^"\\]|\\.)*")|\/\/[^\n]*|\/\*[\s\S]*?\*\//g, (m, str) => str || '')
+    .replace(/,(\s*[}\]])/g, '$1');
+  return JSON.parse(stripped);
+}
+
+/**
+ * Merges `patch` into User/settings.json of a running session (a key set to undefined is removed).
+ * VS Code 1.139 under code-server does not reliably pick up edits made to that file on disk once it is
+ * running, so this goes through VS Code itself: "Preferences: Open User Settings (JSON)", replace the
+ * text, save, close. Before startVSCode, use its `settings` option instead.
+ */
+async function updateSettings(sessionOrPage, patch, { timeout = 20000 } = {}) {
   const s = pages.get(sessionOrPage) || sessionOrPage;
-  const cur = readJson(s.settingsFile);
-  writeJson(s.settingsFile, { ...cur, ...patch });
+  const page = s.page;
+  return step(`updateSettings ${Object.keys(patch).join(', ')}`, async () => {
+    const cur = readJsonc(s.settingsFile);
+    const next = { ...cur, ...patch };
+    for (const k of Object.keys(patch)) if (patch[k] === undefined) delete next[k];
+    const firstKey = Object.keys(cur)[0];
+    const snippet = firstKey ? `"${firstKey}"` : '{';
+    await runCommand(page, 'Preferences: Open User Settings (JSON)', { timeout });
+    // the settings editor (a modal editor in VS Code 1.139) takes the focus
+    await page.waitForFunction((snip) => {
+      const a = document.activeElement;
+      const ed = a && a.closest && a.closest('.monaco-editor');
+      const vl = ed && ed.querySelector('.view-lines');
+      return !!vl && vl.textContent.replace(/\u00a0/g, ' ').includes(snip);
+    }, snippet, { timeout }).catch(() => {
+      throw new E2EError(`the User settings.json editor did not get the focus within ${timeout}ms`);
+    });
+    await page.keyboard.press('Control+A');
+    await page.keyboard.insertText(JSON.stringify(next, null, 2) + '\n');
+    await page.keyboard.press('Control+S');
+    const want = JSON.stringify(next);
+    await poll('settings.json on disk to hold the new settings', () => {
+      try { return JSON.stringify(readJsonc(s.settingsFile)) === want; } catch { return false; }
+    }, { timeout }).catch(async (e) => {
+      await page.screenshot({ path: path.join(s.dirs.screenshots, 'updateSettings-failure.png') }).catch(() => {});
+      throw new E2EError(`${e.message}; on disk: ${fs.readFileSync(s.settingsFile, 'utf8')}`);
+    });
+    await runCommand(page, 'View: Close Editor', { timeout });
+  });
 }
 
 /** Switches workbench.colorTheme through settings.json and waits for the workbench to repaint in that theme kind. */

@@ -1,0 +1,124 @@
+/**
+ * The tokenization worker: holds each open document's text, applies edits, and returns token streams as
+ * transferable typed arrays. Tokenizers load here, on first use, never in the extension host.
+ */
+import { join } from 'node:path';
+import { parentPort } from 'node:worker_threads';
+import { DocumentTokens } from '../core/analysis/documentTokens';
+import { TokenizerError } from '../core/tokenizers/errors';
+import { loadTokenizer, type LoadedTokenizer } from '../core/tokenizers/loader';
+import type { TokenStream } from '../core/tokenizers/types';
+import { isHostToTokenWorker, type HostToTokenWorker, type TokenizerDescription, type TokenizerRef, type TokenWorkerToHost } from '../protocol';
+
+const ASSET_DIR = join(__dirname, 'tokenizers');
+
+interface DocState {
+  version: number;
+  text: string;
+  /** Incremental token state per tokenizer key. */
+  tokens: Map<string, DocumentTokens>;
+}
+
+const docs = new Map<string, DocState>();
+
+function tokenizerKey(ref: TokenizerRef): string {
+  return ref.path ?? ref.id;
+}
+
+function load(ref: TokenizerRef): Promise<LoadedTokenizer> {
+  return loadTokenizer(ref.path ?? ref.id, { assetDir: ASSET_DIR });
+}
+
+function describe(l: LoadedTokenizer, ref: TokenizerRef): TokenizerDescription {
+  return { id: ref.id, name: ref.path ? ref.id : l.name, algorithm: l.tokenizer.algorithm, vocabSize: l.tokenizer.vocabSize, loadMs: l.loadMs };
+}
+
+function post(msg: TokenWorkerToHost, transfer: ArrayBuffer[] = []): void {
+  parentPort?.postMessage(msg, transfer);
+}
+
+function streamPayload(s: TokenStream): { payload: TokenWorkerToHost & { kind: 'analysis' } extends { stream: infer P } ? P : never; transfer: ArrayBuffer[] } {
+  // Copies, so the worker's incremental state keeps its own arrays while these are transferred.
+  const ids = s.ids.slice();
+  const byteOffsets = s.byteOffsets.slice();
+  const utf16Offsets = s.utf16Offsets.slice();
+  const flags = s.flags.slice();
+  const byteIntoChar = s.byteIntoChar.slice();
+  return {
+    payload: { count: s.count, ids, byteOffsets, utf16Offsets, flags, byteIntoChar, byteLength: s.byteLength, utf16Length: s.utf16Length, addedTokens: s.addedTokens },
+    transfer: [ids.buffer, byteOffsets.buffer, utf16Offsets.buffer, flags.buffer, byteIntoChar.buffer] as ArrayBuffer[],
+  };
+}
+
+/** Applies edits in order; each edit's offsets refer to the text produced by the previous one. */
+function applyChanges(state: DocState, changes: readonly { rangeOffset: number; rangeLength: number; text: string }[]): boolean {
+  let text = state.text;
+  for (const c of changes) {
+    if (c.rangeOffset + c.rangeLength > text.length) return false;
+    text = text.slice(0, c.rangeOffset) + c.text + text.slice(c.rangeOffset + c.rangeLength);
+    for (const t of state.tokens.values()) t.applyEdit(c.rangeOffset, c.rangeLength, c.text);
+  }
+  state.text = text;
+  return true;
+}
+
+async function handle(msg: HostToTokenWorker): Promise<void> {
+  switch (msg.kind) {
+    case 'close':
+      docs.delete(msg.docKey);
+      return;
+    case 'describe': {
+      const l = await load(msg.tokenizer);
+      post({ kind: 'described', requestId: msg.requestId, tokenizer: describe(l, msg.tokenizer) });
+      return;
+    }
+    case 'count': {
+      const l = await load(msg.tokenizer);
+      const s = l.tokenizer.encode(msg.text, { allowSpecial: msg.allowSpecial });
+      post({ kind: 'count', requestId: msg.requestId, count: s.count, addedCount: s.addedTokens.length });
+      return;
+    }
+    case 'analyze': {
+      const t0 = performance.now();
+      let state = docs.get(msg.docKey);
+      if (msg.text !== undefined) {
+        state = { version: msg.version, text: msg.text, tokens: new Map() };
+        docs.set(msg.docKey, state);
+      } else {
+        if (!state || state.version !== msg.baseVersion || !applyChanges(state, msg.changes ?? [])) {
+          docs.delete(msg.docKey);
+          post({ kind: 'needText', requestId: msg.requestId, docKey: msg.docKey });
+          return;
+        }
+        state.version = msg.version;
+      }
+      const l = await load(msg.tokenizer);
+      const key = tokenizerKey(msg.tokenizer) + (msg.allowSpecial ? '#special' : '');
+      let dt = state.tokens.get(key);
+      if (!dt) {
+        // Keep one tokenizer's state per document: switching tokenizers starts afresh.
+        state.tokens.clear();
+        dt = new DocumentTokens(l.tokenizer, state.text, { allowSpecial: msg.allowSpecial });
+        state.tokens.set(key, dt);
+      }
+      const { payload, transfer } = streamPayload(dt.stream);
+      post(
+        { kind: 'analysis', requestId: msg.requestId, docKey: msg.docKey, version: msg.version, tokenizer: describe(l, msg.tokenizer), stream: payload, elapsedMs: performance.now() - t0 },
+        transfer,
+      );
+      return;
+    }
+  }
+}
+
+parentPort?.on('message', (raw: unknown) => {
+  if (!isHostToTokenWorker(raw)) {
+    console.error('[token-inspector worker] ignored an invalid message');
+    return;
+  }
+  handle(raw).catch((e: unknown) => {
+    const requestId = 'requestId' in raw ? raw.requestId : -1;
+    const message = e instanceof TokenizerError ? e.message : `tokenization failed: ${(e as Error).message ?? String(e)}`;
+    post({ kind: 'error', requestId, message });
+  });
+});
