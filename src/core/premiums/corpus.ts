@@ -93,6 +93,12 @@ export const LANGUAGE_ALIASES: Readonly<Record<string, string>> = {
   fr: 'fra',
   de: 'deu',
   ja: 'jpn',
+  pt: 'por',
+  es: 'spa',
+  ru: 'rus',
+  ar: 'arb',
+  ko: 'kor',
+  hi: 'hin',
 };
 
 const PLACEHOLDER_PARAGRAPHS = new Set(['&1', '@']);
@@ -220,7 +226,7 @@ export function resolveLanguages(corpus: readonly UdhrLanguage[], selectors: rea
   const byCode = new Map(corpus.map((l) => [l.code.toLowerCase(), l]));
   const byIso = new Map(corpus.filter((l) => l.primary).map((l) => [l.iso6393.toLowerCase(), l]));
   const byBcp = new Map<string, UdhrLanguage>();
-  for (const l of corpus) if (l.primary && !byBcp.has(l.bcp47.toLowerCase())) byBcp.set(l.bcp47.toLowerCase(), l);
+  for (const l of [...corpus.filter((c) => c.primary), ...corpus]) if (!byBcp.has(l.bcp47.toLowerCase())) byBcp.set(l.bcp47.toLowerCase(), l);
   const seen = new Set<string>();
   const languages: UdhrLanguage[] = [];
   const unknown: string[] = [];

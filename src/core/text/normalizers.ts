@@ -4,7 +4,11 @@
 import { AlignedBuilder, AlignedString, UnitKind } from './aligned';
 import { TokenizerError } from '../tokenizers/errors';
 
-export type Normalizer = (s: AlignedString) => AlignedString;
+/**
+ * `atStart` is false when the piece continues text that came before it (an incremental window that starts
+ * mid-document): only Prepend cares.
+ */
+export type Normalizer = (s: AlignedString, atStart: boolean) => AlignedString;
 
 type UnicodeForm = 'NFC' | 'NFD' | 'NFKC' | 'NFKD';
 
@@ -86,8 +90,8 @@ export function replaceNormalizer(pattern: string | RegExp, content: string): No
 }
 
 export function prependNormalizer(prefix: string): Normalizer {
-  return (s) => {
-    if (s.text.length === 0) return s;
+  return (s, atStart) => {
+    if (s.text.length === 0 || !atStart) return s;
     const b = new AlignedBuilder(s);
     b.replace(0, 0, prefix, prefix === '\u2581' || prefix === ' ' ? UnitKind.Metaspace : UnitKind.Normalized);
     b.copy(0, s.text.length);
@@ -130,7 +134,7 @@ export function stripNormalizer(left: boolean, right: boolean): Normalizer {
 }
 
 export function sequenceNormalizer(steps: Normalizer[]): Normalizer {
-  return (s) => steps.reduce((acc, f) => f(acc), s);
+  return (s, atStart) => steps.reduce((acc, f) => f(acc, atStart), s);
 }
 
 interface NormalizerJson {

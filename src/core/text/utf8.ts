@@ -11,22 +11,26 @@ export function wellFormed(text: string): string {
   return text.isWellFormed() ? text : text.toWellFormed();
 }
 
+export function isLowSurrogate(c: number): boolean {
+  return c >= 0xdc00 && c <= 0xdfff;
+}
+
 /** UTF-8 length of one code point. */
 export function utf8LengthOfCodePoint(cp: number): number {
   return cp < 0x80 ? 1 : cp < 0x800 ? 2 : cp < 0x10000 ? 3 : 4;
 }
 
-/** UTF-8 byte length of a well-formed string (or slice of one). */
+/** UTF-8 byte length of a string slice as its well-formed form encodes (lone surrogates as U+FFFD, 3 bytes). */
 export function utf8Length(text: string, utf16Start = 0, utf16End = text.length): number {
   let n = 0;
   for (let i = utf16Start; i < utf16End; i++) {
     const c = text.charCodeAt(i);
     if (c < 0x80) n += 1;
     else if (c < 0x800) n += 2;
-    else if (c >= 0xd800 && c <= 0xdbff && i + 1 < utf16End) {
+    else if (c >= 0xd800 && c <= 0xdbff && i + 1 < utf16End && isLowSurrogate(text.charCodeAt(i + 1))) {
       n += 4;
       i++;
-    } else n += 3;
+    } else n += 3; // includes lone surrogates, which well-formed text carries as U+FFFD
   }
   return n;
 }
@@ -57,7 +61,7 @@ export class Utf16ToUtf8Walker {
       } else if (c < 0x800) {
         b += 2;
         u += 1;
-      } else if (c >= 0xd800 && c <= 0xdbff && u + 1 < t.length) {
+      } else if (c >= 0xd800 && c <= 0xdbff && u + 1 < t.length && isLowSurrogate(t.charCodeAt(u + 1))) {
         b += 4;
         u += 2;
       } else {
@@ -74,7 +78,7 @@ export class Utf16ToUtf8Walker {
 /** UTF-16 length (1 or 2) of the character starting at `utf16Pos`. */
 export function charUtf16Length(text: string, utf16Pos: number): number {
   const c = text.charCodeAt(utf16Pos);
-  return c >= 0xd800 && c <= 0xdbff && utf16Pos + 1 < text.length ? 2 : 1;
+  return c >= 0xd800 && c <= 0xdbff && utf16Pos + 1 < text.length && isLowSurrogate(text.charCodeAt(utf16Pos + 1)) ? 2 : 1;
 }
 
 /** Hex dump like `e2 96 81`. */

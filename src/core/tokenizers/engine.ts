@@ -13,6 +13,7 @@ import {
   TokenFlag,
   type AddedTokenInfo,
   type EncodeOptions,
+  type RestartRules,
   type TokenStream,
   type Tokenizer,
   type TokenizerAlgorithm,
@@ -25,6 +26,12 @@ export interface AddedTokenSpec {
   /** Matched in the normalized text (true) or in the original text (false). */
   readonly normalized: boolean;
 }
+
+/**
+ * Where a piece of text starts: at the very start of the input ('document'), right after an added token
+ * ('segment'), or in the middle of text that an incremental window continues ('continuation').
+ */
+export type PieceStart = 'document' | 'segment' | 'continuation';
 
 export interface EngineConfig {
   readonly algorithm: TokenizerAlgorithm;
@@ -40,7 +47,7 @@ export interface EngineConfig {
   readonly fuseUnk: boolean;
   readonly normalizer: Normalizer | null;
   /** A rewrite done by the pre-tokenizer before splitting (Metaspace, ByteLevel add_prefix_space). */
-  readonly preNormalizer: ((s: AlignedString, isFirst: boolean) => AlignedString) | null;
+  readonly preNormalizer: ((s: AlignedString, start: PieceStart) => AlignedString) | null;
   readonly splits: readonly SplitStep[];
   readonly addedTokens: readonly AddedTokenSpec[];
   readonly postAdded: readonly AddedTokenInfo[];
@@ -149,6 +156,7 @@ export class BpeTokenizer implements Tokenizer {
   readonly algorithm: TokenizerAlgorithm;
   readonly vocabSize: number;
   readonly addedTokens: readonly AddedTokenInfo[];
+  readonly restartRules: RestartRules;
   private readonly merger: BpeMerger;
   private readonly idToSpelling: string[];
   private readonly addedById = new Map<number, AddedTokenSpec>();
@@ -193,6 +201,35 @@ export class BpeTokenizer implements Tokenizer {
         }
       }
     }
+    this.restartRules = this.computeRestartRules();
+  }
+
+  /**
+   * A regex pre-tokenizer always ends a piece at a newline followed by a line that starts with a printable
+   * ASCII character (other than `/`, which o200k's punctuation run may swallow), and between a letter and a
+   * space that starts a new word. Without one, a newline is still a wall when it is a non-special added token
+   * (Gemma) or a symbol that no merge touches (Mistral's `<0x0A>`). Added tokens that contain such a spot
+   * would cross it, so they switch the rule off.
+   */
+  private computeRestartRules(): RestartRules {
+    const cfg = this.cfg;
+    const regexSplit = cfg.splits.some((st) => st.pattern instanceof RegExp);
+    const crossesNewline = cfg.addedTokens.some((t) => /\n[^\n]/.test(t.content));
+    const crossesSpaceWord = cfg.addedTokens.some((t) => /[A-Za-z] [A-Za-z]/.test(t.content));
+    let newlineWall = regexSplit;
+    if (!newlineWall && cfg.addedTokens.some((t) => t.content === '\n' && !t.special && !t.normalized)) newlineWall = true;
+    if (!newlineWall && cfg.symbols === 'chars') {
+      const nl = cfg.vocab.get('\n') ?? this.byteToId[10];
+      if (nl >= 0 && !this.hasMergeWith(nl)) newlineWall = true;
+    }
+    return { afterNewline: newlineWall && !crossesNewline, beforeSpaceWord: regexSplit && !crossesSpaceWord };
+  }
+
+  private hasMergeWith(id: number): boolean {
+    for (const other of this.cfg.vocab.values()) {
+      if (this.cfg.pairLookup(id, other) >= 0 || this.cfg.pairLookup(other, id) >= 0) return true;
+    }
+    return false;
   }
 
   specialTokenId(text: string): number | undefined {
@@ -227,42 +264,41 @@ export class BpeTokenizer implements Tokenizer {
     const out = new StreamBuilder();
     const rawMatches = (allowSpecial ? this.rawTrieSpecial : this.rawTrie).find(text);
     let last = 0;
-    let first = true;
+    let start: PieceStart = options?.continuation === true ? 'continuation' : 'document';
     const emitText = (a: number, b: number): void => {
-      if (b > a) this.encodeSegment(text, a, b, first, allowSpecial, out);
-      first = false;
+      if (b > a) this.encodeSegment(text, a, b, start, allowSpecial, out);
     };
     for (let i = 0; i < rawMatches.length; i += 3) {
       emitText(last, rawMatches[i]);
       const id = rawMatches[i + 2];
       out.push(id, rawMatches[i + 1], 0, this.addedById.get(id)?.special ? TokenFlag.Special : 0);
       last = rawMatches[i + 1];
-      first = false;
+      start = 'segment';
     }
     emitText(last, text.length);
     return this.finish(text, out);
   }
 
   /** Normalizes and tokenizes original text [a, b) (which holds no raw added token). */
-  private encodeSegment(text: string, a: number, b: number, isFirst: boolean, allowSpecial: boolean, out: StreamBuilder): void {
+  private encodeSegment(text: string, a: number, b: number, start: PieceStart, allowSpecial: boolean, out: StreamBuilder): void {
     let aligned = AlignedString.identity(a === 0 && b === text.length ? text : text.slice(a, b), a);
-    if (this.cfg.normalizer) aligned = this.cfg.normalizer(aligned);
+    if (this.cfg.normalizer) aligned = this.cfg.normalizer(aligned, start !== 'continuation');
     const matches = (allowSpecial ? this.normTrieSpecial : this.normTrie).find(aligned.text);
     let last = 0;
     for (let i = 0; i < matches.length; i += 3) {
-      if (matches[i] > last) this.encodePiece(aligned.slice(last, matches[i]), isFirst && last === 0, out);
+      if (matches[i] > last) this.encodePiece(aligned.slice(last, matches[i]), last === 0 ? start : 'segment', out);
       const id = matches[i + 2];
       const [u, into] = aligned.mapBoundary(matches[i + 1], 0);
       out.push(id, u, into, this.addedById.get(id)?.special ? TokenFlag.Special : 0);
       last = matches[i + 1];
     }
-    if (last === 0) this.encodePiece(aligned, isFirst, out);
-    else if (last < aligned.text.length) this.encodePiece(aligned.slice(last, aligned.text.length), false, out);
+    if (last === 0) this.encodePiece(aligned, start, out);
+    else if (last < aligned.text.length) this.encodePiece(aligned.slice(last, aligned.text.length), 'segment', out);
   }
 
   /** Pre-tokenizes one normalized piece and BPE-encodes its words. */
-  private encodePiece(piece: AlignedString, isFirst: boolean, out: StreamBuilder): void {
-    const aligned = this.cfg.preNormalizer ? this.cfg.preNormalizer(piece, isFirst) : piece;
+  private encodePiece(piece: AlignedString, start: PieceStart, out: StreamBuilder): void {
+    const aligned = this.cfg.preNormalizer ? this.cfg.preNormalizer(piece, start) : piece;
     const s = aligned.text;
     const ranges = preTokenize(s, this.cfg.splits);
     const identity = aligned.isIdentity;

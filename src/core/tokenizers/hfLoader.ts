@@ -5,7 +5,7 @@
 import { AlignedBuilder, type AlignedString, UnitKind } from '../text/aligned';
 import { normalizerFromJson } from '../text/normalizers';
 import { MERGE_ID_BITS, type PairLookup } from './bpe';
-import { BpeTokenizer, type AddedTokenSpec, type EngineConfig } from './engine';
+import { BpeTokenizer, type AddedTokenSpec, type EngineConfig, type PieceStart } from './engine';
 import { TokenizerError } from './errors';
 import type { SplitStep } from './preTokenizer';
 import { compilePattern } from './regex';
@@ -50,7 +50,7 @@ export function parseTokenizerJson(text: string, sourceName = 'tokenizer.json'):
   return json;
 }
 
-function splitStepsFromJson(pre: unknown, steps: SplitStep[], preNormalizers: Array<(s: AlignedString, first: boolean) => AlignedString>, flags: { byteLevel: boolean }): void {
+function splitStepsFromJson(pre: unknown, steps: SplitStep[], preNormalizers: Array<(s: AlignedString, start: PieceStart) => AlignedString>, flags: { byteLevel: boolean }): void {
   if (pre === null || pre === undefined) return;
   if (!isObject(pre)) throw new TokenizerError('pre_tokenizer is not an object');
   switch (pre.type) {
@@ -71,8 +71,8 @@ function splitStepsFromJson(pre: unknown, steps: SplitStep[], preNormalizers: Ar
     case 'ByteLevel': {
       flags.byteLevel = true;
       if (pre.add_prefix_space === true) {
-        preNormalizers.push((s) => {
-          if (s.text.length === 0 || s.text.startsWith(' ')) return s;
+        preNormalizers.push((s, start) => {
+          if (s.text.length === 0 || s.text.startsWith(' ') || start === 'continuation') return s;
           const b = new AlignedBuilder(s);
           b.replace(0, 0, ' ', UnitKind.Metaspace);
           b.copy(0, s.text.length);
@@ -85,10 +85,10 @@ function splitStepsFromJson(pre: unknown, steps: SplitStep[], preNormalizers: Ar
     case 'Metaspace': {
       const rep = typeof pre.replacement === 'string' ? pre.replacement : '\u2581';
       const scheme = typeof pre.prepend_scheme === 'string' ? pre.prepend_scheme : pre.add_prefix_space === false ? 'never' : 'always';
-      preNormalizers.push((s, first) => {
+      preNormalizers.push((s, start) => {
         const b = new AlignedBuilder(s);
         const t = s.text;
-        const prepend = t.length > 0 && !t.startsWith(' ') && (scheme === 'always' || (scheme === 'first' && first));
+        const prepend = t.length > 0 && !t.startsWith(' ') && ((scheme === 'always' && start !== 'continuation') || (scheme === 'first' && start === 'document'));
         if (prepend) b.replace(0, 0, rep, UnitKind.Metaspace);
         let last = 0;
         for (let i = t.indexOf(' '); i >= 0; i = t.indexOf(' ', i + 1)) {
@@ -194,7 +194,7 @@ export function hfConfigFromJson(json: Json, options: HfLoadOptions = {}): Engin
   const pairLookup: PairLookup = (l, r) => pairs.get(l * MERGE_ID_BITS + r) ?? -1;
 
   const steps: SplitStep[] = [];
-  const preNormalizers: Array<(s: AlignedString, first: boolean) => AlignedString> = [];
+  const preNormalizers: Array<(s: AlignedString, start: PieceStart) => AlignedString> = [];
   const flags = { byteLevel: false };
   splitStepsFromJson(json.pre_tokenizer, steps, preNormalizers, flags);
   const decoder = json.decoder;
@@ -227,7 +227,7 @@ export function hfConfigFromJson(json: Json, options: HfLoadOptions = {}): Engin
     unkId: unkToken !== undefined ? (vocab.get(unkToken) ?? 0) : 0,
     fuseUnk: model.fuse_unk === true,
     normalizer,
-    preNormalizer: preNormalizers.length === 0 ? null : (s, first) => preNormalizers.reduce((acc, f) => f(acc, first), s),
+    preNormalizer: preNormalizers.length === 0 ? null : (s, start) => preNormalizers.reduce((acc, f) => f(acc, start), s),
     splits: steps,
     addedTokens,
     postAdded,

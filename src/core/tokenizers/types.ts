@@ -51,6 +51,11 @@ export type TokenizerAlgorithm = 'byte-level-bpe' | 'sentencepiece-bpe' | 'tikto
 export interface EncodeOptions {
   /** Match special tokens such as `<|endoftext|>` in the text; off by default (such text is ordinary text). */
   readonly allowSpecial?: boolean;
+  /**
+   * The text continues a document (an incremental re-tokenization window that starts mid-document): nothing
+   * is prepended at its start (Mistral's `▁`, ByteLevel's prefix space, Metaspace's `first` scheme).
+   */
+  readonly continuation?: boolean;
 }
 
 /** The engine behind one catalog entry. */
@@ -70,4 +75,17 @@ export interface Tokenizer {
   readonly addedTokens: readonly AddedTokenInfo[];
   /** Id of a special token by its text, if any. */
   specialTokenId(text: string): number | undefined;
+  /** Where tokenization can restart mid-document with the same result (see analysis/documentTokens.ts). */
+  readonly restartRules: RestartRules;
+}
+
+/**
+ * Positions where no token can cross and where encoding the rest of the text on its own gives the same tokens
+ * as encoding the whole text. Derived from the tokenizer's structure, proven by the edit-sequence property tests.
+ */
+export interface RestartRules {
+  /** After a newline whose line then starts (after spaces/tabs) with a printable ASCII character other than `/` or `\`. */
+  readonly afterNewline: boolean;
+  /** Between an ASCII letter and a space followed by an ASCII letter (regex pre-tokenizers split there). */
+  readonly beforeSpaceWord: boolean;
 }

@@ -486,7 +486,10 @@ async function updateSettings(sessionOrPage, patch, { timeout = 20000 } = {}) {
       throw new E2EError(`the User settings.json editor did not get the focus within ${timeout}ms`);
     });
     await page.keyboard.press('Control+A');
-    await page.keyboard.insertText(JSON.stringify(next, null, 2) + '\n');
+    await page.keyboard.insertText(JSON.stringify(next)); // one line: nothing for auto-indent to act on
+    // drop what auto-closing added after the cursor (a '}' or '"')
+    await page.keyboard.press('Control+Shift+End');
+    await page.keyboard.press('Delete');
     await page.keyboard.press('Control+S');
     const want = JSON.stringify(next);
     await poll('settings.json on disk to hold the new settings', () => {
@@ -495,6 +498,9 @@ async function updateSettings(sessionOrPage, patch, { timeout = 20000 } = {}) {
       await page.screenshot({ path: path.join(s.dirs.screenshots, 'updateSettings-failure.png') }).catch(() => {});
       throw new E2EError(`${e.message}; on disk: ${fs.readFileSync(s.settingsFile, 'utf8')}`);
     });
+    for (let i = 0; i < 4; i++) { console.log('DBG', i, await page.evaluate(() => document.querySelector('.monaco-workbench').classList.contains('vs-dark'))); await sleep(500); }
+    await page.keyboard.press('Escape');
+    for (let i = 0; i < 2; i++) { console.log('DBG esc', i, await page.evaluate(() => [document.querySelector('.monaco-workbench').classList.contains('vs-dark'), [...document.querySelectorAll('.modal-editor-part, .monaco-modal-editor-block')].map(e => e.className + ' vis=' + e.getClientRects().length), [...document.querySelectorAll('.tab')].map(t => t.textContent), document.activeElement.className])); await sleep(500); }
     await runCommand(page, 'View: Close Editor', { timeout });
   });
 }
