@@ -8,7 +8,7 @@ import { DocumentTokens } from '../core/analysis/documentTokens';
 import { TokenizerError } from '../core/tokenizers/errors';
 import { loadTokenizer, type LoadedTokenizer } from '../core/tokenizers/loader';
 import type { TokenStream } from '../core/tokenizers/types';
-import { isHostToTokenWorker, type HostToTokenWorker, type TokenizerDescription, type TokenizerRef, type TokenWorkerToHost } from '../protocol';
+import { isHostToTokenWorker, type HostToTokenWorker, type StreamPayload, type TokenizerDescription, type TokenizerRef, type TokenWorkerToHost } from '../protocol';
 
 const ASSET_DIR = join(__dirname, 'tokenizers');
 
@@ -37,7 +37,7 @@ function post(msg: TokenWorkerToHost, transfer: ArrayBuffer[] = []): void {
   parentPort?.postMessage(msg, transfer);
 }
 
-function streamPayload(s: TokenStream): { payload: TokenWorkerToHost & { kind: 'analysis' } extends { stream: infer P } ? P : never; transfer: ArrayBuffer[] } {
+function streamPayload(s: TokenStream): { payload: StreamPayload; transfer: ArrayBuffer[] } {
   // Copies, so the worker's incremental state keeps its own arrays while these are transferred.
   const ids = s.ids.slice();
   const byteOffsets = s.byteOffsets.slice();

@@ -188,3 +188,8 @@ test('GPT-2 vs o200k_base per line: "\\n\\n" is one o200k token that starts on t
     { line: 2, tokens: 1, referenceTokens: 1, relativeCost: 1 },
   ]);
 });
+
+test('Rényi efficiency at α = 1 is Shannon entropy over log|V|', () => {
+  // p = (1/2, 1/4, 1/4): H = ½ln2 + ½ln4 = 1.5 ln 2; over ln 8 = 3 ln 2 → 1/2.
+  close(renyiEfficiency(Uint32Array.from([1, 1, 2, 3]), 8, 1), 0.5);
+});

@@ -122,12 +122,16 @@ export function continuedWordCount(stream: TokenStream, spans: Uint32Array): num
   return continued;
 }
 
-/** Rényi efficiency H_α(p) / log|V| of the stream's token unigram distribution; null when vocabSize ≤ 1. */
+/**
+ * Rényi efficiency H_α(p) / log|V| of the token unigram distribution of `ids` (Zouhar et al. 2023), with
+ * H_α(p) = log(Σ p_i^α) / (1 − α); null when vocabSize ≤ 1. Counts types by sorting a copy of the ids.
+ */
 export function renyiEfficiency(ids: Uint32Array, vocabSize: number, alpha = RENYI_ALPHA): number | null {
   if (!(vocabSize > 1)) return null;
   if (ids.length === 0) return 0;
   const sorted = ids.slice().sort();
   const total = sorted.length;
+  // Σ p^α over token types (α = 1: the Shannon limit, Σ −p ln p).
   let sum = 0;
   let run = 1;
   for (let i = 1; i <= total; i++) {
@@ -135,10 +139,11 @@ export function renyiEfficiency(ids: Uint32Array, vocabSize: number, alpha = REN
       run++;
       continue;
     }
-    sum += Math.pow(run / total, alpha);
+    const p = run / total;
+    sum += alpha === 1 ? -p * Math.log(p) : Math.pow(p, alpha);
     run = 1;
   }
-  const h = alpha === 1 ? Number.NaN : Math.log(sum) / (1 - alpha);
+  const h = alpha === 1 ? sum : Math.log(sum) / (1 - alpha);
   // H is ≥ 0 in theory; clamp the -0 / rounding noise of a one-token distribution.
   return Math.max(0, h) / Math.log(vocabSize);
 }

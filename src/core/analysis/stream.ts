@@ -1,7 +1,7 @@
 /**
  * Reading a TokenStream: the range to show for a token, which tokens sit at an offset, and a token's text.
  */
-import { charUtf16Length, decodeUtf8Strict } from '../text/utf8';
+import { charUtf16Length } from '../text/utf8';
 import { TokenFlag, type TokenStream } from '../tokenizers/types';
 
 /**
@@ -92,11 +92,6 @@ export function escapedText(s: string): string {
     if (c === '\r') return '\\r';
     return '\\x' + c.charCodeAt(0).toString(16).padStart(2, '0');
   });
-}
-
-/** The character that a group of partial tokens spells together, if their bytes complete it. */
-export function groupText(stream: TokenStream, utf8: Uint8Array, first: number, last: number): string | undefined {
-  return decodeUtf8Strict(utf8.subarray(stream.byteOffsets[first], stream.byteOffsets[last + 1]));
 }
 
 export interface TokenJson {

@@ -1,0 +1,185 @@
+/**
+ * Keeps every open document's token stream current: sends edits (or the whole text) to the worker, caches the
+ * result by (document, version, tokenizer), and never hands out a result for an older version of the text.
+ */
+import * as vscode from 'vscode';
+import type { StreamPayload, TextChange, TokenizerDescription, TokenizerRef } from '../protocol';
+import { allowSpecial, tokenizerFor, tokenizerRefKey } from './settings';
+import type { WorkerClient } from './workerClient';
+
+export interface Analysis {
+  readonly docKey: string;
+  readonly version: number;
+  readonly tokenizerKey: string;
+  readonly tokenizer: TokenizerDescription;
+  readonly stream: StreamPayload;
+  readonly elapsedMs: number;
+}
+
+interface DocEntry {
+  /** The version the worker holds once its last request is applied (undefined: send the whole text). */
+  workerVersion: number | undefined;
+  /** Edits since workerVersion, each relative to the text the previous one produced. */
+  changes: TextChange[];
+  analysis: Analysis | undefined;
+  error: { tokenizerKey: string; message: string } | undefined;
+  running: boolean;
+  dirty: boolean;
+  timer: NodeJS.Timeout | undefined;
+}
+
+/** Typing faster than this re-analyses once per burst. */
+const DEBOUNCE_MS = 15;
+
+export class AnalysisService implements vscode.Disposable {
+  private readonly entries = new Map<string, DocEntry>();
+  private readonly emitter = new vscode.EventEmitter<vscode.TextDocument>();
+  /** Fires when a document's analysis for its current version (or an error) arrives. */
+  readonly onDidAnalyze = this.emitter.event;
+  private readonly disposables: vscode.Disposable[] = [];
+  private readonly shownErrors = new Set<string>();
+
+  constructor(
+    private readonly worker: WorkerClient,
+    private readonly log: (line: string) => void,
+  ) {
+    this.disposables.push(
+      vscode.workspace.onDidChangeTextDocument((e) => this.onChange(e)),
+      vscode.workspace.onDidCloseTextDocument((d) => this.forget(d)),
+      this.emitter,
+    );
+  }
+
+  dispose(): void {
+    for (const e of this.entries.values()) if (e.timer) clearTimeout(e.timer);
+    for (const d of this.disposables) d.dispose();
+  }
+
+  private key(doc: vscode.TextDocument): string {
+    return doc.uri.toString();
+  }
+
+  private entry(doc: vscode.TextDocument): DocEntry {
+    let e = this.entries.get(this.key(doc));
+    if (!e) {
+      e = { workerVersion: undefined, changes: [], analysis: undefined, error: undefined, running: false, dirty: false, timer: undefined };
+      this.entries.set(this.key(doc), e);
+    }
+    return e;
+  }
+
+  private onChange(ev: vscode.TextDocumentChangeEvent): void {
+    const e = this.entries.get(this.key(ev.document));
+    if (!e) return;
+    // Changes of one event refer to the text before it; applied from the end they stay valid in sequence.
+    const sorted = [...ev.contentChanges].sort((a, b) => b.rangeOffset - a.rangeOffset);
+    for (const c of sorted) e.changes.push({ rangeOffset: c.rangeOffset, rangeLength: c.rangeLength, text: c.text });
+    this.schedule(ev.document, e);
+  }
+
+  private forget(doc: vscode.TextDocument): void {
+    const e = this.entries.get(this.key(doc));
+    if (e?.timer) clearTimeout(e.timer);
+    this.entries.delete(this.key(doc));
+    this.worker.close(this.key(doc));
+  }
+
+  private schedule(doc: vscode.TextDocument, e: DocEntry): void {
+    if (e.timer) clearTimeout(e.timer);
+    e.timer = setTimeout(() => {
+      e.timer = undefined;
+      void this.run(doc, e);
+    }, DEBOUNCE_MS);
+  }
+
+  /** The analysis for the document's current version and tokenizer, if ready. */
+  current(doc: vscode.TextDocument): Analysis | undefined {
+    const e = this.entries.get(this.key(doc));
+    const a = e?.analysis;
+    if (!a || a.version !== doc.version || a.tokenizerKey !== tokenizerRefKey(tokenizerFor(doc))) return undefined;
+    return a;
+  }
+
+  /** The last error for the document's tokenizer, if its analysis failed. */
+  error(doc: vscode.TextDocument): string | undefined {
+    const e = this.entries.get(this.key(doc));
+    return e?.error && e.error.tokenizerKey === tokenizerRefKey(tokenizerFor(doc)) ? e.error.message : undefined;
+  }
+
+  /** Makes sure an analysis for the current version is coming; resolves when one is there (or failed). */
+  request(doc: vscode.TextDocument): void {
+    const e = this.entry(doc);
+    if (this.current(doc) || e.running || e.timer) {
+      if (e.running) e.dirty = true;
+      return;
+    }
+    void this.run(doc, e);
+  }
+
+  /** Re-analyses every known document (after a tokenizer or setting change). */
+  refreshAll(): void {
+    for (const doc of vscode.workspace.textDocuments) if (this.entries.has(this.key(doc))) this.request(doc);
+  }
+
+  private async run(doc: vscode.TextDocument, e: DocEntry): Promise<void> {
+    if (e.running) {
+      e.dirty = true;
+      return;
+    }
+    if (doc.isClosed) return;
+    e.running = true;
+    e.dirty = false;
+    const ref: TokenizerRef = tokenizerFor(doc);
+    const tokenizerKey = tokenizerRefKey(ref);
+    const version = doc.version;
+    const base = e.workerVersion;
+    const changes = e.changes;
+    e.changes = [];
+    e.workerVersion = version;
+    const common = { kind: 'analyze' as const, docKey: this.key(doc), version, tokenizer: ref, allowSpecial: allowSpecial(doc) };
+    try {
+      let reply = await this.worker.request(base !== undefined ? { ...common, baseVersion: base, changes } : { ...common, text: doc.getText() });
+      if (reply.kind === 'needText') {
+        // The text sent now is the document's text at `version` only if nothing changed meanwhile.
+        if (doc.version !== version || doc.isClosed) {
+          e.workerVersion = undefined;
+          e.dirty = true;
+          return;
+        }
+        reply = await this.worker.request({ ...common, text: doc.getText() });
+      }
+      if (reply.kind === 'analysis') {
+        e.analysis = { docKey: reply.docKey, version: reply.version, tokenizerKey, tokenizer: reply.tokenizer, stream: reply.stream, elapsedMs: reply.elapsedMs };
+        e.error = undefined;
+        this.log(`analysis ${doc.uri.toString()} v${reply.version} ${reply.tokenizer.id} count=${reply.stream.count} ${reply.elapsedMs.toFixed(1)}ms`);
+      } else if (reply.kind === 'error') {
+        e.error = { tokenizerKey, message: reply.message };
+        e.workerVersion = undefined;
+        this.showErrorOnce(tokenizerKey, reply.message);
+      }
+    } catch (err) {
+      // The worker died: it restarts on the next request with the whole text.
+      e.workerVersion = undefined;
+      e.error = { tokenizerKey, message: (err as Error).message };
+    } finally {
+      e.running = false;
+    }
+    if (e.dirty || doc.version !== version) this.schedule(doc, e);
+    else if (!doc.isClosed) this.emitter.fire(doc);
+  }
+
+  private showErrorOnce(tokenizerKey: string, message: string): void {
+    const k = `${tokenizerKey}\n${message}`;
+    if (this.shownErrors.has(k)) return;
+    this.shownErrors.add(k);
+    void vscode.window.showErrorMessage(`Token Inspector: ${message}`, 'Select Tokenizer').then((pick) => {
+      if (pick) void vscode.commands.executeCommand('tokenInspector.selectTokenizer');
+    });
+  }
+
+  /** Counts a piece of text (a selection) on its own. */
+  async count(doc: vscode.TextDocument, text: string): Promise<number | undefined> {
+    const reply = await this.worker.request({ kind: 'count', tokenizer: tokenizerFor(doc), text, allowSpecial: allowSpecial(doc) }).catch(() => undefined);
+    return reply?.kind === 'count' ? reply.count : undefined;
+  }
+}

@@ -1,0 +1,198 @@
+/**
+ * Token boundaries in the editor: alternating theme-coloured backgrounds, visible whitespace inside tokens,
+ * partial-character and zero-width tokens marked. Only visible lines are decorated, and on long lines only a
+ * window of columns around the cursor, so a 5 MB single-line file stays fluid.
+ */
+import * as vscode from 'vscode';
+import { charUtf16Length } from '../core/text/utf8';
+import { TokenFlag } from '../core/tokenizers/types';
+import type { AnalysisService } from './analysisService';
+import { maxDecoratedColumns, showBoundaries } from './settings';
+
+const color = (id: string): vscode.ThemeColor => new vscode.ThemeColor(id);
+
+function tokenType(parity: 'Even' | 'Odd'): vscode.TextEditorDecorationType {
+  return vscode.window.createTextEditorDecorationType({
+    backgroundColor: color(`tokenInspector.tokenBackground${parity}`),
+    borderRadius: '2px',
+    border: '1px solid',
+    borderColor: color('tokenInspector.tokenBorder'),
+    rangeBehavior: vscode.DecorationRangeBehavior.ClosedClosed,
+  });
+}
+
+/** A glyph drawn over the character it marks (zero width, so the text does not move). */
+function glyphType(glyph: string): vscode.TextEditorDecorationType {
+  return vscode.window.createTextEditorDecorationType({
+    before: { contentText: glyph, color: color('tokenInspector.whitespaceForeground'), width: '0', textDecoration: 'none; position: relative; pointer-events: none;' },
+  });
+}
+
+/** Render at most this many lines around the visible ones (scrolling a little needs no new work). */
+const EXTRA_LINES = 20;
+/** Clear a stale picture after this long without a fresh analysis. */
+const STALE_CLEAR_MS = 150;
+
+export class TokenDecorator implements vscode.Disposable {
+  private readonly even = tokenType('Even');
+  private readonly odd = tokenType('Odd');
+  private readonly space = glyphType('·');
+  private readonly tab = glyphType('→');
+  private readonly newlineEven = vscode.window.createTextEditorDecorationType({
+    after: { contentText: '↵', color: color('tokenInspector.whitespaceForeground'), backgroundColor: color('tokenInspector.tokenBackgroundEven') },
+  });
+  private readonly newlineOdd = vscode.window.createTextEditorDecorationType({
+    after: { contentText: '↵', color: color('tokenInspector.whitespaceForeground'), backgroundColor: color('tokenInspector.tokenBackgroundOdd') },
+  });
+  private readonly partial = vscode.window.createTextEditorDecorationType({
+    borderStyle: 'none none dashed none',
+    borderWidth: '0 0 2px 0',
+    borderColor: color('tokenInspector.partialTokenBorder'),
+  });
+  private readonly zeroWidth = vscode.window.createTextEditorDecorationType({
+    before: { contentText: '▏', color: color('tokenInspector.partialTokenBorder'), width: '0' },
+  });
+  private readonly types = [this.even, this.odd, this.space, this.tab, this.newlineEven, this.newlineOdd, this.partial, this.zeroWidth];
+  private readonly staleTimers = new Map<vscode.TextEditor, NodeJS.Timeout>();
+  private readonly disposables: vscode.Disposable[] = [];
+
+  constructor(private readonly analyses: AnalysisService) {
+    this.disposables.push(
+      vscode.window.onDidChangeTextEditorVisibleRanges((e) => this.render(e.textEditor)),
+      vscode.window.onDidChangeVisibleTextEditors((eds) => eds.forEach((ed) => this.render(ed))),
+      vscode.window.onDidChangeTextEditorSelection((e) => {
+        // Long lines follow the cursor.
+        if (e.textEditor.document.lineAt(e.selections[0].active.line).text.length > maxDecoratedColumns()) this.render(e.textEditor);
+      }),
+      vscode.workspace.onDidChangeTextDocument((e) => this.markStale(e.document)),
+      analyses.onDidAnalyze((doc) => vscode.window.visibleTextEditors.filter((ed) => ed.document === doc).forEach((ed) => this.render(ed))),
+    );
+  }
+
+  dispose(): void {
+    for (const t of this.types) t.dispose();
+    for (const d of this.disposables) d.dispose();
+    for (const t of this.staleTimers.values()) clearTimeout(t);
+  }
+
+  renderAll(): void {
+    for (const ed of vscode.window.visibleTextEditors) this.render(ed);
+  }
+
+  private clear(editor: vscode.TextEditor): void {
+    for (const t of this.types) editor.setDecorations(t, []);
+  }
+
+  /** After an edit the old picture is wrong: give the worker a moment, then clear it. */
+  private markStale(doc: vscode.TextDocument): void {
+    for (const ed of vscode.window.visibleTextEditors) {
+      if (ed.document !== doc) continue;
+      const old = this.staleTimers.get(ed);
+      if (old) clearTimeout(old);
+      this.staleTimers.set(
+        ed,
+        setTimeout(() => {
+          this.staleTimers.delete(ed);
+          if (!this.analyses.current(doc)) this.clear(ed);
+        }, STALE_CLEAR_MS),
+      );
+    }
+  }
+
+  render(editor: vscode.TextEditor): void {
+    const doc = editor.document;
+    if (!showBoundaries()) return this.clear(editor);
+    const analysis = this.analyses.current(doc);
+    if (!analysis) {
+      this.analyses.request(doc);
+      return;
+    }
+    const pending = this.staleTimers.get(editor);
+    if (pending) {
+      clearTimeout(pending);
+      this.staleTimers.delete(editor);
+    }
+    const s = analysis.stream;
+    const out = { even: [] as vscode.Range[], odd: [] as vscode.Range[], space: [] as vscode.Range[], tab: [] as vscode.Range[], nlEven: [] as vscode.Range[], nlOdd: [] as vscode.Range[], partial: [] as vscode.Range[], zero: [] as vscode.Range[] };
+    const maxCols = maxDecoratedColumns();
+    const cursor = editor.selection.active;
+    const done = new Set<number>();
+    for (const vr of editor.visibleRanges) {
+      const first = Math.max(0, vr.start.line - EXTRA_LINES);
+      const last = Math.min(doc.lineCount - 1, vr.end.line + EXTRA_LINES);
+      for (let line = first; line <= last; line++) {
+        if (done.has(line)) continue;
+        done.add(line);
+        const text = doc.lineAt(line).text;
+        const lineStart = doc.offsetAt(new vscode.Position(line, 0));
+        let colLo = 0;
+        let colHi = text.length;
+        if (text.length > maxCols) {
+          const center = cursor.line === line ? cursor.character : 0;
+          colLo = Math.max(0, center - (maxCols >> 1));
+          colHi = Math.min(text.length, colLo + maxCols);
+        }
+        this.decorateLine(s, line, lineStart, text, colLo, colHi, out);
+      }
+    }
+    editor.setDecorations(this.even, out.even);
+    editor.setDecorations(this.odd, out.odd);
+    editor.setDecorations(this.space, out.space);
+    editor.setDecorations(this.tab, out.tab);
+    editor.setDecorations(this.newlineEven, out.nlEven);
+    editor.setDecorations(this.newlineOdd, out.nlOdd);
+    editor.setDecorations(this.partial, out.partial);
+    editor.setDecorations(this.zeroWidth, out.zero);
+  }
+
+  private decorateLine(
+    s: Analysis['stream'],
+    line: number,
+    lineStart: number,
+    text: string,
+    colLo: number,
+    colHi: number,
+    out: Record<'even' | 'odd' | 'space' | 'tab' | 'nlEven' | 'nlOdd' | 'partial' | 'zero', vscode.Range[]>,
+  ): void {
+    const u = s.utf16Offsets;
+    const lo = lineStart + colLo;
+    const hi = lineStart + colHi;
+    // First token that ends after lo.
+    let a = 0;
+    let b = s.count;
+    while (a < b) {
+      const m = (a + b) >> 1;
+      if (u[m + 1] <= lo && !(u[m + 1] === lo && s.byteIntoChar[m + 1] > 0)) a = m + 1;
+      else b = m;
+    }
+    for (let i = a; i < s.count && u[i] < hi; i++) {
+      let end = u[i + 1];
+      if (s.byteIntoChar[i + 1] > 0) {
+        const rel = end - lineStart;
+        end += rel >= 0 && rel < text.length ? charUtf16Length(text, rel) : 1;
+      }
+      const c0 = Math.max(u[i], lo) - lineStart;
+      const c1 = Math.min(end, hi) - lineStart;
+      const f = s.flags[i];
+      if (f & TokenFlag.ZeroWidth) {
+        out.zero.push(new vscode.Range(line, Math.max(0, c0), line, Math.max(0, c0)));
+        continue;
+      }
+      if (c1 > c0) {
+        const r = new vscode.Range(line, c0, line, c1);
+        (i % 2 === 0 ? out.even : out.odd).push(r);
+        if (f & TokenFlag.Partial) out.partial.push(r);
+        for (let c = c0; c < c1; c++) {
+          const ch = text.charCodeAt(c);
+          if (ch === 32) out.space.push(new vscode.Range(line, c, line, c + 1));
+          else if (ch === 9) out.tab.push(new vscode.Range(line, c, line, c + 1));
+        }
+      }
+      // The line break belongs to the token that covers the end of the line.
+      const eol = lineStart + text.length;
+      if (colHi === text.length && u[i] <= eol && end > eol) (i % 2 === 0 ? out.nlEven : out.nlOdd).push(new vscode.Range(line, text.length, line, text.length));
+    }
+  }
+}
+
+type Analysis = NonNullable<ReturnType<AnalysisService['current']>>;

@@ -1,0 +1,73 @@
+/**
+ * Token Inspector's extension host entry. Activation only wires things up: the worker starts, and
+ * tokenizers load, on first use.
+ */
+import { appendFileSync } from 'node:fs';
+import { join } from 'node:path';
+import * as vscode from 'vscode';
+import { AnalysisService } from './analysisService';
+import { TokenDecorator } from './decorations';
+import { registerHover } from './hover';
+import { SECTION } from './settings';
+import { StatusBar } from './statusBar';
+import { addTokenizerFromFile, selectTokenizer } from './tokenizerPicker';
+import { WorkerClient } from './workerClient';
+
+let worker: WorkerClient | undefined;
+
+export function activate(context: vscode.ExtensionContext): void {
+  const output = vscode.window.createOutputChannel('Token Inspector', { log: true });
+  // End-to-end tests read this file to know when work has finished; users never set it.
+  const testLog = process.env.TOKEN_INSPECTOR_TEST_LOG;
+  const log = (line: string): void => {
+    output.info(line);
+    if (testLog) appendFileSync(testLog, `${Date.now()} ${line}\n`);
+  };
+  worker = new WorkerClient(
+    join(context.extensionPath, 'dist', 'tokenWorker.js'),
+    (message, firstTime) => {
+      log(message);
+      if (firstTime) void vscode.window.showWarningMessage(`Token Inspector: ${message}. It restarts on the next edit.`);
+    },
+    log,
+  );
+  const analyses = new AnalysisService(worker, log);
+  const decorator = new TokenDecorator(analyses);
+  const status = new StatusBar(analyses);
+  const w = worker;
+  context.subscriptions.push(
+    output,
+    analyses,
+    decorator,
+    status,
+    registerHover(analyses),
+    vscode.commands.registerCommand('tokenInspector.selectTokenizer', () => selectTokenizer(w)),
+    vscode.commands.registerCommand('tokenInspector.addTokenizerFromFile', (path?: unknown) => addTokenizerFromFile(w, typeof path === 'string' ? path : undefined)),
+    vscode.commands.registerCommand('tokenInspector.toggleBoundaries', async () => {
+      const cfg = vscode.workspace.getConfiguration(SECTION);
+      await cfg.update('showBoundaries', cfg.get<boolean>('showBoundaries') === false, vscode.ConfigurationTarget.Global);
+    }),
+    vscode.commands.registerCommand('tokenInspector.showLargeFileHelp', async (path?: unknown) => {
+      const file = typeof path === 'string' ? path : 'FILE';
+      const cmd = `npx token-inspector tokenize "${file}" --tokenizer o200k_base`;
+      const pick = await vscode.window.showInformationMessage(
+        `VS Code does not hand files over 50 MB to extensions. The Token Inspector CLI counts them in bounded memory: ${cmd}`,
+        'Copy Command',
+      );
+      if (pick) await vscode.env.clipboard.writeText(cmd);
+    }),
+    vscode.workspace.onDidChangeConfiguration((e) => {
+      if (!e.affectsConfiguration(SECTION)) return;
+      log('configuration changed');
+      analyses.refreshAll();
+      decorator.renderAll();
+      status.update();
+    }),
+  );
+  log('activated');
+}
+
+export async function deactivate(): Promise<void> {
+  await worker?.dispose();
+  worker = undefined;
+}

@@ -1,0 +1,44 @@
+/** Reading Token Inspector's settings for a document, and resolving the chosen tokenizer. */
+import * as vscode from 'vscode';
+import { findBundled } from '../core/tokenizers/catalog';
+import type { TokenizerRef } from '../protocol';
+
+export const SECTION = 'tokenInspector';
+
+export interface CustomTokenizer {
+  readonly name: string;
+  readonly path: string;
+}
+
+export function customTokenizers(): CustomTokenizer[] {
+  const raw = vscode.workspace.getConfiguration(SECTION).get<unknown>('customTokenizers');
+  if (!Array.isArray(raw)) return [];
+  return raw.filter((x): x is CustomTokenizer => typeof x === 'object' && x !== null && typeof x.name === 'string' && typeof x.path === 'string');
+}
+
+/** The tokenizer setting for a document (language- and folder-aware), resolved to a bundled id or a file. */
+export function tokenizerFor(doc: vscode.TextDocument | undefined): TokenizerRef {
+  const cfg = vscode.workspace.getConfiguration(SECTION, doc ? { uri: doc.uri, languageId: doc.languageId } : undefined);
+  const id = cfg.get<string>('tokenizer') ?? 'o200k_base';
+  const bundled = findBundled(id);
+  if (bundled) return { id: bundled.id };
+  const custom = customTokenizers().find((c) => c.name === id);
+  if (custom) return { id: custom.name, path: custom.path };
+  return { id: 'o200k_base' };
+}
+
+export function tokenizerRefKey(ref: TokenizerRef): string {
+  return ref.path ? `${ref.id}@${ref.path}` : ref.id;
+}
+
+export function allowSpecial(doc: vscode.TextDocument): boolean {
+  return vscode.workspace.getConfiguration(SECTION, doc.uri).get<boolean>('allowSpecialTokens') === true;
+}
+
+export function showBoundaries(): boolean {
+  return vscode.workspace.getConfiguration(SECTION).get<boolean>('showBoundaries') !== false;
+}
+
+export function maxDecoratedColumns(): number {
+  return Math.max(200, vscode.workspace.getConfiguration(SECTION).get<number>('maxDecoratedColumns') ?? 4000);
+}

@@ -1,0 +1,107 @@
+/**
+ * Token Inspector: Select Tokenizer (by model name, with search; for all files or for one language) and
+ * Token Inspector: Add Tokenizer from File (a tokenizer.json, a folder, or a .tiktoken file).
+ */
+import * as vscode from 'vscode';
+import { BUNDLED_TOKENIZERS } from '../core/tokenizers/catalog';
+import type { TokenizerRef } from '../protocol';
+import { customTokenizers, SECTION, tokenizerFor, type CustomTokenizer } from './settings';
+import type { WorkerClient } from './workerClient';
+
+interface PickItem extends vscode.QuickPickItem {
+  readonly value?: string;
+  readonly addFromFile?: boolean;
+}
+
+function target(): vscode.ConfigurationTarget {
+  return vscode.workspace.workspaceFolders?.length ? vscode.ConfigurationTarget.Workspace : vscode.ConfigurationTarget.Global;
+}
+
+export async function setTokenizer(id: string, languageId: string | undefined): Promise<void> {
+  const cfg = vscode.workspace.getConfiguration(SECTION, languageId ? { languageId } : undefined);
+  await cfg.update('tokenizer', id, target(), languageId !== undefined);
+}
+
+export async function selectTokenizer(worker: WorkerClient): Promise<void> {
+  const editor = vscode.window.activeTextEditor;
+  const current = tokenizerFor(editor?.document).id;
+  const languageId = editor?.document.languageId;
+  const qp = vscode.window.createQuickPick<PickItem>();
+  qp.title = 'Select Tokenizer';
+  qp.placeholder = 'Type a model name (GPT-4o, Llama 3.1, Qwen3, Gemma 3, …)';
+  qp.matchOnDescription = true;
+  qp.matchOnDetail = true;
+  let perLanguage = false;
+  const languageButton = (): vscode.QuickInputButton => ({
+    iconPath: new vscode.ThemeIcon(perLanguage ? 'filter-filled' : 'filter'),
+    tooltip: perLanguage ? `Applies to ${languageId} files only (click for all files)` : `Applies to all files (click for ${languageId} files only)`,
+  });
+  if (languageId) qp.buttons = [languageButton()];
+  const items: PickItem[] = [{ label: 'Bundled', kind: vscode.QuickPickItemKind.Separator }];
+  for (const e of BUNDLED_TOKENIZERS) {
+    items.push({
+      label: `${e.id === current ? '$(check) ' : ''}${e.name}`,
+      description: `${e.id} · ${e.models.join(', ')}`,
+      detail: `${e.algorithm}, ${e.vocabSize.toLocaleString('en-US')} ids${e.exact ? '' : ' · approximate'} · ${e.source.package}@${e.source.version} · ${e.vocabularyTerms}`,
+      value: e.id,
+    });
+  }
+  const custom = customTokenizers();
+  if (custom.length) items.push({ label: 'Yours', kind: vscode.QuickPickItemKind.Separator });
+  for (const c of custom) items.push({ label: `${c.name === current ? '$(check) ' : ''}${c.name}`, description: c.path, value: c.name });
+  items.push({ label: '', kind: vscode.QuickPickItemKind.Separator }, { label: '$(add) Add Tokenizer from File…', addFromFile: true });
+  qp.items = items;
+  const chosen = await new Promise<PickItem | undefined>((resolve) => {
+    qp.onDidTriggerButton(() => {
+      perLanguage = !perLanguage;
+      qp.buttons = [languageButton()];
+    });
+    qp.onDidAccept(() => {
+      resolve(qp.selectedItems[0]);
+      qp.hide();
+    });
+    qp.onDidHide(() => resolve(undefined));
+    qp.show();
+  });
+  qp.dispose();
+  if (!chosen) return;
+  if (chosen.addFromFile) return addTokenizerFromFile(worker);
+  if (chosen.value) await setTokenizer(chosen.value, perLanguage ? languageId : undefined);
+}
+
+function nameFor(path: string, existing: readonly CustomTokenizer[]): string {
+  const parts = path.split(/[\\/]/).filter(Boolean);
+  const file = parts[parts.length - 1] ?? 'tokenizer';
+  const base = /^tokenizer(\.json)?$/.test(file) && parts.length > 1 ? parts[parts.length - 2] : file.replace(/\.(json|tiktoken)$/, '');
+  let name = base;
+  for (let k = 2; existing.some((c) => c.name === name && c.path !== path); k++) name = `${base} (${k})`;
+  return name;
+}
+
+export async function addTokenizerFromFile(worker: WorkerClient, given?: string): Promise<void> {
+  let path = given;
+  if (!path) {
+    const picked = await vscode.window.showOpenDialog({
+      title: 'Add Tokenizer: a tokenizer.json, a folder holding one, or a .tiktoken file',
+      canSelectFiles: true,
+      canSelectFolders: true,
+      canSelectMany: false,
+      filters: { Tokenizers: ['json', 'tiktoken'], 'All files': ['*'] },
+    });
+    if (!picked?.length) return;
+    path = picked[0].fsPath;
+  }
+  const existing = customTokenizers();
+  const ref: TokenizerRef = { id: nameFor(path, existing), path };
+  const reply = await vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: 'Token Inspector: loading tokenizer…' }, () =>
+    worker.request({ kind: 'describe', tokenizer: ref }).catch((e: Error) => ({ kind: 'error' as const, requestId: -1, message: e.message })),
+  );
+  if (reply.kind !== 'described') {
+    void vscode.window.showErrorMessage(`Token Inspector could not use ${path}: ${reply.kind === 'error' ? reply.message : 'no answer'}`);
+    return;
+  }
+  const list = [...existing.filter((c) => c.name !== ref.id), { name: ref.id, path }];
+  await vscode.workspace.getConfiguration(SECTION).update('customTokenizers', list, vscode.ConfigurationTarget.Global);
+  await setTokenizer(ref.id, undefined);
+  void vscode.window.showInformationMessage(`Token Inspector: using ${ref.id} (${reply.tokenizer.algorithm}, ${reply.tokenizer.vocabSize.toLocaleString('en-US')} ids).`);
+}
