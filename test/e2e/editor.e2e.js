@@ -1,0 +1,119 @@
+'use strict';
+// The editor in a real VS Code (code-server): status bar counts equal the CLI's for tricky files, the
+// tokenizer picker, hovers (including one half of a split emoji) equal the CLI's token at that offset,
+// the boundaries toggle, and screenshots in light and dark themes.
+const { test, before, after } = require('node:test');
+const assert = require('node:assert/strict');
+const fs = require('node:fs');
+const path = require('node:path');
+const vsc = require('./lib/vscode');
+const { stageExtension, cli, screenshotsDir, workspaceCopy } = require('./lib/project');
+
+const WS = workspaceCopy('editor');
+let vs;
+let testLog;
+
+function cliTokens(file, tokenizer) {
+  return cli(['tokenize', path.join(WS, file), '--tokenizer', tokenizer, '--json']);
+}
+
+async function waitForCount(expected, file) {
+  const re = new RegExp(`${expected.toLocaleString('en-US')} tokens`);
+  const text = await vsc.statusBarText(vs.page, /tokens/, { timeout: 30000 });
+  if (re.test(text)) return text;
+  // Analysis may still be in flight for this file: poll the status bar until it settles.
+  const t0 = Date.now();
+  for (;;) {
+    const t = await vsc.statusBarText(vs.page, /tokens/, { timeout: 30000 });
+    if (re.test(t)) return t;
+    if (Date.now() - t0 > 30000) assert.fail(`${file}: status bar says "${t}", the CLI counts ${expected}`);
+    await new Promise((r) => setTimeout(r, 200));
+  }
+}
+
+before(async () => {
+  const extensionDir = await stageExtension();
+  testLog = path.join(vsc.paths.RUN_ROOT, `editor-log-${process.pid}.txt`);
+  fs.mkdirSync(path.dirname(testLog), { recursive: true });
+  fs.writeFileSync(testLog, '');
+  vs = await vsc.startVSCode({ extensionDir, workspace: WS, name: 'editor', theme: 'Default Dark Modern', env: { TOKEN_INSPECTOR_TEST_LOG: testLog } });
+  await vsc.waitForFileText(testLog, 'activated', { timeout: 60000 });
+});
+
+after(async () => {
+  if (vs) await vs.stop();
+});
+
+test('status bar counts equal the CLI for emoji/CJK, BOM, mixed line endings and invalid UTF-8 (o200k_base)', async () => {
+  for (const file of ['emoji-cjk.md', 'bom.txt', 'mixed-eol.txt', 'invalid-utf8.txt', 'code.ts']) {
+    await vsc.openFile(vs.page, file);
+    const expected = cliTokens(file, 'o200k_base').count;
+    const shown = await waitForCount(expected, file);
+    assert.match(shown, /o200k_base/);
+  }
+});
+
+test('select Llama 3 from the palette; counts, BOS and hovers equal the CLI', async () => {
+  await vsc.openFile(vs.page, 'emoji-cjk.md');
+  // The command opens a second quick pick, so drive the palette by hand.
+  await vs.page.keyboard.press('F1');
+  const box = vs.page.locator('.quick-input-widget .quick-input-box input');
+  await box.waitFor({ state: 'visible' });
+  await box.fill('>Token Inspector: Select Tokenizer');
+  await vs.page.locator('.quick-input-list .monaco-list-row', { hasText: 'Token Inspector: Select Tokenizer' }).first().waitFor();
+  await vs.page.keyboard.press('Enter');
+  await vs.page.locator('.quick-input-list .monaco-list-row', { hasText: 'OpenAI o200k_base' }).first().waitFor();
+  await box.fill('Llama 3.1');
+  await vs.page.locator('.quick-input-list .monaco-list-row', { hasText: 'llama3' }).first().waitFor();
+  await vs.page.keyboard.press('Enter');
+  const cliOut = cliTokens('emoji-cjk.md', 'llama3');
+  const shown = await waitForCount(cliOut.count, 'emoji-cjk.md');
+  assert.match(shown, /\+1 BOS/);
+  assert.match(shown, /llama3/);
+
+  // A whole-word token: "Parrots" starts a line.
+  const text = fs.readFileSync(path.join(WS, 'emoji-cjk.md'), 'utf8');
+  const at = (utf16) => cliOut.tokens.filter((t) => t.utf16[0] <= utf16 && utf16 < t.utf16[1]);
+  const wordOffset = text.indexOf('Parrots');
+  const wordTokens = at(wordOffset);
+  assert.equal(wordTokens.length, 1);
+  const hover = await vsc.hoverOnText(vs.page, 'Parrots', { charOffset: 0, marker: 'Token Inspector' });
+  const row = hover.split('\n').find((l) => l.startsWith(`${cliOut.tokens.indexOf(wordTokens[0])}\t`));
+  assert.ok(row, `hover has a row for token ${cliOut.tokens.indexOf(wordTokens[0])}: ${hover}`);
+  const cells = row.split('\t');
+  assert.equal(cells[1], String(wordTokens[0].id), 'the hover shows the CLI id');
+  assert.equal(cells[2].trim(), wordTokens[0].text.replace(/ /g, '·'), 'the hover shows the CLI text');
+  await vs.page.keyboard.press('Escape');
+
+  // The parrot emoji is split by Llama 3 into byte tokens: hovering it shows each partial token.
+  const parrot = text.indexOf('🦜');
+  const parts = at(parrot);
+  assert.ok(parts.length >= 2 && parts.every((t) => t.partial), 'the CLI splits 🦜 into partial tokens');
+  const emojiHover = await vsc.hoverOnText(vs.page, '🦜', { marker: 'split one character' });
+  for (const t of parts) {
+    assert.ok(emojiHover.includes(String(t.id)), `hover shows id ${t.id}`);
+    assert.ok(emojiHover.includes(t.text), `hover shows bytes ${t.text}`);
+  }
+  assert.ok(emojiHover.includes('🦜'), 'the split tokens are shown together as the character');
+  assert.ok(!emojiHover.includes('\uFFFD'), 'never U+FFFD');
+  await vsc.screenshot(vs.page, path.join(screenshotsDir(), 'hover-split-emoji-dark.png'));
+  await vs.page.keyboard.press('Escape');
+});
+
+test('toggle boundaries removes and restores the decorations; light theme screenshot', async () => {
+  await vsc.openFile(vs.page, 'code.ts');
+  const SELECTOR = '.part.editor .monaco-editor [class*="ced-"]';
+  const decorated = () => vs.page.evaluate((sel) => document.querySelectorAll(sel).length, SELECTOR);
+  await vs.page.waitForFunction((sel) => document.querySelectorAll(sel).length > 0, SELECTOR, { timeout: 30000 });
+  const before = await decorated();
+  assert.ok(before > 0, 'token decorations are drawn');
+  await vsc.screenshot(vs.page, path.join(screenshotsDir(), 'boundaries-dark.png'));
+  await vsc.runCommand(vs.page, 'Token Inspector: Toggle Token Boundaries');
+  await vs.page.waitForFunction(([sel, n]) => document.querySelectorAll(sel).length < n, [SELECTOR, before], { timeout: 15000 });
+  await vsc.runCommand(vs.page, 'Token Inspector: Toggle Token Boundaries');
+  await vs.page.waitForFunction(([sel, n]) => document.querySelectorAll(sel).length >= n, [SELECTOR, before], { timeout: 15000 });
+  await vsc.setTheme(vs, 'Default Light Modern');
+  await vsc.openFile(vs.page, 'emoji-cjk.md');
+  await new Promise((r) => setTimeout(r, 800));
+  await vsc.screenshot(vs.page, path.join(screenshotsDir(), 'boundaries-light.png'));
+});
