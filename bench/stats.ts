@@ -44,3 +44,10 @@ export function roundTo(value: number, digits: number): number {
 
 export const BYTES_PER_MB = 1_000_000;
 export const BYTES_PER_MIB = 1024 * 1024;
+
+/** Index of the first differing element (the shorter length when one is a prefix of the other); -1 if equal. */
+export function firstDifference(a: ArrayLike<number>, b: ArrayLike<number>): number {
+  const n = Math.min(a.length, b.length);
+  for (let i = 0; i < n; i++) if (a[i] !== b[i]) return i;
+  return a.length === b.length ? -1 : n;
+}

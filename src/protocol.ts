@@ -1,5 +1,8 @@
+import type { CompareResult } from './core/analysis/compare';
+import type { PremiumRow } from './core/premiums/premiums';
+
 /**
- * Every message between the extension host and its workers, typed and validated in one place.
+ * Every message between the extension host and its workers and webviews, typed and validated in one place.
  * Validators are deliberately strict: a message that does not match is logged and ignored, never acted on.
  */
 
@@ -44,6 +47,8 @@ export type HostToTokenWorker =
     }
   | { readonly kind: 'count'; readonly requestId: number; readonly tokenizer: TokenizerRef; readonly text: string; readonly allowSpecial: boolean }
   | { readonly kind: 'describe'; readonly requestId: number; readonly tokenizer: TokenizerRef }
+  | { readonly kind: 'compare'; readonly requestId: number; readonly text: string; readonly tokenizers: readonly TokenizerRef[]; readonly reference: TokenizerRef }
+  | { readonly kind: 'premiums'; readonly requestId: number; readonly tokenizers: readonly TokenizerRef[]; readonly cacheDir?: string }
   | { readonly kind: 'close'; readonly docKey: string };
 
 export interface TokenizerDescription {
@@ -66,6 +71,10 @@ export type TokenWorkerToHost =
     }
   | { readonly kind: 'count'; readonly requestId: number; readonly count: number; readonly addedCount: number }
   | { readonly kind: 'described'; readonly requestId: number; readonly tokenizer: TokenizerDescription }
+  | { readonly kind: 'compared'; readonly requestId: number; readonly result: CompareResult }
+  | { readonly kind: 'premiums'; readonly requestId: number; readonly rows: readonly PremiumRow[] }
+  /** Progress of a long request; the final reply follows. */
+  | { readonly kind: 'progress'; readonly requestId: number; readonly done: number; readonly total: number }
   /** The worker does not hold `baseVersion` of the document: send the whole text. */
   | { readonly kind: 'needText'; readonly requestId: number; readonly docKey: string }
   | { readonly kind: 'error'; readonly requestId: number; readonly message: string };
@@ -102,6 +111,10 @@ export function isHostToTokenWorker(x: unknown): x is HostToTokenWorker {
       return isInt(x.requestId) && isTokenizerRef(x.tokenizer) && isStr(x.text) && typeof x.allowSpecial === 'boolean';
     case 'describe':
       return isInt(x.requestId) && isTokenizerRef(x.tokenizer);
+    case 'compare':
+      return isInt(x.requestId) && isStr(x.text) && Array.isArray(x.tokenizers) && x.tokenizers.length <= 64 && x.tokenizers.every(isTokenizerRef) && isTokenizerRef(x.reference);
+    case 'premiums':
+      return isInt(x.requestId) && Array.isArray(x.tokenizers) && x.tokenizers.length <= 64 && x.tokenizers.every(isTokenizerRef) && (x.cacheDir === undefined || isStr(x.cacheDir));
     case 'close':
       return isStr(x.docKey);
     default:
@@ -142,10 +155,91 @@ export function isTokenWorkerToHost(x: unknown): x is TokenWorkerToHost {
       return isInt(x.count) && isInt(x.addedCount);
     case 'described':
       return isDescription(x.tokenizer);
+    case 'compared':
+      return isObj(x.result) && isStr(x.result.reference) && Array.isArray(x.result.tokenizers) && Array.isArray(x.result.lines);
+    case 'premiums':
+      return Array.isArray(x.rows);
+    case 'progress':
+      return isInt(x.done) && isInt(x.total);
     case 'needText':
       return isStr(x.docKey);
     case 'error':
       return isStr(x.message);
+    default:
+      return false;
+  }
+}
+
+// ---------- webviews (panel and sidebar) ----------
+
+export type PanelMode = 'tokens' | 'compare' | 'premiums';
+export const PANEL_MODES: readonly PanelMode[] = ['tokens', 'compare', 'premiums'];
+
+export interface PanelDocument {
+  readonly uri: string;
+  readonly fileName: string;
+  readonly version: number;
+  readonly tokenizer: { readonly id: string; readonly name: string };
+  readonly text: string;
+  readonly stream: StreamPayload;
+}
+
+export interface TokenizerChoice {
+  readonly id: string;
+  readonly name: string;
+}
+
+/** Messages from the extension host to a webview. */
+export type HostToWebview =
+  | { readonly type: 'document'; readonly doc: PanelDocument | null; readonly message?: string }
+  | { readonly type: 'cursor'; readonly utf16Offset: number }
+  | { readonly type: 'reveal'; readonly line: number }
+  | { readonly type: 'mode'; readonly mode: PanelMode }
+  | { readonly type: 'tokenizers'; readonly all: readonly TokenizerChoice[]; readonly compare: readonly string[]; readonly reference: string; readonly current: string }
+  | { readonly type: 'compare'; readonly result: CompareResult | null; readonly scope: 'document' | 'selection'; readonly message?: string }
+  | { readonly type: 'premiums'; readonly rows: readonly PremiumRow[] | null; readonly documentScript: string | null; readonly progress?: number; readonly message?: string }
+  | {
+      readonly type: 'summary';
+      readonly tokenizer: TokenizerChoice;
+      readonly documentTokens: number | null;
+      readonly selectionTokens: number | null;
+      readonly added: number;
+      readonly costs: readonly { readonly tokenizer: string; readonly relativeCost: number | null; readonly count: number }[];
+    };
+
+/** Messages from a webview to the extension host. */
+export type WebviewToHost =
+  | { readonly type: 'ready' }
+  | { readonly type: 'selectToken'; readonly index: number }
+  | { readonly type: 'scrolled'; readonly line: number }
+  | { readonly type: 'mode'; readonly mode: PanelMode }
+  | { readonly type: 'compare'; readonly tokenizers: readonly string[]; readonly scope: 'document' | 'selection' }
+  | { readonly type: 'premiums'; readonly tokenizers: readonly string[] }
+  | { readonly type: 'setTokenizer'; readonly id: string }
+  | { readonly type: 'run'; readonly command: 'showPanel' | 'compare' | 'premiums' | 'selectTokenizer' };
+
+const isId = (x: unknown): x is string => isStr(x) && x.length > 0 && x.length <= 200;
+
+/** Strict check of everything a webview sends: anything else is logged and ignored. */
+export function isWebviewToHost(x: unknown): x is WebviewToHost {
+  if (!isObj(x)) return false;
+  switch (x.type) {
+    case 'ready':
+      return Object.keys(x).length === 1;
+    case 'selectToken':
+      return isInt(x.index) && x.index < 2 ** 31;
+    case 'scrolled':
+      return isInt(x.line) && x.line < 2 ** 31;
+    case 'mode':
+      return PANEL_MODES.includes(x.mode as PanelMode);
+    case 'compare':
+      return Array.isArray(x.tokenizers) && x.tokenizers.length <= 32 && x.tokenizers.every(isId) && (x.scope === 'document' || x.scope === 'selection');
+    case 'premiums':
+      return Array.isArray(x.tokenizers) && x.tokenizers.length <= 32 && x.tokenizers.every(isId);
+    case 'setTokenizer':
+      return isId(x.id);
+    case 'run':
+      return x.command === 'showPanel' || x.command === 'compare' || x.command === 'premiums' || x.command === 'selectTokenizer';
     default:
       return false;
   }

@@ -8,8 +8,11 @@ import * as vscode from 'vscode';
 import { AnalysisService } from './analysisService';
 import { TokenDecorator } from './decorations';
 import { registerHover } from './hover';
+import { TokenPanel } from './panel';
+import { SidebarProvider } from './sidebar';
 import { SECTION } from './settings';
 import { StatusBar } from './statusBar';
+import { registerTokenCommands } from './tokenCommands';
 import { addTokenizerFromFile, selectTokenizer } from './tokenizerPicker';
 import { WorkerClient } from './workerClient';
 
@@ -35,12 +38,21 @@ export function activate(context: vscode.ExtensionContext): void {
   const decorator = new TokenDecorator(analyses);
   const status = new StatusBar(analyses);
   const w = worker;
+  const panel = new TokenPanel(context, analyses, w, log);
+  const sidebar = new SidebarProvider(context, analyses, w, log);
   context.subscriptions.push(
     output,
     analyses,
     decorator,
     status,
     registerHover(analyses),
+    panel,
+    sidebar,
+    vscode.window.registerWebviewViewProvider(SidebarProvider.viewId, sidebar),
+    ...registerTokenCommands(analyses),
+    vscode.commands.registerCommand('tokenInspector.showPanel', () => panel.show('tokens')),
+    vscode.commands.registerCommand('tokenInspector.compareTokenizers', () => panel.show('compare')),
+    vscode.commands.registerCommand('tokenInspector.showLanguagePremiums', () => panel.show('premiums')),
     vscode.commands.registerCommand('tokenInspector.selectTokenizer', () => selectTokenizer(w)),
     vscode.commands.registerCommand('tokenInspector.addTokenizerFromFile', (path?: unknown) => addTokenizerFromFile(w, typeof path === 'string' ? path : undefined)),
     vscode.commands.registerCommand('tokenInspector.toggleBoundaries', async () => {

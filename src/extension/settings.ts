@@ -42,3 +42,17 @@ export function showBoundaries(): boolean {
 export function maxDecoratedColumns(): number {
   return Math.max(200, vscode.workspace.getConfiguration(SECTION).get<number>('maxDecoratedColumns') ?? 4000);
 }
+
+export const DEFAULT_COMPARE = ['o200k_base', 'cl100k_base', 'llama3', 'qwen3', 'gemma3', 'deepseek_v3', 'mistral', 'gpt2'];
+
+/** The tokenizers Compare and the sidebar show side by side. */
+export function compareTokenizerIds(): string[] {
+  const raw = vscode.workspace.getConfiguration(SECTION).get<unknown>('compareTokenizers');
+  const ids = Array.isArray(raw) ? raw.filter((x): x is string => typeof x === 'string') : [];
+  return ids.length ? ids : DEFAULT_COMPARE;
+}
+
+/** Relative cost is measured against this tokenizer. */
+export function referenceTokenizerId(): string {
+  return vscode.workspace.getConfiguration(SECTION).get<string>('referenceTokenizer') ?? 'o200k_base';
+}

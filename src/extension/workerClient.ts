@@ -5,7 +5,7 @@
 import { Worker } from 'node:worker_threads';
 import { isTokenWorkerToHost, type HostToTokenWorker, type TokenWorkerToHost } from '../protocol';
 
-type Pending = { resolve: (m: TokenWorkerToHost) => void; reject: (e: Error) => void };
+type Pending = { resolve: (m: TokenWorkerToHost) => void; reject: (e: Error) => void; onProgress?: (done: number, total: number) => void };
 type DistributiveOmit<T, K extends PropertyKey> = T extends unknown ? Omit<T, K> : never;
 export type WorkerRequest = DistributiveOmit<Exclude<HostToTokenWorker, { kind: 'close' }>, 'requestId'>;
 
@@ -39,6 +39,10 @@ export class WorkerClient {
       }
       const p = this.pending.get(raw.requestId);
       if (!p) return;
+      if (raw.kind === 'progress') {
+        p.onProgress?.(raw.done, raw.total);
+        return;
+      }
       this.pending.delete(raw.requestId);
       p.resolve(raw);
     });
@@ -60,11 +64,11 @@ export class WorkerClient {
     this.onCrash(message, this.crashes === 1);
   }
 
-  request(msg: WorkerRequest): Promise<TokenWorkerToHost> {
+  request(msg: WorkerRequest, onProgress?: (done: number, total: number) => void): Promise<TokenWorkerToHost> {
     const requestId = this.nextId++;
     const w = this.ensure();
     return new Promise((resolve, reject) => {
-      this.pending.set(requestId, { resolve, reject });
+      this.pending.set(requestId, { resolve, reject, onProgress });
       w.postMessage({ ...msg, requestId });
     });
   }

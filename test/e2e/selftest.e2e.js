@@ -152,9 +152,23 @@ describe('e2e library self-test (real VS Code via code-server)', { timeout: 2400
     await vsc.screenshot(vs.page, 'webviews-light.png');
   });
 
-  it('switches the theme and takes a screenshot', async () => {
-    await vs.setTheme('Default Dark Modern');
+  it('changes settings at run time, switches the theme and takes a screenshot', async () => {
+    await vsc.updateSettings(vs.page, { 'editor.fontSize': 19, 'git.enabled': undefined });
+    const onDisk = JSON.parse(fs.readFileSync(vs.settingsFile, 'utf8'));
+    assert.equal(onDisk['editor.fontSize'], 19);
+    assert.ok(!('git.enabled' in onDisk));
+    await vs.page.waitForFunction(() => {
+      const l = document.querySelector('.part.editor .monaco-editor .view-line');
+      return l && getComputedStyle(l).fontSize === '19px';
+    }, null, { timeout: 10000 });
+    await vs.setTheme('Default Dark Modern'); // 'Dark Modern' in VS Code 1.139
     assert.ok(await vs.page.locator('.monaco-workbench.vs-dark').count(), 'dark theme applied');
+    assert.equal(JSON.parse(fs.readFileSync(vs.settingsFile, 'utf8'))['workbench.colorTheme'], 'Dark Modern');
+    await vsc.openFile(vs.page, 'sample.txt');
+    // 'lazy' is scrolled out of view (the webview panel takes the right half): a clear error, not a wrong hover
+    await assert.rejects(vsc.hoverOnText(vs.page, 'lazy', { marker: 'PROBE_HOVER', timeout: 2000 }), /is not visible/);
+    const h = await vsc.hoverOnText(vs.page, 'second', { marker: 'PROBE_HOVER' });
+    assert.match(h, /word=second/);
     const file = await vsc.screenshot(vs.page, 'dark.png');
     assert.ok(fs.statSync(file).size > 10000, 'screenshot written');
   });

@@ -1,6 +1,5 @@
-import { perLineRelativeCost, relativeCost, textMetrics, type LineCost } from '../../core/analysis/metrics';
+import { compareTokenizers } from '../../core/analysis/compare';
 import { loadTokenizer, type LoadedTokenizer } from '../../core/tokenizers/loader';
-import type { TokenStream } from '../../core/tokenizers/types';
 import { parseArgs, UsageError } from '../args';
 import { LOAD_OPTIONS, out, readTextFile, type CliCommand } from '../io';
 
@@ -13,11 +12,6 @@ export function tokenizerList(value: string | undefined, command: string): strin
 
 function fixed(n: number | null, digits = 2): string {
   return n === null ? '-' : n.toFixed(digits);
-}
-
-interface Measured {
-  readonly loaded: LoadedTokenizer;
-  readonly stream: TokenStream;
 }
 
 export const compareCommand: CliCommand = {
@@ -33,35 +27,19 @@ export const compareCommand: CliCommand = {
     const referenceId = args.options.get('reference') ?? 'o200k_base';
     const text = readTextFile(file);
 
-    const measure = async (id: string): Promise<Measured> => {
-      const loaded = await loadTokenizer(id, LOAD_OPTIONS);
-      return { loaded, stream: loaded.tokenizer.encode(text) };
-    };
-    const reference = await measure(referenceId);
-    const measured: Measured[] = [];
-    for (const id of ids) measured.push(await measure(id));
-
-    const rows = measured.map((m) => {
-      const metrics = textMetrics(text, m.stream, m.loaded.tokenizer.vocabSize);
-      return {
-        tokenizer: m.loaded.id,
-        count: metrics.count,
-        bytesPerToken: metrics.bytesPerToken,
-        charsPerToken: metrics.charsPerToken,
-        fertility: metrics.fertility,
-        continuedWordShare: metrics.continuedWordShare,
-        renyiEfficiency: metrics.renyiEfficiency,
-        relativeCost: relativeCost(metrics.count, reference.stream.count),
-      };
-    });
-    const lines: { tokenizer: string; lines: LineCost[] }[] = measured.map((m) => ({ tokenizer: m.loaded.id, lines: perLineRelativeCost(text, m.stream, reference.stream) }));
+    const reference = await loadTokenizer(referenceId, LOAD_OPTIONS);
+    const loaded: LoadedTokenizer[] = [];
+    for (const id of ids) loaded.push(await loadTokenizer(id, LOAD_OPTIONS));
+    const result = compareTokenizers(text, loaded, reference);
+    const rows = result.tokenizers;
+    const lines = result.lines;
 
     if (args.flags.has('json')) {
       out(
         JSON.stringify({
-          reference: reference.loaded.id,
-          referenceCount: reference.stream.count,
-          tokenizers: rows,
+          reference: result.reference,
+          referenceCount: result.referenceCount,
+          tokenizers: rows.map((r) => ({ ...r, name: undefined })),
           lines: lines.map((l) => ({
             tokenizer: l.tokenizer,
             lines: l.lines.map((c) => ({ line: c.line, relativeCost: c.relativeCost, tokens: c.tokens, referenceTokens: c.referenceTokens })),
@@ -71,10 +49,9 @@ export const compareCommand: CliCommand = {
       return;
     }
 
-    const base = textMetrics(text, reference.stream);
     out(
-      `${file}: ${base.bytes} bytes, ${base.chars} characters, ${base.words} words, ${lines[0]?.lines.length ?? 0} lines; ` +
-        `relative cost against ${reference.loaded.name} (${reference.stream.count} tokens)`,
+      `${file}: ${result.bytes} bytes, ${result.chars} characters, ${result.words} words, ${lines[0]?.lines.length ?? 0} lines; ` +
+        `relative cost against ${reference.name} (${result.referenceCount} tokens)`,
     );
     const width = Math.max(9, ...rows.map((r) => r.tokenizer.length)) + 2;
     out(
@@ -90,7 +67,7 @@ export const compareCommand: CliCommand = {
     }
     // Where each tokenizer pays most over the reference: the lines with the most extra tokens.
     for (const l of lines) {
-      if (l.tokenizer === reference.loaded.id) continue;
+      if (l.tokenizer === reference.id) continue;
       const worst = l.lines
         .filter((c) => c.tokens > c.referenceTokens)
         .sort((a, b) => b.tokens - b.referenceTokens - (a.tokens - a.referenceTokens) || a.line - b.line)

