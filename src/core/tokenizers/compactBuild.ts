@@ -134,18 +134,6 @@ export function compactFromTiktoken(src: TiktokenSource, info: CompactSourceInfo
   return { data, config: cfg };
 }
 
-function isWellFormed(s: string): boolean {
-  for (let i = 0; i < s.length; i++) {
-    const c = s.charCodeAt(i);
-    if (c >= 0xd800 && c <= 0xdbff) {
-      const d = s.charCodeAt(i + 1);
-      if (!(d >= 0xdc00 && d <= 0xdfff)) return false;
-      i++;
-    } else if (c >= 0xdc00 && c <= 0xdfff) return false;
-  }
-  return true;
-}
-
 const align8 = (n: number): number => (n + 7) & ~7;
 
 /** Serializes compact data into the file format compact.ts reads. */
@@ -153,41 +141,56 @@ export function encodeCompact(data: CompactData): Uint8Array {
   const n = data.spellings.length;
   if (n === 0) throw new TokenizerError(`${data.id}: empty vocabulary`);
   const order = Array.from({ length: n }, (_, i) => i).sort((x, y) => data.ids[x] - data.ids[y]);
-  const enc = new TextEncoder();
-  const dec = new TextDecoder('utf-8', { ignoreBOM: true });
-  const texts: Uint8Array[] = [];
-  let textBytes = 0;
-  let utf16 = 0;
   let maxLen = 0;
   let contiguous = true;
-  const illFormed: Record<number, string> = {};
+  let idLimit = 0;
   for (let k = 0; k < n; k++) {
     const e = order[k];
-    const s = data.spellings[e];
-    // A spelling with a lone surrogate (Gemma has one) cannot go through UTF-8: it is written as U+FFFD
-    // (same UTF-16 length) and restored from the header.
-    if (!isWellFormed(s)) illFormed[k] = s;
-    const b = enc.encode(s);
-    if (!(k in illFormed) && dec.decode(b) !== s) throw new TokenizerError(`${data.id}: vocabulary entry ${data.ids[e]} does not survive UTF-8`);
-    if (data.ids[e] >= MERGE_ID_BITS) throw new TokenizerError(`${data.id}: id ${data.ids[e]} is too large`);
-    if (data.ids[e] !== k) contiguous = false;
-    texts.push(b);
-    textBytes += b.length;
-    utf16 += s.length;
-    if (s.length > maxLen) maxLen = s.length;
+    const id = data.ids[e];
+    if (!Number.isInteger(id) || id < 0 || id >= MERGE_ID_BITS) throw new TokenizerError(`${data.id}: id ${id} is out of range`);
+    if (k > 0 && id === data.ids[order[k - 1]]) throw new TokenizerError(`${data.id}: id ${id} has two spellings`);
+    if (id !== k) contiguous = false;
+    idLimit = id + 1;
+    if (data.spellings[e].length > maxLen) maxLen = data.spellings[e].length;
   }
+  const text = Buffer.from(order.map((e) => data.spellings[e]).join(''), 'utf16le');
   const lensWidth: 1 | 2 | 4 = maxLen < 256 ? 1 : maxLen < 65536 ? 2 : 4;
   const lens = lensWidth === 1 ? new Uint8Array(n) : lensWidth === 2 ? new Uint16Array(n) : new Uint32Array(n);
   for (let k = 0; k < n; k++) lens[k] = data.spellings[order[k]].length;
   const ids = contiguous ? null : Uint32Array.from(order.map((e) => data.ids[e]));
 
-  // Section placement needs the header length, which holds the placement: iterate until it settles.
-  const blobs: Array<[string, Uint8Array]> = [
-    ['vocabText', concat(texts, textBytes)],
-    ['vocabLens', new Uint8Array(lens.buffer, lens.byteOffset, lens.byteLength)],
-    ...(ids ? [['vocabIds', new Uint8Array(ids.buffer)] as [string, Uint8Array]] : []),
-    ['merges', new Uint8Array(data.merges.buffer, data.merges.byteOffset, data.merges.byteLength)],
+  // The pair table: distinct (left, right) pairs, lowest rank first, grouped by left id and sorted by right id.
+  const m = data.merges;
+  const count = m.length / 3;
+  const byPair = Array.from({ length: count }, (_, i) => i).sort((x, y) => m[3 * x] - m[3 * y] || m[3 * x + 1] - m[3 * y + 1] || x - y);
+  const pairOffsets = new Uint32Array(idLimit + 1);
+  const records: number[] = [];
+  let prevL = -1;
+  let prevR = -1;
+  for (const i of byPair) {
+    const l = m[3 * i];
+    const r = m[3 * i + 1];
+    const id = m[3 * i + 2];
+    if (l >= idLimit || r >= idLimit || id >= idLimit) throw new TokenizerError(`${data.id}: merge ${i} uses an id beyond the vocabulary`);
+    if (l === prevL && r === prevR) continue;
+    prevL = l;
+    prevR = r;
+    pairOffsets[l + 1]++;
+    records.push(r, data.rankIsNewId ? id : i, id);
+  }
+  for (let l = 0; l < idLimit; l++) pairOffsets[l + 1] += pairOffsets[l];
+  const pairRecords = Uint32Array.from(records);
+
+  const bytesOf = (a: Uint8Array | Uint16Array | Uint32Array): Uint8Array => new Uint8Array(a.buffer, a.byteOffset, a.byteLength);
+  const blobs: Array<[keyof CompactHeader['sections'], Uint8Array]> = [
+    ['vocabText', bytesOf(text)],
+    ['vocabLens', bytesOf(lens)],
+    ...(ids ? [['vocabIds', bytesOf(ids)] as [keyof CompactHeader['sections'], Uint8Array]] : []),
+    ['pairOffsets', bytesOf(pairOffsets)],
+    ['pairRecords', bytesOf(pairRecords)],
   ];
+  // Section placement needs the header length, which holds the placement: iterate until it settles.
+  const enc = new TextEncoder();
   let headerLen = 0;
   let headerBytes = new Uint8Array(0);
   let sections: Record<string, SectionRef> = {};
@@ -207,10 +210,8 @@ export function encodeCompact(data: CompactData): Uint8Array {
       pipeline: data.pipeline,
       vocabCount: n,
       lensWidth,
-      vocabUtf16Length: utf16,
-      ...(Object.keys(illFormed).length ? { illFormed } : {}),
-      mergeCount: data.merges.length / 3,
-      rankIsNewId: data.rankIsNewId,
+      idLimit,
+      pairCount: pairRecords.length / 3,
       sections: sections as unknown as CompactHeader['sections'],
     };
     headerBytes = enc.encode(JSON.stringify(header));
@@ -227,16 +228,6 @@ export function encodeCompact(data: CompactData): Uint8Array {
   view.setUint32(12, headerBytes.length, true);
   view.setUint32(16, total, true);
   view.setUint32(20, compactChecksum(new Uint32Array(out.buffer, COMPACT_PREFIX_BYTES, (total - COMPACT_PREFIX_BYTES) / 4)), true);
-  return out;
-}
-
-function concat(parts: readonly Uint8Array[], total: number): Uint8Array {
-  const out = new Uint8Array(total);
-  let off = 0;
-  for (const p of parts) {
-    out.set(p, off);
-    off += p.length;
-  }
   return out;
 }
 

@@ -9,6 +9,7 @@ import { Utf16ToUtf8Walker, utf8LengthOfCodePoint, wellFormed } from '../text/ut
 import { BpeMerger, type PairLookup } from './bpe';
 import { BYTE_TO_CHAR, bytesFromSpelling } from './byteLevel';
 import { preTokenize, type SplitStep } from './preTokenizer';
+import { hasUnsafeCodePoints } from './regex';
 import {
   TokenFlag,
   type AddedTokenInfo,
@@ -157,6 +158,7 @@ export class BpeTokenizer implements Tokenizer {
   readonly vocabSize: number;
   readonly addedTokens: readonly AddedTokenInfo[];
   readonly restartRules: RestartRules;
+  private readonly hasExactPatterns: boolean;
   private readonly merger: BpeMerger;
   private readonly idToSpelling: string[];
   private readonly addedById = new Map<number, AddedTokenSpec>();
@@ -202,6 +204,7 @@ export class BpeTokenizer implements Tokenizer {
       }
     }
     this.restartRules = this.computeRestartRules();
+    this.hasExactPatterns = cfg.splits.some((st) => st.exactPattern !== undefined);
   }
 
   /**
@@ -300,49 +303,72 @@ export class BpeTokenizer implements Tokenizer {
   private encodePiece(piece: AlignedString, start: PieceStart, out: StreamBuilder): void {
     const aligned = this.cfg.preNormalizer ? this.cfg.preNormalizer(piece, start) : piece;
     const s = aligned.text;
-    const ranges = preTokenize(s, this.cfg.splits);
-    const identity = aligned.isIdentity;
-    const base = aligned.base;
+    const exact = this.hasExactPatterns && hasUnsafeCodePoints(s);
+    const splits = this.cfg.splits;
+    const single = splits.length === 1 ? splits[0] : undefined;
+    if (single && typeof single.pattern !== 'string' && (single.behavior === 'Isolated' || (single.behavior === 'Removed' && single.invert))) {
+      // The common case (one regex, pieces are its matches): no intermediate range list.
+      const re = exact && single.exactPattern ? single.exactPattern : single.pattern;
+      const keepGaps = single.behavior === 'Isolated';
+      re.lastIndex = 0;
+      let last = 0;
+      for (let m = re.exec(s); m !== null; m = re.exec(s)) {
+        const word = m[0];
+        if (word.length === 0) {
+          re.lastIndex++;
+          continue;
+        }
+        if (m.index > last && keepGaps) this.emitWord(aligned, s.slice(last, m.index), last, out);
+        this.emitWord(aligned, word, m.index, out);
+        last = m.index + word.length;
+      }
+      if (last < s.length && keepGaps) this.emitWord(aligned, s.slice(last), last, out);
+      return;
+    }
+    const ranges = preTokenize(s, splits, exact);
     for (let r = 0; r < ranges.length; r += 3) {
       if (ranges[r + 2] === 0) continue; // a removed delimiter: its bytes join the next token's span
-      const ws = ranges[r];
-      const we = ranges[r + 1];
-      const word = this.wordTokens(s, ws, we);
-      const n = word.ids.length;
-      for (let k = 0; k < n; k++) {
-        const relU = ws + word.endUtf16[k];
-        const into = word.endInto[k];
-        let flags = word.flags[k];
-        if (identity) {
-          out.push(word.ids[k], base + relU, into, flags);
-        } else {
-          const startU = k === 0 ? ws : ws + word.endUtf16[k - 1];
-          const endU = into > 0 ? relU + 1 : relU;
-          for (let i = startU; i < endU; i++) {
-            if (aligned.kindAt(i) === UnitKind.Normalized) {
-              flags |= TokenFlag.Normalized;
-              break;
-            }
-          }
-          const [u, mappedInto] = aligned.mapBoundary(relU, into);
-          out.push(word.ids[k], u, mappedInto, flags);
-        }
-      }
+      this.emitWord(aligned, s.slice(ranges[r], ranges[r + 1]), ranges[r], out);
     }
   }
 
-  /** BPE of one word s[a, b), cached by its text. */
-  private wordTokens(s: string, a: number, b: number): WordTokens {
-    const cacheable = b - a <= CACHEABLE_WORD_LENGTH;
-    const key = cacheable ? s.slice(a, b) : '';
+  /** Emits the tokens of one pre-token `word` found at `ws` in the (normalized) piece. */
+  private emitWord(aligned: AlignedString, word: string, ws: number, out: StreamBuilder): void {
+    const tokens = this.wordTokens(word);
+    const n = tokens.ids.length;
+    if (aligned.isIdentity) {
+      const base = aligned.base + ws;
+      for (let k = 0; k < n; k++) out.push(tokens.ids[k], base + tokens.endUtf16[k], tokens.endInto[k], tokens.flags[k]);
+      return;
+    }
+    for (let k = 0; k < n; k++) {
+      const relU = ws + tokens.endUtf16[k];
+      const into = tokens.endInto[k];
+      let flags = tokens.flags[k];
+      const startU = k === 0 ? ws : ws + tokens.endUtf16[k - 1];
+      const endU = into > 0 ? relU + 1 : relU;
+      for (let i = startU; i < endU; i++) {
+        if (aligned.kindAt(i) === UnitKind.Normalized) {
+          flags |= TokenFlag.Normalized;
+          break;
+        }
+      }
+      const [u, mappedInto] = aligned.mapBoundary(relU, into);
+      out.push(tokens.ids[k], u, mappedInto, flags);
+    }
+  }
+
+  /** BPE of one pre-token, cached by its text. */
+  private wordTokens(word: string): WordTokens {
+    const cacheable = word.length <= CACHEABLE_WORD_LENGTH;
     if (cacheable) {
-      const hit = this.wordCache.get(key);
+      const hit = this.wordCache.get(word);
       if (hit) return hit;
     }
-    const result = this.computeWord(s, a, b);
+    const result = this.computeWord(word, 0, word.length);
     if (cacheable) {
       if (this.wordCache.size >= WORD_CACHE_LIMIT) this.wordCache.clear();
-      this.wordCache.set(key, result);
+      this.wordCache.set(word, result);
     }
     return result;
   }

@@ -8,7 +8,7 @@ import { MERGE_ID_BITS, type PairLookup } from './bpe';
 import { BpeTokenizer, type AddedTokenSpec, type EngineConfig, type PieceStart } from './engine';
 import { TokenizerError } from './errors';
 import type { SplitStep } from './preTokenizer';
-import { compilePattern } from './regex';
+import { compilePattern, compileSplitPattern } from './regex';
 import type { AddedTokenInfo } from './types';
 
 /** GPT-2's pre-tokenizer pattern (ByteLevel with use_regex). */
@@ -63,9 +63,9 @@ function splitStepsFromJson(pre: unknown, steps: SplitStep[], preNormalizers: Ar
       if (!['Isolated', 'Removed', 'MergedWithPrevious', 'MergedWithNext'].includes(behavior)) {
         throw new TokenizerError(`Split behavior ${behavior} is not supported`);
       }
-      const pattern = typeof pat.Regex === 'string' ? compilePattern(pat.Regex) : typeof pat.String === 'string' ? pat.String : undefined;
-      if (pattern === undefined) throw new TokenizerError('Split pre-tokenizer has no pattern');
-      steps.push({ pattern, behavior: behavior as SplitStep['behavior'], invert: pre.invert === true });
+      const compiled = typeof pat.Regex === 'string' ? compileSplitPattern(pat.Regex) : typeof pat.String === 'string' ? { pattern: pat.String } : undefined;
+      if (compiled === undefined) throw new TokenizerError('Split pre-tokenizer has no pattern');
+      steps.push({ ...compiled, behavior: behavior as SplitStep['behavior'], invert: pre.invert === true });
       return;
     }
     case 'ByteLevel': {
@@ -79,7 +79,7 @@ function splitStepsFromJson(pre: unknown, steps: SplitStep[], preNormalizers: Ar
           return b.build();
         });
       }
-      if (pre.use_regex !== false) steps.push({ pattern: compilePattern(GPT2_PATTERN), behavior: 'Isolated', invert: false });
+      if (pre.use_regex !== false) steps.push({ ...compileSplitPattern(GPT2_PATTERN), behavior: 'Isolated', invert: false });
       return;
     }
     case 'Metaspace': {
@@ -103,7 +103,7 @@ function splitStepsFromJson(pre: unknown, steps: SplitStep[], preNormalizers: Ar
       return;
     }
     case 'Digits':
-      steps.push({ pattern: compilePattern(pre.individual_digits === true ? '\\p{N}' : '\\p{N}+'), behavior: 'Isolated', invert: false });
+      steps.push({ ...compileSplitPattern(pre.individual_digits === true ? '\\p{N}' : '\\p{N}+'), behavior: 'Isolated', invert: false });
       return;
     default:
       throw new TokenizerError(`pre-tokenizer type ${JSON.stringify(pre.type)} is not supported`);

@@ -6,13 +6,17 @@ import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { basename, dirname, join } from 'node:path';
 import { BUNDLED_TOKENIZERS, findBundled, type CatalogEntry } from './catalog';
+import { loadCompactTokenizer } from './compact';
 import { TokenizerError } from './errors';
 import { loadHfTokenizer } from './hfLoader';
 import { CL100K_PATTERN, loadTiktoken, parseTiktokenFile, parseTiktokenJson } from './tiktokenLoader';
 import type { Tokenizer } from './types';
 
 export interface LoadOptions {
-  /** A folder holding bundled vocabulary files as `<id>.json` (the packaged extension's dist/tokenizers). */
+  /**
+   * A folder holding bundled vocabulary files (the packaged extension's dist/tokenizers): `<id>.bin` compact
+   * files (preferred), or `<id>.json` copies with their `<id>.config.json`.
+   */
   readonly assetDir?: string;
 }
 
@@ -66,6 +70,20 @@ export function bundledFilePath(entry: CatalogEntry, options: LoadOptions = {}):
 }
 
 function loadBundled(entry: CatalogEntry, options: LoadOptions): Tokenizer {
+  // The packaged form: a compact binary vocabulary built at package time (scripts/build-vocab.ts), which
+  // loads without JSON parsing. Without one (running from source) the JSON vocabulary is read as before.
+  if (options.assetDir) {
+    const compactPath = join(options.assetDir, `${entry.id}.bin`);
+    if (existsSync(compactPath)) {
+      let bytes: Uint8Array;
+      try {
+        bytes = readFileSync(compactPath);
+      } catch (e) {
+        throw new TokenizerError(`${compactPath} cannot be read: ${(e as Error).message}`);
+      }
+      return loadCompactTokenizer(bytes, compactPath, entry.id);
+    }
+  }
   const path = bundledFilePath(entry, options);
   const text = readText(path);
   if (entry.source.format === 'tiktoken-json') return loadTiktoken(parseTiktokenJson(text, basename(path)));

@@ -8,6 +8,8 @@ export type SplitBehavior = 'Isolated' | 'Removed' | 'MergedWithPrevious' | 'Mer
 export interface SplitStep {
   /** A global unicode RegExp, or a literal string delimiter. */
   readonly pattern: RegExp | string;
+  /** The same pattern with the reference engines' Unicode tables, for text where V8's may differ. */
+  readonly exactPattern?: RegExp;
   readonly behavior: SplitBehavior;
   /** When true the pattern describes the pieces to keep and the gaps are the delimiters. */
   readonly invert: boolean;
@@ -42,7 +44,7 @@ function matches(text: string, a: number, b: number, pattern: RegExp | string): 
 }
 
 /** Applies one split step to every kept range. */
-export function applySplit(text: string, input: Ranges, step: SplitStep): Ranges {
+export function applySplit(text: string, input: Ranges, step: SplitStep, exact = false): Ranges {
   const out: Ranges = [];
   for (let r = 0; r < input.length; r += 3) {
     const a = input[r];
@@ -51,7 +53,7 @@ export function applySplit(text: string, input: Ranges, step: SplitStep): Ranges
       out.push(a, b, 0);
       continue;
     }
-    const ms = matches(text, a, b, step.pattern);
+    const ms = matches(text, a, b, exact && step.exactPattern ? step.exactPattern : step.pattern);
     // Pieces as (start, end, isDelimiter).
     const pieces: number[] = [];
     let last = a;
@@ -92,9 +94,10 @@ export function applySplit(text: string, input: Ranges, step: SplitStep): Ranges
   return out;
 }
 
-export function preTokenize(text: string, steps: readonly SplitStep[]): Ranges {
+/** `exact`: the text holds code points whose Unicode properties V8 and the reference may disagree on. */
+export function preTokenize(text: string, steps: readonly SplitStep[], exact = false): Ranges {
   let ranges: Ranges = [0, text.length, 1];
   if (text.length === 0) return [];
-  for (const step of steps) ranges = applySplit(text, ranges, step);
+  for (const step of steps) ranges = applySplit(text, ranges, step, exact);
   return ranges;
 }

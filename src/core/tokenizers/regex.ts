@@ -6,11 +6,13 @@
  * - `\s`: Oniguruma and Rust mean Unicode White_Space (includes U+0085, excludes U+FEFF); JS's `\s` is the
  *   reverse on both.
  * - `\p{L}` and friends: the reference engines use older Unicode tables than V8 (which differs between Node
- *   versions too). Properties are replaced by the reference's own code-point ranges (unicodeTables.ts), so
- *   ids do not depend on the JavaScript runtime's Unicode version.
+ *   versions too). Each pattern is compiled twice: with V8's native properties (fast) and with the
+ *   reference's own code-point ranges (unicodeTables.ts, exact but ~5x slower). Text holding none of the
+ *   code points where the two can disagree (`hasUnsafeCodePoints`) uses the fast one; ids never depend on
+ *   the JavaScript runtime's Unicode version.
  */
 import { TokenizerError } from './errors';
-import { REFERENCE_UNICODE_CLASSES } from './unicodeTables';
+import { REFERENCE_UNICODE_CLASSES, REFERENCE_UNSAFE_CLASS } from './unicodeTables';
 
 const EXTRA_FOLDS: Record<string, string> = { s: '\u017f', k: '\u212a' };
 
@@ -36,13 +38,24 @@ function caseInsensitiveBody(body: string): string {
     .join('|');
 }
 
-/** The class body for a property as the reference engines see it, or V8's own when no table is held. */
-function propertyBody(name: string): string {
+const UNSAFE = new RegExp(`[${REFERENCE_UNSAFE_CLASS}]`, 'u');
+
+/** True when the text holds a code point whose Unicode properties V8 and the reference may disagree on. */
+export function hasUnsafeCodePoints(text: string): boolean {
+  return UNSAFE.test(text);
+}
+
+/** The class body for a property: the reference's ranges (exact) or V8's own (fast). White_Space is stable. */
+function propertyBody(name: string, exact: boolean): string {
+  if (!exact || name === 'White_Space') return `\\p{${name}}`;
   return REFERENCE_UNICODE_CLASSES[name] ?? `\\p{${name}}`;
 }
 
-/** Converts an Oniguruma/fancy-regex pattern to an equivalent JavaScript RegExp source (for the `u` flag). */
-export function toJsPattern(pattern: string): string {
+/**
+ * Converts an Oniguruma/fancy-regex pattern to an equivalent JavaScript RegExp source (for the `u` flag).
+ * `exact`: spell Unicode properties as the reference's code-point ranges instead of V8's `\p{...}`.
+ */
+export function toJsPattern(pattern: string, exact = true): string {
   let out = '';
   let inClass = false;
   for (let i = 0; i < pattern.length; i++) {
@@ -50,14 +63,14 @@ export function toJsPattern(pattern: string): string {
     if (c === '\\') {
       const n = pattern[i + 1];
       if (n === 's' || n === 'S') {
-        const body = propertyBody('White_Space');
+        const body = propertyBody('White_Space', exact);
         if (inClass && n === 'S') throw new TokenizerError('pattern uses \\S inside a character class, which is not supported');
         out += inClass ? body : n === 's' ? `[${body}]` : `[^${body}]`;
         i++;
       } else if ((n === 'p' || n === 'P') && pattern[i + 2] === '{') {
         const close = pattern.indexOf('}', i + 3);
         if (close < 0) throw new TokenizerError('pattern has an unterminated \\p{...}');
-        const body = propertyBody(pattern.slice(i + 3, close));
+        const body = propertyBody(pattern.slice(i + 3, close), exact);
         if (n === 'P' && inClass) throw new TokenizerError('pattern uses \\P{...} inside a character class, which is not supported');
         out += inClass ? body : n === 'p' ? `[${body}]` : `[^${body}]`;
         i = close;
@@ -103,11 +116,16 @@ export function toJsPattern(pattern: string): string {
   return out;
 }
 
-export function compilePattern(pattern: string): RegExp {
-  const src = toJsPattern(pattern);
+export function compilePattern(pattern: string, exact = true): RegExp {
+  const src = toJsPattern(pattern, exact);
   try {
     return new RegExp(src, 'gu');
   } catch (e) {
     throw new TokenizerError(`pre-tokenizer pattern is not supported in JavaScript: ${(e as Error).message}`);
   }
+}
+
+/** A split pattern in both forms: `pattern` (V8's properties) for safe text, `exactPattern` otherwise. */
+export function compileSplitPattern(pattern: string): { pattern: RegExp; exactPattern: RegExp } {
+  return { pattern: compilePattern(pattern, false), exactPattern: compilePattern(pattern, true) };
 }

@@ -7,7 +7,7 @@ import { MERGE_ID_BITS, type PairLookup } from './bpe';
 import { BYTE_TO_CHAR } from './byteLevel';
 import { BpeTokenizer, type AddedTokenSpec, type EngineConfig } from './engine';
 import { TokenizerError } from './errors';
-import { compilePattern } from './regex';
+import { compileSplitPattern } from './regex';
 
 /** cl100k/o200k's pattern family default for a bare `.tiktoken` file (the file itself carries no pattern). */
 export const CL100K_PATTERN =
@@ -104,7 +104,7 @@ export function tiktokenConfig(src: TiktokenSource): EngineConfig {
     fuseUnk: false,
     normalizer: null,
     preNormalizer: null,
-    splits: [{ pattern: compilePattern(src.pattern), behavior: 'Isolated', invert: false }],
+    splits: [{ ...compileSplitPattern(src.pattern), behavior: 'Isolated', invert: false }],
     addedTokens,
     postAdded: [],
   };
