@@ -164,8 +164,12 @@ export class AnalysisService implements vscode.Disposable {
     } finally {
       e.running = false;
     }
-    if (e.dirty || doc.version !== version) this.schedule(doc, e);
+    const t1 = performance.now();
+    // Requests that came in meanwhile are satisfied if this result is for the current version and tokenizer.
+    if (doc.version !== version || (e.dirty && !this.current(doc) && !e.error)) this.schedule(doc, e);
     else if (!doc.isClosed) this.emitter.fire(doc);
+    const ms = performance.now() - t1;
+    if (ms > 8) this.log(`slow: presenting an analysis took ${ms.toFixed(1)}ms`);
   }
 
   private showErrorOnce(tokenizerKey: string, message: string): void {

@@ -56,7 +56,10 @@ export class TokenDecorator implements vscode.Disposable {
   private readonly staleTimers = new Map<vscode.TextEditor, NodeJS.Timeout>();
   private readonly disposables: vscode.Disposable[] = [];
 
-  constructor(private readonly analyses: AnalysisService) {
+  constructor(
+    private readonly analyses: AnalysisService,
+    private readonly log: (line: string) => void,
+  ) {
     this.disposables.push(
       vscode.window.onDidChangeTextEditorVisibleRanges((e) => this.render(e.textEditor)),
       vscode.window.onDidChangeVisibleTextEditors((eds) => eds.forEach((ed) => this.render(ed))),
@@ -100,6 +103,13 @@ export class TokenDecorator implements vscode.Disposable {
   }
 
   render(editor: vscode.TextEditor): void {
+    const t0 = performance.now();
+    this.renderNow(editor);
+    const ms = performance.now() - t0;
+    if (ms > 8) this.log(`slow: decorations ${ms.toFixed(1)}ms`);
+  }
+
+  private renderNow(editor: vscode.TextEditor): void {
     const doc = editor.document;
     if (!showBoundaries()) return this.clear(editor);
     const analysis = this.analyses.current(doc);

@@ -4,6 +4,7 @@
  */
 import { appendFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
 import * as vscode from 'vscode';
 import { AnalysisService } from './analysisService';
 import { TokenDecorator } from './decorations';
@@ -35,7 +36,7 @@ export function activate(context: vscode.ExtensionContext): void {
     log,
   );
   const analyses = new AnalysisService(worker, log);
-  const decorator = new TokenDecorator(analyses);
+  const decorator = new TokenDecorator(analyses, log);
   const status = new StatusBar(analyses);
   const w = worker;
   const panel = new TokenPanel(context, analyses, w, log);
@@ -76,7 +77,22 @@ export function activate(context: vscode.ExtensionContext): void {
       status.update();
     }),
   );
+  if (testLog) context.subscriptions.push(monitorEventLoop(log));
   log('activated');
+}
+
+/**
+ * In test runs, report how long the extension host's event loop was blocked (p99 and max over each 2 s):
+ * the end-to-end tests type into a large file and read it back.
+ */
+function monitorEventLoop(log: (line: string) => void): vscode.Disposable {
+  const h = monitorEventLoopDelay({ resolution: 5 });
+  h.enable();
+  const timer = setInterval(() => {
+    if (h.count > 0) log(`eventLoopDelay p99=${(h.percentile(99) / 1e6).toFixed(1)}ms max=${(h.max / 1e6).toFixed(1)}ms`);
+    h.reset();
+  }, 2000);
+  return { dispose: () => (clearInterval(timer), h.disable()) };
 }
 
 export async function deactivate(): Promise<void> {

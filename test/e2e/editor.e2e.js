@@ -117,3 +117,29 @@ test('toggle boundaries removes and restores the decorations; light theme screen
   await new Promise((r) => setTimeout(r, 800));
   await vsc.screenshot(vs.page, path.join(screenshotsDir(), 'boundaries-light.png'));
 });
+
+test('typing in a 1 MB file: the count stays exact (incremental), and the host event-loop delay is reported', async () => {
+  const big = path.join(WS, 'big.txt');
+  const unit = fs.readFileSync(path.join(WS, 'code.ts'), 'utf8');
+  fs.writeFileSync(big, unit.repeat(Math.ceil(1_000_000 / unit.length)));
+  await vsc.openFile(vs.page, 'big.txt');
+  const tokenizer = / · (\w+)$/.exec(await vsc.statusBarText(vs.page, /tokens/, { timeout: 60000 }))[1];
+  const before = cli(['tokenize', big, '--tokenizer', tokenizer, '--json']).count;
+  await waitForCount(before, 'big.txt');
+  fs.writeFileSync(testLog, '');
+  // Type in the middle of the first screen: edits go to the worker as changes, not whole texts.
+  await vs.page.locator('.part.editor .monaco-editor .view-line').nth(3).click();
+  await vs.page.keyboard.press('End');
+  await vs.page.keyboard.type(' // typed: naïve 🦜 text', { delay: 15 });
+  await vs.page.keyboard.press('Control+S');
+  await new Promise((r) => setTimeout(r, 2500));
+  const after = cli(['tokenize', big, '--tokenizer', tokenizer, '--json']).count;
+  assert.notEqual(after, before);
+  await waitForCount(after, 'big.txt');
+  const delays = fs.readFileSync(testLog, 'utf8').split('\n').filter((l) => l.includes('eventLoopDelay')).map((l) => Number(/max=([\d.]+)ms/.exec(l)[1]));
+  const analyses = fs.readFileSync(testLog, 'utf8').split('\n').filter((l) => /analysis .*big\.txt/.test(l)).map((l) => Number(/ ([\d.]+)ms$/.exec(l)[1]));
+  const report = { eventLoopDelayMaxMs: Math.max(...delays), workerMsPerEditMedian: analyses.sort((a, b) => a - b)[analyses.length >> 1], edits: analyses.length };
+  vsc.log(`1 MB typing: ${JSON.stringify(report)}`);
+  fs.writeFileSync(path.join(screenshotsDir(), '..', 'typing-report.json'), JSON.stringify(report, null, 2));
+  assert.ok(analyses.length > 0, 'edits were analysed');
+});
