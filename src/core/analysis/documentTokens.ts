@@ -21,7 +21,7 @@ function isAsciiLetter(c: number): boolean {
   return (c >= 65 && c <= 90) || (c >= 97 && c <= 122);
 }
 
-/** Printable ASCII other than space, `/` and `\`. */
+/** Printable ASCII other than space, `/` and `\\`. */
 function isLineStartChar(c: number): boolean {
   return c > 32 && c < 127 && c !== 47 && c !== 92;
 }
@@ -35,7 +35,7 @@ export function restartExtent(text: string, p: number, rules: RestartRules): num
   const prev = text.charCodeAt(p - 1);
   if (rules.afterNewline && prev === 10) {
     let q = p;
-    while (q < text.length && (text.charCodeAt(q) === 32 || text.charCodeAt(q) === 9)) q++;
+    if (rules.afterNewlineIndented) while (q < text.length && (text.charCodeAt(q) === 32 || text.charCodeAt(q) === 9)) q++;
     if (q < text.length && isLineStartChar(text.charCodeAt(q))) return q + 1;
   }
   if (rules.beforeSpaceWord && isAsciiLetter(prev) && text.charCodeAt(p) === 32 && p + 1 < text.length && isAsciiLetter(text.charCodeAt(p + 1))) {

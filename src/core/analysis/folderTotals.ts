@@ -31,15 +31,21 @@ import { createReadStream } from 'node:fs';
 import { lstat, readdir, readFile, stat } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import { BinaryFileError, decodeFileBytes, type DecodedText } from '../text/readFile';
-import type { Tokenizer } from '../tokenizers/types';
+import type { TokenStream, Tokenizer } from '../tokenizers/types';
 import { restartExtent } from './documentTokens';
 
 // ---------------------------------------------------------------------------------------------------------
 // Globs: gitignore patterns and VS Code globs, compiled to regular expressions over `/`-separated paths
 // ---------------------------------------------------------------------------------------------------------
 
+/** A literal character in a regular expression with the `u` flag (which allows escaping only syntax characters). */
 function escapeRegex(c: string): string {
-  return /[\\^$.*+?()[\]{}|/-]/.test(c) ? `\\${c}` : c;
+  return /[\\^$.*+?()[\]{}|/]/.test(c) ? `\\${c}` : c;
+}
+
+/** A literal character inside a `[...]` class. */
+function escapeClassChar(c: string): string {
+  return /[\\\]\[^-]/.test(c) ? `\\${c}` : c;
 }
 
 /** Parses `[...]` at i; returns the regex class and the index after `]`, or undefined if it is not a class. */
@@ -57,10 +63,10 @@ function charClass(p: string, i: number): { source: string; next: number } | und
     if (c === ']' && !first) return { source: negate ? `[^/${body}]` : `(?!/)[${body}]`, next: j + 1 };
     first = false;
     if (c === '\\' && j + 1 < p.length) {
-      body += escapeRegex(p[++j]);
+      body += escapeClassChar(p[++j]);
     } else if (c === '-' && body !== '' && p[j + 1] !== ']' && j + 1 < p.length) {
       body += '-';
-    } else body += escapeRegex(c);
+    } else body += escapeClassChar(c);
   }
   return undefined;
 }
@@ -320,6 +326,7 @@ export class ChunkedTokenCounter {
   private started = false;
   private total = 0;
   private approx = false;
+  private retryAt = 0;
 
   constructor(
     private readonly tokenizer: Tokenizer,
@@ -338,10 +345,18 @@ export class ChunkedTokenCounter {
 
   push(text: string): void {
     this.pending += text;
-    while (this.pending.length > this.chunkUnits * 2) {
-      if (!this.flush()) {
-        if (this.pending.length <= this.chunkUnits * 8) break;
+    while (this.pending.length > this.chunkUnits * 2 && this.pending.length >= this.retryAt) {
+      if (this.flush()) {
+        this.retryAt = 0;
+        continue;
+      }
+      if (this.pending.length > this.chunkUnits * 8) {
         this.forceSplit();
+        this.retryAt = 0;
+      } else {
+        // No restart point near the end: look again once another chunk has arrived.
+        this.retryAt = this.pending.length + this.chunkUnits;
+        break;
       }
     }
   }
@@ -360,14 +375,34 @@ export class ChunkedTokenCounter {
     return this.tokenizer.encodeIds(text, this.options()).length;
   }
 
-  /** The last restart point p < before whose defining characters end at or before `end`, or -1. */
+  /**
+   * The last restart point p < before whose defining characters end at or before `end`, or -1. Stricter than
+   * restartExtent alone: after a newline, the next character itself must be the line's printable one (no
+   * indentation), because GPT-2's pattern (`\s+(?!\S)`) cuts "\n  x" as "\n " + " x", and a vocabulary with
+   * a "\n " token (claude_legacy) then has no token boundary after the newline.
+   */
   private lastRestart(before: number, end: number, floor: number): number {
     const rules = this.tokenizer.restartRules;
+    const text = this.pending;
     for (let p = before - 1; p > floor; p--) {
-      const e = restartExtent(this.pending, p, rules);
-      if (e >= 0 && e <= end) return p;
+      const e = restartExtent(text, p, rules);
+      if (e < 0 || e > end) continue;
+      if (text.charCodeAt(p - 1) === 10 && (text.charCodeAt(p) === 32 || text.charCodeAt(p) === 9)) continue;
+      return p;
     }
     return -1;
+  }
+
+  /** Index of the token boundary at UTF-16 position u (on a character boundary), or -1. */
+  private static boundaryAt(stream: TokenStream, u: number): number {
+    let a = 0;
+    let b = stream.count;
+    while (a < b) {
+      const m = (a + b) >> 1;
+      if (stream.utf16Offsets[m] < u) a = m + 1;
+      else b = m;
+    }
+    return stream.utf16Offsets[a] === u && stream.byteIntoChar[a] === 0 ? a : -1;
   }
 
   private flush(): boolean {
@@ -375,22 +410,18 @@ export class ChunkedTokenCounter {
     const lo = Math.max(0, text.length - RESTART_SCAN);
     const p2 = this.lastRestart(text.length, text.length, lo);
     if (p2 < 0) return false;
-    const p1 = this.lastRestart(p2, p2, Math.max(0, p2 - RESTART_SCAN));
-    if (p1 <= 0) return false;
     const stream = this.tokenizer.encode(text.slice(0, p2), this.options());
-    // Token boundaries are non-decreasing; find the one at p1.
-    let a = 0;
-    let b = stream.count;
-    while (a < b) {
-      const m = (a + b) >> 1;
-      if (stream.utf16Offsets[m] < p1) a = m + 1;
-      else b = m;
+    // P1: the last restart point before P2 where the window really has a token boundary.
+    const floor = Math.max(0, p2 - RESTART_SCAN);
+    for (let p1 = this.lastRestart(p2, p2, floor); p1 > 0; p1 = this.lastRestart(p1, p2, floor)) {
+      const k = ChunkedTokenCounter.boundaryAt(stream, p1);
+      if (k < 0) continue;
+      this.total += k;
+      this.pending = text.slice(p1);
+      this.started = true;
+      return true;
     }
-    if (stream.utf16Offsets[a] !== p1) this.approx = true;
-    this.total += a;
-    this.pending = text.slice(p1);
-    this.started = true;
-    return true;
+    return false;
   }
 
   /** No restart point in a very long stretch: split at the last line break (or anywhere) and flag the count. */
@@ -553,6 +584,8 @@ export interface FolderTotalsOptions {
   readonly include?: readonly string[];
   /** Files larger than this are read as a stream (default 50 MB). */
   readonly maxFileBytes?: number;
+  /** Bytes per read when streaming a large file (default 4 MB). */
+  readonly streamChunkBytes?: number;
   /** Text chunk for tokenization, in UTF-16 units (default 1M). */
   readonly chunkUnits?: number;
   /** Match special tokens in the text (default false, as in the editor). */
@@ -592,7 +625,7 @@ async function breathe(signal?: AbortSignal): Promise<void> {
 }
 
 async function countStreamed(fs: FolderFs, path: string, readChunks: NonNullable<FolderFs['readChunks']>, options: FolderTotalsOptions): Promise<Counted> {
-  const source = (): AsyncIterable<Uint8Array> => readChunks.call(fs, path, STREAM_CHUNK_BYTES);
+  const source = (): AsyncIterable<Uint8Array> => readChunks.call(fs, path, options.streamChunkBytes ?? STREAM_CHUNK_BYTES);
   // Pass 1: the encoding (and the binary sniff), then the line-ending counts over the whole text.
   const it1 = source()[Symbol.asyncIterator]();
   const h = await readHead(it1, 512);
@@ -752,7 +785,8 @@ export async function countFolder(fs: FolderFs, options: FolderTotalsOptions): P
       bytes += r.bytes;
       for (const t of options.tokenizers) tokens[t.id] += r.tokens[t.id];
     } catch (e) {
-      if ((e as Error).name === 'AbortError' || options.signal?.aborted) throw e;
+      if (options.signal?.aborted) throw options.signal.reason;
+      if ((e as Error).name === 'AbortError') throw e;
       if (e instanceof BinaryFileError) {
         binary++;
         skipped.push({ path: f.path, reason: 'binary' });

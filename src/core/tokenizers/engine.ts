@@ -225,7 +225,15 @@ export class BpeTokenizer implements Tokenizer {
       const nl = cfg.vocab.get('\n') ?? this.byteToId[10];
       if (nl >= 0 && !this.hasMergeWith(nl)) newlineWall = true;
     }
-    return { afterNewline: newlineWall && !crossesNewline, beforeSpaceWord: regexSplit && !crossesSpaceWord };
+    const afterNewline = newlineWall && !crossesNewline;
+    // Whether indentation after a line break starts a new piece is the pattern's choice: ask it.
+    const indentedSplits = ['a;\n  b', 'a\n\tb', 'a\n \t b', 'a\r\n    b'].every((t) => {
+      const ranges = preTokenize(t, cfg.splits);
+      const at = t.indexOf('\n') + 1;
+      for (let r = 0; r < ranges.length; r += 3) if (ranges[r] === at) return true;
+      return false;
+    });
+    return { afterNewline, afterNewlineIndented: afterNewline && (!regexSplit || indentedSplits), beforeSpaceWord: regexSplit && !crossesSpaceWord };
   }
 
   private hasMergeWith(id: number): boolean {

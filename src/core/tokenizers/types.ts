@@ -84,8 +84,13 @@ export interface Tokenizer {
  * as encoding the whole text. Derived from the tokenizer's structure, proven by the edit-sequence property tests.
  */
 export interface RestartRules {
-  /** After a newline whose line then starts (after spaces/tabs) with a printable ASCII character other than `/` or `\`. */
+  /** After a newline whose line starts with a printable ASCII character other than `/` or `\`. */
   readonly afterNewline: boolean;
+  /**
+   * The same after indentation (spaces/tabs first): only where the pattern keeps a line break apart from the
+   * indentation after it (`\s*[\r\n]+` before `\s+(?!\S)`, as cl100k/o200k/Llama 3 do; GPT-2's does not).
+   */
+  readonly afterNewlineIndented: boolean;
   /** Between an ASCII letter and a space followed by an ASCII letter (regex pre-tokenizers split there). */
   readonly beforeSpaceWord: boolean;
 }
