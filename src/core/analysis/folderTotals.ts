@@ -31,8 +31,8 @@ import { createReadStream } from 'node:fs';
 import { lstat, readdir, readFile, stat } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import { BinaryFileError, decodeFileBytes, type DecodedText } from '../text/readFile';
-import type { TokenStream, Tokenizer } from '../tokenizers/types';
-import { restartExtent } from './documentTokens';
+import type { Tokenizer } from '../tokenizers/types';
+import { ChunkedEncoder, type EncodedPart } from './chunkedEncoder';
 
 // ---------------------------------------------------------------------------------------------------------
 // Globs: gitignore patterns and VS Code globs, compiled to regular expressions over `/`-separated paths
@@ -312,27 +312,15 @@ export interface NamedTokenizer {
   readonly tokenizer: Tokenizer;
 }
 
-/** How far back to look for a restart point before the end of the pending text. */
-const RESTART_SCAN = 1 << 16;
-
-/**
- * Counts the tokens of a text fed in pieces, holding at most about two chunks. Each flush encodes the pending
- * text up to a restart point P2 and keeps the tokens before an earlier restart point P1 (a token boundary
- * of the whole text, where encoding the rest on its own gives the same tokens); P1 is where the next flush
- * starts. The window's end (P2, not P1) keeps lookaheads such as `\s+(?!\S)` from seeing a false end of text.
- */
+/** Counts the tokens of a text fed in pieces in bounded memory (see ChunkedEncoder: exact at restart points). */
 export class ChunkedTokenCounter {
-  private pending = '';
-  private started = false;
+  private readonly encoder: ChunkedEncoder;
   private total = 0;
   private approx = false;
-  private retryAt = 0;
 
-  constructor(
-    private readonly tokenizer: Tokenizer,
-    private readonly chunkUnits = 1 << 20,
-    private readonly allowSpecial = false,
-  ) {}
+  constructor(tokenizer: Tokenizer, chunkUnits = 1 << 20, allowSpecial = false) {
+    this.encoder = new ChunkedEncoder(tokenizer, allowSpecial, chunkUnits * 8);
+  }
 
   get count(): number {
     return this.total;
@@ -343,100 +331,20 @@ export class ChunkedTokenCounter {
     return this.approx;
   }
 
-  push(text: string): void {
-    this.pending += text;
-    while (this.pending.length > this.chunkUnits * 2 && this.pending.length >= this.retryAt) {
-      if (this.flush()) {
-        this.retryAt = 0;
-        continue;
-      }
-      if (this.pending.length > this.chunkUnits * 8) {
-        this.forceSplit();
-        this.retryAt = 0;
-      } else {
-        // No restart point near the end: look again once another chunk has arrived.
-        this.retryAt = this.pending.length + this.chunkUnits;
-        break;
-      }
+  private add(parts: readonly EncodedPart[]): void {
+    for (const p of parts) {
+      this.total += p.stream.count;
+      if (p.approximate) this.approx = true;
     }
+  }
+
+  push(text: string): void {
+    this.add(this.encoder.push(text));
   }
 
   finish(): number {
-    if (this.pending.length) this.total += this.encodeCount(this.pending);
-    this.pending = '';
+    this.add(this.encoder.end());
     return this.total;
-  }
-
-  private options(): { allowSpecial: boolean; continuation: boolean } {
-    return { allowSpecial: this.allowSpecial, continuation: this.started };
-  }
-
-  private encodeCount(text: string): number {
-    return this.tokenizer.encodeIds(text, this.options()).length;
-  }
-
-  /**
-   * The last restart point p < before whose defining characters end at or before `end`, or -1. Stricter than
-   * restartExtent alone: after a newline, the next character itself must be the line's printable one (no
-   * indentation), because GPT-2's pattern (`\s+(?!\S)`) cuts "\n  x" as "\n " + " x", and a vocabulary with
-   * a "\n " token (claude_legacy) then has no token boundary after the newline.
-   */
-  private lastRestart(before: number, end: number, floor: number): number {
-    const rules = this.tokenizer.restartRules;
-    const text = this.pending;
-    for (let p = before - 1; p > floor; p--) {
-      const e = restartExtent(text, p, rules);
-      if (e < 0 || e > end) continue;
-      if (text.charCodeAt(p - 1) === 10 && (text.charCodeAt(p) === 32 || text.charCodeAt(p) === 9)) continue;
-      return p;
-    }
-    return -1;
-  }
-
-  /** Index of the token boundary at UTF-16 position u (on a character boundary), or -1. */
-  private static boundaryAt(stream: TokenStream, u: number): number {
-    let a = 0;
-    let b = stream.count;
-    while (a < b) {
-      const m = (a + b) >> 1;
-      if (stream.utf16Offsets[m] < u) a = m + 1;
-      else b = m;
-    }
-    return stream.utf16Offsets[a] === u && stream.byteIntoChar[a] === 0 ? a : -1;
-  }
-
-  private flush(): boolean {
-    const text = this.pending;
-    const lo = Math.max(0, text.length - RESTART_SCAN);
-    const p2 = this.lastRestart(text.length, text.length, lo);
-    if (p2 < 0) return false;
-    const stream = this.tokenizer.encode(text.slice(0, p2), this.options());
-    // P1: the last restart point before P2 where the window really has a token boundary.
-    const floor = Math.max(0, p2 - RESTART_SCAN);
-    for (let p1 = this.lastRestart(p2, p2, floor); p1 > 0; p1 = this.lastRestart(p1, p2, floor)) {
-      const k = ChunkedTokenCounter.boundaryAt(stream, p1);
-      if (k < 0) continue;
-      this.total += k;
-      this.pending = text.slice(p1);
-      this.started = true;
-      return true;
-    }
-    return false;
-  }
-
-  /** No restart point in a very long stretch: split at the last line break (or anywhere) and flag the count. */
-  private forceSplit(): void {
-    const text = this.pending;
-    let cut = text.lastIndexOf('\n', text.length - this.chunkUnits) + 1;
-    if (cut <= 0) {
-      cut = this.chunkUnits * 4;
-      const c = text.charCodeAt(cut - 1);
-      if (c >= 0xd800 && c <= 0xdbff) cut--;
-    }
-    this.total += this.encodeCount(text.slice(0, cut));
-    this.pending = text.slice(cut);
-    this.started = true;
-    this.approx = true;
   }
 }
 
