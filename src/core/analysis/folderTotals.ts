@@ -532,9 +532,12 @@ async function breathe(signal?: AbortSignal): Promise<void> {
   signal?.throwIfAborted();
 }
 
-async function countStreamed(fs: FolderFs, path: string, readChunks: NonNullable<FolderFs['readChunks']>, options: FolderTotalsOptions): Promise<Counted> {
-  const source = (): AsyncIterable<Uint8Array> => readChunks.call(fs, path, options.streamChunkBytes ?? STREAM_CHUNK_BYTES);
-  // Pass 1: the encoding (and the binary sniff), then the line-ending counts over the whole text.
+/**
+ * The decoded text of a byte stream in pieces, as VS Code would read the file (see decodeFileBytes): the
+ * encoding by BOM (binary by a NUL in the first 512 bytes), then line endings unified to the dominant one.
+ * Two passes (`source` is called twice): the first counts the line endings. Memory stays at a few pieces.
+ */
+export async function* decodedTextPieces(source: () => AsyncIterable<Uint8Array>, path: string, signal?: AbortSignal): AsyncGenerator<string> {
   const it1 = source()[Symbol.asyncIterator]();
   const h = await readHead(it1, 512);
   let encoding: Encoding;
@@ -548,7 +551,7 @@ async function countStreamed(fs: FolderFs, path: string, readChunks: NonNullable
   let lf = 0;
   let crlf = 0;
   for await (const s of decodePieces(replay(h.consumed, it1, h.done), encoding)) {
-    await breathe(options.signal);
+    await breathe(signal);
     for (let i = 0; i < s.length; i++) {
       const c = s.charCodeAt(i);
       if (c === 13) {
@@ -562,13 +565,16 @@ async function countStreamed(fs: FolderFs, path: string, readChunks: NonNullable
   const all = cr + lf + crlf;
   const eol = all > 0 && cr + crlf > all / 2 ? '\r\n' : '\n';
   const needs = eol === '\r\n' ? cr > 0 || lf > 0 : cr > 0 || crlf > 0;
-  // Pass 2: decode again, unify the line endings, count.
-  const counters = options.tokenizers.map((t) => new ChunkedTokenCounter(t.tokenizer, options.chunkUnits, options.allowSpecial === true));
   for await (const s of decodePieces(source(), encoding)) {
-    await breathe(options.signal);
-    const text = needs ? s.replace(/\r\n|\r|\n/g, eol) : s;
-    for (const c of counters) c.push(text);
+    await breathe(signal);
+    yield needs ? s.replace(/\r\n|\r|\n/g, eol) : s;
   }
+}
+
+async function countStreamed(fs: FolderFs, path: string, readChunks: NonNullable<FolderFs['readChunks']>, options: FolderTotalsOptions): Promise<Counted> {
+  const source = (): AsyncIterable<Uint8Array> => readChunks.call(fs, path, options.streamChunkBytes ?? STREAM_CHUNK_BYTES);
+  const counters = options.tokenizers.map((t) => new ChunkedTokenCounter(t.tokenizer, options.chunkUnits, options.allowSpecial === true));
+  for await (const text of decodedTextPieces(source, path, options.signal)) for (const c of counters) c.push(text);
   const tokens: Record<string, number> = {};
   options.tokenizers.forEach((t, i) => (tokens[t.id] = counters[i].finish()));
   return { tokens, approximate: counters.some((c) => c.approximate) };
