@@ -26,7 +26,7 @@ step_end() { log "$1 done in $(( $(date +%s) - T_STEP ))s"; }
 # ---- 1. Debian packages ------------------------------------------------------
 step_start "apt packages"
 missing=()
-for p in chromium libkrb5-dev build-essential python3 pkg-config; do
+for p in chromium libkrb5-dev build-essential python3 pkg-config fonts-noto-color-emoji fonts-noto-cjk fonts-noto-core; do
   if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed'; then
     missing+=("$p")
   fi

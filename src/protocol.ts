@@ -1,4 +1,6 @@
 import type { CompareResult } from './core/analysis/compare';
+import type { FolderTotals } from './core/analysis/folderTotals';
+import type { ChatCount } from './core/models/chat';
 import type { PremiumRow } from './core/premiums/premiums';
 
 /**
@@ -49,6 +51,10 @@ export type HostToTokenWorker =
   | { readonly kind: 'describe'; readonly requestId: number; readonly tokenizer: TokenizerRef }
   | { readonly kind: 'compare'; readonly requestId: number; readonly text: string; readonly tokenizers: readonly TokenizerRef[]; readonly reference: TokenizerRef }
   | { readonly kind: 'premiums'; readonly requestId: number; readonly tokenizers: readonly TokenizerRef[]; readonly cacheDir?: string }
+  | { readonly kind: 'chat'; readonly requestId: number; readonly model: string; readonly text: string; readonly role: 'user' | 'system' }
+  | { readonly kind: 'countFolder'; readonly requestId: number; readonly root: string; readonly tokenizers: readonly TokenizerRef[]; readonly exclude: readonly string[] }
+  /** Stops a long request (folder totals, premiums); it answers with an error. */
+  | { readonly kind: 'cancel'; readonly requestId: number }
   | { readonly kind: 'close'; readonly docKey: string };
 
 export interface TokenizerDescription {
@@ -73,6 +79,8 @@ export type TokenWorkerToHost =
   | { readonly kind: 'described'; readonly requestId: number; readonly tokenizer: TokenizerDescription }
   | { readonly kind: 'compared'; readonly requestId: number; readonly result: CompareResult }
   | { readonly kind: 'premiums'; readonly requestId: number; readonly rows: readonly PremiumRow[] }
+  | { readonly kind: 'chat'; readonly requestId: number; readonly result: ChatCount }
+  | { readonly kind: 'folder'; readonly requestId: number; readonly result: FolderTotals }
   /** Progress of a long request; the final reply follows. */
   | { readonly kind: 'progress'; readonly requestId: number; readonly done: number; readonly total: number }
   /** The worker does not hold `baseVersion` of the document: send the whole text. */
@@ -115,6 +123,12 @@ export function isHostToTokenWorker(x: unknown): x is HostToTokenWorker {
       return isInt(x.requestId) && isStr(x.text) && Array.isArray(x.tokenizers) && x.tokenizers.length <= 64 && x.tokenizers.every(isTokenizerRef) && isTokenizerRef(x.reference);
     case 'premiums':
       return isInt(x.requestId) && Array.isArray(x.tokenizers) && x.tokenizers.length <= 64 && x.tokenizers.every(isTokenizerRef) && (x.cacheDir === undefined || isStr(x.cacheDir));
+    case 'chat':
+      return isInt(x.requestId) && isStr(x.model) && x.model.length < 200 && isStr(x.text) && (x.role === 'user' || x.role === 'system');
+    case 'countFolder':
+      return isInt(x.requestId) && isStr(x.root) && Array.isArray(x.tokenizers) && x.tokenizers.length <= 16 && x.tokenizers.every(isTokenizerRef) && Array.isArray(x.exclude) && x.exclude.every(isStr);
+    case 'cancel':
+      return isInt(x.requestId);
     case 'close':
       return isStr(x.docKey);
     default:
@@ -161,6 +175,10 @@ export function isTokenWorkerToHost(x: unknown): x is TokenWorkerToHost {
       return Array.isArray(x.rows);
     case 'progress':
       return isInt(x.done) && isInt(x.total);
+    case 'chat':
+      return isObj(x.result) && isInt(x.result.tokens) && isInt(x.result.contentTokens);
+    case 'folder':
+      return isObj(x.result) && isObj(x.result.totals) && Array.isArray(x.result.files);
     case 'needText':
       return isStr(x.docKey);
     case 'error':

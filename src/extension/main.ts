@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import * as vscode from 'vscode';
 import { AnalysisService } from './analysisService';
+import { ContextGauge, registerApiCountCommands } from './apiCounts';
 import { TokenDecorator } from './decorations';
 import { registerHover } from './hover';
 import { TokenPanel } from './panel';
@@ -51,6 +52,8 @@ export function activate(context: vscode.ExtensionContext): void {
     sidebar,
     vscode.window.registerWebviewViewProvider(SidebarProvider.viewId, sidebar),
     ...registerTokenCommands(analyses),
+    new ContextGauge(analyses),
+    ...registerApiCountCommands(analyses, w, log),
     vscode.commands.registerCommand('tokenInspector.showPanel', () => panel.show('tokens')),
     vscode.commands.registerCommand('tokenInspector.compareTokenizers', () => panel.show('compare')),
     vscode.commands.registerCommand('tokenInspector.showLanguagePremiums', () => panel.show('premiums')),

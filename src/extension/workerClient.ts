@@ -7,7 +7,7 @@ import { isTokenWorkerToHost, type HostToTokenWorker, type TokenWorkerToHost } f
 
 type Pending = { resolve: (m: TokenWorkerToHost) => void; reject: (e: Error) => void; onProgress?: (done: number, total: number) => void };
 type DistributiveOmit<T, K extends PropertyKey> = T extends unknown ? Omit<T, K> : never;
-export type WorkerRequest = DistributiveOmit<Exclude<HostToTokenWorker, { kind: 'close' }>, 'requestId'>;
+export type WorkerRequest = DistributiveOmit<Exclude<HostToTokenWorker, { kind: 'close' } | { kind: 'cancel' }>, 'requestId'>;
 
 export class WorkerCrashedError extends Error {
   constructor(message: string) {
@@ -64,12 +64,13 @@ export class WorkerClient {
     this.onCrash(message, this.crashes === 1);
   }
 
-  request(msg: WorkerRequest, onProgress?: (done: number, total: number) => void): Promise<TokenWorkerToHost> {
+  request(msg: WorkerRequest, onProgress?: (done: number, total: number) => void, signal?: AbortSignal): Promise<TokenWorkerToHost> {
     const requestId = this.nextId++;
     const w = this.ensure();
     return new Promise((resolve, reject) => {
       this.pending.set(requestId, { resolve, reject, onProgress });
       w.postMessage({ ...msg, requestId });
+      signal?.addEventListener('abort', () => w.postMessage({ kind: 'cancel', requestId } satisfies HostToTokenWorker), { once: true });
     });
   }
 

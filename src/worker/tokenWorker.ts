@@ -7,6 +7,9 @@ import { join } from 'node:path';
 import { parentPort } from 'node:worker_threads';
 import { compareTokenizers } from '../core/analysis/compare';
 import { DocumentTokens } from '../core/analysis/documentTokens';
+import { countFolder, nodeFolderFs } from '../core/analysis/folderTotals';
+import { findModel } from '../core/models/catalog';
+import { countChat } from '../core/models/chat';
 import { computePremiums } from '../core/premiums/premiums';
 import { TokenizerError } from '../core/tokenizers/errors';
 import { loadTokenizer, type LoadedTokenizer } from '../core/tokenizers/loader';
@@ -25,6 +28,8 @@ interface DocState {
 }
 
 const docs = new Map<string, DocState>();
+/** Long requests that can be cancelled. */
+const running = new Map<number, AbortController>();
 
 function tokenizerKey(ref: TokenizerRef): string {
   return ref.path ?? ref.id;
@@ -82,6 +87,34 @@ async function handle(msg: HostToTokenWorker): Promise<void> {
       const loaded = [];
       for (const ref of msg.tokenizers) loaded.push({ ...(await load(ref)), id: ref.id });
       post({ kind: 'compared', requestId: msg.requestId, result: compareTokenizers(msg.text, loaded, { ...reference, id: msg.reference.id }) });
+      return;
+    }
+    case 'cancel':
+      running.get(msg.requestId)?.abort();
+      return;
+    case 'chat': {
+      const model = findModel(msg.model);
+      if (!model) throw new TokenizerError(`unknown model "${msg.model}"`);
+      const result = await countChat(model, msg.text, { role: msg.role, loadOptions: { assetDir: ASSET_DIR } });
+      post({ kind: 'chat', requestId: msg.requestId, result });
+      return;
+    }
+    case 'countFolder': {
+      const tokenizers = [];
+      for (const ref of msg.tokenizers) tokenizers.push({ id: ref.id, tokenizer: (await load(ref)).tokenizer });
+      const ac = new AbortController();
+      running.set(msg.requestId, ac);
+      try {
+        const result = await countFolder(nodeFolderFs(msg.root), {
+          tokenizers,
+          exclude: msg.exclude,
+          signal: ac.signal,
+          onProgress: (p) => post({ kind: 'progress', requestId: msg.requestId, done: p.filesDone, total: p.filesFound }),
+        });
+        post({ kind: 'folder', requestId: msg.requestId, result });
+      } finally {
+        running.delete(msg.requestId);
+      }
       return;
     }
     case 'premiums': {

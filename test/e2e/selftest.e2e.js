@@ -81,7 +81,7 @@ describe('e2e library self-test (real VS Code via code-server)', { timeout: 2400
     fs.writeFileSync(path.join(ext, 'package.json'), JSON.stringify(PROBE_PKG, null, 2));
     fs.writeFileSync(path.join(ext, 'extension.js'), PROBE_JS);
     fs.writeFileSync(path.join(ext, 'icon.svg'), ICON_SVG);
-    fs.writeFileSync(path.join(ws, 'sample.txt'), 'the quick brown fox jumps over the lazy dog\nsecond line: quick again\n');
+    fs.writeFileSync(path.join(ws, 'sample.txt'), 'the quick brown fox jumps over the lazy dog\nsecond line: quick again\nemoji \u{1F600} tokens here\n');
     fs.writeFileSync(path.join(ws, 'sub', 'sample.txt'), 'nested file with zebra words\n');
     marker = path.join(tmp, 'marker.log');
     vs = await vsc.startVSCode({
@@ -127,6 +127,9 @@ describe('e2e library self-test (real VS Code via code-server)', { timeout: 2400
     assert.match(h2, /word=brown char=w/);
     const h3 = await vsc.hoverOnText(vs.page, 'quick', { occurrence: 1, charOffset: 0, marker: 'PROBE_HOVER' });
     assert.match(h3, /word=quick char=q/);
+    // charOffset counts UTF-16 units of the match: the emoji takes 2, the space 1, so 3 is the 't' of 'tokens'
+    const h5 = await vsc.hoverOnText(vs.page, '\u{1F600} tokens', { charOffset: 3, marker: 'PROBE_HOVER' });
+    assert.match(h5, /word=tokens char=t/);
     // same spot twice in a row must still return a fresh hover
     const h4 = await vsc.hoverOnText(vs.page, 'quick', { occurrence: 1, charOffset: 0, marker: /word=quick/ });
     assert.match(h4, /word=quick char=q/);

@@ -11,7 +11,7 @@ const fs = require('fs');
 const path = require('path');
 const net = require('net');
 const http = require('http');
-const { spawn } = require('child_process');
+const { spawn, spawnSync } = require('child_process');
 
 const E2E_DIR = path.resolve(__dirname, '..');
 const REPO_DIR = path.resolve(E2E_DIR, '..', '..');
@@ -284,6 +284,23 @@ function copyExtension(extensionDir, extensionsDir) {
   return { id, version: pkg.version, dest };
 }
 
+function installVsix(vsix, csArgs, env, extensionsDir, runDir) {
+  if (!fs.existsSync(vsix)) throw new E2EError(`vsix ${vsix} does not exist`);
+  const before = new Set(fs.readdirSync(extensionsDir));
+  const r = spawnSync(NODE24, [...csArgs, '--install-extension', vsix], {
+    cwd: runDir, env, encoding: 'utf8', timeout: 120000,
+  });
+  fs.writeFileSync(path.join(runDir, 'install-extension.log'), `${r.stdout || ''}${r.stderr || ''}`);
+  if (r.status !== 0) {
+    throw new E2EError(`code-server --install-extension failed (status ${r.status}${r.error ? `, ${r.error.message}` : ''}): ${(r.stdout || '') + (r.stderr || '')}`);
+  }
+  const added = fs.readdirSync(extensionsDir).filter((d) => !before.has(d) && !d.startsWith('.')
+    && fs.existsSync(path.join(extensionsDir, d, 'package.json')));
+  if (added.length !== 1) throw new E2EError(`expected one installed extension folder, found ${JSON.stringify(added)}`);
+  const pkg = readJson(path.join(extensionsDir, added[0], 'package.json'));
+  return { id: `${pkg.publisher}.${pkg.name}`, version: pkg.version, dest: path.join(extensionsDir, added[0]) };
+}
+
 // ------------------------------------------------------------ startVSCode ---
 let runCounter = 0;
 
@@ -291,6 +308,8 @@ let runCounter = 0;
  * Starts code-server + headless Chromium and opens `workspace`.
  * @param {object} o
  * @param {string} [o.extensionDir]  built extension folder (with package.json); copied into the extensions dir
+ *                                   as <publisher>.<name>-<version> (for the project: token-inspector.token-inspector-<version>)
+ * @param {string} [o.vsix]          or: a .vsix, installed offline with `code-server --install-extension`
  * @param {string} [o.workspace]     folder (or .code-workspace file) to open; default: an empty per-run folder
  * @param {object} [o.settings]      merged into the seeded User/settings.json
  * @param {boolean} [o.trust=false]  true: keep workspace trust enabled (default disables it)
@@ -300,13 +319,17 @@ let runCounter = 0;
  * @param {{width:number,height:number}} [o.viewport]
  * @param {number} [o.timeout=90000] startup budget for each wait (server, workbench)
  * @param {boolean} [o.keepProfile=false]  keep chromium profile / caches in runDir after stop()
+ * @param {string[]} [o.extraArgs]   more code-server arguments (e.g. ['--log', 'trace'])
+ * @returns {Promise<{page, context, runDir, port, url, workspace, extensionId, extensionPath, settingsFile,
+ *   logFile, browserLogFile, startupMs, stop(), updateSettings(patch), setTheme(name), screenshot(file)}>}
  */
 async function startVSCode(o = {}) {
   const {
-    extensionDir, workspace, settings = {}, trust = false, theme, env = {}, name = 'run',
+    extensionDir, vsix, workspace, settings = {}, trust = false, theme, env = {}, name = 'run',
     viewport = { width: 1400, height: 900 }, timeout = 90000, keepProfile = false, extraArgs = [],
   } = o;
   checkInstalled();
+  if (extensionDir && vsix) throw new E2EError('startVSCode: pass extensionDir or vsix, not both');
   const { chromium } = loadPlaywright();
   installExitHooks();
   reapStaleRuns();
@@ -353,13 +376,6 @@ async function startVSCode(o = {}) {
     writeJson(session.settingsFile, seeded);
     fs.writeFileSync(path.join(runDir, 'config.yaml'), 'auth: none\ncert: false\n');
 
-    // extension
-    if (extensionDir) {
-      const r = await step(`copy extension ${extensionDir}`, () => copyExtension(extensionDir, dirs.extensions));
-      session.extensionId = r.id;
-      session.extensionPath = r.dest;
-    }
-
     // workspace
     let ws = workspace;
     if (!ws) { ws = path.join(runDir, 'workspace'); fs.mkdirSync(ws, { recursive: true }); }
@@ -382,6 +398,17 @@ async function startVSCode(o = {}) {
       '--disable-telemetry', '--disable-update-check', '--disable-getting-started-override',
       ...(trust ? [] : ['--disable-workspace-trust']),
       '--user-data-dir', dirs.userData, '--extensions-dir', dirs.extensions, ...extraArgs];
+
+    // extension
+    if (extensionDir) {
+      const r = await step(`copy extension ${extensionDir}`, () => copyExtension(extensionDir, dirs.extensions));
+      session.extensionId = r.id;
+      session.extensionPath = r.dest;
+    } else if (vsix) {
+      const r = await step(`install ${vsix}`, () => installVsix(path.resolve(vsix), args, csEnv, dirs.extensions, runDir));
+      session.extensionId = r.id;
+      session.extensionPath = r.dest;
+    }
 
     const tSpawn = Date.now();
     for (let attempt = 1; ; attempt++) {
@@ -415,6 +442,8 @@ async function startVSCode(o = {}) {
     // browser
     const context = await step('launch chromium', () => chromium.launchPersistentContext(dirs.chromiumProfile, {
       executablePath: CHROMIUM, headless: true, args: CHROMIUM_ARGS, viewport, timeout,
+      // our own signal handlers kill chromium and code-server, then let the signal terminate the process
+      handleSIGINT: false, handleSIGTERM: false, handleSIGHUP: false,
       env: { ...process.env, XDG_CONFIG_HOME: dirs.chromiumXdg, XDG_CACHE_HOME: dirs.chromiumXdg, TMPDIR: dirs.tmp },
     }));
     session.context = context;
@@ -458,7 +487,12 @@ async function stopSession(s, { keepProfile = false } = {}) {
   s._stopped = true;
   const t = Date.now();
   if (s.context) {
-    await Promise.race([s.context.close().catch(() => {}), sleep(10000)]);
+    let timer;
+    await Promise.race([
+      s.context.close().catch(() => {}),
+      new Promise((r) => { timer = setTimeout(r, 10000); }),
+    ]);
+    clearTimeout(timer); // a pending timer would keep the test process alive
   }
   if (s._chromiumPid && pidAlive(s._chromiumPid)) killTreeSync(s._chromiumPid, 'SIGKILL');
   if (s._csPid) {
@@ -589,6 +623,37 @@ function resolveTheme(name) {
 const QUICK_INPUT = '.quick-input-widget';
 const QUICK_INPUT_BOX = '.quick-input-widget .quick-input-box input';
 
+/**
+ * Opens a quick input with a key (F1, Control+P). Keys pressed while a webview iframe has the focus go to
+ * the webview, so the focus is first taken back to the workbench; the key is retried if nothing opened.
+ */
+async function openQuickInput(page, key, timeout) {
+  const box = page.locator(QUICK_INPUT_BOX);
+  const end = Date.now() + timeout;
+  for (let attempt = 1; ; attempt++) {
+    await page.evaluate(() => {
+      const a = document.activeElement;
+      if (a && (a.tagName === 'IFRAME' || a.closest('.webview'))) a.blur();
+      if (document.activeElement && document.activeElement.tagName === 'IFRAME') document.body.focus();
+    });
+    await page.keyboard.press(key);
+    const wait = Math.max(1000, Math.min(3000, end - Date.now()));
+    try {
+      await box.waitFor({ state: 'visible', timeout: wait });
+      return box;
+    } catch (e) {
+      if (Date.now() >= end) {
+        const focus = await page.evaluate(() => {
+          const a = document.activeElement;
+          return a ? `${a.tagName.toLowerCase()}.${String(a.className).split(' ').slice(0, 3).join('.')}` : 'none';
+        }).catch(() => '?');
+        throw new E2EError(`${key} did not open the quick input within ${timeout}ms (${attempt} tries; focus on ${focus})`);
+      }
+      log(`${key} opened nothing (try ${attempt}), retrying`);
+    }
+  }
+}
+
 async function closeQuickInput(page) {
   if (await page.locator(QUICK_INPUT).isVisible().catch(() => false)) {
     await page.keyboard.press('Escape');
@@ -633,9 +698,7 @@ function quickInputRows(page) {
 async function runCommand(page, title, { timeout = 20000 } = {}) {
   return step(`runCommand "${title}"`, async () => {
     await closeQuickInput(page);
-    await page.keyboard.press('F1');
-    const box = page.locator(QUICK_INPUT_BOX);
-    await box.waitFor({ state: 'visible', timeout });
+    const box = await openQuickInput(page, 'F1', timeout);
     await box.fill(`>${title}`);
     await pickQuickInputRow(page, `command "${title}"`, (label) => label === title, { timeout });
     await page.locator(QUICK_INPUT).waitFor({ state: 'hidden', timeout });
@@ -649,9 +712,7 @@ async function openFile(page, relativeName, { timeout = 20000 } = {}) {
   const dir = path.posix.dirname(rel);
   return step(`openFile ${rel}`, async () => {
     await closeQuickInput(page);
-    await page.keyboard.press('Control+P');
-    const box = page.locator(QUICK_INPUT_BOX);
-    await box.waitFor({ state: 'visible', timeout });
+    const box = await openQuickInput(page, 'Control+P', timeout);
     await box.fill(rel);
     await pickQuickInputRow(page, `file "${rel}"`, (label, desc) => label === base
       && (dir === '.' ? !desc : desc === dir), { timeout });
@@ -695,6 +756,18 @@ async function waitForEditorText(page, text, { timeout = 20000 } = {}) {
 async function hoverOnText(page, text, { occurrence = 0, charOffset, marker, timeout = 15000, scope = '.part.editor .editor-group-container.active .monaco-editor' } = {}) {
   const label = `hoverOnText ${JSON.stringify(text)}#${occurrence}${charOffset !== undefined ? ` @${charOffset}` : ''}`;
   return step(label, async () => {
+    // hide any open hover (it may cover the text): Escape, mouse to a neutral spot at the right edge; then
+    // mark the current hover contents stale so that a previous hover is never read back
+    await page.keyboard.press('Escape');
+    const vp = page.viewportSize() || { width: 1400, height: 900 };
+    await page.mouse.move(vp.width - 3, Math.round(vp.height / 2));
+    await page.waitForFunction(() => ![...document.querySelectorAll('.monaco-hover:not(.hidden) .monaco-hover-content')]
+      .some((h) => h.getClientRects().length > 0 && h.innerText.trim()), null, { timeout: 2000 }).catch(() => {});
+    await page.evaluate(() => {
+      for (const c of document.querySelectorAll('.monaco-hover-content')) {
+        for (const k of c.querySelectorAll('*')) k.setAttribute('data-e2e-stale', '1');
+      }
+    });
     const box = await page.evaluate(({ text, occurrence, charOffset, scope }) => {
       const lines = [];
       for (const vl of document.querySelectorAll(`${scope} .view-lines`)) {
@@ -752,18 +825,6 @@ async function hoverOnText(page, text, { occurrence = 0, charOffset, marker, tim
     if (!box || box.notFound !== undefined) {
       throw new E2EError(`text ${JSON.stringify(text)} occurrence ${occurrence} not found in the visible editor lines (${box ? box.notFound : 0} occurrence(s) seen)`);
     }
-    // hide any open hover (Escape, mouse to a neutral spot at the right edge), then mark the current hover
-    // contents stale so that a previous hover is never read back
-    await page.keyboard.press('Escape');
-    const vp = page.viewportSize() || { width: 1400, height: 900 };
-    await page.mouse.move(vp.width - 3, box.y);
-    await page.waitForFunction(() => ![...document.querySelectorAll('.monaco-hover:not(.hidden) .monaco-hover-content')]
-      .some((h) => h.getClientRects().length > 0 && h.innerText.trim()), null, { timeout: 2000 }).catch(() => {});
-    await page.evaluate(() => {
-      for (const c of document.querySelectorAll('.monaco-hover-content')) {
-        for (const k of c.querySelectorAll('*')) k.setAttribute('data-e2e-stale', '1');
-      }
-    });
     await page.mouse.move(box.x - 40, box.y);
     await page.mouse.move(box.x, box.y, { steps: 5 });
     const m = marker instanceof RegExp ? { source: marker.source, flags: marker.flags } : marker === undefined ? null : String(marker);
