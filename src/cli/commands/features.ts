@@ -1,0 +1,272 @@
+/**
+ * `token-inspector features FILE --model PATH_OR_ID --sae PATH --encoder E [--k N] [--m N] [--json]`: the SAE
+ * features of every token of FILE. The hidden states come from the model (an ONNX model through a
+ * HiddenStateSource) or, with `--hidden FILE.npy`, from a saved [n_tokens, d_in] matrix.
+ */
+import { statSync } from 'node:fs';
+import { tokenJson } from '../../core/analysis/stream';
+import { fileSource } from '../../core/sae/bytes';
+import { encodeHiddenStates, ENCODER_KINDS, featureTotals, type EncoderKind, type SaeEncoding } from '../../core/sae/encode';
+import { SaeError } from '../../core/sae/errors';
+import type { HiddenStateSource } from '../../core/sae/hidden';
+import { validateAgainstModel } from '../../core/sae/hooks';
+import { checkLabelsFit, featureDisplayName, loadFeatureLabels, type FeatureLabels } from '../../core/sae/labels';
+import { loadSae } from '../../core/sae/loader';
+import { readNpy } from '../../core/sae/npy';
+import type { SparseAutoencoder } from '../../core/sae/types';
+import { utf8Encode } from '../../core/text/utf8';
+import { loadTokenizer } from '../../core/tokenizers/loader';
+import type { TokenStream, Tokenizer } from '../../core/tokenizers/types';
+import { parseArgs, UsageError } from '../args';
+import { LOAD_OPTIONS, out, readTextFile, type CliCommand } from '../io';
+
+/** Opens the hidden-state source of a model path or id (the ONNX model path provides one). */
+export type HiddenStateSourceFactory = (model: string) => Promise<HiddenStateSource>;
+
+export interface FeaturesCommandDeps {
+  /** Without one, only `--hidden FILE.npy` gives hidden states. */
+  readonly hiddenStateSource?: HiddenStateSourceFactory;
+  /** Where output goes (stdout by default). */
+  readonly write?: (s: string) => void;
+}
+
+export const NO_HIDDEN_STATE_SOURCE = 'hidden states need an ONNX model (see issue 8); until then, give them with --hidden FILE.npy (a [n_tokens, d_in] float32 matrix)';
+
+/** Shown per token in the text output. */
+const DEFAULT_TOP_FEATURES = 5;
+/** BOS tokens TransformerLens prepends (SAELens `prepend_bos`), by vocabulary. */
+const BOS_CANDIDATES = ['<|endoftext|>', '<|begin_of_text|>', '<bos>', '<s>'];
+
+function positiveInt(name: string, v: string | undefined): number | undefined {
+  if (v === undefined) return undefined;
+  if (!/^\d+$/.test(v) || parseInt(v, 10) < 1) throw new UsageError(`--${name} needs a positive integer (got ${v})`);
+  return parseInt(v, 10);
+}
+
+/** The shortest decimal that reads back as the same float32 (keeps the JSON readable). */
+export function float32Json(v: number): number | null {
+  if (!Number.isFinite(v)) return null;
+  const f = Math.fround(v);
+  for (let p = 1; p <= 9; p++) {
+    const s = Number(f.toPrecision(p));
+    if (Math.fround(s) === f) return s;
+  }
+  return f;
+}
+
+interface ModelToken {
+  readonly id: number;
+  /** The token's index in the text's stream; undefined for a token the model adds (BOS/EOS). */
+  readonly streamIndex?: number;
+  readonly added?: { readonly text: string; readonly position: 'start' | 'end' };
+}
+
+/** The text's tokens as the model sees them: its own added tokens, plus a BOS when the SAE was trained with one. */
+function modelTokens(tokenizer: Tokenizer, stream: TokenStream, withBos: boolean): ModelToken[] {
+  const out: ModelToken[] = [];
+  const start = stream.addedTokens.filter((t) => t.position === 'start');
+  if (withBos && start.length === 0) {
+    const bos = BOS_CANDIDATES.find((text) => tokenizer.specialTokenId(text) !== undefined);
+    if (bos !== undefined) out.push({ id: tokenizer.specialTokenId(bos) as number, added: { text: bos, position: 'start' } });
+  }
+  for (const t of start) out.push({ id: t.id, added: { text: t.text, position: 'start' } });
+  for (let i = 0; i < stream.count; i++) out.push({ id: stream.ids[i], streamIndex: i });
+  for (const t of stream.addedTokens) if (t.position === 'end') out.push({ id: t.id, added: { text: t.text, position: 'end' } });
+  return out;
+}
+
+function readHiddenNpy(path: string, sae: SparseAutoencoder): { data: Float32Array; rows: number } {
+  try {
+    if (!statSync(path).isFile()) throw new Error();
+  } catch {
+    throw new UsageError(`--hidden ${path}: no such file`);
+  }
+  const src = fileSource(path);
+  try {
+    const npy = readNpy(src);
+    if (npy.shape.length !== 2) throw new SaeError(`${path}: hidden states must be a [n_tokens, d_in] matrix; this array has shape (${npy.shape.join(', ')})`);
+    const [rows, width] = npy.shape;
+    if (width !== sae.dIn) throw new SaeError(`${path}: rows of width ${width}, but the SAE reads width ${sae.dIn} (d_in): hidden states of another model or hook?`);
+    return { data: npy.data, rows };
+  } finally {
+    src.close();
+  }
+}
+
+/** Ties the matrix's rows to tokens: rows = the model's tokens with the BOS, or without it. */
+function alignRows(path: string, rows: number, withBos: ModelToken[], withoutBos: ModelToken[], file: string, model: string): ModelToken[] {
+  if (rows === withBos.length) return withBos;
+  if (rows === withoutBos.length) return withoutBos;
+  const counts = withBos.length === withoutBos.length ? `${withoutBos.length}` : `${withoutBos.length} (${withBos.length} with the BOS the SAE expects)`;
+  throw new SaeError(`${path} has ${rows} rows but ${file} is ${counts} tokens under ${model}: the hidden states are of another text or tokenizer`);
+}
+
+export function makeFeaturesCommand(deps: FeaturesCommandDeps = {}): CliCommand {
+  const write = deps.write ?? out;
+  return {
+    name: 'features',
+    usage:
+      'features FILE --model PATH_OR_ID --sae PATH [--sae-id SUBFOLDER] [--encoder relu|jumprelu|topk|feature-choice|mutual-choice] [--k N] [--m N] [--hook HOOK] [--hidden FILE.npy] [--labels FILE] [--top N] [--json]   SAE features per token',
+    async run(argv) {
+      const args = parseArgs(argv, ['model', 'sae', 'sae-id', 'encoder', 'k', 'm', 'hook', 'hidden', 'labels', 'top'], ['json', 'allow-special']);
+      const file = args.positionals[0];
+      if (!file) throw new UsageError('features needs a FILE');
+      const model = args.options.get('model');
+      if (!model) throw new UsageError('features needs --model PATH_OR_ID (its tokenizer, and its hidden states unless --hidden is given)');
+      const saePath = args.options.get('sae');
+      if (!saePath) throw new UsageError('features needs --sae PATH (a SAELens or sparsify folder, a Gemma Scope params.npz, or a Hugging Face cache folder)');
+      const encoderArg = args.options.get('encoder');
+      if (encoderArg !== undefined && !ENCODER_KINDS.includes(encoderArg as EncoderKind)) throw new UsageError(`--encoder must be one of ${ENCODER_KINDS.join(', ')}`);
+      const k = positiveInt('k', args.options.get('k'));
+      const m = positiveInt('m', args.options.get('m'));
+      const top = positiveInt('top', args.options.get('top'));
+      const hiddenPath = args.options.get('hidden');
+
+      const text = readTextFile(file);
+      const sae = loadSae(saePath, { subfolder: args.options.get('sae-id'), hook: args.options.get('hook') });
+      let labels: FeatureLabels | undefined;
+      const labelsPath = args.options.get('labels');
+      if (labelsPath) {
+        labels = loadFeatureLabels(labelsPath, { neuronpediaId: sae.neuronpediaId });
+        checkLabelsFit(labels, sae.dSae);
+      }
+      const loaded = await loadTokenizer(model, LOAD_OPTIONS);
+      const stream = loaded.tokenizer.encode(text, { allowSpecial: args.flags.has('allow-special') });
+      const withBos = modelTokens(loaded.tokenizer, stream, sae.prependBos === true);
+      const withoutBos = modelTokens(loaded.tokenizer, stream, false);
+
+      let hidden: Float32Array;
+      let tokens: ModelToken[];
+      const warnings: string[] = [];
+      if (hiddenPath) {
+        const h = readHiddenNpy(hiddenPath, sae);
+        tokens = alignRows(hiddenPath, h.rows, withBos, withoutBos, file, loaded.id);
+        hidden = h.data;
+      } else {
+        if (!deps.hiddenStateSource) throw new SaeError(NO_HIDDEN_STATE_SOURCE);
+        const source = await deps.hiddenStateSource(model);
+        const hooks = source.availableHooks ?? (sae.hook ? [sae.hook] : []);
+        // The hook is named and the model has it (the width is checked once the model reports it).
+        validateAgainstModel(sae, { dModel: sae.dIn, availableHooks: hooks, modelName: source.modelName });
+        tokens = withBos;
+        const states = await source.hiddenStates(Uint32Array.from(tokens, (t) => t.id), sae.hook as string);
+        warnings.push(...validateAgainstModel(sae, { dModel: states.dModel, availableHooks: hooks, modelName: source.modelName }));
+        if (states.data.length !== tokens.length * states.dModel) {
+          throw new SaeError(`the model returned ${states.data.length / states.dModel} hidden states for ${tokens.length} tokens`);
+        }
+        hidden = states.data;
+      }
+
+      const enc = encodeHiddenStates(sae, hidden, { encoder: encoderArg as EncoderKind | undefined, k, m });
+      const utf8 = utf8Encode(text.toWellFormed());
+      const rows = tokens.length;
+      const tokenRows = tokens.map((t, r) => {
+        const info = t.streamIndex !== undefined ? tokenJson(stream, text, utf8, t.streamIndex) : undefined;
+        const at = t.added?.position === 'end' ? stream.byteLength : 0;
+        const bytes: [number, number] = info ? [info.bytes[0], info.bytes[1]] : [at, at];
+        return { row: r, id: t.id, text: info?.text ?? t.added?.text ?? '', bytes, added: t.added !== undefined };
+      });
+      const featureList = (t: number, limit: number | undefined) => {
+        const list = [];
+        const end = limit === undefined ? enc.rowStart[t + 1] : Math.min(enc.rowStart[t + 1], enc.rowStart[t] + limit);
+        for (let e = enc.rowStart[t]; e < end; e++) {
+          const index = enc.featureIndex[e];
+          list.push({ index, activation: float32Json(enc.activation[e]) as number, label: labels?.get(index) ?? null });
+        }
+        return list;
+      };
+
+      if (args.flags.has('json')) {
+        write(
+          JSON.stringify({
+            model,
+            sae: saePath,
+            saeFormat: sae.format,
+            architecture: sae.architecture,
+            hook: sae.hook ?? null,
+            dIn: sae.dIn,
+            dSae: sae.dSae,
+            encoder: enc.encoder,
+            k: enc.k ?? null,
+            m: enc.m ?? null,
+            hiddenStates: hiddenPath ? { file: hiddenPath } : { model },
+            labels: labels ? { file: labels.source, count: labels.count } : null,
+            warnings,
+            tokens: tokenRows.map((t) => ({
+              id: t.id,
+              text: t.text,
+              bytes: t.bytes,
+              added: t.added,
+              selected: enc.rowStart[t.row + 1] - enc.rowStart[t.row],
+              active: enc.activeCount[t.row],
+              features: featureList(t.row, top),
+              reconstructionError: float32Json(enc.normalizedMse[t.row]),
+              varianceExplained: float32Json(enc.varianceExplained[t.row]),
+            })),
+            summary: summary(enc, labels),
+          }),
+        );
+        return;
+      }
+      for (const w of warnings) write(`warning: ${w}`);
+      const kText = enc.k !== undefined ? ` k=${enc.k}` : '';
+      const mText = enc.m !== undefined ? ` m=${enc.m}` : '';
+      write(
+        `${file}: ${rows} tokens under ${loaded.name} · SAE ${saePath} (${sae.format} ${sae.architecture}, ${sae.hook ?? 'hook unknown'}, ${sae.dSae} features) · encoder ${enc.encoder}${kText}${mText}`,
+      );
+      const s = summary(enc, labels);
+      write(
+        `selected ${s.selected} (${s.meanSelectedPerToken} per token), active ${s.active} (${s.meanActivePerToken} per token), ` +
+          `mean normalized MSE ${s.meanNormalizedMse?.toPrecision(4) ?? '-'}, mean variance explained ${s.meanVarianceExplained?.toPrecision(4) ?? '-'}`,
+      );
+      write('INDEX'.padEnd(7) + 'TEXT'.padEnd(16) + 'SEL'.padEnd(6) + 'ACT'.padEnd(6) + 'nMSE'.padEnd(10) + 'TOP FEATURES');
+      for (const t of tokenRows) {
+        const feats = featureList(t.row, top ?? DEFAULT_TOP_FEATURES)
+          .map((f) => `${featureDisplayName(labels, f.index)}${labels?.get(f.index) ? ` (#${f.index})` : ''} ${f.activation.toPrecision(4)}`)
+          .join(', ');
+        const shown = JSON.stringify(t.text).slice(0, 15);
+        write(
+          String(t.row).padEnd(7) +
+            shown.padEnd(16) +
+            String(enc.rowStart[t.row + 1] - enc.rowStart[t.row]).padEnd(6) +
+            String(enc.activeCount[t.row]).padEnd(6) +
+            (Number.isFinite(enc.normalizedMse[t.row]) ? enc.normalizedMse[t.row].toPrecision(4) : '-').padEnd(10) +
+            feats,
+        );
+      }
+    },
+  };
+}
+
+function mean(values: Float64Array): number | null {
+  let s = 0;
+  let n = 0;
+  for (const v of values) {
+    if (Number.isFinite(v)) {
+      s += v;
+      n++;
+    }
+  }
+  return n ? float32Json(s / n) : null;
+}
+
+function summary(enc: SaeEncoding, labels: FeatureLabels | undefined) {
+  let active = 0;
+  for (const a of enc.activeCount) active += a;
+  const n = Math.max(1, enc.tokenCount);
+  return {
+    tokens: enc.tokenCount,
+    selected: enc.featureIndex.length,
+    active,
+    meanSelectedPerToken: float32Json(enc.featureIndex.length / n),
+    meanActivePerToken: float32Json(active / n),
+    meanNormalizedMse: mean(enc.normalizedMse),
+    meanVarianceExplained: mean(enc.varianceExplained),
+    topFeatures: featureTotals(enc)
+      .slice(0, 10)
+      .map((f) => ({ index: f.index, totalActivation: float32Json(f.totalActivation), activeTokens: f.activeTokens, label: labels?.get(f.index) ?? null })),
+    encodeMs: Math.round(enc.encodeMs),
+  };
+}
+
+export const featuresCommand: CliCommand = makeFeaturesCommand();

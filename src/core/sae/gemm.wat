@@ -1,0 +1,83 @@
+;; Pre-activations of a block of tokens against a chunk of packed encoder panels, with f32x4 SIMD.
+;; Built into gemmWasm.ts (see the command there); the same computation in plain TypeScript is kernel.ts's
+;; fallback, and the tests hold the two to each other.
+;;
+;;   x    [nTok, d] f32, row-major, nTok a multiple of 4 (the caller pads with zero rows)
+;;   wp   [nPanels, d, 8] f32: panel p holds features 8p..8p+7, one row of 8 per input dimension
+;;   bias [nPanels * 8] f32
+;;   out  [nTok, nPanels * 8] f32, row stride outStride bytes
+;;   out[i, 8p + c] = bias[8p + c] + sum_j x[i, j] * wp[p, j, c]
+;;
+;; Loop order: panels outside, tokens inside, so one panel (d * 32 bytes) stays in L1 while the token
+;; block streams past it; the micro-kernel keeps a 4-token x 8-feature tile in eight v128 accumulators.
+(module
+  (memory (export "memory") 1)
+  (func (export "gemm") (param $x i32) (param $wp i32) (param $bias i32) (param $out i32)
+        (param $nTok i32) (param $d i32) (param $nPanels i32) (param $outStride i32)
+    (local $p i32) (local $i i32) (local $j i32)
+    (local $wq i32) (local $x0 i32) (local $x1 i32) (local $x2 i32) (local $x3 i32) (local $o i32)
+    (local $rowBytes i32) (local $panelBytes i32)
+    (local $a0 v128) (local $a1 v128) (local $b0 v128) (local $b1 v128)
+    (local $c0 v128) (local $c1 v128) (local $e0 v128) (local $e1 v128)
+    (local $w0 v128) (local $w1 v128) (local $s v128)
+    (local.set $rowBytes (i32.shl (local.get $d) (i32.const 2)))
+    (local.set $panelBytes (i32.shl (local.get $d) (i32.const 5)))
+    (local.set $p (i32.const 0))
+    (block $panelsDone (loop $panels
+      (br_if $panelsDone (i32.ge_u (local.get $p) (local.get $nPanels)))
+      (local.set $i (i32.const 0))
+      (block $tokensDone (loop $tokens
+        (br_if $tokensDone (i32.ge_u (local.get $i) (local.get $nTok)))
+        (local.set $a0 (v128.const i32x4 0 0 0 0)) (local.set $a1 (v128.const i32x4 0 0 0 0))
+        (local.set $b0 (v128.const i32x4 0 0 0 0)) (local.set $b1 (v128.const i32x4 0 0 0 0))
+        (local.set $c0 (v128.const i32x4 0 0 0 0)) (local.set $c1 (v128.const i32x4 0 0 0 0))
+        (local.set $e0 (v128.const i32x4 0 0 0 0)) (local.set $e1 (v128.const i32x4 0 0 0 0))
+        (local.set $wq (i32.add (local.get $wp) (i32.mul (local.get $p) (local.get $panelBytes))))
+        (local.set $x0 (i32.add (local.get $x) (i32.mul (local.get $i) (local.get $rowBytes))))
+        (local.set $x1 (i32.add (local.get $x0) (local.get $rowBytes)))
+        (local.set $x2 (i32.add (local.get $x1) (local.get $rowBytes)))
+        (local.set $x3 (i32.add (local.get $x2) (local.get $rowBytes)))
+        (local.set $j (local.get $d))
+        (block $dimsDone (loop $dims
+          (br_if $dimsDone (i32.eqz (local.get $j)))
+          (local.set $w0 (v128.load (local.get $wq)))
+          (local.set $w1 (v128.load offset=16 (local.get $wq)))
+          (local.set $s (v128.load32_splat (local.get $x0)))
+          (local.set $a0 (f32x4.add (local.get $a0) (f32x4.mul (local.get $s) (local.get $w0))))
+          (local.set $a1 (f32x4.add (local.get $a1) (f32x4.mul (local.get $s) (local.get $w1))))
+          (local.set $s (v128.load32_splat (local.get $x1)))
+          (local.set $b0 (f32x4.add (local.get $b0) (f32x4.mul (local.get $s) (local.get $w0))))
+          (local.set $b1 (f32x4.add (local.get $b1) (f32x4.mul (local.get $s) (local.get $w1))))
+          (local.set $s (v128.load32_splat (local.get $x2)))
+          (local.set $c0 (f32x4.add (local.get $c0) (f32x4.mul (local.get $s) (local.get $w0))))
+          (local.set $c1 (f32x4.add (local.get $c1) (f32x4.mul (local.get $s) (local.get $w1))))
+          (local.set $s (v128.load32_splat (local.get $x3)))
+          (local.set $e0 (f32x4.add (local.get $e0) (f32x4.mul (local.get $s) (local.get $w0))))
+          (local.set $e1 (f32x4.add (local.get $e1) (f32x4.mul (local.get $s) (local.get $w1))))
+          (local.set $wq (i32.add (local.get $wq) (i32.const 32)))
+          (local.set $x0 (i32.add (local.get $x0) (i32.const 4)))
+          (local.set $x1 (i32.add (local.get $x1) (i32.const 4)))
+          (local.set $x2 (i32.add (local.get $x2) (i32.const 4)))
+          (local.set $x3 (i32.add (local.get $x3) (i32.const 4)))
+          (local.set $j (i32.sub (local.get $j) (i32.const 1)))
+          (br $dims)))
+        (local.set $w0 (v128.load (i32.add (local.get $bias) (i32.shl (local.get $p) (i32.const 5)))))
+        (local.set $w1 (v128.load offset=16 (i32.add (local.get $bias) (i32.shl (local.get $p) (i32.const 5)))))
+        (local.set $o (i32.add (local.get $out) (i32.add (i32.mul (local.get $i) (local.get $outStride)) (i32.shl (local.get $p) (i32.const 5)))))
+        (v128.store (local.get $o) (f32x4.add (local.get $a0) (local.get $w0)))
+        (v128.store offset=16 (local.get $o) (f32x4.add (local.get $a1) (local.get $w1)))
+        (local.set $o (i32.add (local.get $o) (local.get $outStride)))
+        (v128.store (local.get $o) (f32x4.add (local.get $b0) (local.get $w0)))
+        (v128.store offset=16 (local.get $o) (f32x4.add (local.get $b1) (local.get $w1)))
+        (local.set $o (i32.add (local.get $o) (local.get $outStride)))
+        (v128.store (local.get $o) (f32x4.add (local.get $c0) (local.get $w0)))
+        (v128.store offset=16 (local.get $o) (f32x4.add (local.get $c1) (local.get $w1)))
+        (local.set $o (i32.add (local.get $o) (local.get $outStride)))
+        (v128.store (local.get $o) (f32x4.add (local.get $e0) (local.get $w0)))
+        (v128.store offset=16 (local.get $o) (f32x4.add (local.get $e1) (local.get $w1)))
+        (local.set $i (i32.add (local.get $i) (i32.const 4)))
+        (br $tokens)))
+      (local.set $p (i32.add (local.get $p) (i32.const 1)))
+      (br $panels)))
+  )
+)
