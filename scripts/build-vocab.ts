@@ -8,9 +8,10 @@
  *
  * `node esbuild.mjs` runs it (bundled into .cache/build-vocab.cjs) after building the catalog.
  */
-import { existsSync, mkdirSync, openSync, readFileSync, readSync, closeSync, readdirSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { closeSync, existsSync, mkdirSync, openSync, readFileSync, readSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { basename, dirname, join, resolve } from 'node:path';
+import { chatTemplateAssetJson } from '../src/core/models/chat';
 import { BUNDLED_TOKENIZERS, type CatalogEntry } from '../src/core/tokenizers/catalog';
 import { COMPACT_MAGIC, COMPACT_VERSION } from '../src/core/tokenizers/compact';
 import { compactFromHfJson, compactFromTiktoken, encodeCompact, verifyCompact, type BuiltCompact } from '../src/core/tokenizers/compactBuild';
@@ -40,12 +41,14 @@ export interface BuiltVocab {
   readonly ms: number;
 }
 
-/** Source files whose changes can change a compact file's content. */
+/**
+ * Source files whose changes can change a compact file's content. The normalizer, pre-tokenizer and engine are
+ * rebuilt at load from the JSON parts the header keeps, so their code is not among them.
+ */
 function codeDependencies(root: string): string[] {
-  const dirs = [join(root, 'src', 'core', 'tokenizers'), join(root, 'src', 'core', 'text')];
-  const files = dirs.flatMap((d) => (existsSync(d) ? readdirSync(d).filter((f) => f.endsWith('.ts')).map((f) => join(d, f)) : []));
-  const self = join(root, 'scripts', 'build-vocab.ts');
-  if (existsSync(self)) files.push(self);
+  const dir = join(root, 'src', 'core', 'tokenizers');
+  const files = ['catalog.ts', 'compact.ts', 'compactBuild.ts', 'hfLoader.ts', 'tiktokenLoader.ts', 'bpe.ts', 'byteLevel.ts'].map((f) => join(dir, f));
+  files.push(join(root, 'scripts', 'build-vocab.ts'));
   return files;
 }
 
@@ -98,6 +101,9 @@ export function buildVocabularies(options: BuildVocabOptions): BuiltVocab[] {
   for (const entry of entries) {
     const t0 = performance.now();
     const out = join(outDir, `${entry.id}.bin`);
+    // The chat template travels beside the vocabulary (the packaged extension has no tokenizer_config.json).
+    const chat = chatTemplateAssetJson(entry.id);
+    if (chat) writeFileSync(join(outDir, `${entry.id}.chat.json`), chat);
     // The JSON copies earlier builds left here are superseded by the .bin.
     for (const stale of [`${entry.id}.json`, `${entry.id}.config.json`]) rmSync(join(outDir, stale), { force: true });
     const sourcePath = req.resolve(`${entry.source.package}/${entry.source.file}`);

@@ -269,19 +269,18 @@ export class CompactVocab implements ReadonlyMap<string, number> {
     for (let e = 0; e < this.spellings.length; e++) callback.call(thisArg, this.idAt(e), this.spellings[e], this);
   }
 
-  *entries(): MapIterator<[string, number]> {
-    for (let e = 0; e < this.spellings.length; e++) yield [this.spellings[e], this.idAt(e)];
-    return undefined;
+  // Iterators as plain classes: a generator costs ~40-90 ms over 262K entries in a process that just started
+  // (not yet optimized), a class ~5 ms, and the engine iterates the vocabulary while it is constructed.
+  entries(): MapIterator<[string, number]> {
+    return new VocabIterator(this.spellings, this.ids, 0);
   }
 
-  *keys(): MapIterator<string> {
-    for (let e = 0; e < this.spellings.length; e++) yield this.spellings[e];
-    return undefined;
+  keys(): MapIterator<string> {
+    return new VocabIterator(this.spellings, this.ids, 1);
   }
 
-  *values(): MapIterator<number> {
-    for (let e = 0; e < this.spellings.length; e++) yield this.idAt(e);
-    return undefined;
+  values(): MapIterator<number> {
+    return new VocabIterator(this.spellings, this.ids, 2);
   }
 
   [Symbol.iterator](): MapIterator<[string, number]> {
@@ -290,6 +289,30 @@ export class CompactVocab implements ReadonlyMap<string, number> {
 
   get [Symbol.toStringTag](): string {
     return 'CompactVocab';
+  }
+}
+
+/** Entries (kind 0), keys (1) or values (2) of a CompactVocab. */
+class VocabIterator<T> implements MapIterator<T> {
+  private e = 0;
+
+  constructor(
+    private readonly spellings: readonly string[],
+    private readonly ids: Uint32Array | null,
+    private readonly kind: 0 | 1 | 2,
+  ) {}
+
+  next(): IteratorResult<T, undefined> {
+    const e = this.e;
+    if (e >= this.spellings.length) return { value: undefined, done: true };
+    this.e = e + 1;
+    const id = this.ids === null ? e : this.ids[e];
+    const value = this.kind === 0 ? [this.spellings[e], id] : this.kind === 1 ? this.spellings[e] : id;
+    return { value: value as T, done: false };
+  }
+
+  [Symbol.iterator](): MapIterator<T> {
+    return this;
   }
 }
 
