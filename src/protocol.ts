@@ -53,9 +53,53 @@ export type HostToTokenWorker =
   | { readonly kind: 'premiums'; readonly requestId: number; readonly tokenizers: readonly TokenizerRef[]; readonly cacheDir?: string }
   | { readonly kind: 'chat'; readonly requestId: number; readonly model: string; readonly text: string; readonly role: 'user' | 'system' }
   | { readonly kind: 'countFolder'; readonly requestId: number; readonly root: string; readonly tokenizers: readonly TokenizerRef[]; readonly exclude: readonly string[] }
+  | ({ readonly kind: 'score'; readonly requestId: number } & ModelTarget)
+  | ({ readonly kind: 'nextBytes'; readonly requestId: number; readonly utf16Offset: number } & ModelTarget)
+  | { readonly kind: 'retrain'; readonly requestId: number; readonly tokenizer: TokenizerRef; readonly workspaceRoot: string; readonly storageDir: string | null }
   /** Stops a long request (folder totals, premiums); it answers with an error. */
   | { readonly kind: 'cancel'; readonly requestId: number }
   | { readonly kind: 'close'; readonly docKey: string };
+
+/** A document version scored by the workspace n-gram model (trained on `workspaceRoot`, the file left out). */
+export interface ModelTarget {
+  readonly docKey: string;
+  readonly version: number;
+  readonly tokenizer: TokenizerRef;
+  readonly allowSpecial: boolean;
+  readonly workspaceRoot: string | null;
+  /** The document's file path, to leave its own counts out. */
+  readonly path: string | null;
+  /** Where trained models are kept between sessions. */
+  readonly storageDir: string | null;
+}
+
+export interface ScoresPayload {
+  readonly model: { readonly id: string; readonly description: string };
+  readonly count: number;
+  readonly logProbs: Float64Array;
+  readonly ranks: Float64Array;
+  /** Nats; NaN where unavailable. */
+  readonly entropies: Float64Array;
+  readonly topK: number;
+  readonly topIds: Int32Array;
+  readonly topLogProbs: Float64Array;
+  /** Display texts of the ids in topIds. */
+  readonly topTexts: Readonly<Record<string, string>>;
+  readonly surprisalBits: Float64Array;
+}
+
+export interface NextBytesPayload {
+  readonly offset: number;
+  readonly byteOffset: number;
+  readonly exact: boolean;
+  readonly inexactReason?: string;
+  readonly window: number;
+  readonly distribution: Float64Array;
+  readonly naive: Float64Array;
+  readonly healing: Float64Array;
+  readonly topCharacters: readonly { readonly text: string; readonly probability: number }[];
+  readonly ms: number;
+}
 
 export interface TokenizerDescription {
   readonly id: string;
@@ -81,6 +125,9 @@ export type TokenWorkerToHost =
   | { readonly kind: 'premiums'; readonly requestId: number; readonly rows: readonly PremiumRow[] }
   | { readonly kind: 'chat'; readonly requestId: number; readonly result: ChatCount }
   | { readonly kind: 'folder'; readonly requestId: number; readonly result: FolderTotals }
+  | { readonly kind: 'scores'; readonly requestId: number; readonly docKey: string; readonly version: number; readonly scores: ScoresPayload }
+  | { readonly kind: 'nextBytes'; readonly requestId: number; readonly docKey: string; readonly version: number; readonly result: NextBytesPayload }
+  | { readonly kind: 'trained'; readonly requestId: number; readonly description: string }
   /** Progress of a long request; the final reply follows. */
   | { readonly kind: 'progress'; readonly requestId: number; readonly done: number; readonly total: number }
   /** The worker does not hold `baseVersion` of the document: send the whole text. */
@@ -100,6 +147,19 @@ export function isTokenizerRef(x: unknown): x is TokenizerRef {
 
 function isChange(x: unknown): x is TextChange {
   return isObj(x) && isInt(x.rangeOffset) && isInt(x.rangeLength) && isStr(x.text);
+}
+
+function isModelTarget(x: Obj): boolean {
+  return (
+    isInt(x.requestId) &&
+    isStr(x.docKey) &&
+    isInt(x.version) &&
+    isTokenizerRef(x.tokenizer) &&
+    typeof x.allowSpecial === 'boolean' &&
+    (x.workspaceRoot === null || isStr(x.workspaceRoot)) &&
+    (x.path === null || isStr(x.path)) &&
+    (x.storageDir === null || isStr(x.storageDir))
+  );
 }
 
 export function isHostToTokenWorker(x: unknown): x is HostToTokenWorker {
@@ -127,6 +187,12 @@ export function isHostToTokenWorker(x: unknown): x is HostToTokenWorker {
       return isInt(x.requestId) && isStr(x.model) && x.model.length < 200 && isStr(x.text) && (x.role === 'user' || x.role === 'system');
     case 'countFolder':
       return isInt(x.requestId) && isStr(x.root) && Array.isArray(x.tokenizers) && x.tokenizers.length <= 16 && x.tokenizers.every(isTokenizerRef) && Array.isArray(x.exclude) && x.exclude.every(isStr);
+    case 'score':
+      return isModelTarget(x);
+    case 'nextBytes':
+      return isModelTarget(x) && isInt(x.utf16Offset);
+    case 'retrain':
+      return isInt(x.requestId) && isTokenizerRef(x.tokenizer) && isStr(x.workspaceRoot) && (x.storageDir === null || isStr(x.storageDir));
     case 'cancel':
       return isInt(x.requestId);
     case 'close':
@@ -179,6 +245,14 @@ export function isTokenWorkerToHost(x: unknown): x is TokenWorkerToHost {
       return isObj(x.result) && isInt(x.result.tokens) && isInt(x.result.contentTokens);
     case 'folder':
       return isObj(x.result) && isObj(x.result.totals) && Array.isArray(x.result.files);
+    case 'scores': {
+      const sc = x.scores;
+      return isStr(x.docKey) && isInt(x.version) && isObj(sc) && isInt(sc.count) && sc.logProbs instanceof Float64Array && sc.logProbs.length === sc.count && sc.ranks instanceof Float64Array && sc.topIds instanceof Int32Array && sc.surprisalBits instanceof Float64Array;
+    }
+    case 'nextBytes':
+      return isStr(x.docKey) && isInt(x.version) && isObj(x.result) && x.result.distribution instanceof Float64Array && x.result.distribution.length === 257;
+    case 'trained':
+      return isStr(x.description);
     case 'needText':
       return isStr(x.docKey);
     case 'error':
@@ -190,8 +264,8 @@ export function isTokenWorkerToHost(x: unknown): x is TokenWorkerToHost {
 
 // ---------- webviews (panel and sidebar) ----------
 
-export type PanelMode = 'tokens' | 'compare' | 'premiums';
-export const PANEL_MODES: readonly PanelMode[] = ['tokens', 'compare', 'premiums'];
+export type PanelMode = 'tokens' | 'compare' | 'premiums' | 'nextByte';
+export const PANEL_MODES: readonly PanelMode[] = ['tokens', 'compare', 'premiums', 'nextByte'];
 
 export interface PanelDocument {
   readonly uri: string;
@@ -216,6 +290,7 @@ export type HostToWebview =
   | { readonly type: 'tokenizers'; readonly all: readonly TokenizerChoice[]; readonly compare: readonly string[]; readonly reference: string; readonly current: string }
   | { readonly type: 'compare'; readonly result: CompareResult | null; readonly scope: 'document' | 'selection'; readonly message?: string }
   | { readonly type: 'premiums'; readonly rows: readonly PremiumRow[] | null; readonly documentScript: string | null; readonly progress?: number; readonly message?: string }
+  | { readonly type: 'nextByte'; readonly result: NextBytesPayload | null; readonly before: string; readonly message?: string }
   | {
       readonly type: 'summary';
       readonly tokenizer: TokenizerChoice;

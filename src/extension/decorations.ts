@@ -7,6 +7,7 @@ import * as vscode from 'vscode';
 import { charUtf16Length } from '../core/text/utf8';
 import { TokenFlag } from '../core/tokenizers/types';
 import type { AnalysisService } from './analysisService';
+import { rankBucket, surprisalBin, type ProbabilityService } from './probabilities';
 import { maxDecoratedColumns, showBoundaries } from './settings';
 
 const color = (id: string): vscode.ThemeColor => new vscode.ThemeColor(id);
@@ -19,6 +20,10 @@ function tokenType(parity: 'Even' | 'Odd'): vscode.TextEditorDecorationType {
     borderColor: color('tokenInspector.tokenBorder'),
     rangeBehavior: vscode.DecorationRangeBehavior.ClosedClosed,
   });
+}
+
+function probabilityType(colorId: string): vscode.TextEditorDecorationType {
+  return vscode.window.createTextEditorDecorationType({ backgroundColor: color(colorId), borderRadius: '2px', border: '1px solid', borderColor: color('tokenInspector.tokenBorder') });
 }
 
 /** A glyph drawn over the character it marks (zero width, so the text does not move). */
@@ -52,9 +57,14 @@ export class TokenDecorator implements vscode.Disposable {
   private readonly zeroWidth = vscode.window.createTextEditorDecorationType({
     before: { contentText: '▏', color: color('tokenInspector.partialTokenBorder'), width: '0' },
   });
-  private readonly types = [this.even, this.odd, this.space, this.tab, this.newlineEven, this.newlineOdd, this.partial, this.zeroWidth];
+  /** GLTR rank buckets (top 10, 100, 1000, rest) and surprisal bins (<2, <4, <8, <12, ≥12 bits). */
+  private readonly rankTypes = ['top10', 'top100', 'top1000', 'rest'].map((k) => probabilityType(`tokenInspector.rank.${k}`));
+  private readonly surprisalTypes = [0, 1, 2, 3, 4].map((k) => probabilityType(`tokenInspector.surprisal.${k}`));
+  private readonly types = [this.even, this.odd, this.space, this.tab, this.newlineEven, this.newlineOdd, this.partial, this.zeroWidth, ...this.rankTypes, ...this.surprisalTypes];
   private readonly staleTimers = new Map<vscode.TextEditor, NodeJS.Timeout>();
   private readonly disposables: vscode.Disposable[] = [];
+
+  private probabilities: ProbabilityService | undefined;
 
   constructor(
     private readonly analyses: AnalysisService,
@@ -76,6 +86,12 @@ export class TokenDecorator implements vscode.Disposable {
     for (const t of this.types) t.dispose();
     for (const d of this.disposables) d.dispose();
     for (const t of this.staleTimers.values()) clearTimeout(t);
+  }
+
+  /** Colour tokens by probability when that service has scores for the document's current version. */
+  useProbabilities(p: ProbabilityService): vscode.Disposable {
+    this.probabilities = p;
+    return p.onDidScore((doc) => vscode.window.visibleTextEditors.filter((ed) => ed.document === doc).forEach((ed) => this.render(ed)));
   }
 
   renderAll(): void {
@@ -124,6 +140,16 @@ export class TokenDecorator implements vscode.Disposable {
     }
     const s = analysis.stream;
     const out = { even: [] as vscode.Range[], odd: [] as vscode.Range[], space: [] as vscode.Range[], tab: [] as vscode.Range[], nlEven: [] as vscode.Range[], nlOdd: [] as vscode.Range[], partial: [] as vscode.Range[], zero: [] as vscode.Range[] };
+    // In probability mode a token's background is its bucket instead of its parity.
+    const p = this.probabilities;
+    const view = p?.enabled ? p.current(doc) : undefined;
+    const buckets = view ? (p?.colorBy === 'surprisal' ? this.surprisalTypes : this.rankTypes) : undefined;
+    const bucketRanges: vscode.Range[][] = buckets ? buckets.map(() => []) : [];
+    const bucketOf = view
+      ? p?.colorBy === 'surprisal'
+        ? (i: number) => surprisalBin(-view.scores.logProbs[i] / Math.LN2)
+        : (i: number) => rankBucket(view.scores.ranks[i])
+      : undefined;
     const maxCols = maxDecoratedColumns();
     const cursor = editor.selection.active;
     const done = new Set<number>();
@@ -142,11 +168,15 @@ export class TokenDecorator implements vscode.Disposable {
           colLo = Math.max(0, center - (maxCols >> 1));
           colHi = Math.min(text.length, colLo + maxCols);
         }
-        this.decorateLine(s, line, lineStart, text, colLo, colHi, out);
+        this.decorateLine(s, line, lineStart, text, colLo, colHi, out, bucketOf && ((i: number, r: vscode.Range) => bucketRanges[bucketOf(i)].push(r)));
       }
     }
     editor.setDecorations(this.even, out.even);
     editor.setDecorations(this.odd, out.odd);
+    for (const t of [...this.rankTypes, ...this.surprisalTypes]) {
+      const own = buckets?.indexOf(t) ?? -1;
+      editor.setDecorations(t, own >= 0 ? bucketRanges[own] : []);
+    }
     editor.setDecorations(this.space, out.space);
     editor.setDecorations(this.tab, out.tab);
     editor.setDecorations(this.newlineEven, out.nlEven);
@@ -163,6 +193,7 @@ export class TokenDecorator implements vscode.Disposable {
     colLo: number,
     colHi: number,
     out: Record<'even' | 'odd' | 'space' | 'tab' | 'nlEven' | 'nlOdd' | 'partial' | 'zero', vscode.Range[]>,
+    bucket?: (i: number, r: vscode.Range) => void,
   ): void {
     const u = s.utf16Offsets;
     const lo = lineStart + colLo;
@@ -190,7 +221,8 @@ export class TokenDecorator implements vscode.Disposable {
       }
       if (c1 > c0) {
         const r = new vscode.Range(line, c0, line, c1);
-        (i % 2 === 0 ? out.even : out.odd).push(r);
+        if (bucket) bucket(i, r);
+        else (i % 2 === 0 ? out.even : out.odd).push(r);
         if (f & TokenFlag.Partial) out.partial.push(r);
         for (let c = c0; c < c1; c++) {
           const ch = text.charCodeAt(c);

@@ -7,6 +7,7 @@ import { escapedText, escapeBytes, tokensAtUtf16, tokenUtf16Range } from '../cor
 import { decodeUtf8Strict, hexBytes, utf8Encode } from '../core/text/utf8';
 import { TokenFlag } from '../core/tokenizers/types';
 import type { Analysis, AnalysisService } from './analysisService';
+import { nextBytesMarkdown, probabilityMarkdown, type ProbabilityService } from './probabilities';
 
 /** How long a hover waits for the analysis of the current version before giving up. */
 const HOVER_WAIT_MS = 1500;
@@ -76,7 +77,10 @@ export function hoverMarkdown(a: Analysis, text: string, first: number, last: nu
   return md;
 }
 
-export function registerHover(service: AnalysisService): vscode.Disposable {
+/** How long a hover waits for the next-byte distribution under the mouse. */
+const NEXT_BYTE_WAIT_MS = 800;
+
+export function registerHover(service: AnalysisService, probabilities: ProbabilityService): vscode.Disposable {
   return vscode.languages.registerHoverProvider(
     '*',
     {
@@ -89,7 +93,14 @@ export function registerHover(service: AnalysisService): vscode.Disposable {
         if (!at) return undefined;
         const [first, last] = at;
         const [u0, u1] = [tokenUtf16Range(a.stream, text, first)[0], tokenUtf16Range(a.stream, text, last)[1]];
-        return new vscode.Hover(hoverMarkdown(a, text, first, last), new vscode.Range(doc.positionAt(u0), doc.positionAt(u1)));
+        const md = hoverMarkdown(a, text, first, last);
+        if (probabilities.enabled) {
+          const view = probabilities.current(doc);
+          if (view) md.appendMarkdown(probabilityMarkdown(view, first, last));
+          const next = await Promise.race([probabilities.nextBytes(doc, offset), new Promise<undefined>((r) => setTimeout(r, NEXT_BYTE_WAIT_MS))]);
+          if (next && !token.isCancellationRequested) md.appendMarkdown(nextBytesMarkdown(next));
+        }
+        return new vscode.Hover(md, new vscode.Range(doc.positionAt(u0), doc.positionAt(u1)));
       },
     },
   );

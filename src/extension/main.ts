@@ -10,6 +10,7 @@ import { AnalysisService } from './analysisService';
 import { ContextGauge, registerApiCountCommands } from './apiCounts';
 import { TokenDecorator } from './decorations';
 import { registerHover } from './hover';
+import { ProbabilityService } from './probabilities';
 import { TokenPanel } from './panel';
 import { SidebarProvider } from './sidebar';
 import { SECTION } from './settings';
@@ -40,14 +41,23 @@ export function activate(context: vscode.ExtensionContext): void {
   const decorator = new TokenDecorator(analyses, log);
   const status = new StatusBar(analyses);
   const w = worker;
-  const panel = new TokenPanel(context, analyses, w, log);
+  const probabilities = new ProbabilityService(context, analyses, w, log);
+  const panel = new TokenPanel(context, analyses, w, log, probabilities);
   const sidebar = new SidebarProvider(context, analyses, w, log);
   context.subscriptions.push(
     output,
     analyses,
     decorator,
     status,
-    registerHover(analyses),
+    probabilities,
+    decorator.useProbabilities(probabilities),
+    registerHover(analyses, probabilities),
+    vscode.commands.registerCommand('tokenInspector.showProbabilities', async () => {
+      const cfg = vscode.workspace.getConfiguration(SECTION);
+      await cfg.update('showProbabilities', cfg.get<boolean>('showProbabilities') !== true, vscode.ConfigurationTarget.Global);
+    }),
+    vscode.commands.registerCommand('tokenInspector.retrainModel', () => probabilities.retrain()),
+    vscode.commands.registerCommand('tokenInspector.showNextByte', () => panel.show('nextByte')),
     panel,
     sidebar,
     vscode.window.registerWebviewViewProvider(SidebarProvider.viewId, sidebar),
@@ -76,6 +86,7 @@ export function activate(context: vscode.ExtensionContext): void {
       if (!e.affectsConfiguration(SECTION)) return;
       log('configuration changed');
       analyses.refreshAll();
+      probabilities.refreshVisible();
       decorator.renderAll();
       status.update();
     }),

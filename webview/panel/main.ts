@@ -60,6 +60,7 @@ const tabs = el('vscode-tabs', { 'selected-index': '0', panel: '' });
 const tokensPanel = el('vscode-tab-panel', { id: 'tokens-view' });
 const comparePanel = el('vscode-tab-panel', { id: 'compare-view' });
 const premiumsPanel = el('vscode-tab-panel', { id: 'premiums-view' });
+const nextBytePanel = el('vscode-tab-panel', { id: 'nextbyte-view' });
 tabs.append(
   el('vscode-tab-header', { slot: 'header', id: 'tab-tokens' }, 'Tokens'),
   tokensPanel,
@@ -67,9 +68,11 @@ tabs.append(
   comparePanel,
   el('vscode-tab-header', { slot: 'header', id: 'tab-premiums' }, 'Language premiums'),
   premiumsPanel,
+  el('vscode-tab-header', { slot: 'header', id: 'tab-nextbyte' }, 'Next byte'),
+  nextBytePanel,
 );
 app.append(tabs);
-const MODES: PanelMode[] = ['tokens', 'compare', 'premiums'];
+const MODES: PanelMode[] = ['tokens', 'compare', 'premiums', 'nextByte'];
 tabs.addEventListener('vsc-tabs-select', (e: Event) => {
   const i = (e as CustomEvent<{ selectedIndex: number }>).detail.selectedIndex;
   send({ type: 'mode', mode: MODES[i] ?? 'tokens' });
@@ -457,6 +460,60 @@ function renderPremiums(): void {
   );
 }
 
+// ---------- next byte view ----------
+const nextByteOut = el('div', { id: 'nextbyte-out', 'aria-live': 'polite' });
+nextBytePanel.append(
+  el('p', { class: 'explain' }, 'The exact distribution of the next byte at the cursor (Phan et al. 2024: every valid tokenization that covers the text so far counts), beside naive tokenization (the canonical tokens of the prefix, then the next token) and token healing (the last token backed off). Where they differ is the tokenization bias.'),
+  nextByteOut,
+);
+
+function byteLabel(b: number): string {
+  if (b === 256) return 'end of text';
+  const hex = `0x${b.toString(16).padStart(2, '0')}`;
+  if (b === 32) return `${hex} ·`;
+  if (b === 10) return `${hex} ↵`;
+  if (b === 9) return `${hex} →`;
+  return b > 32 && b < 127 ? `${hex} ${String.fromCharCode(b)}` : hex;
+}
+
+function renderNextByte(m: Extract<HostToWebview, { type: 'nextByte' }>): void {
+  const r = m.result;
+  if (!r) {
+    nextByteOut.replaceChildren(el('p', { class: 'message' }, m.message ?? ''));
+    return;
+  }
+  const order = Array.from({ length: 257 }, (_, i) => i).sort((a, b) => r.distribution[b] - r.distribution[a] || a - b);
+  const top = order.slice(0, 12);
+  const diffs = top.map((b) => Math.abs(r.distribution[b] - r.naive[b]));
+  const maxDiff = Math.max(...diffs);
+  const table = el('table', { class: 'data', id: 'nextbyte-table' });
+  table.append(el('thead', {}, el('tr', {}, ...['Next byte', 'Exact', 'Naive', 'Token healing', ''].map((h) => el('th', { scope: 'col' }, h)))));
+  const body = el('tbody', {});
+  top.forEach((b, k) => {
+    const bar = el('span', { class: 'bar' });
+    bar.style.width = `${r.distribution[b] * 100}%`;
+    bar.style.background = 'var(--ti-cheap)';
+    const row = el(
+      'tr',
+      { 'data-byte': String(b), class: diffs[k] === maxDiff && maxDiff > 0.01 ? 'mine' : '' },
+      el('th', { scope: 'row' }, byteLabel(b)),
+      el('td', { class: 'num exact' }, `${(r.distribution[b] * 100).toFixed(2)}%`),
+      el('td', { class: 'num' }, `${(r.naive[b] * 100).toFixed(2)}%`),
+      el('td', { class: 'num' }, `${(r.healing[b] * 100).toFixed(2)}%`),
+      el('td', { class: 'barcell' }, bar),
+    );
+    body.append(row);
+  });
+  table.append(body);
+  nextByteOut.replaceChildren(
+    el('p', {}, el('code', {}, visible(m.before)), el('strong', {}, '▮'), ` byte ${fmt(r.byteOffset)}${r.exact ? ' · exact' : ` · within a ${r.window}-byte window (${r.inexactReason ?? 'no pre-token boundary'})`} · ${r.ms.toFixed(1)} ms`),
+    el('h3', {}, 'Next character'),
+    el('p', { id: 'nextbyte-chars' }, r.topCharacters.slice(0, 8).map((c) => `${visible(c.text) || '∅'} ${(c.probability * 100).toFixed(1)}%`).join(' · ')),
+    el('h3', {}, 'Next byte (the row where exact and naive differ most is highlighted)'),
+    table,
+  );
+}
+
 // ---------- messages ----------
 onHostMessage((m: HostToWebview) => {
   switch (m.type) {
@@ -493,6 +550,9 @@ onHostMessage((m: HostToWebview) => {
         renderPremiums();
       } else if (m.message) premiumOut.replaceChildren(el('p', { class: 'message' }, m.message));
       else premiumOut.replaceChildren(el('vscode-progress-bar', { value: String(Math.round((m.progress ?? 0) * 100)), max: '100' }), el('p', {}, `Counting tokens in ${fmt(532)} translations…`));
+      return;
+    case 'nextByte':
+      renderNextByte(m);
       return;
     case 'summary':
       return;

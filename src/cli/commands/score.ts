@@ -2,10 +2,16 @@
  * `token-inspector score FILE --model workspace-ngram`: per-token log-probability, rank, entropy and top-k
  * alternatives, and per-byte surprisal, from the workspace n-gram trained on the file's workspace with the
  * file itself left out. Shares the workspace training with `next-bytes`.
+ *
+ * `--model PATH_OR_ID`: an ONNX causal LM instead (a model folder, a Hugging Face cache model folder, or a
+ * repo id found in the cache or, with --allow-downloads, downloaded), scored with its own tokenizer.
  */
 import { resolve } from 'node:path';
 import { NGRAM_MODEL_ID, type NgramLanguageModel } from '../../core/lm/ngram';
-import { scoreDocument, scoredToken, tokenDisplayText } from '../../core/lm/score';
+import { isOnnxDtype, loadOnnxModel } from '../../core/lm/onnx';
+import { DownloadError } from '../../core/models/download';
+import { scoreDocument, scoredToken, tokenDisplayText, type DocumentScores } from '../../core/lm/score';
+import type { Tokenizer } from '../../core/tokenizers/types';
 import { defaultWorkspaceFor, listWorkspaceFiles, trainWorkspaceNgram, workspaceKey, type WorkspaceTrainingResult } from '../../core/lm/workspaceFiles';
 import { escapedText } from '../../core/analysis/stream';
 import { loadTokenizer, type LoadedTokenizer } from '../../core/tokenizers/loader';
@@ -45,67 +51,120 @@ function round(x: number, digits = 6): number {
   return Math.round(x * f) / f;
 }
 
+/** Prints scores as JSON (`head` first) or as a table (`lines` first). */
+function printScores(scores: DocumentScores, tokenizer: Tokenizer, json: boolean, head: Record<string, unknown>, lines: readonly string[]): void {
+  const tokens = [];
+  for (let i = 0; i < scores.count; i++) tokens.push(scoredToken(scores, tokenizer, i));
+  if (json) {
+    const bytes = [];
+    for (let b = 0; b < scores.surprisalBits.length; b++) bytes.push({ offset: b, surprisalBits: scores.surprisalBits[b] });
+    out(
+      JSON.stringify({
+        ...head,
+        tokens: tokens.map((t) => ({
+          id: t.id,
+          bytes: [t.byteStart, t.byteEnd],
+          logProb: t.logProb,
+          rank: t.rank,
+          entropy: t.entropy,
+          top: t.top,
+        })),
+        bytes,
+      }),
+    );
+    return;
+  }
+  for (const l of lines) out(l);
+  out('INDEX'.padEnd(8) + 'BYTES'.padEnd(14) + 'BITS'.padStart(7) + '  ' + 'RANK'.padEnd(8) + 'ENTROPY'.padEnd(9) + 'TOKEN'.padEnd(18) + 'TOP');
+  tokens.forEach((t, i) => {
+    const alts = t.top
+      .slice(0, 3)
+      .map((a) => `${escapedText(tokenDisplayText(tokenizer, a.id) || '<end>')} ${round(Math.exp(a.logProb), 3)}`)
+      .join(', ');
+    out(
+      String(i).padEnd(8) +
+        `${t.byteStart}-${t.byteEnd}`.padEnd(14) +
+        round(t.surprisalBits, 2).toFixed(2).padStart(7) +
+        '  ' +
+        String(t.rank).padEnd(8) +
+        (t.entropy === null ? '-' : round(t.entropy / Math.LN2, 2).toFixed(2)).padEnd(9) +
+        escapedText(tokenDisplayText(tokenizer, t.id)).slice(0, 16).padEnd(18) +
+        alts,
+    );
+  });
+}
+
+function totalLine(scores: DocumentScores): string {
+  let total = 0;
+  for (let i = 0; i < scores.count; i++) total -= scores.logProbs[i] / Math.LN2;
+  return `total ${round(total, 1)} bits, ${round(total / Math.max(1, scores.stream.byteLength), 3)} bits/byte`;
+}
+
+/** `--model PATH_OR_ID`: an ONNX causal LM with its own tokenizer. */
+async function scoreWithOnnxModel(file: string, spec: string, args: ParsedArgs, topK: number): Promise<void> {
+  for (const o of ['tokenizer', 'workspace', 'order']) if (args.options.has(o)) throw new UsageError(`--${o} applies to ${NGRAM_MODEL_ID} only; an ONNX model uses its own tokenizer`);
+  const dtype = args.options.get('dtype') ?? 'fp32';
+  if (!isOnnxDtype(dtype)) throw new UsageError(`--dtype must be fp32, fp16, q8, int8, uint8, q4, q4f16 or bnb4, not ${dtype}`);
+  const text = readTextFile(file);
+  let lastReport = 0;
+  const model = await loadOnnxModel(spec, {
+    allowDownloads: args.flags.has('allow-downloads'),
+    cacheDir: args.options.get('cache-dir'),
+    host: args.options.get('hub-host'),
+    dtype,
+    onDownloadProgress: (p) => {
+      if (Date.now() - lastReport < 1000 && p.filesDone < p.files) return;
+      lastReport = Date.now();
+      process.stderr.write(`downloading ${spec}: ${p.file} ${Math.round(p.bytes / 2 ** 20)}${p.total ? `/${Math.round(p.total / 2 ** 20)}` : ''} MB (${p.filesDone}/${p.files} files)\n`);
+    },
+  }).catch((e: unknown) => {
+    // Neither the built-in model, a folder, nor a model this machine has (or may fetch): a usage error.
+    if (e instanceof DownloadError && (e.kind === 'disabled' || e.kind === 'not-found')) throw new UsageError(`unknown model "${spec}": not ${NGRAM_MODEL_ID}, not a model folder; ${e.message}`);
+    throw e;
+  });
+  try {
+    const tokenizer = model.tokenizer.tokenizer;
+    const scores = await model.scoreStream(tokenizer.encode(text), { topK });
+    printScores(scores, tokenizer, args.flags.has('json'), { model: spec, tokenizer: model.info.folder, runtime: model.info.runtime, contextTokens: model.contextTokens }, [
+      `${file}: ${scores.count} tokens; ${model.description}`,
+      totalLine(scores),
+    ]);
+  } finally {
+    await model.dispose();
+  }
+}
+
 export const scoreCommand: CliCommand = {
   name: 'score',
   usage:
-    'score FILE [--model workspace-ngram] [--workspace DIR] [--tokenizer ID] [--order N] [--top K] [--json]   per-token log-prob, rank, entropy; per-byte surprisal (file left out of the model)',
+    'score FILE [--model workspace-ngram|PATH_OR_ID] [--workspace DIR] [--tokenizer ID] [--order N] [--top K] [--dtype fp32|q8|…] [--allow-downloads] [--cache-dir DIR] [--hub-host URL] [--json]   per-token log-prob, rank, entropy; per-byte surprisal (the n-gram leaves the file out; PATH_OR_ID: an ONNX model folder or hub repo id)',
   async run(argv) {
-    const args = parseArgs(argv, ['model', 'workspace', 'tokenizer', 'order', 'top'], ['json']);
+    const args = parseArgs(argv, ['model', 'workspace', 'tokenizer', 'order', 'top', 'dtype', 'cache-dir', 'hub-host'], ['json', 'allow-downloads']);
     const file = args.positionals[0];
     if (!file) throw new UsageError('score needs a FILE');
     const topText = args.options.get('top') ?? '5';
     const topK = Number(topText);
     if (!Number.isInteger(topK) || topK < 0 || topK > 100) throw new UsageError(`--top must be 0 to 100, not ${topText}`);
+    const spec = args.options.get('model') ?? NGRAM_MODEL_ID;
+    if (spec !== NGRAM_MODEL_ID) return scoreWithOnnxModel(file, spec, args, topK);
     const wm = await workspaceModelForFile(file, args);
     const { tokenizer } = wm.loaded;
     const scores = await scoreDocument(wm.lm, tokenizer, wm.text, { topK });
-    const tokens = [];
-    for (let i = 0; i < scores.count; i++) tokens.push(scoredToken(scores, tokenizer, i));
-    if (args.flags.has('json')) {
-      const bytes = [];
-      for (let b = 0; b < scores.surprisalBits.length; b++) bytes.push({ offset: b, surprisalBits: scores.surprisalBits[b] });
-      out(
-        JSON.stringify({
-          model: NGRAM_MODEL_ID,
-          tokenizer: wm.loaded.id,
-          workspace: wm.workspace,
-          training: { files: wm.training.files, tokens: wm.training.tokens, order: wm.training.model.order, leftOut: wm.leftOut },
-          tokens: tokens.map((t) => ({
-            id: t.id,
-            bytes: [t.byteStart, t.byteEnd],
-            logProb: t.logProb,
-            rank: t.rank,
-            entropy: t.entropy,
-            top: t.top,
-          })),
-          bytes,
-        }),
-      );
-      return;
-    }
     const st = wm.training.model.stats();
-    out(
-      `${file}: ${scores.count} tokens under ${wm.loaded.name}; ${wm.lm.description} (${wm.workspace}, trained in ${Math.round(wm.training.trainMs)} ms)`,
+    printScores(
+      scores,
+      tokenizer,
+      args.flags.has('json'),
+      {
+        model: NGRAM_MODEL_ID,
+        tokenizer: wm.loaded.id,
+        workspace: wm.workspace,
+        training: { files: wm.training.files, tokens: wm.training.tokens, order: wm.training.model.order, leftOut: wm.leftOut },
+      },
+      [
+        `${file}: ${scores.count} tokens under ${wm.loaded.name}; ${wm.lm.description} (${wm.workspace}, trained in ${Math.round(wm.training.trainMs)} ms)`,
+        `${totalLine(scores)}; n-grams kept per order: ${st.ngramsPerOrder.join(', ')}`,
+      ],
     );
-    let total = 0;
-    for (const t of tokens) total += t.surprisalBits;
-    out(`total ${round(total, 1)} bits, ${round(total / Math.max(1, scores.stream.byteLength), 3)} bits/byte; n-grams kept per order: ${st.ngramsPerOrder.join(', ')}`);
-    out('INDEX'.padEnd(8) + 'BYTES'.padEnd(14) + 'BITS'.padStart(7) + '  ' + 'RANK'.padEnd(8) + 'ENTROPY'.padEnd(9) + 'TOKEN'.padEnd(18) + 'TOP');
-    tokens.forEach((t, i) => {
-      const alts = t.top
-        .slice(0, 3)
-        .map((a) => `${escapedText(tokenDisplayText(tokenizer, a.id) || '<end>')} ${round(Math.exp(a.logProb), 3)}`)
-        .join(', ');
-      out(
-        String(i).padEnd(8) +
-          `${t.byteStart}-${t.byteEnd}`.padEnd(14) +
-          round(t.surprisalBits, 2).toFixed(2).padStart(7) +
-          '  ' +
-          String(t.rank).padEnd(8) +
-          (t.entropy === null ? '-' : round(t.entropy / Math.LN2, 2).toFixed(2)).padEnd(9) +
-          escapedText(tokenDisplayText(tokenizer, t.id)).slice(0, 16).padEnd(18) +
-          alts,
-      );
-    });
   },
 };

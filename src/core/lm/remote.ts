@@ -1,0 +1,451 @@
+/**
+ * Prompt log-probabilities from an OpenAI-compatible completions endpoint (vLLM, llama.cpp's server, …), for
+ * models too big for the machine. The prompt goes as token ids, so the server scores exactly the stream the
+ * editor shows; `echo: true` with `logprobs: k` returns, per prompt token, its log-probability and the top-k
+ * alternatives (`max_tokens` 1: the one generated token is ignored).
+ *
+ * Such servers give at most about 20 alternatives per position and no full distribution: `logProb` and the
+ * top-k only; rank and entropy are unavailable (NaN in `DocumentScores`), and the next-byte view needs a local
+ * model. Alternatives come back keyed by token strings, in one of these spellings, recognised per response by
+ * checking which one spells the prompt we sent:
+ *   `token_id:123`        vLLM with `return_tokens_as_token_ids` (requested; exact)
+ *   `bytes:\xe2\x80`      OpenAI's escape for tokens that are not whole UTF-8 characters
+ *   `Ġthe`                the vocabulary's own spelling
+ *   ` the`                the token's text (a partial character decodes to U+FFFD and cannot be mapped back)
+ * Alternatives that cannot be mapped to an id are left out.
+ */
+import { decodeUtf8Strict, utf8Encode } from '../text/utf8';
+import type { TokenStream, Tokenizer } from '../tokenizers/types';
+import { throwIfAborted, LmAbortError, type TokenAlternative } from './model';
+import { spreadSurprisal, type DocumentScores } from './score';
+
+export interface RemoteEndpointConfig {
+  /** `http://host:8000`, `…/v1` or `…/v1/completions`. */
+  readonly url: string;
+  /** Sent as `Authorization: Bearer …`. */
+  readonly apiKey?: string;
+  /** The served model name; default: the first of `GET …/v1/models`. */
+  readonly model?: string;
+  /** Alternatives per position (1…20, default 5). */
+  readonly topK?: number;
+  /** Per request: no answer within this long fails it (default 60 s). */
+  readonly timeoutMs?: number;
+  /** Prompt tokens per request, start context included (default 2048; at most the server's context). */
+  readonly maxPromptTokens?: number;
+  /** Generated tokens asked for (default 1; some servers accept 0). */
+  readonly maxTokens?: number;
+  /** Replaces the global fetch (tests). */
+  readonly fetch?: typeof fetch;
+}
+
+export class RemoteEndpointError extends Error {
+  override readonly name = 'RemoteEndpointError';
+  constructor(
+    message: string,
+    readonly kind: 'unreachable' | 'timeout' | 'http' | 'protocol' | 'mismatch' | 'config',
+  ) {
+    super(message);
+  }
+}
+
+/** Scores from an endpoint, named as `DocumentScores`; rank and entropy are not available (null). */
+export interface RemoteScores {
+  readonly count: number;
+  readonly topK: number;
+  /** ln p(token | previous tokens); NaN where the endpoint gave none (a first token without a start context). */
+  readonly logProbs: Float64Array;
+  /** count×topK ids, most probable first; -1 where fewer were given or could be mapped. */
+  readonly topIds: Int32Array;
+  /** count×topK natural-log probabilities; -Infinity where no alternative. */
+  readonly topLogProbs: Float64Array;
+  readonly ranks: null;
+  readonly entropies: null;
+}
+
+export interface RemoteScoreOptions {
+  readonly signal?: AbortSignal;
+  readonly onProgress?: (done: number, total: number) => void;
+  /** Ids before the text (default: the tokenizer's BOS, else `<|endoftext|>` where the vocabulary has it, else none). */
+  readonly startContext?: readonly number[];
+}
+
+const MAX_TOP_K = 20;
+const MAX_ERROR_TEXT = 300;
+
+type Spelling = 'token_id' | 'vocab' | 'text';
+
+/** Lookup tables from a tokenizer's spellings and bytes to ids (built once per tokenizer). */
+interface VocabIndex {
+  readonly byName: Map<string, number>;
+  readonly byBytes: Map<string, number>;
+}
+const indexes = new WeakMap<Tokenizer, VocabIndex>();
+
+function bytesKey(b: Uint8Array): string {
+  let s = '';
+  for (let i = 0; i < b.length; i++) s += String.fromCharCode(b[i]);
+  return s;
+}
+
+function vocabIndex(tokenizer: Tokenizer): VocabIndex {
+  let ix = indexes.get(tokenizer);
+  if (!ix) {
+    const byName = new Map<string, number>();
+    const byBytes = new Map<string, number>();
+    for (let id = 0; id < tokenizer.vocabSize; id++) {
+      const name = tokenizer.tokenName(id);
+      if (!byName.has(name)) byName.set(name, id);
+      const key = bytesKey(tokenizer.tokenBytes(id));
+      // Ordinary tokens win over special ones with the same text.
+      if (!byBytes.has(key) || tokenizer.specialTokenId(tokenizer.tokenName(byBytes.get(key) as number)) !== undefined) byBytes.set(key, id);
+    }
+    ix = { byName, byBytes };
+    indexes.set(tokenizer, ix);
+  }
+  return ix;
+}
+
+/** `bytes:\xe2\x80` (also with `\\x`) → the bytes; undefined when not in that form. */
+export function parseByteEscapes(s: string): Uint8Array | undefined {
+  if (!s.startsWith('bytes:')) return undefined;
+  const body = s.slice(6);
+  const out: number[] = [];
+  const re = /\\{1,2}x([0-9a-fA-F]{2})/y;
+  let i = 0;
+  while (i < body.length) {
+    re.lastIndex = i;
+    const m = re.exec(body);
+    if (m) {
+      out.push(parseInt(m[1], 16));
+      i = re.lastIndex;
+      continue;
+    }
+    // Literal characters between escapes: their UTF-8.
+    const cp = body.codePointAt(i) as number;
+    const ch = String.fromCodePoint(cp);
+    out.push(...utf8Encode(ch));
+    i += ch.length;
+  }
+  return Uint8Array.from(out);
+}
+
+/** The id a token string names under one spelling, or undefined. */
+function idOf(s: string, spelling: Spelling, tokenizer: Tokenizer): number | undefined {
+  const m = /^token_id:(\d{1,9})$/.exec(s);
+  if (m) {
+    const id = Number(m[1]);
+    return id < tokenizer.vocabSize ? id : undefined;
+  }
+  if (spelling === 'token_id') return undefined;
+  const ix = vocabIndex(tokenizer);
+  const escaped = parseByteEscapes(s);
+  if (escaped) return ix.byBytes.get(bytesKey(escaped));
+  if (spelling === 'vocab') return ix.byName.get(s);
+  if (s.includes('\uFFFD')) return undefined; // a partial character, decoded lossily
+  return ix.byBytes.get(bytesKey(utf8Encode(s)));
+}
+
+/** The spelling under which `tokens` spell `sent` best (all or most positions). */
+function detectSpelling(tokens: readonly string[], sent: ArrayLike<number>, tokenizer: Tokenizer): Spelling {
+  if (tokens.some((t) => /^token_id:\d+$/.test(t))) return 'token_id';
+  let best: Spelling = 'text';
+  let bestScore = -1;
+  for (const sp of ['text', 'vocab'] as const) {
+    let score = 0;
+    for (let i = 0; i < sent.length; i++) if (idOf(tokens[i], sp, tokenizer) === sent[i]) score++;
+    if (score > bestScore) {
+      best = sp;
+      bestScore = score;
+    }
+  }
+  return best;
+}
+
+/** Base URL (…/v1) and completions URL from what the user configured. */
+export function endpointUrls(url: string): { base: string; completions: string } {
+  let u: URL;
+  try {
+    u = new URL(url.trim());
+  } catch {
+    throw new RemoteEndpointError(`the endpoint URL "${url}" is not a URL`, 'config');
+  }
+  if (u.protocol !== 'http:' && u.protocol !== 'https:') throw new RemoteEndpointError(`the endpoint URL must be http(s): ${url}`, 'config');
+  const s = u.toString().replace(/\/+$/, '');
+  if (s.endsWith('/completions')) return { base: s.slice(0, -'/completions'.length), completions: s };
+  if (/\/v1$/.test(s)) return { base: s, completions: `${s}/completions` };
+  return { base: `${s}/v1`, completions: `${s}/v1/completions` };
+}
+
+type Obj = Record<string, unknown>;
+const isObj = (x: unknown): x is Obj => typeof x === 'object' && x !== null && !Array.isArray(x);
+
+/** One parsed completion: per prompt position its log-probability (null for the first) and alternatives. */
+interface PromptLogprobs {
+  readonly tokens: readonly string[];
+  readonly logProbs: readonly (number | null)[];
+  readonly tops: readonly (readonly { token: string; logProb: number }[] | null)[];
+}
+
+/** Reads `choices[0].logprobs` in the completions form (tokens/token_logprobs/top_logprobs) or the chat form (content[]). */
+function parseLogprobs(body: unknown): PromptLogprobs {
+  if (!isObj(body)) throw new RemoteEndpointError('the endpoint answered JSON that is not an object', 'protocol');
+  if (isObj(body.error)) throw new RemoteEndpointError(`the endpoint reported an error: ${String(body.error.message ?? JSON.stringify(body.error)).slice(0, MAX_ERROR_TEXT)}`, 'http');
+  const choices = body.choices;
+  if (!Array.isArray(choices) || !isObj(choices[0])) throw new RemoteEndpointError('the endpoint answered without choices', 'protocol');
+  const lp = choices[0].logprobs;
+  if (!isObj(lp)) throw new RemoteEndpointError('the endpoint returned no log-probabilities (it must support `echo` with `logprobs` on /v1/completions, as vLLM does)', 'protocol');
+  if (Array.isArray(lp.content)) {
+    const tokens: string[] = [];
+    const logProbs: (number | null)[] = [];
+    const tops: ({ token: string; logProb: number }[] | null)[] = [];
+    for (const c of lp.content) {
+      if (!isObj(c)) throw new RemoteEndpointError('malformed logprobs.content entry', 'protocol');
+      const tok = typeof c.id === 'number' ? `token_id:${c.id}` : Array.isArray(c.bytes) ? `bytes:${(c.bytes as unknown[]).map((b) => `\\x${Number(b).toString(16).padStart(2, '0')}`).join('')}` : c.token;
+      if (typeof tok !== 'string') throw new RemoteEndpointError('malformed logprobs.content entry (no token)', 'protocol');
+      tokens.push(tok);
+      logProbs.push(typeof c.logprob === 'number' ? c.logprob : null);
+      tops.push(
+        Array.isArray(c.top_logprobs)
+          ? c.top_logprobs.filter(isObj).map((t) => ({
+              token: typeof t.id === 'number' ? `token_id:${t.id}` : Array.isArray(t.bytes) ? `bytes:${(t.bytes as unknown[]).map((b) => `\\x${Number(b).toString(16).padStart(2, '0')}`).join('')}` : String(t.token),
+              logProb: Number(t.logprob),
+            }))
+          : null,
+      );
+    }
+    return { tokens, logProbs, tops };
+  }
+  const tokens = lp.tokens;
+  const logProbs = lp.token_logprobs;
+  const top = lp.top_logprobs;
+  if (!Array.isArray(tokens) || !Array.isArray(logProbs) || !tokens.every((t) => typeof t === 'string')) throw new RemoteEndpointError('the endpoint returned malformed logprobs (tokens / token_logprobs)', 'protocol');
+  if (logProbs.length !== tokens.length) throw new RemoteEndpointError(`the endpoint returned ${logProbs.length} log-probabilities for ${tokens.length} tokens`, 'protocol');
+  if (top !== undefined && top !== null && (!Array.isArray(top) || top.length !== tokens.length)) throw new RemoteEndpointError(`the endpoint returned ${Array.isArray(top) ? top.length : 'no'} top_logprobs lists for ${tokens.length} tokens`, 'protocol');
+  const tops = tokens.map((_, i) => {
+    const t: unknown = Array.isArray(top) ? top[i] : null;
+    if (t === null || t === undefined) return null;
+    if (!isObj(t)) throw new RemoteEndpointError(`malformed top_logprobs at position ${i}`, 'protocol');
+    return Object.entries(t).map(([token, v]) => ({ token, logProb: Number(v) }));
+  });
+  return {
+    tokens: tokens as string[],
+    logProbs: logProbs.map((x: unknown, i: number) => {
+      if (x === null) return null;
+      if (typeof x !== 'number') throw new RemoteEndpointError(`malformed token_logprobs at position ${i}`, 'protocol');
+      return x;
+    }),
+    tops,
+  };
+}
+
+/** An OpenAI-compatible completions endpoint tied to the tokenizer of the model it serves. */
+export class RemoteCompletionsModel {
+  readonly k: number;
+  private readonly urls: { base: string; completions: string };
+  private model: string | undefined;
+  private readonly timeoutMs: number;
+  private readonly maxPromptTokens: number;
+
+  constructor(
+    readonly config: RemoteEndpointConfig,
+    readonly tokenizer: Tokenizer,
+  ) {
+    this.urls = endpointUrls(config.url);
+    this.k = Math.max(1, Math.min(MAX_TOP_K, Math.floor(config.topK ?? 5)));
+    this.model = config.model;
+    this.timeoutMs = config.timeoutMs ?? 60_000;
+    this.maxPromptTokens = Math.max(8, Math.floor(config.maxPromptTokens ?? 2048));
+  }
+
+  /** A stable id for display: `remote:<url>`. */
+  get id(): string {
+    return `remote:${this.urls.base}`;
+  }
+
+  private headers(): Record<string, string> {
+    const h: Record<string, string> = { 'content-type': 'application/json', accept: 'application/json' };
+    if (this.config.apiKey) h.authorization = `Bearer ${this.config.apiKey}`;
+    return h;
+  }
+
+  /** One HTTP exchange with timeout and cancel; returns the parsed JSON body. */
+  private async request(url: string, init: { method: string; body?: string }, signal: AbortSignal | undefined): Promise<unknown> {
+    const ac = new AbortController();
+    const onAbort = () => ac.abort(new LmAbortError());
+    if (signal?.aborted) throw new LmAbortError();
+    signal?.addEventListener('abort', onAbort, { once: true });
+    const timer = setTimeout(() => ac.abort(new RemoteEndpointError(`no answer from ${this.urls.base} within ${this.timeoutMs < 1000 ? `${this.timeoutMs} ms` : `${this.timeoutMs / 1000} s`}`, 'timeout')), this.timeoutMs);
+    try {
+      const res = await (this.config.fetch ?? fetch)(url, { ...init, headers: this.headers(), signal: ac.signal });
+      const text = await res.text();
+      if (!res.ok) {
+        let detail = text;
+        try {
+          const j: unknown = JSON.parse(text);
+          if (isObj(j) && isObj(j.error) && typeof j.error.message === 'string') detail = j.error.message;
+          else if (isObj(j) && typeof j.message === 'string') detail = j.message;
+        } catch {
+          // not JSON: the text itself
+        }
+        const hint = res.status === 401 || res.status === 403 ? ' (check the API key)' : '';
+        throw new RemoteEndpointError(`the endpoint answered HTTP ${res.status}${hint}: ${detail.slice(0, MAX_ERROR_TEXT)}`, 'http');
+      }
+      try {
+        return JSON.parse(text);
+      } catch {
+        throw new RemoteEndpointError(`the endpoint did not answer JSON: ${JSON.stringify(text.slice(0, 80))}`, 'protocol');
+      }
+    } catch (e) {
+      const reason: unknown = ac.signal.reason;
+      if (ac.signal.aborted && (reason instanceof RemoteEndpointError || reason instanceof LmAbortError)) throw reason;
+      if (e instanceof RemoteEndpointError) throw e;
+      const err = e as Error & { cause?: { code?: string; message?: string } };
+      throw new RemoteEndpointError(`cannot reach ${this.urls.base} (${err.cause?.code ?? err.message})`, 'unreachable');
+    } finally {
+      clearTimeout(timer);
+      signal?.removeEventListener('abort', onAbort);
+    }
+  }
+
+  /** The served model's name (asked once from `GET …/models` when not configured). */
+  async modelName(signal?: AbortSignal): Promise<string> {
+    if (this.model) return this.model;
+    const body = await this.request(`${this.urls.base}/models`, { method: 'GET' }, signal);
+    const first = isObj(body) && Array.isArray(body.data) && isObj(body.data[0]) ? body.data[0].id : undefined;
+    if (typeof first !== 'string' || !first) throw new RemoteEndpointError('the endpoint lists no model (GET /v1/models); set the model name', 'protocol');
+    this.model = first;
+    return first;
+  }
+
+  /** The default start context: the tokenizer's BOS, else `<|endoftext|>`, else none. */
+  defaultStartContext(): number[] {
+    const starts = this.tokenizer.addedTokens.filter((t) => t.position === 'start').map((t) => t.id);
+    if (starts.length) return starts;
+    const eot = this.tokenizer.specialTokenId('<|endoftext|>');
+    return eot === undefined ? [] : [eot];
+  }
+
+  /** Log-probabilities of one prompt (the start context included), with the prompt's alternatives. */
+  async promptLogprobs(prompt: readonly number[], signal?: AbortSignal): Promise<{ logProbs: (number | null)[]; tops: TokenAlternative[][] }> {
+    const model = await this.modelName(signal);
+    const body = await this.request(
+      this.urls.completions,
+      {
+        method: 'POST',
+        body: JSON.stringify({ model, prompt: [...prompt], max_tokens: this.config.maxTokens ?? 1, echo: true, logprobs: this.k, temperature: 0, return_tokens_as_token_ids: true }),
+      },
+      signal,
+    );
+    const parsed = parseLogprobs(body);
+    const n = prompt.length;
+    if (parsed.tokens.length < n) throw new RemoteEndpointError(`the endpoint returned ${parsed.tokens.length} tokens for a prompt of ${n}: it did not echo the prompt`, 'protocol');
+    if (parsed.tokens.length > n + Math.max(1, this.config.maxTokens ?? 1) + 1) throw new RemoteEndpointError(`the endpoint returned ${parsed.tokens.length} tokens for a prompt of ${n} and ${this.config.maxTokens ?? 1} generated`, 'protocol');
+    const spelling = detectSpelling(parsed.tokens.slice(0, n), prompt, this.tokenizer);
+    const logProbs: (number | null)[] = [];
+    const tops: TokenAlternative[][] = [];
+    for (let i = 0; i < n; i++) {
+      const id = idOf(parsed.tokens[i], spelling, this.tokenizer);
+      if (id !== undefined && id !== prompt[i]) {
+        throw new RemoteEndpointError(`the endpoint scored a different token stream: position ${i} is ${JSON.stringify(parsed.tokens[i])} (id ${id}), sent id ${prompt[i]}`, 'mismatch');
+      }
+      const lp = parsed.logProbs[i];
+      if (lp !== null && !(Number.isFinite(lp) && lp <= 1e-6)) throw new RemoteEndpointError(`the endpoint returned log-probability ${lp} at position ${i}`, 'protocol');
+      logProbs.push(lp === null ? null : Math.min(0, lp));
+      const alts: TokenAlternative[] = [];
+      for (const t of parsed.tops[i] ?? []) {
+        if (!(Number.isFinite(t.logProb) && t.logProb <= 1e-6)) throw new RemoteEndpointError(`the endpoint returned an alternative with log-probability ${t.logProb} at position ${i}`, 'protocol');
+        const aid = idOf(t.token, spelling, this.tokenizer);
+        if (aid !== undefined && !alts.some((a) => a.id === aid)) alts.push({ id: aid, logProb: Math.min(0, t.logProb) });
+      }
+      alts.sort((a, b) => b.logProb - a.logProb || a.id - b.id);
+      tops.push(alts.slice(0, this.k));
+    }
+    return { logProbs, tops };
+  }
+
+  /**
+   * Scores every token of `ids` given the tokens before it, in requests of at most `maxPromptTokens` (after
+   * the first, each request re-sends the previous half window as context, as the local models' windows do).
+   * A request scores the tokens it holds: with the same windows as an ONNX model whose context is
+   * maxPromptTokens - 1.
+   */
+  async score(ids: ArrayLike<number>, options: RemoteScoreOptions = {}): Promise<RemoteScores> {
+    const seq = Array.from(ids);
+    const n = seq.length;
+    const k = this.k;
+    const start = options.startContext ? [...options.startContext] : this.defaultStartContext();
+    for (const id of [...seq, ...start]) if (!(Number.isInteger(id) && id >= 0 && id < this.tokenizer.vocabSize)) throw new RemoteEndpointError(`token id ${id} is outside the tokenizer's vocabulary`, 'config');
+    const c0 = start.length;
+    // Window w sends the start context and ids[a, b] (a = w·step) and answers the tokens after the previous
+    // window's last: token i is predicted from ids[a, i), at most `span` tokens, as a local model with a
+    // context of maxPromptTokens - 1 would.
+    const span = this.maxPromptTokens - c0 - 1;
+    if (span < 2) throw new RemoteEndpointError('maxPromptTokens is too small for the start context', 'config');
+    const step = span - Math.floor(span / 2);
+    const out: RemoteScores = {
+      count: n,
+      topK: k,
+      logProbs: new Float64Array(n).fill(NaN),
+      topIds: new Int32Array(n * k).fill(-1),
+      topLogProbs: new Float64Array(n * k).fill(-Infinity),
+      ranks: null,
+      entropies: null,
+    };
+    options.onProgress?.(0, n);
+    for (let a = 0, prevB = -1; n > 0; a += step) {
+      throwIfAborted(options.signal);
+      const b = Math.min(n - 1, a + span);
+      const r = await this.promptLogprobs([...start, ...seq.slice(a, b + 1)], options.signal);
+      for (let i = Math.max(a, prevB + 1); i <= b; i++) {
+        const q = c0 + i - a; // the prompt position of token i
+        const lp = r.logProbs[q];
+        if (lp === null) {
+          if (q > 0) throw new RemoteEndpointError(`the endpoint gave no log-probability for prompt position ${q}`, 'protocol');
+          continue;
+        }
+        out.logProbs[i] = lp;
+        const alts = r.tops[q];
+        for (let j = 0; j < alts.length; j++) {
+          out.topIds[i * k + j] = alts[j].id;
+          out.topLogProbs[i * k + j] = alts[j].logProb;
+        }
+      }
+      options.onProgress?.(b + 1, n);
+      prevB = b;
+      if (b >= n - 1) break;
+    }
+    return out;
+  }
+}
+
+/** Scores a token stream with an endpoint, in the shape of `scoreDocument`'s result (ranks and entropies NaN). */
+export async function scoreWithEndpoint(endpoint: RemoteCompletionsModel, stream: TokenStream, options: RemoteScoreOptions & { topK?: number } = {}): Promise<DocumentScores> {
+  const r = await endpoint.score(stream.ids, options);
+  const topK = Math.min(options.topK ?? r.topK, r.topK);
+  const topIds = new Int32Array(r.count * topK).fill(-1);
+  const topLogProbs = new Float64Array(r.count * topK).fill(-Infinity);
+  for (let i = 0; i < r.count; i++) {
+    topIds.set(r.topIds.subarray(i * r.topK, i * r.topK + topK), i * topK);
+    topLogProbs.set(r.topLogProbs.subarray(i * r.topK, i * r.topK + topK), i * topK);
+  }
+  return {
+    modelId: endpoint.id,
+    stream,
+    count: r.count,
+    logProbs: r.logProbs,
+    ranks: new Float64Array(r.count).fill(NaN),
+    entropies: new Float64Array(r.count).fill(NaN),
+    topK,
+    topIds,
+    topLogProbs,
+    surprisalBits: spreadSurprisal(stream.byteOffsets, stream.count, stream.byteLength, r.logProbs),
+  };
+}
+
+/** How a token id is spelled in an OpenAI-style answer: its text, or `bytes:\xNN…` when not whole characters. */
+export function openAiTokenString(tokenizer: Tokenizer, id: number): string {
+  const bytes = tokenizer.tokenBytes(id);
+  const text = decodeUtf8Strict(bytes);
+  if (text !== undefined) return text;
+  return `bytes:${Array.from(bytes, (b) => `\\x${b.toString(16).padStart(2, '0')}`).join('')}`;
+}

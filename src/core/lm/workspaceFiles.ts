@@ -1,0 +1,275 @@
+/**
+ * Finding the text files of a workspace to train the workspace n-gram on, and training it.
+ *
+ * Rules: walk the folder without following symbolic links; skip `.git`, `node_modules` (and `.hg`, `.svn`),
+ * files over `maxFileBytes` (default 1 MB), files whose extension marks them binary, and files that decode as
+ * binary (a NUL byte in the first 512 bytes, as VS Code decides); honour `.gitignore` files (the root's and
+ * nested ones, each for its own subtree) with the common syntax: `#` comments, `!` negation, a trailing `/`
+ * for folders only, a `/` inside anchoring to the .gitignore's folder, `*`, `?`, `[...]` and `**`. The last
+ * matching line wins; a folder that is ignored is not entered (as git does). Paths come back sorted.
+ */
+import { lstatSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { dirname, join, relative, resolve, sep } from 'node:path';
+import { BinaryFileError, decodeFileBytes } from '../text/readFile';
+import type { Tokenizer } from '../tokenizers/types';
+import { throwIfAborted, yieldToEventLoop } from './model';
+import { NgramTrainer, type NgramModel, type NgramOptions } from './ngram';
+
+export const DEFAULT_MAX_FILE_BYTES = 1024 * 1024;
+
+export interface WorkspaceFile {
+  readonly path: string;
+  /** Relative to the workspace root, with `/` separators: the file's key in the model. */
+  readonly relativePath: string;
+  readonly size: number;
+}
+
+export interface WorkspaceFileOptions {
+  readonly maxFileBytes?: number;
+  /** Stop listing after this many files (default 100,000). */
+  readonly maxFiles?: number;
+  /** More folder or file names to skip anywhere. */
+  readonly skipNames?: readonly string[];
+}
+
+const ALWAYS_SKIPPED = new Set(['.git', 'node_modules', '.hg', '.svn']);
+
+const BINARY_EXTENSIONS = new Set(
+  (
+    'png jpg jpeg gif bmp webp ico icns tif tiff psd pdf zip gz tgz bz2 xz 7z rar zst jar war class o a so dylib dll exe ' +
+    'bin dat wasm woff woff2 ttf otf eot mp3 mp4 m4a mov avi mkv webm wav ogg flac onnx safetensors pt pth ckpt npz npy ' +
+    'pkl pickle parquet arrow feather sqlite db vsix node pyc pyo whl gguf'
+  ).split(' '),
+);
+
+/** The nearest folder at or above `path` that holds `.git`, or undefined. */
+export function findRepositoryRoot(path: string): string | undefined {
+  let dir = resolve(path);
+  try {
+    if (!statSync(dir).isDirectory()) dir = dirname(dir);
+  } catch {
+    dir = dirname(dir);
+  }
+  for (;;) {
+    try {
+      lstatSync(join(dir, '.git'));
+      return dir;
+    } catch {
+      // keep walking up
+    }
+    const up = dirname(dir);
+    if (up === dir) return undefined;
+    dir = up;
+  }
+}
+
+/** The workspace a file belongs to: its repository's root, else its folder. */
+export function defaultWorkspaceFor(file: string): string {
+  return findRepositoryRoot(file) ?? dirname(resolve(file));
+}
+
+interface IgnoreRule {
+  readonly regex: RegExp;
+  readonly negate: boolean;
+  readonly dirOnly: boolean;
+}
+
+/** Compiles one .gitignore glob (relative to its folder) into a RegExp over `/`-separated relative paths. */
+function globToRegExp(glob: string, anchored: boolean): RegExp {
+  let re = '';
+  for (let i = 0; i < glob.length; i++) {
+    const c = glob[i];
+    if (c === '*') {
+      if (glob[i + 1] === '*') {
+        // `**/` = any folders (also none); `/**` at the end = everything inside; `**` elsewhere = anything.
+        if (glob[i + 2] === '/') {
+          re += '(?:.*/)?';
+          i += 2;
+        } else {
+          re += '.*';
+          i += 1;
+        }
+      } else re += '[^/]*';
+    } else if (c === '?') re += '[^/]';
+    else if (c === '[') {
+      const close = glob.indexOf(']', i + 1);
+      if (close < 0) re += '\\[';
+      else {
+        let body = glob.slice(i + 1, close);
+        if (body.startsWith('!')) body = '^' + body.slice(1);
+        re += '[' + body.replace(/\\/g, '\\\\') + ']';
+        i = close;
+      }
+    } else if (c === '\\' && i + 1 < glob.length) {
+      re += glob[i + 1].replace(/[.*+?^${}()|[\]\\/]/g, '\\$&');
+      i++;
+    } else re += c.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&');
+  }
+  return new RegExp((anchored ? '^' : '^(?:.*/)?') + re + '$');
+}
+
+/** Parses a .gitignore's text into rules. */
+export function parseGitignore(text: string): IgnoreRule[] {
+  const rules: IgnoreRule[] = [];
+  for (let line of text.split(/\r?\n/)) {
+    if (!line || line.startsWith('#')) continue;
+    line = line.replace(/(?<!\\)\s+$/, '');
+    if (!line) continue;
+    let negate = false;
+    if (line.startsWith('!')) {
+      negate = true;
+      line = line.slice(1);
+    } else if (line.startsWith('\\!') || line.startsWith('\\#')) line = line.slice(1);
+    let dirOnly = false;
+    if (line.endsWith('/')) {
+      dirOnly = true;
+      line = line.slice(0, -1);
+    }
+    const anchored = line.includes('/');
+    if (line.startsWith('/')) line = line.slice(1);
+    if (!line) continue;
+    rules.push({ regex: globToRegExp(line, anchored), negate, dirOnly });
+  }
+  return rules;
+}
+
+interface IgnoreScope {
+  /** Folder of the .gitignore, relative to the root ('' for the root). */
+  readonly base: string;
+  readonly rules: readonly IgnoreRule[];
+}
+
+function isIgnored(scopes: readonly IgnoreScope[], rel: string, isDir: boolean): boolean {
+  // Folders are tested on the way down (an ignored folder is not entered), so a path only needs its own match.
+  let ignored = false;
+  for (const scope of scopes) {
+    const sub = scope.base ? (rel.startsWith(scope.base + '/') ? rel.slice(scope.base.length + 1) : undefined) : rel;
+    if (sub === undefined) continue;
+    for (const r of scope.rules) {
+      if (r.dirOnly && !isDir) continue;
+      if (r.regex.test(sub)) ignored = !r.negate;
+    }
+  }
+  return ignored;
+}
+
+function readGitignore(dir: string): IgnoreRule[] {
+  try {
+    return parseGitignore(readFileSync(join(dir, '.gitignore'), 'utf8'));
+  } catch {
+    return [];
+  }
+}
+
+/** The workspace's text files to train on, sorted by relative path. */
+export function listWorkspaceFiles(root: string, options: WorkspaceFileOptions = {}): WorkspaceFile[] {
+  const maxFileBytes = options.maxFileBytes ?? DEFAULT_MAX_FILE_BYTES;
+  const maxFiles = options.maxFiles ?? 100_000;
+  const skip = new Set([...ALWAYS_SKIPPED, ...(options.skipNames ?? [])]);
+  const out: WorkspaceFile[] = [];
+  const rootAbs = resolve(root);
+  const walk = (dir: string, scopes: IgnoreScope[]): void => {
+    if (out.length >= maxFiles) return;
+    const relDir = relative(rootAbs, dir).split(sep).join('/');
+    const own = readGitignore(dir);
+    const here = own.length ? [...scopes, { base: relDir, rules: own }] : scopes;
+    let names: string[];
+    try {
+      names = readdirSync(dir);
+    } catch {
+      return;
+    }
+    names.sort();
+    for (const name of names) {
+      if (out.length >= maxFiles) return;
+      if (skip.has(name)) continue;
+      const path = join(dir, name);
+      const rel = relDir ? `${relDir}/${name}` : name;
+      let st;
+      try {
+        st = lstatSync(path);
+      } catch {
+        continue;
+      }
+      if (st.isSymbolicLink()) continue;
+      if (st.isDirectory()) {
+        if (!isIgnored(here, rel, true)) walk(path, here);
+        continue;
+      }
+      if (!st.isFile() || st.size > maxFileBytes) continue;
+      const dot = name.lastIndexOf('.');
+      if (dot > 0 && BINARY_EXTENSIONS.has(name.slice(dot + 1).toLowerCase())) continue;
+      if (isIgnored(here, rel, false)) continue;
+      out.push({ path, relativePath: rel, size: st.size });
+    }
+  };
+  walk(rootAbs, []);
+  return out;
+}
+
+/** A workspace file's text as VS Code would show it, or undefined for a binary or unreadable file. */
+export function readWorkspaceText(path: string): string | undefined {
+  try {
+    return decodeFileBytes(readFileSync(path), path).text;
+  } catch (e) {
+    if (e instanceof BinaryFileError) return undefined;
+    return undefined;
+  }
+}
+
+export interface WorkspaceTrainingResult {
+  readonly model: NgramModel;
+  readonly files: number;
+  readonly skippedBinary: number;
+  readonly tokens: number;
+  readonly trainMs: number;
+}
+
+/**
+ * Trains the workspace n-gram on files (as listed by listWorkspaceFiles): each file's text is encoded with the
+ * tokenizer (special-token text as ordinary text) and counted under its relative path. Yields to the event
+ * loop between files; progress counts files and tokens.
+ */
+export async function trainWorkspaceNgram(
+  files: readonly WorkspaceFile[],
+  tokenizer: Tokenizer,
+  options: NgramOptions & {
+    readonly signal?: AbortSignal;
+    readonly onProgress?: (filesDone: number, filesTotal: number, tokens: number) => void;
+    /** Read a file's text (default: from disk, undefined when binary). */
+    readonly readText?: (file: WorkspaceFile) => string | undefined;
+  } = {},
+): Promise<WorkspaceTrainingResult> {
+  const t0 = performance.now();
+  const trainer = new NgramTrainer(tokenizer.vocabSize, options);
+  const read = options.readText ?? ((f: WorkspaceFile) => readWorkspaceText(f.path));
+  let skippedBinary = 0;
+  let since = performance.now();
+  for (let i = 0; i < files.length; i++) {
+    throwIfAborted(options.signal);
+    if (trainer.full) break;
+    const text = read(files[i]);
+    if (text === undefined) {
+      skippedBinary++;
+      continue;
+    }
+    trainer.addDocument(files[i].relativePath, tokenizer.encodeIds(text));
+    if (performance.now() - since > 50) {
+      options.onProgress?.(i + 1, files.length, trainer.tokens);
+      await yieldToEventLoop();
+      since = performance.now();
+    }
+  }
+  options.onProgress?.(files.length, files.length, trainer.tokens);
+  const files_ = trainer.documents;
+  const tokens = trainer.tokens;
+  const model = trainer.finish();
+  return { model, files: files_, skippedBinary, tokens, trainMs: performance.now() - t0 };
+}
+
+/** The key a file has in a model trained on `root` (its relative path), or undefined when outside it. */
+export function workspaceKey(root: string, file: string): string | undefined {
+  const rel = relative(resolve(root), resolve(file));
+  if (!rel || rel.startsWith('..') || resolve(rel) === rel) return undefined;
+  return rel.split(sep).join('/');
+}

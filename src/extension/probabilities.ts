@@ -1,0 +1,188 @@
+/**
+ * Probabilities in the editor: scores from the workspace n-gram model (trained in the worker on the
+ * workspace's files, the scored file left out) for the document's current version, GLTR-style colours by rank
+ * bucket or surprisal, and the exact next-byte distribution at a position. Results for an older version are
+ * never shown.
+ */
+import * as vscode from 'vscode';
+import type { NextBytesPayload, ScoresPayload } from '../protocol';
+import type { AnalysisService } from './analysisService';
+import { allowSpecial, SECTION, tokenizerFor, tokenizerRefKey } from './settings';
+import type { WorkerClient } from './workerClient';
+
+export interface DocumentScoresView {
+  readonly version: number;
+  readonly tokenizerKey: string;
+  readonly scores: ScoresPayload;
+}
+
+/** GLTR's rank buckets: top 10, top 100, top 1000, the rest. */
+export function rankBucket(rank: number): 0 | 1 | 2 | 3 {
+  return rank <= 10 ? 0 : rank <= 100 ? 1 : rank <= 1000 ? 2 : 3;
+}
+
+/** Surprisal bins in bits: < 2, < 4, < 8, < 12, ≥ 12. */
+export function surprisalBin(bits: number): 0 | 1 | 2 | 3 | 4 {
+  return bits < 2 ? 0 : bits < 4 ? 1 : bits < 8 ? 2 : bits < 12 ? 3 : 4;
+}
+
+const SCORE_DEBOUNCE_MS = 250;
+
+export class ProbabilityService implements vscode.Disposable {
+  private readonly scores = new Map<string, DocumentScoresView>();
+  private readonly timers = new Map<string, NodeJS.Timeout>();
+  private readonly inFlight = new Set<string>();
+  private readonly emitter = new vscode.EventEmitter<vscode.TextDocument>();
+  readonly onDidScore = this.emitter.event;
+  private readonly disposables: vscode.Disposable[] = [];
+  private training: Promise<void> | undefined;
+
+  constructor(
+    private readonly context: vscode.ExtensionContext,
+    private readonly analyses: AnalysisService,
+    private readonly worker: WorkerClient,
+    private readonly log: (line: string) => void,
+  ) {
+    this.disposables.push(
+      this.emitter,
+      analyses.onDidAnalyze((doc) => {
+        if (this.enabled && vscode.window.visibleTextEditors.some((e) => e.document === doc)) this.schedule(doc);
+      }),
+      vscode.workspace.onDidCloseTextDocument((doc) => this.scores.delete(doc.uri.toString())),
+    );
+  }
+
+  dispose(): void {
+    for (const t of this.timers.values()) clearTimeout(t);
+    for (const d of this.disposables) d.dispose();
+  }
+
+  get enabled(): boolean {
+    return vscode.workspace.getConfiguration(SECTION).get<boolean>('showProbabilities') === true;
+  }
+
+  get colorBy(): 'rank' | 'surprisal' {
+    return vscode.workspace.getConfiguration(SECTION).get<string>('probabilityColors') === 'surprisal' ? 'surprisal' : 'rank';
+  }
+
+  /** Scores for the document's current version and tokenizer, if ready. */
+  current(doc: vscode.TextDocument): DocumentScoresView | undefined {
+    const s = this.scores.get(doc.uri.toString());
+    return s && s.version === doc.version && s.tokenizerKey === tokenizerRefKey(tokenizerFor(doc)) ? s : undefined;
+  }
+
+  refreshVisible(): void {
+    if (!this.enabled) return;
+    for (const ed of vscode.window.visibleTextEditors) if (this.analyses.current(ed.document)) this.schedule(ed.document);
+  }
+
+  private target(doc: vscode.TextDocument) {
+    const folder = vscode.workspace.getWorkspaceFolder(doc.uri) ?? vscode.workspace.workspaceFolders?.[0];
+    return {
+      docKey: doc.uri.toString(),
+      version: doc.version,
+      tokenizer: tokenizerFor(doc),
+      allowSpecial: allowSpecial(doc),
+      workspaceRoot: folder?.uri.scheme === 'file' ? folder.uri.fsPath : null,
+      path: doc.uri.scheme === 'file' ? doc.uri.fsPath : null,
+      storageDir: vscode.Uri.joinPath(this.context.globalStorageUri, 'models').fsPath,
+    };
+  }
+
+  private schedule(doc: vscode.TextDocument): void {
+    const key = doc.uri.toString();
+    if (this.current(doc)) return;
+    const old = this.timers.get(key);
+    if (old) clearTimeout(old);
+    this.timers.set(
+      key,
+      setTimeout(() => {
+        this.timers.delete(key);
+        void this.score(doc);
+      }, SCORE_DEBOUNCE_MS),
+    );
+  }
+
+  private async score(doc: vscode.TextDocument): Promise<void> {
+    const key = doc.uri.toString();
+    if (this.inFlight.has(key) || doc.isClosed || !this.analyses.current(doc)) return;
+    this.inFlight.add(key);
+    const t = this.target(doc);
+    try {
+      let progress: ((done: number, total: number) => void) | undefined;
+      let finishProgress: (() => void) | undefined;
+      if (!this.training) {
+        // The first request trains the model: show it (later ones are fast).
+        this.training = new Promise<void>((resolve) => (finishProgress = resolve));
+        void vscode.window.withProgress({ location: vscode.ProgressLocation.Window, title: 'Token Inspector: training the workspace model' }, async (p) => {
+          progress = (done, total) => p.report({ message: `${done}/${total} files` });
+          await this.training;
+        });
+      }
+      const reply = await this.worker.request({ kind: 'score', ...t }, (d, n) => progress?.(d, n));
+      finishProgress?.();
+      if (reply.kind === 'scores') {
+        this.scores.set(key, { version: reply.version, tokenizerKey: tokenizerRefKey(t.tokenizer), scores: reply.scores });
+        this.log(`scores ${key} v${reply.version} ${reply.scores.model.id} count=${reply.scores.count}`);
+        if (reply.version === doc.version) this.emitter.fire(doc);
+      } else if (reply.kind === 'error') {
+        this.log(`scores failed: ${reply.message}`);
+        void vscode.window.showWarningMessage(`Token Inspector: ${reply.message}`);
+      }
+    } catch (e) {
+      this.log(`scores failed: ${(e as Error).message}`);
+    } finally {
+      this.inFlight.delete(key);
+    }
+    if (doc.version !== t.version) this.schedule(doc);
+  }
+
+  async retrain(): Promise<void> {
+    const doc = vscode.window.activeTextEditor?.document;
+    const t = doc && this.target(doc);
+    if (!t?.workspaceRoot) return void vscode.window.showInformationMessage('Token Inspector: open a workspace folder to train the workspace model on.');
+    await vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: 'Token Inspector: training the workspace model', cancellable: false }, async (p) => {
+      const reply = await this.worker.request({ kind: 'retrain', tokenizer: t.tokenizer, workspaceRoot: t.workspaceRoot as string, storageDir: t.storageDir }, (d, n) => p.report({ message: `${d}/${n} files` }));
+      if (reply.kind === 'trained') void vscode.window.showInformationMessage(`Token Inspector: ${reply.description}`);
+    });
+    this.scores.clear();
+    this.refreshVisible();
+  }
+
+  /** The exact next-byte distribution (with the naive and token-healing baselines) at a UTF-16 offset. */
+  async nextBytes(doc: vscode.TextDocument, utf16Offset: number): Promise<NextBytesPayload | undefined> {
+    if (!this.analyses.current(doc)) return undefined;
+    const reply = await this.worker.request({ kind: 'nextBytes', ...this.target(doc), utf16Offset }).catch(() => undefined);
+    if (reply?.kind === 'nextBytes' && reply.version === doc.version) return reply.result;
+    if (reply?.kind === 'error') this.log(`next bytes failed: ${reply.message}`);
+    return undefined;
+  }
+}
+
+const pct = (p: number): string => (p >= 0.1 ? `${(p * 100).toFixed(1)}%` : p >= 0.001 ? `${(p * 100).toFixed(2)}%` : p.toExponential(1));
+
+/** The hover's probability section for tokens first..last. */
+export function probabilityMarkdown(view: DocumentScoresView, first: number, last: number): string {
+  const s = view.scores;
+  let md = `\n**${s.model.id}** (${s.model.description})\n\n| # | log-prob | p | surprisal | rank | entropy | top alternatives |\n|---:|---:|---:|---:|---:|---:|---|\n`;
+  for (let i = first; i <= last; i++) {
+    const lp = s.logProbs[i];
+    const h = s.entropies[i];
+    const alts: string[] = [];
+    for (let j = 0; j < s.topK; j++) {
+      const id = s.topIds[i * s.topK + j];
+      if (id < 0) break;
+      const text = (s.topTexts[id] ?? '').replace(/\n/g, '\\n').replace(/\t/g, '\\t').replace(/ /g, '·').replace(/[|`]/g, (c) => `\\${c}`);
+      alts.push(`\`${text || '∅'}\` ${pct(Math.exp(s.topLogProbs[i * s.topK + j]))}`);
+    }
+    md += `| ${i} | ${lp.toFixed(3)} | ${pct(Math.exp(lp))} | ${(-lp / Math.LN2).toFixed(2)} bits | ${s.ranks[i]} | ${Number.isNaN(h) ? '—' : `${(h / Math.LN2).toFixed(2)} bits`} | ${alts.join(', ')} |\n`;
+  }
+  md += `\nColours: rank in the model's distribution, GLTR-style: top 10 · top 100 · top 1000 · beyond.\n`;
+  return md;
+}
+
+/** The hover's next-byte line: the most probable next characters, exact next to naive. */
+export function nextBytesMarkdown(r: NextBytesPayload): string {
+  const chars = r.topCharacters.slice(0, 5).map((c) => `\`${c.text.replace(/\n/g, '\\n').replace(/ /g, '·').replace(/`/g, "'") || '∅'}\` ${pct(c.probability)}`);
+  return `\nNext character here${r.exact ? '' : ` (within a ${r.window}-byte window)`}: ${chars.join(', ')}\n`;
+}

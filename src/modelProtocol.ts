@@ -1,0 +1,279 @@
+/**
+ * Messages between the extension host and the model worker (src/worker/modelWorker.ts): ONNX models, the
+ * model cache and downloads, and a remote completions endpoint. Typed and validated here, in the style of
+ * protocol.ts: a message that does not match is logged and ignored, never acted on.
+ *
+ * Token ids travel as Uint32Arrays and scores as typed arrays, transferred, not copied.
+ */
+import type { DownloadProgress } from './core/models/download';
+import type { CachedModel } from './core/models/hubCache';
+
+/** Weight variants (`onnx/model{suffix}.onnx`); the same names as core/lm/onnx/folder.ts's ONNX_DTYPES. */
+export const MODEL_DTYPES = ['fp32', 'fp16', 'q8', 'int8', 'uint8', 'q4', 'q4f16', 'bnb4'] as const;
+export type ModelDtype = (typeof MODEL_DTYPES)[number];
+
+/** Where models come from and whether the network may be used (tokenInspector.allowDownloads, …). */
+export interface HubSettings {
+  readonly allowDownloads: boolean;
+  /** Default: the standard Hugging Face cache (~/.cache/huggingface/hub, $HF_HUB_CACHE, $HF_HOME/hub). */
+  readonly cacheDir?: string;
+  /** Default https://huggingface.co. */
+  readonly host?: string;
+  readonly revision?: string;
+  readonly token?: string;
+}
+
+/** A model by folder path (a model folder or a Hugging Face cache folder) or by hub repo id. */
+export interface ModelRef {
+  readonly spec: string;
+  readonly dtype?: ModelDtype;
+  /** ONNX Runtime threads (default: up to 4, leaving a core free). */
+  readonly threads?: number;
+}
+
+export interface RemoteEndpointSettings {
+  readonly url: string;
+  readonly apiKey?: string;
+  readonly model?: string;
+  readonly topK?: number;
+  readonly timeoutMs?: number;
+  readonly maxPromptTokens?: number;
+}
+
+/** The tokenizer an endpoint's model uses, as the token worker names it (a bundled id, or a path). */
+export interface EndpointTokenizerRef {
+  readonly id: string;
+  readonly path?: string;
+}
+
+export type HostToModelWorker =
+  | { readonly kind: 'load'; readonly requestId: number; readonly model: ModelRef; readonly hub: HubSettings }
+  | { readonly kind: 'score'; readonly requestId: number; readonly model: ModelRef; readonly hub: HubSettings; readonly ids: Uint32Array; readonly topK: number }
+  | {
+      readonly kind: 'next';
+      readonly requestId: number;
+      readonly model: ModelRef;
+      readonly hub: HubSettings;
+      /** The ids before the position (from the text's start, or a long tail of it). */
+      readonly context: Uint32Array;
+      readonly topK: number;
+      /** Also send every id's log-probability (Float32Array, vocabulary-sized). */
+      readonly dense: boolean;
+    }
+  | { readonly kind: 'download'; readonly requestId: number; readonly repoId: string; readonly dtype?: ModelDtype; readonly hub: HubSettings }
+  | { readonly kind: 'listCache'; readonly requestId: number; readonly cacheDir?: string }
+  | { readonly kind: 'removeCached'; readonly requestId: number; readonly cacheDir?: string; readonly repoId: string }
+  | {
+      readonly kind: 'remoteScore';
+      readonly requestId: number;
+      readonly endpoint: RemoteEndpointSettings;
+      readonly tokenizer: EndpointTokenizerRef;
+      readonly ids: Uint32Array;
+      readonly startContext?: readonly number[];
+    }
+  | { readonly kind: 'cancel'; readonly requestId: number }
+  | { readonly kind: 'unload'; readonly model: ModelRef };
+
+export interface ModelDescription {
+  /** The spec it was loaded by. */
+  readonly spec: string;
+  /** The folder read (a snapshot folder for a cached repo). */
+  readonly folder: string;
+  readonly modelType: string;
+  readonly dtype: ModelDtype;
+  /** Ids the distributions range over (the tokenizer's). */
+  readonly vocabSize: number;
+  readonly modelVocabSize: number;
+  readonly contextLength: number;
+  readonly startContext: readonly number[];
+  readonly endOfTextId: number;
+  readonly runtime: string;
+  readonly loadMs: number;
+}
+
+/**
+ * Scores of a token sequence, named as core/lm/score.ts's DocumentScores (see core/lm/onnx ScoredTokens);
+ * ranks and entropies are null from an endpoint.
+ */
+export interface ScoresPayload {
+  readonly count: number;
+  readonly topK: number;
+  readonly logProbs: Float64Array;
+  /** 1-based ranks; null where not available (remote endpoints). */
+  readonly ranks: Float64Array | null;
+  /** nats; null where not available (remote endpoints). */
+  readonly entropies: Float64Array | null;
+  /** count×topK; -1 where fewer. */
+  readonly topIds: Int32Array;
+  /** count×topK; -Infinity where fewer. */
+  readonly topLogProbs: Float64Array;
+}
+
+export interface NextTokenPayload {
+  readonly entropyNats: number;
+  readonly top: readonly { readonly id: number; readonly logProb: number }[];
+  readonly logProbs?: Float32Array;
+}
+
+/** Why a request failed, for the host to choose what to show. */
+export type ModelErrorCode = 'cancelled' | 'model' | 'downloads-off' | 'network' | 'verification' | 'not-found' | 'endpoint' | 'internal';
+
+export type ModelWorkerToHost =
+  | { readonly kind: 'loaded'; readonly requestId: number; readonly model: ModelDescription }
+  | { readonly kind: 'scored'; readonly requestId: number; readonly model: string; readonly scores: ScoresPayload; readonly elapsedMs: number }
+  | { readonly kind: 'next'; readonly requestId: number; readonly result: NextTokenPayload }
+  | { readonly kind: 'downloaded'; readonly requestId: number; readonly repoId: string; readonly folder: string; readonly downloadedBytes: number }
+  | { readonly kind: 'cache'; readonly requestId: number; readonly cacheDir: string; readonly models: readonly CachedModel[] }
+  | { readonly kind: 'removed'; readonly requestId: number; readonly repoId: string; readonly bytes: number }
+  /** Scoring progress (tokens). */
+  | { readonly kind: 'progress'; readonly requestId: number; readonly done: number; readonly total: number }
+  /** Download progress (bytes). */
+  | { readonly kind: 'downloadProgress'; readonly requestId: number; readonly progress: DownloadProgress }
+  | { readonly kind: 'error'; readonly requestId: number; readonly code: ModelErrorCode; readonly message: string };
+
+// ---------- validation ----------
+
+type Obj = Record<string, unknown>;
+const isObj = (x: unknown): x is Obj => typeof x === 'object' && x !== null && !Array.isArray(x);
+const isInt = (x: unknown): x is number => typeof x === 'number' && Number.isInteger(x) && x >= 0;
+const isStr = (x: unknown): x is string => typeof x === 'string';
+const isShortStr = (x: unknown, max = 4096): x is string => isStr(x) && x.length > 0 && x.length <= max;
+const optional = <T>(x: unknown, check: (v: unknown) => v is T): boolean => x === undefined || check(x);
+const isNum = (x: unknown): x is number => typeof x === 'number' && Number.isFinite(x);
+const MAX_IDS = 1 << 24;
+
+export function isModelDtype(x: unknown): x is ModelDtype {
+  return isStr(x) && (MODEL_DTYPES as readonly string[]).includes(x);
+}
+
+export function isModelRef(x: unknown): x is ModelRef {
+  return isObj(x) && isShortStr(x.spec) && optional(x.dtype, isModelDtype) && optional(x.threads, (t): t is number => isInt(t) && t >= 1 && t <= 256);
+}
+
+export function isHubSettings(x: unknown): x is HubSettings {
+  return (
+    isObj(x) &&
+    typeof x.allowDownloads === 'boolean' &&
+    optional(x.cacheDir, isShortStr) &&
+    optional(x.host, (h): h is string => isShortStr(h, 2048)) &&
+    optional(x.revision, (r): r is string => isShortStr(r, 256)) &&
+    optional(x.token, (t): t is string => isShortStr(t, 1024))
+  );
+}
+
+function isEndpoint(x: unknown): x is RemoteEndpointSettings {
+  return (
+    isObj(x) &&
+    isShortStr(x.url, 2048) &&
+    optional(x.apiKey, (k): k is string => isShortStr(k, 4096)) &&
+    optional(x.model, (m): m is string => isShortStr(m, 512)) &&
+    optional(x.topK, (k): k is number => isInt(k) && k >= 1 && k <= 20) &&
+    optional(x.timeoutMs, (t): t is number => isInt(t) && t >= 1 && t <= 3_600_000) &&
+    optional(x.maxPromptTokens, (t): t is number => isInt(t) && t >= 8 && t <= 1 << 20)
+  );
+}
+
+const isIds = (x: unknown): x is Uint32Array => x instanceof Uint32Array && x.length <= MAX_IDS;
+const isTopK = (x: unknown): x is number => isInt(x) && x <= 1000;
+
+export function isHostToModelWorker(x: unknown): x is HostToModelWorker {
+  if (!isObj(x)) return false;
+  switch (x.kind) {
+    case 'load':
+      return isInt(x.requestId) && isModelRef(x.model) && isHubSettings(x.hub);
+    case 'score':
+      return isInt(x.requestId) && isModelRef(x.model) && isHubSettings(x.hub) && isIds(x.ids) && isTopK(x.topK);
+    case 'next':
+      return isInt(x.requestId) && isModelRef(x.model) && isHubSettings(x.hub) && isIds(x.context) && isTopK(x.topK) && typeof x.dense === 'boolean';
+    case 'download':
+      return isInt(x.requestId) && isShortStr(x.repoId, 256) && optional(x.dtype, isModelDtype) && isHubSettings(x.hub);
+    case 'listCache':
+      return isInt(x.requestId) && optional(x.cacheDir, isShortStr);
+    case 'removeCached':
+      return isInt(x.requestId) && optional(x.cacheDir, isShortStr) && isShortStr(x.repoId, 256);
+    case 'remoteScore':
+      return (
+        isInt(x.requestId) &&
+        isEndpoint(x.endpoint) &&
+        isObj(x.tokenizer) &&
+        isShortStr(x.tokenizer.id) &&
+        optional(x.tokenizer.path, isShortStr) &&
+        isIds(x.ids) &&
+        optional(x.startContext, (s): s is number[] => Array.isArray(s) && s.length <= 16 && s.every(isInt))
+      );
+    case 'cancel':
+      return isInt(x.requestId);
+    case 'unload':
+      return isModelRef(x.model);
+    default:
+      return false;
+  }
+}
+
+function isScores(x: unknown): x is ScoresPayload {
+  if (!isObj(x) || !isInt(x.count) || !isInt(x.topK)) return false;
+  const n = x.count;
+  const k = x.topK;
+  return (
+    x.logProbs instanceof Float64Array &&
+    x.logProbs.length === n &&
+    (x.ranks === null || (x.ranks instanceof Float64Array && x.ranks.length === n)) &&
+    (x.entropies === null || (x.entropies instanceof Float64Array && x.entropies.length === n)) &&
+    x.topIds instanceof Int32Array &&
+    x.topIds.length === n * k &&
+    x.topLogProbs instanceof Float64Array &&
+    x.topLogProbs.length === n * k
+  );
+}
+
+function isDescription(x: unknown): x is ModelDescription {
+  return (
+    isObj(x) &&
+    isStr(x.spec) &&
+    isStr(x.folder) &&
+    isStr(x.modelType) &&
+    isModelDtype(x.dtype) &&
+    isInt(x.vocabSize) &&
+    isInt(x.modelVocabSize) &&
+    isInt(x.contextLength) &&
+    Array.isArray(x.startContext) &&
+    x.startContext.every(isInt) &&
+    isInt(x.endOfTextId) &&
+    isStr(x.runtime) &&
+    isNum(x.loadMs)
+  );
+}
+
+const ERROR_CODES: readonly ModelErrorCode[] = ['cancelled', 'model', 'downloads-off', 'network', 'verification', 'not-found', 'endpoint', 'internal'];
+
+export function isModelWorkerToHost(x: unknown): x is ModelWorkerToHost {
+  if (!isObj(x) || !isInt(x.requestId)) return false;
+  switch (x.kind) {
+    case 'loaded':
+      return isDescription(x.model);
+    case 'scored':
+      return isStr(x.model) && isScores(x.scores) && isNum(x.elapsedMs);
+    case 'next':
+      return (
+        isObj(x.result) &&
+        isNum(x.result.entropyNats) &&
+        Array.isArray(x.result.top) &&
+        x.result.top.every((t: unknown) => isObj(t) && isInt(t.id) && typeof t.logProb === 'number') &&
+        (x.result.logProbs === undefined || x.result.logProbs instanceof Float32Array)
+      );
+    case 'downloaded':
+      return isStr(x.repoId) && isStr(x.folder) && isInt(x.downloadedBytes);
+    case 'cache':
+      return isStr(x.cacheDir) && Array.isArray(x.models) && x.models.every((m: unknown) => isObj(m) && isStr(m.repoId) && isInt(m.sizeBytes));
+    case 'removed':
+      return isStr(x.repoId) && isInt(x.bytes);
+    case 'progress':
+      return isInt(x.done) && isInt(x.total);
+    case 'downloadProgress':
+      return isObj(x.progress) && isStr(x.progress.file) && isInt(x.progress.bytes) && isInt(x.progress.filesDone) && isInt(x.progress.files);
+    case 'error':
+      return ERROR_CODES.includes(x.code as ModelErrorCode) && isStr(x.message);
+    default:
+      return false;
+  }
+}

@@ -1,0 +1,68 @@
+'use strict';
+// Probabilities in a real VS Code: the workspace n-gram colours tokens, the hover's log-prob equals the CLI's
+// `score`, and the Next byte view's top byte at a cursor inside a word equals the CLI's `next-bytes`.
+const { test, before, after } = require('node:test');
+const assert = require('node:assert/strict');
+const fs = require('node:fs');
+const path = require('node:path');
+const vsc = require('./lib/vscode');
+const { stageExtension, cli, screenshotsDir, workspaceCopy } = require('./lib/project');
+
+const WS = workspaceCopy('prob');
+let vs;
+let testLog;
+
+before(async () => {
+  const extensionDir = await stageExtension();
+  testLog = path.join(vsc.paths.RUN_ROOT, `prob-log-${process.pid}.txt`);
+  fs.writeFileSync(testLog, '');
+  vs = await vsc.startVSCode({ extensionDir, workspace: WS, name: 'prob', settings: { 'tokenInspector.showProbabilities': true }, env: { TOKEN_INSPECTOR_TEST_LOG: testLog }, viewport: { width: 1600, height: 900 } });
+  await vsc.waitForFileText(testLog, 'activated', { timeout: 60000 });
+});
+
+after(async () => {
+  if (vs) await vs.stop();
+});
+
+test('the hover shows the workspace model\'s log-prob for a token, equal to the CLI', async () => {
+  await vsc.openFile(vs.page, 'code.ts');
+  await vsc.waitForFileText(testLog, /scores .*code\.ts/, { timeout: 90000 });
+  const scored = cli(['score', path.join(WS, 'code.ts'), '--model', 'workspace-ngram', '--workspace', WS, '--tokenizer', 'o200k_base', '--json']);
+  const text = fs.readFileSync(path.join(WS, 'code.ts'), 'utf8');
+  const at = text.indexOf('fibonacci');
+  const k = scored.tokens.findIndex((t) => t.bytes[0] <= Buffer.byteLength(text.slice(0, at)) && Buffer.byteLength(text.slice(0, at)) < t.bytes[1]);
+  assert.ok(k >= 0);
+  const hover = await vsc.hoverOnText(vs.page, 'fibonacci', { charOffset: 2, marker: 'workspace-ngram' });
+  const row = hover.split('\n').find((l) => l.startsWith(`${k}\t`) && /bits/.test(l));
+  assert.ok(row, `a probability row for token ${k}: ${hover}`);
+  assert.equal(row.split('\t')[1], scored.tokens[k].logProb.toFixed(3), 'log-prob equals the CLI');
+  assert.equal(Number(row.split('\t')[4]), scored.tokens[k].rank, 'rank equals the CLI');
+  await vsc.screenshot(vs.page, path.join(screenshotsDir(), 'probabilities.png'));
+  await vs.page.keyboard.press('Escape');
+});
+
+test('Show Next Byte: the top byte inside a word equals the CLI', async () => {
+  const text = fs.readFileSync(path.join(WS, 'code.ts'), 'utf8');
+  // Put the cursor inside "fibonacci" on line 2 (after "fibo").
+  const line = text.split('\n')[1];
+  const col = line.indexOf('fibonacci') + 4;
+  const offset = text.indexOf('\n') + 1 + col;
+  await vs.page.locator('.part.editor .monaco-editor .view-lines').first().click();
+  await vs.page.keyboard.press('Control+G');
+  const box = vs.page.locator('.quick-input-widget .quick-input-box input');
+  await box.waitFor({ state: 'visible' });
+  await box.fill(`:2:${col + 1}`);
+  await vs.page.keyboard.press('Enter');
+  await vsc.statusBarText(vs.page, new RegExp(`Ln 2, Col ${col + 1}\\b`));
+  await vsc.runCommand(vs.page, 'Token Inspector: Show Next Byte');
+  const panel = vsc.webviewFrame(vs.page, { view: 'panel' });
+  const table = panel.locator('#nextbyte-table');
+  await table.waitFor({ timeout: 60000 });
+  const expected = cli(['next-bytes', path.join(WS, 'code.ts'), '--offset', String(offset), '--model', 'workspace-ngram', '--workspace', WS, '--tokenizer', 'o200k_base', '--json']);
+  let best = 0;
+  for (let b = 1; b < 257; b++) if (expected.distribution[b] > expected.distribution[best]) best = b;
+  const topRow = table.locator('tbody tr').first();
+  assert.equal(await topRow.getAttribute('data-byte'), String(best), 'the most probable next byte');
+  assert.equal((await topRow.locator('td.exact').innerText()).trim(), `${(expected.distribution[best] * 100).toFixed(2)}%`);
+  await vsc.screenshot(vs.page, path.join(screenshotsDir(), 'next-byte.png'));
+});

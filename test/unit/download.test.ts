@@ -1,0 +1,362 @@
+import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
+import { existsSync, lstatSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync, statSync } from 'node:fs';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, test } from 'node:test';
+import { OnnxCausalLM } from '../../src/core/lm/onnx';
+import { DownloadError, downloadModel, downloadRepoFiles, resolveModelSpec, type DownloadProgress } from '../../src/core/models/download';
+import {
+  checkRepoFile,
+  defaultHubCacheDir,
+  findCachedSnapshot,
+  insideCache,
+  isValidRepoFile,
+  isValidRepoId,
+  listCachedModels,
+  removeCachedModel,
+  repoFolderName,
+  repoIdOfFolder,
+} from '../../src/core/models/hubCache';
+
+const FIXTURE = join(__dirname, '..', 'fixtures', 'tiny-gpt2');
+const REPO = 'test-org/tiny-gpt2';
+const COMMIT = '0123456789abcdef0123456789abcdef01234567';
+const FILES = ['config.json', 'generation_config.json', 'tokenizer.json', 'tokenizer_config.json', 'onnx/model.onnx'];
+
+/** What the fake hub does; tests switch it. */
+interface HubBehaviour {
+  corrupt: boolean;
+  /** Bytes per write and delay between writes of the CDN answer (0: all at once). */
+  throttleBytes: number;
+  throttleMs: number;
+  /** Never answer the CDN request (accept and hang). */
+  hangCdn: boolean;
+  noApi: boolean;
+  /** Overrides X-Repo-Commit. */
+  commit: string;
+  extraListing: string[];
+}
+
+interface FakeHub {
+  readonly url: string;
+  readonly requests: string[];
+  readonly behaviour: HubBehaviour;
+  readonly server: Server;
+}
+
+const defaults = (): HubBehaviour => ({ corrupt: false, throttleBytes: 0, throttleMs: 0, hangCdn: false, noApi: false, commit: COMMIT, extraListing: [] });
+
+const contents = new Map<string, Buffer>(FILES.map((f) => [f, readFileSync(join(FIXTURE, f))]));
+const sha256 = (b: Buffer) => createHash('sha256').update(b).digest('hex');
+const gitSha1 = (b: Buffer) => createHash('sha1').update(`blob ${b.length}\0`).update(b).digest('hex');
+const isLfs = (f: string) => f.endsWith('.onnx');
+
+/** A server laid out like the hub: /api/models/{repo}/revision/{rev}, /{repo}/resolve/{rev}/{file} (LFS files redirect to /cdn/{sha256}). */
+async function startHub(): Promise<FakeHub> {
+  const requests: string[] = [];
+  const behaviour = defaults();
+  const server = createServer((req: IncomingMessage, res: ServerResponse) => {
+    const url = new URL(req.url ?? '/', 'http://x');
+    requests.push(`${req.method} ${url.pathname}`);
+    if (url.pathname === `/api/models/${REPO}/revision/main`) {
+      if (behaviour.noApi) return void res.writeHead(404).end('{"error":"not found"}');
+      res.writeHead(200, { 'content-type': 'application/json' });
+      return void res.end(JSON.stringify({ id: REPO, sha: behaviour.commit, siblings: [...FILES, ...behaviour.extraListing].map((rfilename) => ({ rfilename })) }));
+    }
+    const m = /^\/(.+?\/.+?)\/resolve\/([^/]+)\/(.+)$/.exec(url.pathname);
+    if (m) {
+      const [, repo, , file] = m;
+      const body = repo === REPO ? contents.get(decodeURIComponent(file)) : undefined;
+      if (!body) return void res.writeHead(404, { 'x-error-code': 'EntryNotFound' }).end('Entry not found');
+      if (isLfs(file)) {
+        const sha = sha256(body);
+        res.writeHead(302, { location: `/cdn/${sha}`, 'x-linked-etag': `"${sha}"`, 'x-linked-size': String(body.length), etag: `"${gitSha1(Buffer.from('pointer'))}"`, 'x-repo-commit': behaviour.commit });
+        return void res.end();
+      }
+      res.writeHead(200, { etag: `"${gitSha1(body)}"`, 'content-length': String(body.length), 'x-repo-commit': behaviour.commit, 'content-type': 'application/octet-stream' });
+      return void res.end(req.method === 'HEAD' ? undefined : body);
+    }
+    const cdn = /^\/cdn\/([0-9a-f]{64})$/.exec(url.pathname);
+    if (cdn) {
+      const body = [...contents.values()].find((b) => sha256(b) === cdn[1]);
+      if (!body) return void res.writeHead(404).end();
+      if (behaviour.hangCdn) return; // accept, never answer
+      const out = Buffer.from(body);
+      if (behaviour.corrupt) out[out.length >> 1] ^= 0xff;
+      res.writeHead(200, { 'content-length': String(out.length), 'content-type': 'application/octet-stream' });
+      if (!behaviour.throttleBytes) return void res.end(out);
+      let off = 0;
+      const tick = () => {
+        if (res.destroyed) return;
+        if (off >= out.length) return void res.end();
+        res.write(out.subarray(off, off + behaviour.throttleBytes));
+        off += behaviour.throttleBytes;
+        setTimeout(tick, behaviour.throttleMs);
+      };
+      return void tick();
+    }
+    res.writeHead(404).end();
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, requests, behaviour, server };
+}
+
+let hub: FakeHub;
+const root = mkdtempSync(join(tmpdir(), 'ti-hub-'));
+let n = 0;
+const freshCache = () => join(root, `cache-${n++}`);
+
+before(async () => {
+  hub = await startHub();
+});
+after(async () => {
+  hub.server.closeAllConnections();
+  await new Promise((r) => hub.server.close(r));
+  rmSync(root, { recursive: true, force: true });
+});
+
+function resetHub(): void {
+  Object.assign(hub.behaviour, defaults());
+  hub.requests.length = 0;
+}
+
+/** Every regular file under a folder (links not followed). */
+function filesUnder(dir: string): string[] {
+  if (!existsSync(dir)) return [];
+  const out: string[] = [];
+  for (const name of readdirSync(dir)) {
+    const p = join(dir, name);
+    const st = lstatSync(p);
+    if (st.isDirectory()) out.push(...filesUnder(p));
+    else out.push(p);
+  }
+  return out;
+}
+
+test('a model downloads into the Hugging Face cache layout, verified, and loads from there', async () => {
+  resetHub();
+  const cacheDir = freshCache();
+  const progress: DownloadProgress[] = [];
+  const r = await downloadModel(REPO, { cacheDir, allowDownloads: true, host: hub.url, onProgress: (p) => progress.push(p) });
+  assert.equal(r.commit, COMMIT);
+  assert.deepEqual([...r.files].sort(), [...FILES].sort());
+  const repoDir = join(cacheDir, 'models--test-org--tiny-gpt2');
+  assert.equal(r.folder, join(repoDir, 'snapshots', COMMIT));
+  assert.equal(readFileSync(join(repoDir, 'refs', 'main'), 'utf8'), COMMIT);
+  // Blobs named by ETag (sha256 for the LFS graph, git sha1 for the rest); snapshot files link to them.
+  const graph = contents.get('onnx/model.onnx') as Buffer;
+  assert.ok(existsSync(join(repoDir, 'blobs', sha256(graph))));
+  assert.ok(existsSync(join(repoDir, 'blobs', gitSha1(contents.get('config.json') as Buffer))));
+  const link = join(r.folder, 'onnx', 'model.onnx');
+  if (lstatSync(link).isSymbolicLink()) assert.equal(readlinkSync(link), join('..', '..', '..', 'blobs', sha256(graph)));
+  for (const f of FILES) assert.ok(readFileSync(join(r.folder, f)).equals(contents.get(f) as Buffer), f);
+  assert.ok(!filesUnder(repoDir).some((p) => p.endsWith('.incomplete') || p.endsWith('.tmp')));
+  // Progress: ends at the total, counts files.
+  const last = progress[progress.length - 1];
+  const total = [...contents.values()].reduce((s, b) => s + b.length, 0);
+  assert.equal(last.total, total);
+  assert.equal(last.bytes, total);
+  assert.equal(last.filesDone, FILES.length);
+  assert.equal(r.downloadedBytes, total);
+  const graphReports = progress.filter((p) => p.file === 'onnx/model.onnx');
+  assert.ok(graphReports.every((p, i) => i === 0 || p.fileBytes >= graphReports[i - 1].fileBytes));
+  assert.equal(graphReports[graphReports.length - 1].fileBytes, (contents.get('onnx/model.onnx') as Buffer).length);
+
+  // The cache is found without the network, and the model loads from it.
+  hub.requests.length = 0;
+  const folder = await resolveModelSpec(REPO, { cacheDir, allowDownloads: false, host: hub.url });
+  assert.equal(folder, r.folder);
+  assert.equal(hub.requests.length, 0);
+  const m = await OnnxCausalLM.load(folder, { threads: 1 });
+  const ref = await OnnxCausalLM.load(FIXTURE, { threads: 1 });
+  try {
+    assert.deepEqual(Array.from((await m.score([15496, 11, 995])).logProbs), Array.from((await ref.score([15496, 11, 995])).logProbs));
+  } finally {
+    await m.dispose();
+    await ref.dispose();
+  }
+  // The cache folder itself loads too (refs/main → snapshot).
+  assert.equal(findCachedSnapshot(cacheDir, REPO), r.folder);
+
+  // A second download fetches nothing again (blobs are there) but checks the hub.
+  hub.requests.length = 0;
+  const again = await downloadModel(REPO, { cacheDir, allowDownloads: true, host: hub.url });
+  assert.equal(again.downloadedBytes, 0);
+  assert.ok(!hub.requests.some((q) => q.startsWith('GET /cdn/') || (q.startsWith('GET') && q.includes('/resolve/'))));
+});
+
+test('manage: list cached models with disk use, remove one', async () => {
+  resetHub();
+  const cacheDir = freshCache();
+  await downloadModel(REPO, { cacheDir, allowDownloads: true, host: hub.url });
+  const list = listCachedModels(cacheDir);
+  assert.equal(list.length, 1);
+  const [e] = list;
+  assert.equal(e.repoId, REPO);
+  const total = [...contents.values()].reduce((s, b) => s + b.length, 0);
+  assert.equal(e.sizeBytes, total + COMMIT.length, 'each file counted once (links are not counted again), plus refs/main');
+  assert.deepEqual(e.snapshots, [COMMIT]);
+  assert.deepEqual(e.refs, { main: COMMIT });
+  assert.ok(e.hasOnnx);
+  assert.deepEqual([...e.files].sort(), [...FILES].sort());
+  assert.equal(e.incomplete, 0);
+  assert.equal(removeCachedModel(cacheDir, REPO), e.sizeBytes);
+  assert.deepEqual(listCachedModels(cacheDir), []);
+  assert.throws(() => removeCachedModel(cacheDir, REPO), /not in the cache/);
+  assert.throws(() => removeCachedModel(cacheDir, '../etc'), /not a Hugging Face repo id/);
+  assert.deepEqual(listCachedModels(join(root, 'no-such-cache')), []);
+});
+
+test('a cancelled download leaves no half file and no trace in the cache', async () => {
+  resetHub();
+  hub.behaviour.throttleBytes = 64 * 1024;
+  hub.behaviour.throttleMs = 5;
+  const cacheDir = freshCache();
+  const ac = new AbortController();
+  let sawGraphBytes = false;
+  await assert.rejects(
+    downloadModel(REPO, {
+      cacheDir,
+      allowDownloads: true,
+      host: hub.url,
+      signal: ac.signal,
+      onProgress: (p) => {
+        if (p.file === 'onnx/model.onnx' && p.bytes > 0 && !sawGraphBytes) {
+          sawGraphBytes = true;
+          ac.abort();
+        }
+      },
+    }),
+    (e: Error) => e instanceof DownloadError && e.kind === 'cancelled' && e.name === 'AbortError' && /cancelled/.test(e.message),
+  );
+  assert.ok(sawGraphBytes, 'cancelled in the middle of the graph');
+  assert.deepEqual(filesUnder(cacheDir), []);
+  assert.ok(!existsSync(join(cacheDir, 'models--test-org--tiny-gpt2')));
+});
+
+test('a corrupted download (checksum mismatch) is a clear error and leaves nothing in the cache', async () => {
+  resetHub();
+  hub.behaviour.corrupt = true;
+  const cacheDir = freshCache();
+  await assert.rejects(
+    downloadModel(REPO, { cacheDir, allowDownloads: true, host: hub.url }),
+    (e: Error) => e instanceof DownloadError && e.kind === 'verification' && /onnx\/model\.onnx: checksum mismatch \(sha256 [0-9a-f]{64}, the hub announced [0-9a-f]{64}\); nothing was written/.test(e.message),
+  );
+  assert.deepEqual(filesUnder(cacheDir), []);
+  assert.equal(findCachedSnapshot(cacheDir, REPO), undefined);
+
+  // Into a cache that already holds another revision: that one stays as it was.
+  hub.behaviour.corrupt = false;
+  await downloadModel(REPO, { cacheDir, allowDownloads: true, host: hub.url });
+  const before = filesUnder(cacheDir).sort();
+  hub.behaviour.corrupt = true;
+  hub.behaviour.commit = 'fedcba9876543210fedcba9876543210fedcba98';
+  rmSync(join(cacheDir, 'models--test-org--tiny-gpt2', 'blobs', sha256(contents.get('onnx/model.onnx') as Buffer)));
+  const kept = filesUnder(cacheDir).sort();
+  await assert.rejects(downloadModel(REPO, { cacheDir, allowDownloads: true, host: hub.url }), /checksum mismatch/);
+  assert.deepEqual(filesUnder(cacheDir).sort(), kept);
+  assert.equal(readFileSync(join(cacheDir, 'models--test-org--tiny-gpt2', 'refs', 'main'), 'utf8'), COMMIT);
+  assert.ok(before.length > kept.length);
+});
+
+test('an unreachable host and a host that never answers give clear errors (refused, timeout)', async () => {
+  resetHub();
+  // A port nobody listens on.
+  const closed = createServer();
+  await new Promise<void>((r) => closed.listen(0, '127.0.0.1', r));
+  const port = (closed.address() as AddressInfo).port;
+  await new Promise((r) => closed.close(r));
+  const cacheDir = freshCache();
+  await assert.rejects(
+    downloadModel(REPO, { cacheDir, allowDownloads: true, host: `http://127.0.0.1:${port}`, timeoutMs: 2000 }),
+    (e: Error) => e instanceof DownloadError && e.kind === 'unreachable' && /cannot reach http:\/\/127\.0\.0\.1:\d+ \(ECONNREFUSED/.test(e.message),
+  );
+  // A server that accepts connections and never answers.
+  const silent = createServer(() => undefined);
+  await new Promise<void>((r) => silent.listen(0, '127.0.0.1', r));
+  const t0 = Date.now();
+  try {
+    await assert.rejects(
+      downloadModel(REPO, { cacheDir, allowDownloads: true, host: `http://127.0.0.1:${(silent.address() as AddressInfo).port}`, timeoutMs: 300 }),
+      (e: Error) => e instanceof DownloadError && e.kind === 'timeout' && /no answer from http:\/\/127\.0\.0\.1:\d+ within 300 ms/.test(e.message),
+    );
+    assert.ok(Date.now() - t0 < 5000);
+  } finally {
+    silent.closeAllConnections();
+    await new Promise((r) => silent.close(r));
+  }
+  // The CDN stalls in the middle of the graph.
+  hub.behaviour.hangCdn = true;
+  await assert.rejects(downloadModel(REPO, { cacheDir, allowDownloads: true, host: hub.url, timeoutMs: 300 }), (e: Error) => e instanceof DownloadError && e.kind === 'timeout');
+  assert.deepEqual(filesUnder(cacheDir), []);
+});
+
+test('with downloads off nothing touches the network', async () => {
+  resetHub();
+  const cacheDir = freshCache();
+  let fetches = 0;
+  const spy: typeof fetch = (...args) => {
+    fetches++;
+    return fetch(...args);
+  };
+  const off = { cacheDir, allowDownloads: false, host: hub.url, fetch: spy };
+  await assert.rejects(resolveModelSpec(REPO, off), (e: Error) => e instanceof DownloadError && e.kind === 'disabled' && /not in the model cache .* downloads are off: allow them \(the tokenInspector\.allowDownloads setting/.test(e.message));
+  await assert.rejects(downloadModel(REPO, off), (e: Error) => e instanceof DownloadError && e.kind === 'disabled');
+  await assert.rejects(downloadRepoFiles(REPO, [{ name: 'config.json' }], off), (e: Error) => e instanceof DownloadError && e.kind === 'disabled');
+  // A missing `allowDownloads` counts as off.
+  await assert.rejects(downloadModel(REPO, { cacheDir, host: hub.url, fetch: spy } as unknown as Parameters<typeof downloadModel>[1]), /downloads are off/);
+  assert.equal(fetches, 0);
+  assert.deepEqual(hub.requests, []);
+  assert.ok(!existsSync(cacheDir));
+  // A path is a path: no lookup, no network.
+  assert.equal(await resolveModelSpec(FIXTURE, off), FIXTURE);
+  assert.equal(await resolveModelSpec('./models/x', off), './models/x');
+  assert.equal(fetches, 0);
+});
+
+test('a plain mirror without the API: optional files are probed, missing ones skipped', async () => {
+  resetHub();
+  hub.behaviour.noApi = true;
+  const cacheDir = freshCache();
+  const r = await downloadModel(REPO, { cacheDir, allowDownloads: true, host: hub.url });
+  assert.deepEqual([...r.files].sort(), [...FILES].sort()); // special_tokens_map.json and model.onnx_data: 404, skipped
+  assert.ok(hub.requests.includes('HEAD /test-org/tiny-gpt2/resolve/main/onnx/model.onnx_data'));
+  // A repo that is not there.
+  await assert.rejects(downloadModel('test-org/missing', { cacheDir, allowDownloads: true, host: hub.url }), (e: Error) => e instanceof DownloadError && e.kind === 'not-found' && /test-org\/missing\/config\.json was not found/.test(e.message));
+  // A dtype the repo lacks (with the API: named up front).
+  hub.behaviour.noApi = false;
+  await assert.rejects(downloadModel(REPO, { cacheDir, allowDownloads: true, host: hub.url, dtype: 'q8' }), /has no onnx\/model_quantized\.onnx; it has the dtypes fp32/);
+});
+
+test('ids, revisions and file names that could leave the cache are refused before any request', async () => {
+  resetHub();
+  const cacheDir = freshCache();
+  for (const bad of ['../x', 'a/../../b', '/etc/passwd', 'a/b/c', 'a--b/c', '..', 'org/.', 'org/name.git', '', 'C:\\x', 'a b/c']) {
+    assert.equal(isValidRepoId(bad), false, bad);
+    await assert.rejects(downloadModel(bad, { cacheDir, allowDownloads: true, host: hub.url }), (e: Error) => /repo id|neither/.test(e.message), bad);
+  }
+  for (const good of ['gpt2', 'openai-community/gpt2', 'HuggingFaceTB/SmolLM2-135M-Instruct', 'onnx-community/Qwen2.5-0.5B-Instruct', 'Xenova/gpt2']) assert.ok(isValidRepoId(good), good);
+  for (const bad of ['../x', 'onnx/../../x', '/abs', 'a\\b', 'C:/x', 'a//b', './a', 'a/./b', 'x\u0000y', '']) assert.equal(isValidRepoFile(bad), false, JSON.stringify(bad));
+  assert.ok(isValidRepoFile('onnx/model_q4f16.onnx_data'));
+  assert.throws(() => checkRepoFile('../../evil'), /not a file name this cache accepts/);
+  await assert.rejects(downloadModel(REPO, { cacheDir, allowDownloads: true, host: hub.url, revision: '../../x' }), /not a revision/);
+  await assert.rejects(downloadRepoFiles(REPO, [{ name: '../../../evil' }], { cacheDir, allowDownloads: true, host: hub.url }), /not a file name/);
+  assert.deepEqual(hub.requests, []);
+  // A hub that lists an escaping external-data file, or sends an escaping commit: refused, nothing written.
+  hub.behaviour.extraListing = ['onnx/model.onnx_data/../../../../evil'];
+  await assert.rejects(downloadModel(REPO, { cacheDir, allowDownloads: true, host: hub.url }), /not a file name/);
+  hub.behaviour.extraListing = [];
+  hub.behaviour.commit = '../../../escape';
+  await assert.rejects(downloadModel(REPO, { cacheDir, allowDownloads: true, host: hub.url }), /sent no commit/);
+  assert.deepEqual(filesUnder(cacheDir), []);
+  assert.throws(() => insideCache(cacheDir, '..', 'x'), /outside the cache/);
+  assert.equal(repoFolderName('a/b'), 'models--a--b');
+  assert.equal(repoIdOfFolder('models--a--b'), 'a/b');
+  assert.equal(repoIdOfFolder('datasets--a--b'), undefined);
+  assert.equal(defaultHubCacheDir({ HF_HUB_CACHE: '/x/hub' }), '/x/hub');
+  assert.equal(defaultHubCacheDir({ HF_HOME: '/h' }), join('/h', 'hub'));
+  assert.ok(statSync(root).isDirectory());
+});

@@ -1,0 +1,477 @@
+/**
+ * The exact next-byte distribution (src/core/lm/nextByte.ts) against brute force: on short strings, every
+ * token sequence whose bytes start with the prefix is enumerated, the valid ones (canonical encodings of
+ * their own bytes, by the real tokenizer) summed, and compared with the implementation: P(prefix), the
+ * distribution over the 256 bytes and end-of-text (normalised once), the chain of next-byte probabilities,
+ * and the next characters. With a tiny BPE vocabulary (a tokenizer.json trained here, read by the real
+ * loader) and two models (the built-in n-gram and a random bigram), and with GPT-2. Also: exact and naive
+ * agree where the definition says they must, the boundary-crossing shortcut equals BPE of the whole word,
+ * and the inexact modes say so.
+ */
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { DenseDistribution, type LanguageModel, type NextTokenDistribution } from '../../src/core/lm/model';
+import { trainNgram } from '../../src/core/lm/ngram';
+import { bytePrefixLogProb, nextByteDistribution, type NextByteResult } from '../../src/core/lm/nextByte';
+import { BoundaryCrossings, ByteBpe, codePoints, engineConfig, PatternAutomaton, preTokenRanges } from '../../src/core/lm/preTokens';
+import { trainTinyByteLevelBpe } from '../../src/core/lm/tinyBpe';
+import { loadHfTokenizer } from '../../src/core/tokenizers/hfLoader';
+import { loadTokenizer } from '../../src/core/tokenizers/loader';
+import type { Tokenizer } from '../../src/core/tokenizers/types';
+import { mulberry32 } from '../harness/hardStrings';
+
+const CORPUS = [
+  'def f(x):\n    return x + 1\n',
+  'def g(a, b):\n    return a * b  # product\n',
+  "the cat sat on the mat. it's the cat's mat.\n",
+  'café naïve — 5 € for a coffee 😀\n',
+  'x = 12\ny = 345\nprint(x, y)\n',
+  'the cafe and the café are the same\n',
+  '    if x:\n        return the_value\n',
+];
+
+const fatal = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
+const enc = (s: string): Uint8Array => new TextEncoder().encode(s);
+
+/** Brute force over a tokenizer and a model. */
+class Brute {
+  readonly bytes: Uint8Array[] = [];
+  readonly usable: number[] = [];
+  private readonly validMemo = new Map<string, boolean>();
+  private readonly probMemo = new Map<string, number>();
+  private readonly distMemo = new Map<string, NextTokenDistribution>();
+  private readonly bpe: ByteBpe;
+
+  constructor(
+    readonly tokenizer: Tokenizer,
+    readonly model: LanguageModel,
+  ) {
+    const cfg = engineConfig(tokenizer);
+    assert.ok(cfg);
+    this.bpe = new ByteBpe(cfg);
+    const special = new Set(cfg.addedTokens.filter((t) => t.special).map((t) => t.id));
+    for (let id = 0; id < tokenizer.vocabSize; id++) {
+      const b = tokenizer.tokenBytes(id);
+      this.bytes.push(b);
+      if (b.length && !special.has(id)) this.usable.push(id);
+    }
+  }
+
+  private dist(seq: readonly number[]): NextTokenDistribution {
+    const key = seq.join(',');
+    let d = this.distMemo.get(key);
+    if (!d) {
+      const ctx = Uint32Array.from(seq.slice(Math.max(0, seq.length - this.model.contextTokens)));
+      d = this.model.nextDistribution(ctx) as NextTokenDistribution;
+      this.distMemo.set(key, d);
+    }
+    return d;
+  }
+
+  prob(seq: readonly number[]): number {
+    const key = seq.join(',');
+    let p = this.probMemo.get(key);
+    if (p === undefined) {
+      p = seq.length === 0 ? 1 : this.prob(seq.slice(0, -1)) * this.dist(seq.slice(0, -1)).prob(seq[seq.length - 1]);
+      this.probMemo.set(key, p);
+    }
+    return p;
+  }
+
+  /** Canonical encoding of its own bytes (the tokenizer on whole text; the either-rule for a cut character). */
+  valid(seq: readonly number[]): boolean {
+    const key = seq.join(',');
+    let v = this.validMemo.get(key);
+    if (v !== undefined) return v;
+    const parts = seq.map((t) => this.bytes[t]);
+    const all = new Uint8Array(parts.reduce((n, b) => n + b.length, 0));
+    let o = 0;
+    for (const b of parts) {
+      all.set(b, o);
+      o += b.length;
+    }
+    v = false;
+    try {
+      const text = fatal.decode(all);
+      const ids = this.tokenizer.encode(text).ids;
+      v = ids.length === seq.length && ids.every((id, i) => id === seq[i]);
+    } catch {
+      // Ends inside a character: whole characters + the trailing bytes alone or joined to the last pre-token.
+      for (let cut = all.length - 1; cut >= Math.max(0, all.length - 3) && !v; cut--) {
+        let text: string;
+        try {
+          text = fatal.decode(all.subarray(0, cut));
+        } catch {
+          continue;
+        }
+        // The cut-off bytes must begin one valid character: decodable once completed with continuation bytes.
+        const lead = all[cut];
+        const need = lead >= 0xf5 ? 0 : lead >= 0xf0 ? 4 : lead >= 0xe0 ? 3 : lead >= 0xc2 ? 2 : 0;
+        if (need === 0 || all.length - cut >= need) break;
+        const probe = new Uint8Array(need);
+        probe.set(all.subarray(cut));
+        let completes = false;
+        for (const fill of [0x80, 0x90, 0xa0, 0xbf]) {
+          probe.fill(fill, all.length - cut);
+          try {
+            fatal.decode(probe);
+            completes = true;
+          } catch {
+            // try another completion
+          }
+        }
+        if (!completes) break;
+        const r = preTokenRanges(this.tokenizer, text) as number[];
+        const starts: number[] = [];
+        const ends: number[] = [];
+        for (let p = 0; p < r.length; p += 2) {
+          starts.push(enc(text.slice(0, r[p])).length);
+          ends.push(enc(text.slice(0, r[p + 1])).length);
+        }
+        const readings: [number[], number[]][] = [[[...starts, cut], [...ends, all.length]]];
+        if (starts.length) readings.push([starts, [...ends.slice(0, -1), all.length]]);
+        for (const [st, en] of readings) {
+          const ids: number[] = [];
+          for (let p = 0; p < st.length; p++) ids.push(...this.bpe.encode(all, st[p], en[p]));
+          if (ids.length === seq.length && ids.every((id, i) => id === seq[i])) v = true;
+        }
+        break;
+      }
+    }
+    this.validMemo.set(key, v);
+    return v;
+  }
+
+  /** All covers of x (valid or not): t₁..t_k with decode(t₁..t_{k-1}) a strict prefix of x and x a prefix of decode(t). */
+  covers(x: Uint8Array): number[][] {
+    const out: number[][] = [];
+    if (x.length === 0) return [[]];
+    const rec = (seq: number[], d: number): void => {
+      for (const t of this.usable) {
+        const tb = this.bytes[t];
+        const n = Math.min(tb.length, x.length - d);
+        let ok = true;
+        for (let k = 0; k < n && ok; k++) if (tb[k] !== x[d + k]) ok = false;
+        if (!ok) continue;
+        if (d + tb.length >= x.length) out.push([...seq, t]);
+        else rec([...seq, t], d + tb.length);
+      }
+    };
+    rec([], 0);
+    return out;
+  }
+
+  /** P(x) = Σ over valid covers. */
+  prefixProb(x: Uint8Array): number {
+    let p = 0;
+    for (const c of this.covers(x)) if (c.length === 0 || this.valid(c)) p += this.prob(c);
+    return p;
+  }
+
+  /** P(x·b) for the 256 bytes, and P(x·end) = P(canonical(x) + END) when x is whole characters. */
+  nextMasses(x: Uint8Array): Float64Array {
+    const out = new Float64Array(257);
+    const xb = new Uint8Array(x.length + 1);
+    xb.set(x);
+    for (let b = 0; b < 256; b++) {
+      xb[x.length] = b;
+      out[b] = this.prefixProb(xb);
+    }
+    try {
+      const canon = Array.from(this.tokenizer.encode(fatal.decode(x)).ids);
+      out[256] = this.prob(canon) * this.dist(canon).prob(this.model.endOfTextId);
+    } catch {
+      out[256] = 0;
+    }
+    return out;
+  }
+}
+
+function sum(a: ArrayLike<number>): number {
+  let s = 0;
+  for (let i = 0; i < a.length; i++) s += a[i];
+  return s;
+}
+
+/** The same model, answering asynchronously (as a neural model in a worker would). */
+function asAsync(model: LanguageModel): LanguageModel {
+  return { ...model, nextDistribution: async (ctx) => model.nextDistribution(ctx) };
+}
+
+/** A bigram model with random probabilities over the tokenizer's ids and END (dense). */
+function randomBigram(vocab: number, seed: number): LanguageModel {
+  const V = vocab + 1;
+  const cache = new Map<number, Float64Array>();
+  return {
+    id: 'random-bigram',
+    description: 'random bigram',
+    vocabSize: V,
+    endOfTextId: vocab,
+    contextTokens: 1,
+    nextDistribution(context) {
+      const prev = context.length ? context[context.length - 1] : -1;
+      let p = cache.get(prev);
+      if (!p) {
+        const rng = mulberry32(seed * 7919 + prev + 2);
+        p = new Float64Array(V);
+        let z = 0;
+        for (let i = 0; i < V; i++) z += p[i] = -Math.log(1 - rng()) * (rng() < 0.05 ? 30 : 1);
+        for (let i = 0; i < V; i++) p[i] /= z;
+        cache.set(prev, p);
+      }
+      return new DenseDistribution(p);
+    },
+  };
+}
+
+function checkAgainstBrute(brute: Brute, r: NextByteResult, x: Uint8Array, what: string): void {
+  const masses = brute.nextMasses(x);
+  const Z = sum(masses);
+  assert.ok(Z > 0, `${what}: brute-force total`);
+  assert.ok(Math.abs(sum(r.distribution) - 1) < 1e-9, `${what}: sums to 1`);
+  for (let b = 0; b < 257; b++) {
+    const expected = masses[b] / Z;
+    assert.ok(Math.abs(r.distribution[b] - expected) <= 1e-9 + 1e-6 * expected, `${what}: byte ${b}: ${r.distribution[b]} vs ${expected}`);
+  }
+  const canon = Array.from(brute.tokenizer.encode(fatal.decode(x)).ids);
+  const PT = brute.prob(canon);
+  assert.ok(Math.abs(r.total - Z / PT) <= 1e-6 * (Z / PT), `${what}: total ${r.total} vs ${Z / PT}`);
+  const Px = brute.prefixProb(x);
+  assert.ok(Math.abs(r.prefixRatio - Px / PT) <= 1e-6 * (Px / PT), `${what}: P(x)/P(T) ${r.prefixRatio} vs ${Px / PT}`);
+}
+
+const tinyJson = trainTinyByteLevelBpe(CORPUS.join(''), 120);
+
+/** o200k_base's split pattern (camelCase words, case-insensitive contractions, digits by three, `/` runs). */
+const O200K_PATTERN =
+  "[^\\r\\n\\p{L}\\p{N}]?[\\p{Lu}\\p{Lt}\\p{Lm}\\p{Lo}\\p{M}]*[\\p{Ll}\\p{Lm}\\p{Lo}\\p{M}]+(?i:'s|'t|'re|'ve|'m|'ll|'d)?|[^\\r\\n\\p{L}\\p{N}]?[\\p{Lu}\\p{Lt}\\p{Lm}\\p{Lo}\\p{M}]+[\\p{Ll}\\p{Lm}\\p{Lo}\\p{M}]*(?i:'s|'t|'re|'ve|'m|'ll|'d)?|\\p{N}{1,3}| ?[^\\s\\p{L}\\p{N}]+[\\r\\n/]*|\\s*[\\r\\n]+|\\s+(?!\\S)|\\s+";
+
+const FIXTURES: Record<string, () => string> = {
+  'GPT-2 pattern, merges': () => tinyJson,
+  'GPT-2 pattern, whole-word rule': () => trainTinyByteLevelBpe(CORPUS.join(''), 120, { ignoreMerges: true }),
+  'o200k pattern, whole-word rule': () => trainTinyByteLevelBpe(CORPUS.join('') + 'getValue fooBar HTTPServer x//y 1234567\n', 120, { ignoreMerges: true, pattern: O200K_PATTERN }),
+};
+
+const PREFIXES = ['', 'd', 'def', 'def f', 'the ca', 'caf', 'café', 'x  ', "it'", "It'S", 'a\n', 'a \n ', '\n\n', ' 12', '1234', '€', 'the_v', 'getV', 'fooB', 'x//', '(x'];
+
+test('tiny BPE fixture: loads through the real loader and round-trips the corpus', () => {
+  const tok = loadHfTokenizer(tinyJson, { sourceName: 'tiny' });
+  const merges = (JSON.parse(tinyJson) as { model: { merges: string[] } }).model.merges.length;
+  assert.ok(merges >= 90, `${merges} merges`);
+  assert.equal(tok.vocabSize, 256 + merges);
+  for (const line of CORPUS) {
+    const ids = tok.encode(line).ids;
+    const bytes = Array.from(ids).flatMap((id) => Array.from(tok.tokenBytes(id)));
+    assert.deepEqual(bytes, Array.from(enc(line)));
+  }
+  assert.ok(tok.encode('the cat').count < 7, 'merges happen');
+});
+
+for (const [modelName, makeModel] of [
+  ['n-gram', (tok: Tokenizer) => trainNgram(tok.vocabSize, CORPUS.map((t, i) => ({ key: `f${i}`, ids: tok.encodeIds(t) })), { order: 3 }).languageModel],
+  ['random bigram', (tok: Tokenizer) => randomBigram(tok.vocabSize, 3)],
+] as const) {
+  for (const [fixture, json] of Object.entries(FIXTURES)) {
+    test(`brute force, tiny vocabulary (${fixture}), ${modelName}: P(prefix), the next-byte distribution, total`, async () => {
+      const tok = loadHfTokenizer(json(), { sourceName: 'tiny' });
+      const model = makeModel(tok);
+      const brute = new Brute(tok, model);
+      const lm = modelName === 'random bigram' ? asAsync(model) : model;
+      for (const x of PREFIXES) {
+        const r = await nextByteDistribution(lm, tok, x, x.length);
+        assert.equal(r.exact, true);
+        checkAgainstBrute(brute, r, enc(x), `${JSON.stringify(x)}`);
+        if (x) {
+          const lp = await bytePrefixLogProb(lm, tok, x);
+          const bf = brute.prefixProb(enc(x));
+          assert.ok(Math.abs(Math.exp(lp.logProb) - bf) <= 1e-6 * bf, `P(${JSON.stringify(x)}) ${Math.exp(lp.logProb)} vs ${bf}`);
+        }
+      }
+    });
+  }
+}
+
+test('brute force: the chain of next-byte probabilities over a string, and the next characters', async () => {
+  const tok = loadHfTokenizer(tinyJson, { sourceName: 'tiny' });
+  const model = trainNgram(tok.vocabSize, CORPUS.map((t, i) => ({ key: `f${i}`, ids: tok.encodeIds(t) })), { order: 3 }).languageModel;
+  const brute = new Brute(tok, model);
+  const s = 'def f(x):';
+  let chain = 1;
+  let expected = 1;
+  for (let i = 0; i <= s.length; i++) {
+    const r = await nextByteDistribution(model, tok, s, i);
+    const x = enc(s.slice(0, i));
+    const masses = brute.nextMasses(x);
+    const next = i < s.length ? s.charCodeAt(i) : 256;
+    chain *= r.distribution[next];
+    expected *= masses[next] / sum(masses);
+  }
+  assert.ok(Math.abs(chain - expected) <= 1e-9 * expected, `${chain} vs ${expected}`);
+  // Characters: 'é' after "caf" is two bytes, c3 a9: its probability is the chain of the two conditionals.
+  const r = await nextByteDistribution(model, tok, 'the caf', 7, { expandThreshold: 1e-6 });
+  const x = enc('the caf');
+  const m1 = brute.nextMasses(x);
+  const xc3 = Uint8Array.from([...x, 0xc3]);
+  const m2 = brute.nextMasses(xc3);
+  assert.equal(m2[256], 0, 'a text does not end inside a character');
+  const pE = (m1[0xc3] / sum(m1)) * (m2[0xa9] / sum(m2));
+  const e = r.topCharacters.find((c) => c.text === 'é');
+  assert.ok(e, `é among ${JSON.stringify(r.topCharacters)}`);
+  assert.ok(Math.abs(e.probability - pE) <= 1e-9 + 1e-6 * pE, `${e.probability} vs ${pE}`);
+  const eLetter = r.topCharacters.find((c) => c.text === 'e');
+  assert.ok(eLetter && Math.abs(eLetter.probability - r.distribution[0x65]) < 1e-15);
+  assert.ok(r.topCharacters[0].probability >= r.topCharacters[1].probability);
+});
+
+test('brute force with GPT-2 and the n-gram: P(prefix) and ratios of next bytes', async () => {
+  const { tokenizer: tok } = await loadTokenizer('gpt2');
+  const model = trainNgram(tok.vocabSize, CORPUS.map((t, i) => ({ key: `f${i}`, ids: tok.encodeIds(t) })), { order: 3 }).languageModel;
+  const brute = new Brute(tok, model);
+  for (const x of ['the ca', 'def f', 'it']) {
+    const xb = enc(x);
+    const lp = await bytePrefixLogProb(model, tok, x);
+    const bf = brute.prefixProb(xb);
+    assert.ok(Math.abs(Math.exp(lp.logProb) - bf) <= 1e-6 * bf, `P(${x}) ${Math.exp(lp.logProb)} vs ${bf}`);
+    const r = await nextByteDistribution(model, tok, x, x.length);
+    assert.equal(r.exact, true);
+    // Unnormalized P(x·b) by brute force for a few bytes: their ratios are the distribution's.
+    const bytes = [0x74, 0x20, 0x28, 0x2e, 0x73];
+    const masses = bytes.map((b) => brute.prefixProb(Uint8Array.from([...xb, b])));
+    for (let k = 1; k < bytes.length; k++) {
+      const a = r.distribution[bytes[k]] / r.distribution[bytes[0]];
+      const b = masses[k] / masses[0];
+      assert.ok(Math.abs(a - b) <= 1e-6 * b, `${x}: ratio ${String.fromCharCode(bytes[k])}/t ${a} vs ${b}`);
+    }
+  }
+});
+
+test('exact and naive agree where the definition says they must (GPT-2, a prefix ending a pre-token)', async () => {
+  const { tokenizer: tok } = await loadTokenizer('gpt2');
+  const model = trainNgram(tok.vocabSize, CORPUS.map((t, i) => ({ key: `f${i}`, ids: tok.encodeIds(t) })), { order: 3 }).languageModel;
+  const brute = new Brute(tok, model);
+  const x = 'print(x';
+  const xb = enc(x);
+  const T = Array.from(tok.encode(x).ids);
+  // Bytes b such that (1) no cover of x has a last token that continues with b, and (2) every token starting
+  // with b is valid right after T (and T is what comes before it): then exact(b) ∝ P(T)·Σ p(t|T) = naive(b).
+  const straddling = new Set<number>();
+  for (const c of brute.covers(xb)) {
+    const len = c.reduce((n, t) => n + brute.bytes[t].length, 0);
+    if (len > xb.length && brute.valid(c)) {
+      const last = brute.bytes[c[c.length - 1]];
+      straddling.add(last[last.length - (len - xb.length)]);
+    }
+  }
+  const agreeing: number[] = [];
+  for (const b of [0x29, 0x2c, 0x5b, 0x2e, 0x3a, 0x20, 0x0a, 0x2b, 0x30, 0x31]) {
+    if (straddling.has(b)) continue;
+    let all = true;
+    for (const t of brute.usable) {
+      const tb = brute.bytes[t];
+      if (tb[0] !== b) continue;
+      let text: string;
+      try {
+        text = fatal.decode(tb);
+      } catch {
+        all = false;
+        break;
+      }
+      const ids = Array.from(tok.encode(x + text).ids);
+      if (ids.length !== T.length + 1 || ids[T.length] !== t || T.some((id, i) => ids[i] !== id)) {
+        all = false;
+        break;
+      }
+    }
+    if (all) agreeing.push(b);
+  }
+  assert.ok(agreeing.length >= 3, `agreeing bytes: ${agreeing}`);
+  const r = await nextByteDistribution(model, tok, x, x.length);
+  const ratio = r.distribution[256] / r.naive[256];
+  for (const b of agreeing) {
+    const q = r.distribution[b] / r.naive[b];
+    assert.ok(Math.abs(q - ratio) <= 1e-9 * ratio, `byte ${b}: exact/naive ${q} vs ${ratio}`);
+  }
+  // And where they differ: inside a word, the exact distribution knows the word can go on.
+  const mid = await nextByteDistribution(model, tok, 'def g(a, b):\n    return a * b  # prod', 38);
+  assert.ok(Math.abs(sum(mid.naive) - 1) < 1e-9 && Math.abs(sum(mid.healing) - 1) < 1e-9);
+  assert.ok(mid.distribution[0x75] > mid.naive[0x75], 'u after "prod" is likelier under the exact distribution');
+});
+
+test('boundary crossings decide BPE of a joined word as BPE of the whole word does (GPT-2, o200k)', async () => {
+  for (const id of ['gpt2', 'o200k_base']) {
+    const { tokenizer } = await loadTokenizer(id);
+    const cfg = engineConfig(tokenizer);
+    assert.ok(cfg);
+    const bpe = new ByteBpe(cfg);
+    const rng = mulberry32(id.length);
+    const words = ['foo', 'Doc', ' lan', 'print', 'x', ' the', 'ing', 'é', ' 12', 'tion', 'qu', ' ', 'zz'];
+    let checked = 0;
+    for (let n = 0; n < 3000; n++) {
+      const t = Math.floor(rng() * tokenizer.vocabSize);
+      const tb = tokenizer.tokenBytes(t);
+      if (!tb.length) continue;
+      const tr = bpe.trace(tb);
+      if (tr.tokens.length !== 1 || tr.tokens[0] !== t) continue;
+      const h = enc(words[n % words.length]);
+      const crossings = new BoundaryCrossings(bpe.trace(h), bpe);
+      const whole = new Uint8Array(h.length + tb.length);
+      whole.set(h);
+      whole.set(tb, h.length);
+      const direct = Array.from(bpe.trace(whole).tokens);
+      const kept = [...Array.from(bpe.trace(h).tokens), t];
+      const same = direct.length === kept.length && direct.every((v, i) => v === kept[i]);
+      assert.equal(!crossings.crosses(tr.first), same, `${id}: ${JSON.stringify(words[n % words.length])} + token ${t}`);
+      checked++;
+    }
+    assert.ok(checked > 500);
+  }
+});
+
+test('the pattern automaton: a match attempt is settled when no later text can change it', async () => {
+  const { tokenizer } = await loadTokenizer('o200k_base');
+  const cfg = engineConfig(tokenizer);
+  assert.ok(cfg);
+  const auto = PatternAutomaton.of(cfg.splits[0].pattern as RegExp);
+  assert.ok(auto);
+  assert.ok(auto.singleCharLookaheads);
+  const undecided = (s: string): boolean => {
+    const { cps } = codePoints(s);
+    return auto.undecidedAt(cps, 0, cps.length);
+  };
+  assert.equal(undecided('abc'), true, 'a word can go on');
+  assert.equal(undecided('abc '), false, 'a word followed by a space is over');
+  assert.equal(undecided('  '), true, 'spaces: the lookahead needs the next character');
+  assert.equal(undecided('123'), false, 'three digits are a whole pre-token');
+  assert.equal(undecided('12'), true);
+  assert.equal(undecided("it'"), true, "a contraction may follow the apostrophe");
+  assert.equal(PatternAutomaton.of(/(?<=a)b/gu), undefined, 'lookbehind is outside the supported syntax');
+});
+
+test('inexact modes say so: Qwen3 (NFC), Mistral (no pre-tokenizer: a window)', async () => {
+  const text = 'def add(a, b):\n    return a + b\n';
+  for (const [id, reason] of [
+    ['qwen3', /normalizes/],
+    ['mistral', /window|pre-tokenization/],
+  ] as const) {
+    const { tokenizer } = await loadTokenizer(id);
+    const model = trainNgram(tokenizer.vocabSize, [{ key: 'a', ids: tokenizer.encodeIds(text) }], { order: 3 }).languageModel;
+    const r = await nextByteDistribution(model, tokenizer, text, 10);
+    assert.equal(r.exact, false, id);
+    assert.match(r.inexactReason ?? '', reason);
+    assert.ok(Math.abs(sum(r.distribution) - 1) < 1e-9, `${id} sums to 1`);
+    assert.ok(Math.abs(sum(r.naive) - 1) < 1e-9);
+    assert.ok(r.window > 0);
+    if (id === 'mistral') assert.ok(r.window <= 32);
+  }
+});
+
+test('offsets: clamped into the text and moved off the middle of a surrogate pair; byteOffset in UTF-8', async () => {
+  const tok = loadHfTokenizer(tinyJson, { sourceName: 'tiny' });
+  const model = randomBigram(tok.vocabSize, 5);
+  const r = await nextByteDistribution(model, tok, 'a😀b', 2);
+  assert.equal(r.offset, 1);
+  assert.equal(r.byteOffset, 1);
+  const end = await nextByteDistribution(model, tok, 'café', 99);
+  assert.equal(end.offset, 4);
+  assert.equal(end.byteOffset, 5);
+});
