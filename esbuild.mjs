@@ -14,7 +14,9 @@ const common = { bundle: true, sourcemap: !production, minify: production, logLe
 const builds = [
   { ...common, entryPoints: ['src/extension/main.ts'], outfile: 'dist/extension.js', platform: 'node', format: 'cjs', external: ['vscode'] },
   { ...common, entryPoints: ['src/worker/tokenWorker.ts'], outfile: 'dist/tokenWorker.js', platform: 'node', format: 'cjs' },
-  { ...common, entryPoints: ['src/cli/main.ts'], outfile: 'dist/cli.js', platform: 'node', format: 'cjs', banner: { js: '#!/usr/bin/env node' } },
+  // ONNX models in a worker of their own; onnxruntime-node (native) ships beside the bundle, not in it.
+  { ...common, entryPoints: ['src/worker/modelWorker.ts'], outfile: 'dist/modelWorker.js', platform: 'node', format: 'cjs', external: ['onnxruntime-node'], alias: { sharp: './src/core/lm/onnx/sharpStub.ts' } },
+  { ...common, entryPoints: ['src/cli/main.ts'], outfile: 'dist/cli.js', platform: 'node', format: 'cjs', banner: { js: '#!/usr/bin/env node' }, external: ['onnxruntime-node'], alias: { sharp: './src/core/lm/onnx/sharpStub.ts' } },
 ];
 for (const [name, entry] of [['panel', 'webview/panel/main.ts'], ['sidebar', 'webview/sidebar/main.ts']]) {
   if (existsSync(join(root, entry))) {

@@ -14,7 +14,23 @@ export function stageExtension() {
   for (const f of ['package.json', 'README.md', 'LICENSE', 'NOTICE.md', 'dist', 'media']) {
     if (existsSync(join(root, f))) cpSync(join(root, f), join(STAGED, f), { recursive: true, filter: (p) => !p.endsWith('.map') });
   }
+  copyOnnxRuntime(join(STAGED, 'node_modules'), `${process.platform}/${process.arch}`);
   return STAGED;
+}
+
+/**
+ * The model worker loads onnxruntime-node (native) from beside the bundle: copy it with only one platform's
+ * binaries (all platforms together are 288 MB; a .vsix is built per platform, see README).
+ */
+export function copyOnnxRuntime(nodeModules, platformArch) {
+  const ort = join(root, 'node_modules', 'onnxruntime-node');
+  if (!existsSync(ort)) return;
+  mkdirSync(nodeModules, { recursive: true });
+  cpSync(join(root, 'node_modules', 'onnxruntime-common'), join(nodeModules, 'onnxruntime-common'), { recursive: true });
+  const dst = join(nodeModules, 'onnxruntime-node');
+  for (const f of ['package.json', 'dist']) cpSync(join(ort, f), join(dst, f), { recursive: true });
+  const bin = join(ort, 'bin', 'napi-v6', platformArch);
+  if (existsSync(bin)) cpSync(bin, join(dst, 'bin', 'napi-v6', platformArch), { recursive: true });
 }
 
 if (process.argv[1] === fileURLToPath(import.meta.url)) console.log(stageExtension());

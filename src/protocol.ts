@@ -55,6 +55,7 @@ export type HostToTokenWorker =
   | { readonly kind: 'countFolder'; readonly requestId: number; readonly root: string; readonly tokenizers: readonly TokenizerRef[]; readonly exclude: readonly string[] }
   | ({ readonly kind: 'score'; readonly requestId: number } & ModelTarget)
   | ({ readonly kind: 'nextBytes'; readonly requestId: number; readonly utf16Offset: number } & ModelTarget)
+  | { readonly kind: 'tokenTexts'; readonly requestId: number; readonly tokenizer: TokenizerRef; readonly ids: readonly number[] }
   | { readonly kind: 'retrain'; readonly requestId: number; readonly tokenizer: TokenizerRef; readonly workspaceRoot: string; readonly storageDir: string | null }
   /** Stops a long request (folder totals, premiums); it answers with an error. */
   | { readonly kind: 'cancel'; readonly requestId: number }
@@ -128,6 +129,7 @@ export type TokenWorkerToHost =
   | { readonly kind: 'scores'; readonly requestId: number; readonly docKey: string; readonly version: number; readonly scores: ScoresPayload }
   | { readonly kind: 'nextBytes'; readonly requestId: number; readonly docKey: string; readonly version: number; readonly result: NextBytesPayload }
   | { readonly kind: 'trained'; readonly requestId: number; readonly description: string }
+  | { readonly kind: 'tokenTexts'; readonly requestId: number; readonly texts: Readonly<Record<string, string>> }
   /** Progress of a long request; the final reply follows. */
   | { readonly kind: 'progress'; readonly requestId: number; readonly done: number; readonly total: number }
   /** The worker does not hold `baseVersion` of the document: send the whole text. */
@@ -193,6 +195,8 @@ export function isHostToTokenWorker(x: unknown): x is HostToTokenWorker {
       return isModelTarget(x) && isInt(x.utf16Offset);
     case 'retrain':
       return isInt(x.requestId) && isTokenizerRef(x.tokenizer) && isStr(x.workspaceRoot) && (x.storageDir === null || isStr(x.storageDir));
+    case 'tokenTexts':
+      return isInt(x.requestId) && isTokenizerRef(x.tokenizer) && Array.isArray(x.ids) && x.ids.length <= 1_000_000 && x.ids.every(isInt);
     case 'cancel':
       return isInt(x.requestId);
     case 'close':
@@ -253,6 +257,8 @@ export function isTokenWorkerToHost(x: unknown): x is TokenWorkerToHost {
       return isStr(x.docKey) && isInt(x.version) && isObj(x.result) && x.result.distribution instanceof Float64Array && x.result.distribution.length === 257;
     case 'trained':
       return isStr(x.description);
+    case 'tokenTexts':
+      return isObj(x.texts);
     case 'needText':
       return isStr(x.docKey);
     case 'error':

@@ -17,9 +17,10 @@ import { SECTION } from './settings';
 import { StatusBar } from './statusBar';
 import { registerTokenCommands } from './tokenCommands';
 import { addTokenizerFromFile, selectTokenizer } from './tokenizerPicker';
-import { WorkerClient } from './workerClient';
+import { ModelWorkerClient, WorkerClient } from './workerClient';
 
 let worker: WorkerClient | undefined;
+let modelWorker: ModelWorkerClient | undefined;
 
 export function activate(context: vscode.ExtensionContext): void {
   const output = vscode.window.createOutputChannel('Token Inspector', { log: true });
@@ -41,7 +42,12 @@ export function activate(context: vscode.ExtensionContext): void {
   const decorator = new TokenDecorator(analyses, log);
   const status = new StatusBar(analyses);
   const w = worker;
-  const probabilities = new ProbabilityService(context, analyses, w, log);
+  const models = new ModelWorkerClient(join(context.extensionPath, 'dist', 'modelWorker.js'), (message, firstTime) => {
+    log(message);
+    if (firstTime) void vscode.window.showWarningMessage(`Token Inspector: ${message}. It restarts on the next request.`);
+  }, log);
+  modelWorker = models;
+  const probabilities = new ProbabilityService(context, analyses, w, models, log);
   const panel = new TokenPanel(context, analyses, w, log, probabilities);
   const sidebar = new SidebarProvider(context, analyses, w, log);
   context.subscriptions.push(
@@ -110,6 +116,7 @@ function monitorEventLoop(log: (line: string) => void): vscode.Disposable {
 }
 
 export async function deactivate(): Promise<void> {
+  await modelWorker?.dispose();
   await worker?.dispose();
   worker = undefined;
 }

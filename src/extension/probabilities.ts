@@ -5,10 +5,11 @@
  * never shown.
  */
 import * as vscode from 'vscode';
+import { spreadSurprisal } from '../core/lm/score';
 import type { NextBytesPayload, ScoresPayload } from '../protocol';
-import type { AnalysisService } from './analysisService';
-import { allowSpecial, SECTION, tokenizerFor, tokenizerRefKey } from './settings';
-import type { WorkerClient } from './workerClient';
+import type { Analysis, AnalysisService } from './analysisService';
+import { allowSpecial, hubSettings, probabilityModel, resolvedModelFolders, SECTION, tokenizerFor, tokenizerRefKey, WORKSPACE_NGRAM } from './settings';
+import type { ModelWorkerClient, WorkerClient } from './workerClient';
 
 export interface DocumentScoresView {
   readonly version: number;
@@ -41,6 +42,7 @@ export class ProbabilityService implements vscode.Disposable {
     private readonly context: vscode.ExtensionContext,
     private readonly analyses: AnalysisService,
     private readonly worker: WorkerClient,
+    private readonly models: ModelWorkerClient,
     private readonly log: (line: string) => void,
   ) {
     this.disposables.push(
@@ -103,9 +105,68 @@ export class ProbabilityService implements vscode.Disposable {
     );
   }
 
+  /** A hub repo id is resolved (downloaded when allowed) once; its folder's tokenizer then tokenizes the editor. */
+  private async resolveNeural(spec: string): Promise<boolean> {
+    if (resolvedModelFolders.has(spec) || /^[A-Za-z]:[\\/]|^[/~.]/.test(spec)) return true;
+    const reply = await this.models.request({ kind: 'load', model: { spec }, hub: hubSettings() }).catch((e: Error) => ({ kind: 'error' as const, requestId: -1, code: 'internal' as const, message: e.message }));
+    if (reply.kind !== 'loaded') {
+      void vscode.window.showWarningMessage(`Token Inspector: ${reply.kind === 'error' ? reply.message : 'the model did not load'}`);
+      return false;
+    }
+    resolvedModelFolders.set(spec, reply.model.folder);
+    this.analyses.refreshAll();
+    return false; // the documents are re-tokenized with the model's tokenizer first
+  }
+
+  /** Scores from an ONNX model in the model worker, for the analysis of the document's current version. */
+  private async scoreNeural(doc: vscode.TextDocument, a: Analysis, spec: string): Promise<ScoresPayload | undefined> {
+    const reply = await this.models.request({ kind: 'score', model: { spec }, hub: hubSettings(), ids: a.stream.ids.slice(), topK: 5 });
+    if (reply.kind !== 'scored') {
+      if (reply.kind === 'error') void vscode.window.showWarningMessage(`Token Inspector: ${reply.message}`);
+      return undefined;
+    }
+    const sc = reply.scores;
+    const ids = [...new Set(Array.from(sc.topIds).filter((id) => id >= 0))];
+    const texts = await this.worker.request({ kind: 'tokenTexts', tokenizer: tokenizerFor(doc), ids });
+    const nan = (): Float64Array => new Float64Array(sc.count).fill(NaN);
+    return {
+      model: { id: spec, description: `ONNX causal LM ${spec}` },
+      count: sc.count,
+      logProbs: sc.logProbs,
+      ranks: sc.ranks ?? nan(),
+      entropies: sc.entropies ?? nan(),
+      topK: sc.topK,
+      topIds: sc.topIds,
+      topLogProbs: sc.topLogProbs,
+      topTexts: texts.kind === 'tokenTexts' ? texts.texts : {},
+      surprisalBits: spreadSurprisal(a.stream.byteOffsets, a.stream.count, a.stream.byteLength, sc.logProbs),
+    };
+  }
+
   private async score(doc: vscode.TextDocument): Promise<void> {
     const key = doc.uri.toString();
     if (this.inFlight.has(key) || doc.isClosed || !this.analyses.current(doc)) return;
+    const spec = probabilityModel();
+    if (spec !== WORKSPACE_NGRAM) {
+      if (!(await this.resolveNeural(spec))) return;
+      const a = this.analyses.current(doc);
+      if (!a) return;
+      this.inFlight.add(key);
+      try {
+        const scores = await this.scoreNeural(doc, a, spec);
+        if (scores) {
+          this.scores.set(key, { version: a.version, tokenizerKey: a.tokenizerKey, scores });
+          this.log(`scores ${key} v${a.version} ${spec} count=${scores.count}`);
+          if (a.version === doc.version) this.emitter.fire(doc);
+        }
+      } catch (e) {
+        this.log(`scores failed: ${(e as Error).message}`);
+      } finally {
+        this.inFlight.delete(key);
+      }
+      if (doc.version !== a.version) this.schedule(doc);
+      return;
+    }
     this.inFlight.add(key);
     const t = this.target(doc);
     try {
@@ -151,7 +212,8 @@ export class ProbabilityService implements vscode.Disposable {
 
   /** The exact next-byte distribution (with the naive and token-healing baselines) at a UTF-16 offset. */
   async nextBytes(doc: vscode.TextDocument, utf16Offset: number): Promise<NextBytesPayload | undefined> {
-    if (!this.analyses.current(doc)) return undefined;
+    // The exact next-byte view runs on the workspace n-gram (a neural model would need many forward passes per byte).
+    if (!this.analyses.current(doc) || probabilityModel() !== WORKSPACE_NGRAM) return undefined;
     const reply = await this.worker.request({ kind: 'nextBytes', ...this.target(doc), utf16Offset }).catch(() => undefined);
     if (reply?.kind === 'nextBytes' && reply.version === doc.version) return reply.result;
     if (reply?.kind === 'error') this.log(`next bytes failed: ${reply.message}`);

@@ -16,8 +16,37 @@ export function customTokenizers(): CustomTokenizer[] {
   return raw.filter((x): x is CustomTokenizer => typeof x === 'object' && x !== null && typeof x.name === 'string' && typeof x.path === 'string');
 }
 
+export const WORKSPACE_NGRAM = 'workspace-ngram';
+
+/** The model probability mode uses: the built-in workspace n-gram, or an ONNX model folder or hub repo id. */
+export function probabilityModel(): string {
+  const v = vscode.workspace.getConfiguration(SECTION).get<string>('probabilityModel');
+  return v && v.trim() ? v.trim() : WORKSPACE_NGRAM;
+}
+
+/** Hub repo ids resolved to their downloaded folders (filled in when the model worker loads them). */
+export const resolvedModelFolders = new Map<string, string>();
+
+/** A neural model's folder when probability mode uses one: its own tokenizer then tokenizes the editor. */
+export function neuralModelFolder(): string | undefined {
+  const cfg = vscode.workspace.getConfiguration(SECTION);
+  if (cfg.get<boolean>('showProbabilities') !== true) return undefined;
+  const spec = probabilityModel();
+  if (spec === WORKSPACE_NGRAM) return undefined;
+  return resolvedModelFolders.get(spec) ?? (/^[A-Za-z]:[\\/]|^[/~.]/.test(spec) ? spec : undefined);
+}
+
+export function hubSettings(): { allowDownloads: boolean; cacheDir?: string; host?: string } {
+  const cfg = vscode.workspace.getConfiguration(SECTION);
+  const cacheDir = cfg.get<string>('modelCacheDir')?.trim();
+  const host = cfg.get<string>('modelHubHost')?.trim();
+  return { allowDownloads: cfg.get<boolean>('allowDownloads') === true, cacheDir: cacheDir || undefined, host: host || undefined };
+}
+
 /** The tokenizer setting for a document (language- and folder-aware), resolved to a bundled id or a file. */
 export function tokenizerFor(doc: vscode.TextDocument | undefined): TokenizerRef {
+  const neural = neuralModelFolder();
+  if (neural) return { id: neural.split(/[\\/]/).filter(Boolean).pop() ?? 'model', path: neural };
   const cfg = vscode.workspace.getConfiguration(SECTION, doc ? { uri: doc.uri, languageId: doc.languageId } : undefined);
   const id = cfg.get<string>('tokenizer') ?? 'o200k_base';
   const bundled = findBundled(id);

@@ -1,13 +1,17 @@
 /**
- * The extension host's side of the tokenization worker: request/response by id, validation of every reply,
- * and a restart (with one message to the user) if the worker dies.
+ * The extension host's side of a worker (tokenization, models): request/response by id, validation of every
+ * reply, progress messages, cancellation, and a restart (with one message to the user) if the worker dies.
  */
 import { Worker } from 'node:worker_threads';
+import { isModelWorkerToHost, type HostToModelWorker, type ModelWorkerToHost } from '../modelProtocol';
 import { isTokenWorkerToHost, type HostToTokenWorker, type TokenWorkerToHost } from '../protocol';
 
-type Pending = { resolve: (m: TokenWorkerToHost) => void; reject: (e: Error) => void; onProgress?: (done: number, total: number) => void };
 type DistributiveOmit<T, K extends PropertyKey> = T extends unknown ? Omit<T, K> : never;
+/** Replies carry the request's id; progress replies are passed to the caller's callback, not returned. */
+type Reply = { readonly kind: string; readonly requestId: number };
+type Pending<R> = { resolve: (m: R) => void; reject: (e: Error) => void; onProgress?: (done: number, total: number) => void };
 export type WorkerRequest = DistributiveOmit<Exclude<HostToTokenWorker, { kind: 'close' } | { kind: 'cancel' }>, 'requestId'>;
+export type ModelWorkerRequest = DistributiveOmit<Exclude<HostToModelWorker, { kind: 'cancel' } | { kind: 'unload' }>, 'requestId'>;
 
 export class WorkerCrashedError extends Error {
   constructor(message: string) {
@@ -16,14 +20,15 @@ export class WorkerCrashedError extends Error {
   }
 }
 
-export class WorkerClient {
+class GenericWorkerClient<Req extends { readonly kind: string }, Res extends Reply> {
   private worker: Worker | undefined;
   private nextId = 1;
-  private readonly pending = new Map<number, Pending>();
+  private readonly pending = new Map<number, Pending<Res>>();
   private crashes = 0;
 
   constructor(
     private readonly scriptPath: string,
+    private readonly isReply: (x: unknown) => x is Res,
     private readonly onCrash: (message: string, firstTime: boolean) => void,
     private readonly log: (line: string) => void,
   ) {}
@@ -33,14 +38,15 @@ export class WorkerClient {
     // The worker holds documents and tokenizers; cap its heap so a runaway input cannot take the host down.
     const w = new Worker(this.scriptPath, { resourceLimits: { maxOldGenerationSizeMb: 4096 } });
     w.on('message', (raw: unknown) => {
-      if (!isTokenWorkerToHost(raw)) {
+      if (!this.isReply(raw)) {
         this.log('ignored an invalid message from the worker');
         return;
       }
       const p = this.pending.get(raw.requestId);
       if (!p) return;
-      if (raw.kind === 'progress') {
-        p.onProgress?.(raw.done, raw.total);
+      if (raw.kind === 'progress' || raw.kind === 'downloadProgress') {
+        const r = raw as unknown as { done?: number; total?: number; progress?: { receivedBytes?: number; totalBytes?: number } };
+        p.onProgress?.(r.done ?? r.progress?.receivedBytes ?? 0, r.total ?? r.progress?.totalBytes ?? 0);
         return;
       }
       this.pending.delete(raw.requestId);
@@ -64,23 +70,43 @@ export class WorkerClient {
     this.onCrash(message, this.crashes === 1);
   }
 
-  request(msg: WorkerRequest, onProgress?: (done: number, total: number) => void, signal?: AbortSignal): Promise<TokenWorkerToHost> {
+  request(msg: Req, onProgress?: (done: number, total: number) => void, signal?: AbortSignal): Promise<Res> {
     const requestId = this.nextId++;
     const w = this.ensure();
     return new Promise((resolve, reject) => {
       this.pending.set(requestId, { resolve, reject, onProgress });
       w.postMessage({ ...msg, requestId });
-      signal?.addEventListener('abort', () => w.postMessage({ kind: 'cancel', requestId } satisfies HostToTokenWorker), { once: true });
+      signal?.addEventListener('abort', () => w.postMessage({ kind: 'cancel', requestId }), { once: true });
     });
   }
 
-  close(docKey: string): void {
-    this.worker?.postMessage({ kind: 'close', docKey } satisfies HostToTokenWorker);
+  /** A message that expects no reply. */
+  notify(msg: { readonly kind: string }): void {
+    this.worker?.postMessage(msg);
   }
 
   async dispose(): Promise<void> {
     const w = this.worker;
     this.worker = undefined;
     if (w) await w.terminate();
+  }
+}
+
+/** The tokenization worker (small, always on). */
+export class WorkerClient extends GenericWorkerClient<WorkerRequest, TokenWorkerToHost> {
+  constructor(scriptPath: string, onCrash: (message: string, firstTime: boolean) => void, log: (line: string) => void) {
+    super(scriptPath, isTokenWorkerToHost, onCrash, log);
+  }
+
+  close(docKey: string): void {
+    const msg: HostToTokenWorker = { kind: 'close', docKey };
+    this.notify(msg);
+  }
+}
+
+/** The model worker (ONNX models, downloads), started on first use. */
+export class ModelWorkerClient extends GenericWorkerClient<ModelWorkerRequest, ModelWorkerToHost> {
+  constructor(scriptPath: string, onCrash: (message: string, firstTime: boolean) => void, log: (line: string) => void) {
+    super(scriptPath, isModelWorkerToHost, onCrash, log);
   }
 }

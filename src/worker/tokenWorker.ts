@@ -115,6 +115,13 @@ async function handle(msg: HostToTokenWorker): Promise<void> {
     case 'cancel':
       running.get(msg.requestId)?.abort();
       return;
+    case 'tokenTexts': {
+      const l = await load(msg.tokenizer);
+      const texts: Record<string, string> = {};
+      for (const id of msg.ids) texts[id] = tokenDisplayText(l.tokenizer, id);
+      post({ kind: 'tokenTexts', requestId: msg.requestId, texts });
+      return;
+    }
     case 'retrain': {
       const l = await load(msg.tokenizer);
       const m = await workspaceModel(msg.workspaceRoot, tokenizerKey(msg.tokenizer), l.tokenizer, msg.storageDir, (done, total) => post({ kind: 'progress', requestId: msg.requestId, done, total }), true);

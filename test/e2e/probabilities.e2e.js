@@ -66,3 +66,19 @@ test('Show Next Byte: the top byte inside a word equals the CLI', async () => {
   assert.equal((await topRow.locator('td.exact').innerText()).trim(), `${(expected.distribution[best] * 100).toFixed(2)}%`);
   await vsc.screenshot(vs.page, path.join(screenshotsDir(), 'next-byte.png'));
 });
+
+test('an ONNX model (the tiny GPT-2 fixture): the hover log-prob equals the CLI\'s score --model PATH', async () => {
+  const model = path.join(vsc.paths.REPO_DIR, 'test', 'fixtures', 'tiny-gpt2');
+  await vs.updateSettings({ 'tokenInspector.probabilityModel': model });
+  await vsc.openFile(vs.page, 'emoji-cjk.md');
+  await vsc.waitForFileText(testLog, new RegExp(`scores .*emoji-cjk\\.md v\\d+ ${model.replace(/[/.]/g, '\\$&')}`), { timeout: 120000 });
+  const scored = cli(['score', path.join(WS, 'emoji-cjk.md'), '--model', model, '--json']);
+  const text = fs.readFileSync(path.join(WS, 'emoji-cjk.md'), 'utf8');
+  const byte = Buffer.byteLength(text.slice(0, text.indexOf('developers') + 3));
+  const k = scored.tokens.findIndex((t) => t.bytes[0] <= byte && byte < t.bytes[1]);
+  const hover = await vsc.hoverOnText(vs.page, 'developers', { charOffset: 3, marker: 'tiny-gpt2' });
+  const row = hover.split('\n').find((l) => l.startsWith(`${k}\t`) && /bits/.test(l));
+  assert.ok(row, `a probability row for token ${k}: ${hover}`);
+  assert.equal(row.split('\t')[1], scored.tokens[k].logProb.toFixed(3), 'log-prob equals the CLI');
+  await vsc.screenshot(vs.page, path.join(screenshotsDir(), 'probabilities-onnx.png'));
+});

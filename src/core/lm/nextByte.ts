@@ -581,9 +581,9 @@ class PrefixAnalysis {
     // and t must be BPE of its own bytes.
     let joined = true;
     const chain = m.chainOf(t, idx.bytes[t]);
-    if (!chain.self) joined = false;
+    if (chain < 0) joined = false;
     const crossings = this.crossingsFor(ca.aByte, i);
-    if (joined && crossings.crosses(chain.first)) joined = false;
+    if (joined && crossings.crossesAt(m.chainIds, m.chainRanks, chain, m.chainLengthOf(t))) joined = false;
     if (joined && m.cfg.ignoreMerges) {
       const tails = this.wholeWordTails(ca.aByte, i);
       if (tails ? tails.has(t) : m.cfg.vocab.get(this.headSpelling(ca.aByte, i) + idx.spelling(t)) !== undefined) joined = false;

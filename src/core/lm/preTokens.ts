@@ -70,12 +70,16 @@ export class ByteBpe {
       for (const [sp, id] of cfg.vocab) spell[id] = sp;
       const memo = new Map<number, number>();
       this.lookup = (l, r) => {
+        const G = globalThis as unknown as { lk: Map<string, number> };
+        G.lk ??= new Map();
+        const st = (new Error().stack ?? '').split('\n')[2]?.trim().split(' ')[1] ?? '?';
+        G.lk.set(st, (G.lk.get(st) ?? 0) + 1);
         const key = l * MERGE_BITS + r;
         let v = memo.get(key);
         if (v === undefined) {
           const id = cfg.vocab.get((spell[l] ?? '') + (spell[r] ?? ''));
           v = id === undefined ? -1 : id * MERGE_BITS + id;
-          if (memo.size > 1_000_000) memo.clear();
+          if (memo.size > 200_000) memo.clear();
           memo.set(key, v);
         }
         return v;
@@ -85,12 +89,14 @@ export class ByteBpe {
     for (let b = 0; b < 256; b++) this.byteToId[b] = cfg.vocab.get(BYTE_TO_CHAR[b]) ?? -1;
   }
 
-  /** Token ids of the bytes [start, end) taken as one pre-token. */
-  encode(bytes: Uint8Array, start = 0, end = bytes.length): Int32Array {
+  /** Token ids of the bytes [start, end) taken as one pre-token (`cache`: remember the answer). */
+  encode(bytes: Uint8Array, start = 0, end = bytes.length, cache = true): Int32Array {
     let key = '';
-    for (let i = start; i < end; i++) key += String.fromCharCode(bytes[i]);
-    const hit = this.cache.get(key);
-    if (hit) return hit;
+    if (cache) {
+      for (let i = start; i < end; i++) key += String.fromCharCode(bytes[i]);
+      const hit = this.cache.get(key);
+      if (hit) return hit;
+    }
     const n = end - start;
     let out: Int32Array;
     const whole = this.cfg.ignoreMerges ? this.cfg.vocab.get(spelling(bytes, start, end)) : undefined;
@@ -107,8 +113,10 @@ export class ByteBpe {
       const m = this.merger.merge(this.ids, this.lens, n);
       out = this.ids.slice(0, m);
     }
-    if (this.cache.size > 200_000) this.cache.clear();
-    this.cache.set(key, out);
+    if (cache) {
+      if (this.cache.size > 20_000) this.cache.clear();
+      this.cache.set(key, out);
+    }
     return out;
   }
 
@@ -164,7 +172,7 @@ export class ByteBpe {
   rank(left: number, right: number): number {
     let inner = this.rankMemo.get(left);
     if (!inner) {
-      if (this.rankMemoSize > 2_000_000) {
+      if (this.rankMemoSize > 1_000_000) {
         this.rankMemo.clear();
         this.rankMemoSize = 0;
       }
@@ -201,19 +209,23 @@ export class BoundaryCrossings {
 
   /** True when some merge crosses the boundary in BPE(h·t), given t's first-symbol chain. */
   crosses(first: EdgeChain): boolean {
+    return this.crossesAt(first.ids, first.ranks, 0, first.ids.length);
+  }
+
+  /** crosses() for a chain stored at ids/ranks[start, start + nk). */
+  crossesAt(ids: Int32Array, ranks: Float64Array, start: number, nk: number): boolean {
     const last = this.head.last;
     const nj = last.ids.length;
-    const nk = first.ids.length;
     for (let j = 0; j < nj; j++) {
       const rj = last.ranks[j];
       const rNext = j + 1 < nj ? last.ranks[j + 1] : Infinity;
       for (let k = 0; k < nk; k++) {
-        const rho = first.ranks[k];
+        const rho = ranks[start + k];
         if (rho >= rNext) break; // π_k and later appear only after σ_j is gone
-        const mu = this.bpe.rank(last.ids[j], first.ids[k]);
+        const mu = this.bpe.rank(last.ids[j], ids[start + k]);
         if (mu < 0) continue;
         const e = mu > rj ? (mu > rho ? mu : rho) : rj > rho ? rj : rho;
-        const rhoNext = k + 1 < nk ? first.ranks[k + 1] : Infinity;
+        const rhoNext = k + 1 < nk ? ranks[start + k + 1] : Infinity;
         if (e < rNext && e <= rhoNext) return true;
       }
     }

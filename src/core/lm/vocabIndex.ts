@@ -245,7 +245,7 @@ export class VocabIndex {
     if (m) {
       for (let id = 0; id < this.vocabSize; id++) {
         if (!this.usable[id] || this.firstClass[id] < 0) continue;
-        const covers = m.encodeTail(this.bytes[id], 0, '', 0, id);
+        const covers = m.encodeTail(this.bytes[id], 0, '', 0, id, false);
         if (covers.length === 1 && covers[0].length === 1) out[id] = 1;
       }
     }
@@ -389,7 +389,13 @@ function metaspaceToSpace(b: Uint8Array): Uint8Array {
  */
 export class ExactMachinery {
   readonly bpe: ByteBpe;
-  private readonly chains: ({ readonly self: boolean; readonly first: EdgeChain } | undefined)[] = [];
+  /** Per id: where its first-symbol chain sits in the pools (-1: not traced yet), its length, and whether BPE gives it back. */
+  private chainStart = new Int32Array(0);
+  private chainLength = new Uint8Array(0);
+  private chainSelf = new Uint8Array(0);
+  chainIds = new Int32Array(1024);
+  chainRanks = new Float64Array(1024);
+  private chainUsed = 0;
   readonly automaton: PatternAutomaton | undefined;
   /** Why results under this tokenizer are not exact ([] when they are). */
   readonly inexactReasons: string[] = [];
@@ -410,15 +416,48 @@ export class ExactMachinery {
     return new ExactMachinery(cfg);
   }
 
-  /** A token's first-symbol chain under BPE of its own bytes, and whether that BPE gives the token back. */
-  chainOf(id: number, bytes: Uint8Array): { readonly self: boolean; readonly first: EdgeChain } {
-    let c = this.chains[id];
-    if (!c) {
-      const tr = this.bpe.trace(bytes);
-      c = { self: tr.tokens.length === 1 && tr.tokens[0] === id, first: tr.first };
-      this.chains[id] = c;
+  /**
+   * Traces a token's BPE of its own bytes once: returns the index of its first-symbol chain in chainIds /
+   * chainRanks (length chainLengthOf), or -1 when that BPE does not give the token back.
+   */
+  chainOf(id: number, bytes: Uint8Array): number {
+    if (id >= this.chainStart.length) {
+      const n = Math.max(id + 1, this.chainStart.length * 2, 1024);
+      const s = new Int32Array(n).fill(-2);
+      s.set(this.chainStart);
+      this.chainStart = s;
+      const l = new Uint8Array(n);
+      l.set(this.chainLength);
+      this.chainLength = l;
+      const f = new Uint8Array(n);
+      f.set(this.chainSelf);
+      this.chainSelf = f;
     }
-    return c;
+    if (this.chainStart[id] === -2) {
+      const tr = this.bpe.trace(bytes);
+      const first: EdgeChain = tr.first;
+      const n = first.ids.length;
+      if (this.chainUsed + n > this.chainIds.length) {
+        const cap = Math.max(this.chainIds.length * 2, this.chainUsed + n);
+        const a = new Int32Array(cap);
+        a.set(this.chainIds);
+        this.chainIds = a;
+        const r = new Float64Array(cap);
+        r.set(this.chainRanks);
+        this.chainRanks = r;
+      }
+      this.chainIds.set(first.ids, this.chainUsed);
+      this.chainRanks.set(first.ranks, this.chainUsed);
+      this.chainStart[id] = this.chainUsed;
+      this.chainLength[id] = Math.min(255, n);
+      this.chainSelf[id] = tr.tokens.length === 1 && tr.tokens[0] === id ? 1 : 0;
+      this.chainUsed += n;
+    }
+    return this.chainSelf[id] ? this.chainStart[id] : -1;
+  }
+
+  chainLengthOf(id: number): number {
+    return this.chainLength[id];
   }
 
   /** Pre-token pieces of a string as flat [start, end) UTF-16 pairs. */
@@ -440,7 +479,7 @@ export class ExactMachinery {
    * own or join the last pre-token (the character they start is unknown; either is possible), so it has up
    * to two canonical encodings.
    */
-  encodeTail(bytes: Uint8Array, prefixBytes: number, prefixText: string, startOfLast: number, last: number): number[][] {
+  encodeTail(bytes: Uint8Array, prefixBytes: number, prefixText: string, startOfLast: number, last: number, cache = true): number[][] {
     const total = bytes.length;
     const whole = prefixBytes + completeUtf8Length(bytes, prefixBytes, total);
     let text = prefixText;
@@ -479,14 +518,14 @@ export class ExactMachinery {
     for (const [st, en] of options) {
       const k = st.length - 1;
       if (k < 0 || st[k] > startOfLast) continue;
-      const lastPiece = this.bpe.encode(bytes, st[k], en[k]);
+      const lastPiece = this.bpe.encode(bytes, st[k], en[k], cache);
       if (lastPiece[lastPiece.length - 1] !== last) continue;
       // The last token must start exactly at startOfLast.
       let len = 0;
       for (let j = 0; j < lastPiece.length - 1; j++) len += tokenLength(this, lastPiece[j]);
       if (st[k] + len !== startOfLast) continue;
       const seq: number[] = [];
-      for (let p = 0; p < k; p++) for (const id of this.bpe.encode(bytes, st[p], en[p])) seq.push(id);
+      for (let p = 0; p < k; p++) for (const id of this.bpe.encode(bytes, st[p], en[p], cache)) seq.push(id);
       for (const id of lastPiece) seq.push(id);
       if (!out.some((o) => o.length === seq.length && o.every((v, j) => v === seq[j]))) out.push(seq);
     }
