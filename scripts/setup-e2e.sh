@@ -65,7 +65,9 @@ if [[ "${E2E_FORCE:-}" != 1 && -f $REBUILD_MARK && "$(cat "$REBUILD_MARK")" == "
   log "already rebuilt for this lockfile (marker), skipping"
 else
   rm -f "$REBUILD_MARK"
-  (cd "$E2E" && PATH=$N24/bin:$PATH npm_config_nodedir=$N24 npm rebuild --foreground-scripts=false)
+  # Under `npm test` the environment carries the outer npm's settings (npm_node_execpath, npm_config_*,
+  # NODE): they would make the nested npm run install scripts with Node 20. Start from a clean slate.
+  (cd "$E2E" && unset NODE $(env | grep -o '^npm_[A-Za-z0-9_]*') && PATH=$N24/bin:$PATH npm_config_nodedir=$N24 npm rebuild --foreground-scripts=false)
   echo "$REBUILD_KEY" > "$REBUILD_MARK"
 fi
 step_end "npm rebuild under Node $N24_VERSION"
