@@ -13,7 +13,7 @@ import { registerHover } from './hover';
 import { ProbabilityService } from './probabilities';
 import { TokenPanel } from './panel';
 import { SidebarProvider } from './sidebar';
-import { SECTION } from './settings';
+import { hubSettings, SECTION } from './settings';
 import { StatusBar } from './statusBar';
 import { registerTokenCommands } from './tokenCommands';
 import { addTokenizerFromFile, selectTokenizer } from './tokenizerPicker';
@@ -63,6 +63,7 @@ export function activate(context: vscode.ExtensionContext): void {
       await cfg.update('showProbabilities', cfg.get<boolean>('showProbabilities') !== true, vscode.ConfigurationTarget.Global);
     }),
     vscode.commands.registerCommand('tokenInspector.retrainModel', () => probabilities.retrain()),
+    vscode.commands.registerCommand('tokenInspector.manageModels', () => manageModels(models)),
     vscode.commands.registerCommand('tokenInspector.showNextByte', () => panel.show('nextByte')),
     panel,
     sidebar,
@@ -99,6 +100,23 @@ export function activate(context: vscode.ExtensionContext): void {
   );
   if (testLog) context.subscriptions.push(monitorEventLoop(log));
   log('activated');
+}
+
+/** Token Inspector: Manage Models: the downloaded models with their disk use; pick one to remove it. */
+async function manageModels(models: ModelWorkerClient): Promise<void> {
+  const cacheDir = hubSettings().cacheDir;
+  const reply = await models.request({ kind: 'listCache', cacheDir });
+  if (reply.kind !== 'cache') return void vscode.window.showErrorMessage(`Token Inspector: ${reply.kind === 'error' ? reply.message : 'no answer'}`);
+  if (!reply.models.length) return void vscode.window.showInformationMessage(`Token Inspector: no models in ${reply.cacheDir}.`);
+  const pick = await vscode.window.showQuickPick(
+    reply.models.map((m) => ({ label: m.repoId, description: `${(m.sizeBytes / 2 ** 20).toFixed(1)} MB`, detail: m.folder, repoId: m.repoId })),
+    { title: `Models in ${reply.cacheDir} (pick one to remove it)` },
+  );
+  if (!pick) return;
+  const sure = await vscode.window.showWarningMessage(`Remove ${pick.repoId} from the cache?`, { modal: true }, 'Remove');
+  if (sure !== 'Remove') return;
+  const removed = await models.request({ kind: 'removeCached', cacheDir, repoId: pick.repoId });
+  if (removed.kind === 'removed') void vscode.window.showInformationMessage(`Token Inspector: removed ${removed.repoId} (${(removed.bytes / 2 ** 20).toFixed(1)} MB).`);
 }
 
 /**

@@ -8,7 +8,7 @@ import * as vscode from 'vscode';
 import { spreadSurprisal } from '../core/lm/score';
 import type { NextBytesPayload, ScoresPayload } from '../protocol';
 import type { Analysis, AnalysisService } from './analysisService';
-import { allowSpecial, hubSettings, probabilityModel, resolvedModelFolders, SECTION, tokenizerFor, tokenizerRefKey, WORKSPACE_NGRAM } from './settings';
+import { allowSpecial, hubSettings, probabilityModel, remoteEndpoint, resolvedModelFolders, SECTION, tokenizerFor, tokenizerRefKey, WORKSPACE_NGRAM } from './settings';
 import type { ModelWorkerClient, WorkerClient } from './workerClient';
 
 export interface DocumentScoresView {
@@ -107,7 +107,7 @@ export class ProbabilityService implements vscode.Disposable {
 
   /** A hub repo id is resolved (downloaded when allowed) once; its folder's tokenizer then tokenizes the editor. */
   private async resolveNeural(spec: string): Promise<boolean> {
-    if (resolvedModelFolders.has(spec) || /^[A-Za-z]:[\\/]|^[/~.]/.test(spec)) return true;
+    if (spec === 'remote' || resolvedModelFolders.has(spec) || /^[A-Za-z]:[\\/]|^[/~.]/.test(spec)) return true;
     const reply = await this.models.request({ kind: 'load', model: { spec }, hub: hubSettings() }).catch((e: Error) => ({ kind: 'error' as const, requestId: -1, code: 'internal' as const, message: e.message }));
     if (reply.kind !== 'loaded') {
       void vscode.window.showWarningMessage(`Token Inspector: ${reply.kind === 'error' ? reply.message : 'the model did not load'}`);
@@ -120,7 +120,17 @@ export class ProbabilityService implements vscode.Disposable {
 
   /** Scores from an ONNX model in the model worker, for the analysis of the document's current version. */
   private async scoreNeural(doc: vscode.TextDocument, a: Analysis, spec: string): Promise<ScoresPayload | undefined> {
-    const reply = await this.models.request({ kind: 'score', model: { spec }, hub: hubSettings(), ids: a.stream.ids.slice(), topK: 5 });
+    let reply;
+    if (spec === 'remote') {
+      // The endpoint scores exactly the token ids shown (sent as ids); it gives log-probs and top-k only.
+      const endpoint = remoteEndpoint();
+      if (!endpoint) {
+        void vscode.window.showWarningMessage('Token Inspector: set tokenInspector.remoteEndpoint to {"url": "http://host:port/v1/completions"} to score with a remote model.');
+        return undefined;
+      }
+      const tok = tokenizerFor(doc);
+      reply = await this.models.request({ kind: 'remoteScore', endpoint, tokenizer: { id: tok.id, path: tok.path }, ids: a.stream.ids.slice() });
+    } else reply = await this.models.request({ kind: 'score', model: { spec }, hub: hubSettings(), ids: a.stream.ids.slice(), topK: 5 });
     if (reply.kind !== 'scored') {
       if (reply.kind === 'error') void vscode.window.showWarningMessage(`Token Inspector: ${reply.message}`);
       return undefined;
@@ -130,7 +140,7 @@ export class ProbabilityService implements vscode.Disposable {
     const texts = await this.worker.request({ kind: 'tokenTexts', tokenizer: tokenizerFor(doc), ids });
     const nan = (): Float64Array => new Float64Array(sc.count).fill(NaN);
     return {
-      model: { id: spec, description: `ONNX causal LM ${spec}` },
+      model: { id: spec === 'remote' ? reply.model : spec, description: spec === 'remote' ? 'remote endpoint (rank and entropy unavailable)' : `ONNX causal LM ${spec}` },
       count: sc.count,
       logProbs: sc.logProbs,
       ranks: sc.ranks ?? nan(),

@@ -85,3 +85,12 @@ export function compareTokenizerIds(): string[] {
 export function referenceTokenizerId(): string {
   return vscode.workspace.getConfiguration(SECTION).get<string>('referenceTokenizer') ?? 'o200k_base';
 }
+
+/** An OpenAI-compatible completions endpoint for probabilities (probabilityModel = "remote"); off by default. */
+export function remoteEndpoint(): { url: string; model?: string; topK?: number } | undefined {
+  const raw = vscode.workspace.getConfiguration(SECTION).get<unknown>('remoteEndpoint');
+  if (typeof raw !== 'object' || raw === null) return undefined;
+  const r = raw as { url?: unknown; model?: unknown; topK?: unknown };
+  if (typeof r.url !== 'string' || !/^https?:\/\//.test(r.url)) return undefined;
+  return { url: r.url, model: typeof r.model === 'string' ? r.model : undefined, topK: typeof r.topK === 'number' ? Math.min(20, Math.max(1, r.topK)) : undefined };
+}

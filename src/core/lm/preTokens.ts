@@ -70,10 +70,6 @@ export class ByteBpe {
       for (const [sp, id] of cfg.vocab) spell[id] = sp;
       const memo = new Map<number, number>();
       this.lookup = (l, r) => {
-        const G = globalThis as unknown as { lk: Map<string, number> };
-        G.lk ??= new Map();
-        const st = (new Error().stack ?? '').split('\n')[2]?.trim().split(' ')[1] ?? '?';
-        G.lk.set(st, (G.lk.get(st) ?? 0) + 1);
         const key = l * MERGE_BITS + r;
         let v = memo.get(key);
         if (v === undefined) {
