@@ -149,7 +149,7 @@ async function handle(msg: HostToTokenWorker): Promise<void> {
     case 'nextBytes': {
       const t = await modelTarget(msg);
       if (!t) return;
-      const r = await nextByteDistribution(t.model, t.tokenizer, t.state.text, msg.utf16Offset, {});
+      const r = await nextByteDistribution(t.model, t.tokenizer, t.state.text, msg.utf16Offset, t.stream ? { documentStream: t.stream } : {});
       post({
         kind: 'nextBytes',
         requestId: msg.requestId,

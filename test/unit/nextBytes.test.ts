@@ -15,6 +15,7 @@ import { trainNgram } from '../../src/core/lm/ngram';
 import { bytePrefixLogProb, nextByteDistribution, type NextByteResult } from '../../src/core/lm/nextByte';
 import { BoundaryCrossings, ByteBpe, codePoints, engineConfig, PatternAutomaton, preTokenRanges } from '../../src/core/lm/preTokens';
 import { trainTinyByteLevelBpe } from '../../src/core/lm/tinyBpe';
+import { vocabIndex } from '../../src/core/lm/vocabIndex';
 import { loadHfTokenizer } from '../../src/core/tokenizers/hfLoader';
 import { loadTokenizer } from '../../src/core/tokenizers/loader';
 import type { Tokenizer } from '../../src/core/tokenizers/types';
@@ -413,7 +414,8 @@ test('boundary crossings decide BPE of a joined word as BPE of the whole word do
       const tr = bpe.trace(tb);
       if (tr.tokens.length !== 1 || tr.tokens[0] !== t) continue;
       const h = enc(words[n % words.length]);
-      const crossings = new BoundaryCrossings(bpe.trace(h), bpe);
+      // Half the time with each head symbol's merge partners listed in advance (as the analysis does).
+      const crossings = new BoundaryCrossings(bpe.trace(h), bpe, n % 2 ? (sigma) => vocabIndex(tokenizer).partnersOf(sigma) : undefined);
       const whole = new Uint8Array(h.length + tb.length);
       whole.set(h);
       whole.set(tb, h.length);
@@ -474,4 +476,22 @@ test('offsets: clamped into the text and moved off the middle of a surrogate pai
   const end = await nextByteDistribution(model, tok, 'café', 99);
   assert.equal(end.offset, 4);
   assert.equal(end.byteOffset, 5);
+});
+
+test('a long document: the same result from the caller\'s document stream, from a restart point, and from the whole prefix', async () => {
+  const { tokenizer: tok } = await loadTokenizer('gpt2');
+  const lines: string[] = [];
+  for (let i = 0; i < 400; i++) lines.push(CORPUS[i % CORPUS.length].trimEnd() + ` # ${i}`);
+  const text = lines.join('\n');
+  const ngram = trainNgram(tok.vocabSize, CORPUS.map((t, i) => ({ key: `f${i}`, ids: tok.encodeIds(t) })), { order: 4 }).languageModel;
+  // The same model with a context window too long for the shortcut: the whole prefix is encoded.
+  const wide: LanguageModel = { ...ngram, id: 'wide', contextTokens: 100_000, nextDistribution: (ctx) => ngram.nextDistribution(ctx.subarray(Math.max(0, ctx.length - 3))) };
+  for (const off of [text.length - 3, Math.floor(text.length / 2) + 7]) {
+    const viaAnchor = await nextByteDistribution(ngram, tok, text, off);
+    const viaStream = await nextByteDistribution(ngram, tok, text, off, { documentStream: tok.encode(text) });
+    const whole = await nextByteDistribution(wide, tok, text, off);
+    assert.deepEqual(Array.from(viaAnchor.distribution), Array.from(whole.distribution));
+    assert.deepEqual(Array.from(viaStream.distribution), Array.from(whole.distribution));
+    assert.deepEqual(Array.from(viaAnchor.healing), Array.from(whole.healing));
+  }
 });

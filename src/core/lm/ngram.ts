@@ -46,6 +46,7 @@
  * All exact, O(|S| + log V) per position.
  */
 import {
+  indexInSorted,
   LN2,
   plogp,
   throwIfAborted,
@@ -427,6 +428,12 @@ export class NgramTrainer {
     // Free the counting structures.
     this.hash = new PairHash(2);
     this.parent = new Int32Array(1);
+    this.sym = new Int32Array(1);
+    this.raw = new Uint32Array(1);
+    this.suffix = new Int32Array(1);
+    this.depth = new Uint8Array(1);
+    this.docs.length = 0;
+    this.n = 1;
     return new NgramModel(tables);
   }
 }
@@ -464,6 +471,8 @@ interface NgramTables {
 
 /** Subtracted counts of one left-out document (absent entries: unchanged). */
 interface Overlay {
+  /** 1 for the nodes whose raw or continuation count changed (a quick test before the maps). */
+  readonly touched: Uint8Array;
   readonly raw: Map<number, number>;
   readonly cont: Map<number, number>;
   readonly denom: Map<number, number>;
@@ -634,7 +643,10 @@ export class NgramModel {
     for (const [p, d] of dDenom) denom.set(p, t.denom[p] - d);
     const followers = new Map<number, number>();
     for (const [p, d] of dFollow) followers.set(p, t.followers[p] - d);
-    return { raw: newRaw, cont: newCont, denom, followers };
+    const touched = new Uint8Array(t.sym.length);
+    for (const node of newRaw.keys()) touched[node] = 1;
+    for (const node of newCont.keys()) touched[node] = 1;
+    return { touched, raw: newRaw, cont: newCont, denom, followers };
   }
 
   // ------------------------------------------------------------------------------------------------------
@@ -820,13 +832,21 @@ export class NgramLanguageModel implements LanguageModel {
   }
 
   rawCount(node: number): number {
-    const o = this.overlay?.raw.get(node);
-    return o ?? this.model.tables.raw[node];
+    const ov = this.overlay;
+    if (ov && ov.touched[node]) {
+      const o = ov.raw.get(node);
+      if (o !== undefined) return o;
+    }
+    return this.model.tables.raw[node];
   }
 
   contCount(node: number): number {
-    const o = this.overlay?.cont.get(node);
-    return o ?? this.model.tables.cont[node];
+    const ov = this.overlay;
+    if (ov && ov.touched[node]) {
+      const o = ov.cont.get(node);
+      if (o !== undefined) return o;
+    }
+    return this.model.tables.cont[node];
   }
 
   private denomOf(node: number): number {
@@ -965,21 +985,49 @@ export class NgramDistribution implements NextTokenDistribution {
   /** The sparse set S (ascending ids) and each member's probability. */
   private sparse(): [Int32Array, Float64Array] {
     if (this.sparseIds && this.sparseProbs) return [this.sparseIds, this.sparseProbs];
-    const acc = new Map<number, number>();
-    for (const lv of this.levels) {
-      this.lm.forEachFollower(lv.node, lv.order, (sym, n) => {
-        if (sym >= this.vocabSize) return;
-        const add = n > lv.discount ? (n - lv.discount) * lv.scale : 0;
-        acc.set(sym, (acc.get(sym) ?? 0) + add);
-      });
+    // Each level's followers are contiguous and sorted by symbol (the CSR layout): merge the lists.
+    const t = this.lm.model.tables;
+    const L = this.levels.length;
+    const pos = new Int32Array(L);
+    const end = new Int32Array(L);
+    let total = 0;
+    for (let l = 0; l < L; l++) {
+      pos[l] = t.firstChild[this.levels[l].node];
+      end[l] = t.firstChild[this.levels[l].node + 1];
+      total += end[l] - pos[l];
     }
-    const ids = Int32Array.from(acc.keys()).sort();
-    const probs = new Float64Array(ids.length);
+    const ids = new Int32Array(total);
+    const acc = new Float64Array(total);
+    let n = 0;
+    const V = this.vocabSize;
+    for (;;) {
+      let sym = Infinity;
+      for (let l = 0; l < L; l++) if (pos[l] < end[l] && t.sym[pos[l]] < sym) sym = t.sym[pos[l]];
+      if (sym === Infinity || sym >= V) break;
+      let add = 0;
+      let any = false;
+      for (let l = 0; l < L; l++) {
+        if (pos[l] >= end[l] || t.sym[pos[l]] !== sym) continue;
+        const lv = this.levels[l];
+        const c = lv.order === this.lm.model.order ? this.lm.rawCount(pos[l]) : this.lm.contCount(pos[l]);
+        if (c > 0) {
+          any = true;
+          if (c > lv.discount) add += (c - lv.discount) * lv.scale;
+        }
+        pos[l]++;
+      }
+      if (!any) continue;
+      ids[n] = sym;
+      acc[n] = add;
+      n++;
+    }
     const base = this.lm.base;
-    for (let i = 0; i < ids.length; i++) probs[i] = (acc.get(ids[i]) as number) + this.baseWeight * base.prob(ids[i]);
-    this.sparseIds = ids;
+    const outIds = ids.slice(0, n);
+    const probs = new Float64Array(n);
+    for (let i = 0; i < n; i++) probs[i] = acc[i] + this.baseWeight * base.prob(outIds[i]);
+    this.sparseIds = outIds;
     this.sparseProbs = probs;
-    return [ids, probs];
+    return [outIds, probs];
   }
 
   rank(id: number): number {
@@ -1018,25 +1066,38 @@ export class NgramDistribution implements NextTokenDistribution {
   top(k: number): TokenAlternative[] {
     if (k <= 0) return [];
     const [ids, probs] = this.sparse();
-    const cand: { id: number; p: number }[] = [];
-    for (let i = 0; i < ids.length; i++) cand.push({ id: ids[i], p: probs[i] });
+    // The best k of: S, and the first ids of the sorted base that are not in S (then ids sharing the rest).
+    const bestP = new Float64Array(k).fill(-1);
+    const bestId = new Int32Array(k).fill(-1);
+    const offer = (id: number, p: number): void => {
+      // Keep bestP descending (ties: smaller id first).
+      if (p < bestP[k - 1] || (p === bestP[k - 1] && id > bestId[k - 1])) return;
+      let j = k - 1;
+      while (j > 0 && (p > bestP[j - 1] || (p === bestP[j - 1] && id < bestId[j - 1]))) {
+        bestP[j] = bestP[j - 1];
+        bestId[j] = bestId[j - 1];
+        j--;
+      }
+      bestP[j] = p;
+      bestId[j] = id;
+    };
+    for (let i = 0; i < ids.length; i++) offer(ids[i], probs[i]);
     const base = this.lm.base;
-    const inS = new Set<number>(ids);
     let taken = 0;
     for (let i = 0; i < base.sortedIds.length && taken < k; i++) {
       const id = base.sortedIds[i];
-      if (inS.has(id)) continue;
-      cand.push({ id, p: this.baseWeight * base.sortedProbs[i] });
+      if (indexInSorted(ids, id) >= 0) continue;
+      offer(id, this.baseWeight * base.sortedProbs[i]);
       taken++;
     }
-    // The rest share one probability: the lowest ids not already listed.
     for (let id = 0; taken < k && id < this.vocabSize; id++) {
-      if (base.hasOwn(id) || inS.has(id)) continue;
-      cand.push({ id, p: this.baseWeight * base.restProbability });
+      if (base.hasOwn(id) || indexInSorted(ids, id) >= 0) continue;
+      offer(id, this.baseWeight * base.restProbability);
       taken++;
     }
-    cand.sort((a, b) => b.p - a.p || a.id - b.id);
-    return cand.slice(0, k).map((c) => ({ id: c.id, logProb: Math.log(c.p) }));
+    const out: TokenAlternative[] = [];
+    for (let j = 0; j < k && bestId[j] >= 0; j++) out.push({ id: bestId[j], logProb: Math.log(bestP[j]) });
+    return out;
   }
 
   form(): DistributionForm {

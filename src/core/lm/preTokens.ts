@@ -15,10 +15,7 @@ import { preTokenize } from '../tokenizers/preTokenizer';
 import type { Tokenizer } from '../tokenizers/types';
 
 export function engineConfig(tokenizer: Tokenizer): EngineConfig | undefined {
-  if (!(tokenizer instanceof BpeTokenizer)) return undefined;
-  const open = tokenizer as unknown as { readonly config?: EngineConfig; readonly cfg?: EngineConfig };
-  const cfg = open.config ?? open.cfg;
-  return cfg && Array.isArray(cfg.splits) && typeof cfg.pairLookup === 'function' ? cfg : undefined;
+  return tokenizer instanceof BpeTokenizer ? tokenizer.config : undefined;
 }
 
 /**
@@ -128,12 +125,15 @@ export class ByteBpe {
     const firstRanks = [-Infinity];
     const lastIds = [ids[n - 1]];
     const lastRanks = [-Infinity];
+    // pair[i]: the merge of symbols i and i+1 (rank · 2^20 + new id, or -1), updated next to each merge.
+    const pair: number[] = [];
+    for (let i = 0; i + 1 < ids.length; i++) pair.push(this.lookup(ids[i], ids[i + 1]));
     for (;;) {
       let best = -1;
       let bestRank = Infinity;
       let bestId = -1;
-      for (let i = 0; i + 1 < ids.length; i++) {
-        const m = this.lookup(ids[i], ids[i + 1]);
+      for (let i = 0; i < pair.length; i++) {
+        const m = pair[i];
         if (m < 0) continue;
         const rank = Math.floor(m / MERGE_BITS);
         if (rank < bestRank) {
@@ -144,6 +144,9 @@ export class ByteBpe {
       }
       if (best < 0) break;
       ids.splice(best, 2, bestId);
+      pair.splice(best, 1);
+      if (best > 0) pair[best - 1] = this.lookup(ids[best - 1], bestId);
+      if (best < pair.length) pair[best] = this.lookup(bestId, ids[best + 1]);
       if (best === 0) {
         firstIds.push(bestId);
         firstRanks.push(bestRank);
@@ -168,7 +171,7 @@ export class ByteBpe {
   rank(left: number, right: number): number {
     let inner = this.rankMemo.get(left);
     if (!inner) {
-      if (this.rankMemoSize > 1_000_000) {
+      if (this.rankMemoSize > 250_000) {
         this.rankMemo.clear();
         this.rankMemoSize = 0;
       }
@@ -198,10 +201,16 @@ export class ByteBpe {
  * it). The boundary survives iff no pair (j, k) is applied. (Tests compare this with BPE of the whole word.)
  */
 export class BoundaryCrossings {
+  /** Per σ_j: all its merge partners π → rank, when known (else ranks are asked pair by pair). */
+  private readonly partners: (ReadonlyMap<number, number> | undefined)[];
+
   constructor(
     readonly head: BpeTrace,
     private readonly bpe: ByteBpe,
-  ) {}
+    partnersOf?: (sigma: number) => ReadonlyMap<number, number> | undefined,
+  ) {
+    this.partners = Array.from(head.last.ids, (sigma) => partnersOf?.(sigma));
+  }
 
   /** True when some merge crosses the boundary in BPE(h·t), given t's first-symbol chain. */
   crosses(first: EdgeChain): boolean {
@@ -215,10 +224,11 @@ export class BoundaryCrossings {
     for (let j = 0; j < nj; j++) {
       const rj = last.ranks[j];
       const rNext = j + 1 < nj ? last.ranks[j + 1] : Infinity;
+      const partners = this.partners[j];
       for (let k = 0; k < nk; k++) {
         const rho = ranks[start + k];
         if (rho >= rNext) break; // π_k and later appear only after σ_j is gone
-        const mu = this.bpe.rank(last.ids[j], ids[start + k]);
+        const mu = partners ? (partners.get(ids[start + k]) ?? -1) : this.bpe.rank(last.ids[j], ids[start + k]);
         if (mu < 0) continue;
         const e = mu > rj ? (mu > rho ? mu : rho) : rj > rho ? rj : rho;
         const rhoNext = k + 1 < nk ? ranks[start + k + 1] : Infinity;

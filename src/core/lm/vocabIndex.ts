@@ -147,7 +147,7 @@ export class VocabIndex {
     const partial: number[] = [];
     const classIndex = new Map<string, number>();
     const members: number[][] = [];
-    const auto = machinery?.automaton;
+    const classKey = (cp: number): string => machinery?.classKey(cp) ?? '';
     for (let id = 0; id < V; id++) {
       if (!this.usable[id]) continue;
       const b = this.bytes[id];
@@ -166,7 +166,7 @@ export class VocabIndex {
       }
       const first = strictDecoder.decode(b.subarray(0, n));
       const cp = first.codePointAt(0) as number;
-      const key = auto ? auto.classKey(cp) : '';
+      const key = classKey(cp);
       let c = classIndex.get(key);
       if (c === undefined) {
         c = members.length;
@@ -192,7 +192,7 @@ export class VocabIndex {
           if (n2 === 0 || n1 + n2 > b.length || completeUtf8Length(b, n1, n1 + n2) !== n2) g = PARTIAL_SECOND;
           else {
             const second = strictDecoder.decode(b.subarray(n1, n1 + n2));
-            const key = auto ? auto.classKey(second.codePointAt(0) as number) : '';
+            const key = classKey(second.codePointAt(0) as number);
             let k = secondIndex.get(key);
             if (k === undefined) {
               k = this.secondReps.length;
@@ -309,9 +309,9 @@ export class VocabIndex {
     if (!this.probes) {
       const seen = new Set<string>();
       const out: string[] = [];
-      const auto = this.machinery?.automaton;
+      const m = this.machinery;
       for (const ch of [...this.classes.map((c) => c.rep), ...this.secondReps, '\n', '\r', ' ', '\t', "'", '/', 'a', 'A', '0', '.', '\u00a0', '\u3000', 'é', '中']) {
-        const key = auto ? auto.classKey(ch.codePointAt(0) as number) : ch;
+        const key = m ? m.classKey(ch.codePointAt(0) as number) : ch;
         if (seen.has(key)) continue;
         seen.add(key);
         out.push(ch);
@@ -319,6 +319,35 @@ export class VocabIndex {
       this.probes = out;
     }
     return this.probes;
+  }
+
+  private readonly partnerCache = new Map<number, ReadonlyMap<number, number> | undefined>();
+
+  /**
+   * Every right merge partner of a symbol (π with σ·π a token, and the rank of merging σ with π), found from
+   * the tokens that start with σ's bytes; undefined when more than 4096 tokens do (then ranks are asked pair
+   * by pair). Cached (bounded).
+   */
+  partnersOf(sigma: number): ReadonlyMap<number, number> | undefined {
+    if (this.partnerCache.has(sigma)) return this.partnerCache.get(sigma);
+    const m = this.machinery;
+    let out: Map<number, number> | undefined;
+    const sb = this.bytes[sigma];
+    const [lo, hi] = this.prefixRange(latin1(sb));
+    if (m && hi - lo <= 4096) {
+      out = new Map();
+      for (let pos = lo; pos < hi; pos++) {
+        const v = this.bytes[this.sortedIds[pos]];
+        if (v.length <= sb.length) continue;
+        const pi = m.cfg.vocab.get(this.spellingOf(v, sb.length));
+        if (pi === undefined) continue;
+        const mu = m.bpe.rank(sigma, pi);
+        if (mu >= 0) out.set(pi, mu);
+      }
+    }
+    if (this.partnerCache.size > 8192) this.partnerCache.clear();
+    this.partnerCache.set(sigma, out);
+    return out;
   }
 
   /** Byte-level spelling (GPT-2 alphabet) of bytes[start..]. */
@@ -397,6 +426,8 @@ export class ExactMachinery {
   chainRanks = new Float64Array(1024);
   private chainUsed = 0;
   readonly automaton: PatternAutomaton | undefined;
+  /** One automaton per split step (several steps: DeepSeek-V3), for character classes; empty if one fails. */
+  readonly automata: PatternAutomaton[];
   /** Why results under this tokenizer are not exact ([] when they are). */
   readonly inexactReasons: string[] = [];
 
@@ -404,6 +435,8 @@ export class ExactMachinery {
     this.bpe = new ByteBpe(cfg);
     const single = cfg.splits.length === 1 && cfg.splits[0].pattern instanceof RegExp ? cfg.splits[0].pattern : undefined;
     this.automaton = single ? PatternAutomaton.of(single) : undefined;
+    const all = cfg.splits.map((st) => PatternAutomaton.of(st.pattern as RegExp));
+    this.automata = all.every((a) => a !== undefined) ? (all as PatternAutomaton[]) : [];
     if (cfg.normalizer) this.inexactReasons.push('the tokenizer normalizes text (so a prefix of the text need not encode as a prefix)');
     if (cfg.addedTokens.some((t) => !t.special)) this.inexactReasons.push('the tokenizer has added tokens that match inside text');
   }
@@ -530,6 +563,17 @@ export class ExactMachinery {
       if (!out.some((o) => o.length === seq.length && o.every((v, j) => v === seq[j]))) out.push(seq);
     }
     return out;
+  }
+
+  /**
+   * A key of the class of a code point under every step's predicates (no step can tell apart two code points
+   * with one key), or '' when the patterns could not be analysed.
+   */
+  classKey(cp: number): string {
+    if (this.automaton) return this.automaton.classKey(cp);
+    let k = '';
+    for (const a of this.automata) k += a.classKey(cp) + '|';
+    return k;
   }
 
   /** Whether a match attempt of the pattern starting at each piece start before `to` is settled at `to`. */

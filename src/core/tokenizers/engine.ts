@@ -243,6 +243,11 @@ export class BpeTokenizer implements Tokenizer {
     return false;
   }
 
+  /** The engine's configuration (read-only), for analyses that need the pre-tokenizer and merges (lm/preTokens.ts). */
+  get config(): EngineConfig {
+    return this.cfg;
+  }
+
   specialTokenId(text: string): number | undefined {
     for (const t of this.cfg.addedTokens) if (t.content === text) return t.id;
     return undefined;

@@ -1,7 +1,7 @@
 'use strict';
 // Self-test of the e2e library (lib/vscode.js): builds a throwaway probe extension, starts a real
 // VS Code (code-server) with it, and exercises every helper.
-// Run: bash scripts/setup-e2e.sh && node --test test/e2e/selftest.e2e.js
+// Run: bash scripts/setup-e2e.sh && node --test test/e2e/selftest.harness.js
 const { describe, it, before, after } = require('node:test');
 const assert = require('node:assert/strict');
 const fs = require('fs');
