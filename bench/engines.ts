@@ -12,7 +12,7 @@
  *  - Hugging Face (Rust binding and tokenizers.js): a special-free copy of the tokenizer.json (hfJson.ts),
  *    encoded with add-special-tokens off.
  */
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import type { Tiktoken as JsTiktoken, TiktokenBPE } from 'js-tiktoken';
@@ -97,7 +97,9 @@ function loadTokenInspector(spec: EngineSpec): Promise<LoadedEncoder> {
   return timedLoad(
     () => requireHere('../src/core/tokenizers/loader') as LoaderModule,
     async (mod) => {
-      const { tokenizer } = await mod.loadTokenizer(spec.target);
+      // The packaged compact vocabularies (dist/tokenizers/*.bin, from `npm run build`) when built, as users load them.
+      const assetDir = join(__dirname, '..', 'dist', 'tokenizers');
+      const { tokenizer } = await mod.loadTokenizer(spec.target, existsSync(assetDir) ? { assetDir } : {});
       return { encode: async (text) => tokenizer.encode(text).ids };
     },
   );
