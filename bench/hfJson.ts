@@ -11,44 +11,11 @@
  * theirs (`Tokenizer.fromFile`, `new Tokenizer(json, config)`), so their cold-load time is the library's.
  */
 import { readFileSync, writeFileSync } from 'node:fs';
-
-interface AddedTokenJson {
-  readonly id: number;
-  readonly content: string;
-  readonly special: boolean;
-}
-
-interface TokenizerJsonShape {
-  added_tokens?: AddedTokenJson[];
-  truncation?: unknown;
-  padding?: unknown;
-  model?: { vocab?: unknown; [key: string]: unknown };
-  [key: string]: unknown;
-}
-
-function isDictVocab(v: unknown): v is Record<string, number> {
-  return typeof v === 'object' && v !== null && !Array.isArray(v);
-}
-
-/** The tokenizer.json text with special added tokens turned into ordinary text (see the file comment). */
-export function specialFreeTokenizerJson(tokenizerJsonText: string): { json: string; removedSpecialTokens: number } {
-  const json = JSON.parse(tokenizerJsonText) as TokenizerJsonShape;
-  const added = json.added_tokens ?? [];
-  const vocab = json.model?.vocab;
-  if (isDictVocab(vocab)) {
-    for (const t of added) {
-      if (!Object.prototype.hasOwnProperty.call(vocab, t.content)) vocab[t.content] = t.id;
-    }
-  }
-  json.added_tokens = added.filter((t) => !t.special);
-  json.truncation = null;
-  json.padding = null;
-  return { json: JSON.stringify(json), removedSpecialTokens: added.length - json.added_tokens.length };
-}
+import { specialFreeTokenizerJson } from '../test/harness/reference';
 
 /** Writes the special-free copy of `sourcePath` to `destPath`; returns how many special tokens it removed. */
 export function writeSpecialFreeTokenizerJson(sourcePath: string, destPath: string): number {
-  const { json, removedSpecialTokens } = specialFreeTokenizerJson(readFileSync(sourcePath, 'utf8'));
+  const { json, removed } = specialFreeTokenizerJson(readFileSync(sourcePath, 'utf8'));
   writeFileSync(destPath, json);
-  return removedSpecialTokens;
+  return removed.length;
 }

@@ -18,19 +18,9 @@ export function median(values: readonly number[]): number {
   return sorted.length % 2 === 1 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
 }
 
-export type Rng = () => number;
-
-/** mulberry32: the same sequence on every machine (same generator as test/harness/hardStrings.ts). */
-export function mulberry32(seed: number): Rng {
-  let a = seed >>> 0;
-  return function next(): number {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+// One seeded generator for the whole project: the shared harness's.
+export { mulberry32, type Rng } from '../test/harness/hardStrings';
+import type { Rng } from '../test/harness/hardStrings';
 
 /** An integer in [min, max] inclusive. */
 export function randomInt(rng: Rng, min: number, max: number): number {

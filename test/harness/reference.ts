@@ -134,7 +134,7 @@ export interface HfReference {
   dispose(): void;
 }
 
-interface AddedTokenJson {
+export interface AddedTokenJson {
   readonly id: number;
   readonly content: string;
   readonly special: boolean;
@@ -158,12 +158,16 @@ function isDictVocab(v: unknown): v is Record<string, number> {
  * the file), truncation and padding off, addSpecialTokens=false, input passed
  * through toWellFormed().
  */
-export function hfReference(tokenizerJsonPath: string, options: HfReferenceOptions = {}): HfReference {
-  const json = JSON.parse(readFileSync(tokenizerJsonPath, 'utf8')) as TokenizerJsonShape;
+/**
+ * A tokenizer.json text with its special added tokens turned into ordinary text: removed from `added_tokens`
+ * while every added token's id is pinned in the model vocab (the Rust loader renumbers added tokens otherwise),
+ * truncation and padding off. The benchmark's peers load the same copy.
+ */
+export function specialFreeTokenizerJson(tokenizerJsonText: string, specialTokensAsText = true): { json: string; removed: RemovedSpecialToken[]; added: readonly AddedTokenJson[] } {
+  const json = JSON.parse(tokenizerJsonText) as TokenizerJsonShape;
   const added = json.added_tokens ?? [];
   const removed: RemovedSpecialToken[] = [];
-  if (options.specialTokensAsText !== false) {
-    // Pin every added token's id by putting it in the model vocab (see the file comment).
+  if (specialTokensAsText) {
     const vocab = json.model?.vocab;
     if (isDictVocab(vocab)) {
       for (const t of added) {
@@ -177,7 +181,12 @@ export function hfReference(tokenizerJsonPath: string, options: HfReferenceOptio
   }
   json.truncation = null;
   json.padding = null;
-  let tok: Tokenizer | null = Tokenizer.fromString(JSON.stringify(json));
+  return { json: JSON.stringify(json), removed, added };
+}
+
+export function hfReference(tokenizerJsonPath: string, options: HfReferenceOptions = {}): HfReference {
+  const { json, removed, added } = specialFreeTokenizerJson(readFileSync(tokenizerJsonPath, 'utf8'), options.specialTokensAsText !== false);
+  let tok: Tokenizer | null = Tokenizer.fromString(json);
   const moved = added.filter((t) => tok?.tokenToId(t.content) !== t.id);
   if (moved.length > 0) {
     const show = moved.slice(0, 3).map((t) => `${JSON.stringify(t.content)} ${t.id} -> ${String(tok?.tokenToId(t.content))}`);

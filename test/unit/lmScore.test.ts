@@ -16,10 +16,10 @@ import {
   defaultWorkspaceFor,
   findRepositoryRoot,
   listWorkspaceFiles,
-  parseGitignore,
   trainWorkspaceNgram,
   workspaceKey,
 } from '../../src/core/lm/workspaceFiles';
+import { parseGitignore } from '../../src/core/analysis/folderTotals';
 import { loadTokenizer } from '../../src/core/tokenizers/loader';
 import { TokenFlag } from '../../src/core/tokenizers/types';
 

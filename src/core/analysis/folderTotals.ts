@@ -165,7 +165,7 @@ export function parseGitignore(text: string): IgnoreRule[] {
 }
 
 /** The rules of one ignore file and where they apply. */
-interface RuleSet {
+export interface RuleSet {
   readonly rules: readonly IgnoreRule[];
   /** Folder of the file, relative to the walk root ('' = the root); for files above the root, ''. */
   readonly dir: string;

@@ -8,6 +8,7 @@
  * for folders only, a `/` inside anchoring to the .gitignore's folder, `*`, `?`, `[...]` and `**`. The last
  * matching line wins; a folder that is ignored is not entered (as git does). Paths come back sorted.
  */
+import { isIgnored, parseGitignore, type IgnoreRule, type RuleSet } from '../analysis/folderTotals';
 import { lstatSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { dirname, join, relative, resolve, sep } from 'node:path';
 import { BinaryFileError, decodeFileBytes } from '../text/readFile';
@@ -68,91 +69,7 @@ export function defaultWorkspaceFor(file: string): string {
   return findRepositoryRoot(file) ?? dirname(resolve(file));
 }
 
-interface IgnoreRule {
-  readonly regex: RegExp;
-  readonly negate: boolean;
-  readonly dirOnly: boolean;
-}
-
-/** Compiles one .gitignore glob (relative to its folder) into a RegExp over `/`-separated relative paths. */
-function globToRegExp(glob: string, anchored: boolean): RegExp {
-  let re = '';
-  for (let i = 0; i < glob.length; i++) {
-    const c = glob[i];
-    if (c === '*') {
-      if (glob[i + 1] === '*') {
-        // `**/` = any folders (also none); `/**` at the end = everything inside; `**` elsewhere = anything.
-        if (glob[i + 2] === '/') {
-          re += '(?:.*/)?';
-          i += 2;
-        } else {
-          re += '.*';
-          i += 1;
-        }
-      } else re += '[^/]*';
-    } else if (c === '?') re += '[^/]';
-    else if (c === '[') {
-      const close = glob.indexOf(']', i + 1);
-      if (close < 0) re += '\\[';
-      else {
-        let body = glob.slice(i + 1, close);
-        if (body.startsWith('!')) body = '^' + body.slice(1);
-        re += '[' + body.replace(/\\/g, '\\\\') + ']';
-        i = close;
-      }
-    } else if (c === '\\' && i + 1 < glob.length) {
-      re += glob[i + 1].replace(/[.*+?^${}()|[\]\\/]/g, '\\$&');
-      i++;
-    } else re += c.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&');
-  }
-  return new RegExp((anchored ? '^' : '^(?:.*/)?') + re + '$');
-}
-
-/** Parses a .gitignore's text into rules. */
-export function parseGitignore(text: string): IgnoreRule[] {
-  const rules: IgnoreRule[] = [];
-  for (let line of text.split(/\r?\n/)) {
-    if (!line || line.startsWith('#')) continue;
-    line = line.replace(/(?<!\\)\s+$/, '');
-    if (!line) continue;
-    let negate = false;
-    if (line.startsWith('!')) {
-      negate = true;
-      line = line.slice(1);
-    } else if (line.startsWith('\\!') || line.startsWith('\\#')) line = line.slice(1);
-    let dirOnly = false;
-    if (line.endsWith('/')) {
-      dirOnly = true;
-      line = line.slice(0, -1);
-    }
-    const anchored = line.includes('/');
-    if (line.startsWith('/')) line = line.slice(1);
-    if (!line) continue;
-    rules.push({ regex: globToRegExp(line, anchored), negate, dirOnly });
-  }
-  return rules;
-}
-
-interface IgnoreScope {
-  /** Folder of the .gitignore, relative to the root ('' for the root). */
-  readonly base: string;
-  readonly rules: readonly IgnoreRule[];
-}
-
-function isIgnored(scopes: readonly IgnoreScope[], rel: string, isDir: boolean): boolean {
-  // Folders are tested on the way down (an ignored folder is not entered), so a path only needs its own match.
-  let ignored = false;
-  for (const scope of scopes) {
-    const sub = scope.base ? (rel.startsWith(scope.base + '/') ? rel.slice(scope.base.length + 1) : undefined) : rel;
-    if (sub === undefined) continue;
-    for (const r of scope.rules) {
-      if (r.dirOnly && !isDir) continue;
-      if (r.regex.test(sub)) ignored = !r.negate;
-    }
-  }
-  return ignored;
-}
-
+/** A folder's .gitignore rules (none when it has no readable .gitignore). */
 function readGitignore(dir: string): IgnoreRule[] {
   try {
     return parseGitignore(readFileSync(join(dir, '.gitignore'), 'utf8'));
@@ -168,11 +85,11 @@ export function listWorkspaceFiles(root: string, options: WorkspaceFileOptions =
   const skip = new Set([...ALWAYS_SKIPPED, ...(options.skipNames ?? [])]);
   const out: WorkspaceFile[] = [];
   const rootAbs = resolve(root);
-  const walk = (dir: string, scopes: IgnoreScope[]): void => {
+  const walk = (dir: string, scopes: RuleSet[]): void => {
     if (out.length >= maxFiles) return;
     const relDir = relative(rootAbs, dir).split(sep).join('/');
     const own = readGitignore(dir);
-    const here = own.length ? [...scopes, { base: relDir, rules: own }] : scopes;
+    const here = own.length ? [...scopes, { rules: own, dir: relDir, prefix: '' }] : scopes;
     let names: string[];
     try {
       names = readdirSync(dir);
