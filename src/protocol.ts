@@ -1,6 +1,7 @@
 import type { CompareResult } from './core/analysis/compare';
 import type { FolderTotals } from './core/analysis/folderTotals';
 import type { ChatCount } from './core/models/chat';
+import type { TokenStream } from './core/tokenizers/types';
 import type { PremiumRow } from './core/premiums/premiums';
 
 /**
@@ -22,17 +23,8 @@ export interface TextChange {
   readonly text: string;
 }
 
-export interface StreamPayload {
-  readonly count: number;
-  readonly ids: Uint32Array;
-  readonly byteOffsets: Uint32Array;
-  readonly utf16Offsets: Uint32Array;
-  readonly flags: Uint8Array;
-  readonly byteIntoChar: Uint8Array;
-  readonly byteLength: number;
-  readonly utf16Length: number;
-  readonly addedTokens: readonly { readonly id: number; readonly text: string; readonly position: 'start' | 'end' }[];
-}
+/** A token stream as it crosses the thread boundary (its typed arrays are transferred). */
+export type StreamPayload = TokenStream;
 
 export type HostToTokenWorker =
   | {
