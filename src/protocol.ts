@@ -272,6 +272,8 @@ export interface PanelDocument {
   readonly tokenizer: { readonly id: string; readonly name: string };
   readonly text: string;
   readonly stream: StreamPayload;
+  /** With probabilities on: surprisal in bits per UTF-16 unit (a character's bytes summed on its first unit). */
+  readonly charSurprisalBits?: Float32Array;
 }
 
 export interface TokenizerChoice {

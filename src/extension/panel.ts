@@ -27,6 +27,22 @@ export function tokenizerChoices(): { id: string; name: string }[] {
   return [...BUNDLED_TOKENIZERS.map((e) => ({ id: e.id, name: e.name })), ...customTokenizers().map((c) => ({ id: c.name, name: c.name }))];
 }
 
+/** Per-byte surprisal summed per character, on the character's first UTF-16 unit (for the panel's shading). */
+function charSurprisal(text: string, perByte: Float64Array): Float32Array {
+  const out = new Float32Array(text.length);
+  let b = 0;
+  for (let u = 0; u < text.length && b < perByte.length; ) {
+    const cp = text.codePointAt(u) as number;
+    const units = cp > 0xffff ? 2 : 1;
+    const bytes = cp < 0x80 ? 1 : cp < 0x800 ? 2 : cp < 0x10000 ? 3 : 4;
+    let sum = 0;
+    for (let k = 0; k < bytes && b < perByte.length; k++) sum += perByte[b++];
+    out[u] = sum;
+    u += units;
+  }
+  return out;
+}
+
 /** After the host scrolls one side, ignore the echo from the other side for this long. */
 const ECHO_MS = 400;
 /** Re-send the document to the panel at most this often while typing. */
@@ -59,6 +75,12 @@ export class TokenPanel implements vscode.Disposable {
       }),
       analyses.onDidAnalyze((doc) => {
         if (doc === this.editor?.document) this.sendDocument(false);
+      }),
+      probabilities.onDidScore((doc) => {
+        if (doc === this.editor?.document) {
+          this.sentVersion = '';
+          this.sendDocument(false);
+        }
       }),
       vscode.window.onDidChangeTextEditorSelection((e) => {
         if (e.textEditor !== this.editor) return;
@@ -153,7 +175,8 @@ export class TokenPanel implements vscode.Disposable {
         this.analyses.request(ed.document);
         return;
       }
-      const key = `${a.docKey}@${a.version}:${a.tokenizerKey}`;
+      const scores = this.probabilities.enabled ? this.probabilities.current(ed.document) : undefined;
+      const key = `${a.docKey}@${a.version}:${a.tokenizerKey}:${scores ? 'scored' : ''}`;
       if (key === this.sentVersion) return;
       this.sentVersion = key;
       this.post({
@@ -165,6 +188,7 @@ export class TokenPanel implements vscode.Disposable {
           tokenizer: { id: a.tokenizer.id, name: a.tokenizer.name },
           text: ed.document.getText(),
           stream: a.stream,
+          charSurprisalBits: scores ? charSurprisal(ed.document.getText(), scores.scores.surprisalBits) : undefined,
         },
       });
       this.post({ type: 'cursor', utf16Offset: ed.document.offsetAt(ed.selection.active) });

@@ -28,6 +28,8 @@ export function surprisalBin(bits: number): 0 | 1 | 2 | 3 | 4 {
 }
 
 const SCORE_DEBOUNCE_MS = 250;
+/** Saves in a burst retrain the workspace model once, this long after the last. */
+const RETRAIN_AFTER_SAVE_MS = 15_000;
 
 export class ProbabilityService implements vscode.Disposable {
   private readonly scores = new Map<string, DocumentScoresView>();
@@ -51,10 +53,19 @@ export class ProbabilityService implements vscode.Disposable {
         if (this.enabled && vscode.window.visibleTextEditors.some((e) => e.document === doc)) this.schedule(doc);
       }),
       vscode.workspace.onDidCloseTextDocument((doc) => this.scores.delete(doc.uri.toString())),
+      // The workspace model follows the files: a saved change retrains it in the background (once per burst).
+      vscode.workspace.onDidSaveTextDocument((doc) => {
+        if (!this.enabled || probabilityModel() !== WORKSPACE_NGRAM || !vscode.workspace.getWorkspaceFolder(doc.uri)) return;
+        if (this.retrainTimer) clearTimeout(this.retrainTimer);
+        this.retrainTimer = setTimeout(() => void this.retrain(true), RETRAIN_AFTER_SAVE_MS);
+      }),
     );
   }
 
+  private retrainTimer: NodeJS.Timeout | undefined;
+
   dispose(): void {
+    if (this.retrainTimer) clearTimeout(this.retrainTimer);
     for (const t of this.timers.values()) clearTimeout(t);
     for (const d of this.disposables) d.dispose();
   }
@@ -208,13 +219,21 @@ export class ProbabilityService implements vscode.Disposable {
     if (doc.version !== t.version) this.schedule(doc);
   }
 
-  async retrain(): Promise<void> {
+  /** Retrains the workspace model (quietly in the window's progress area after saves). */
+  async retrain(quiet = false): Promise<void> {
     const doc = vscode.window.activeTextEditor?.document;
     const t = doc && this.target(doc);
-    if (!t?.workspaceRoot) return void vscode.window.showInformationMessage('Token Inspector: open a workspace folder to train the workspace model on.');
-    await vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: 'Token Inspector: training the workspace model', cancellable: false }, async (p) => {
+    if (!t?.workspaceRoot) {
+      if (!quiet) void vscode.window.showInformationMessage('Token Inspector: open a workspace folder to train the workspace model on.');
+      return;
+    }
+    const location = quiet ? vscode.ProgressLocation.Window : vscode.ProgressLocation.Notification;
+    await vscode.window.withProgress({ location, title: 'Token Inspector: training the workspace model', cancellable: false }, async (p) => {
       const reply = await this.worker.request({ kind: 'retrain', tokenizer: t.tokenizer, workspaceRoot: t.workspaceRoot as string, storageDir: t.storageDir }, (d, n) => p.report({ message: `${d}/${n} files` }));
-      if (reply.kind === 'trained') void vscode.window.showInformationMessage(`Token Inspector: ${reply.description}`);
+      if (reply.kind === 'trained') {
+        this.log(`retrained: ${reply.description}`);
+        if (!quiet) void vscode.window.showInformationMessage(`Token Inspector: ${reply.description}`);
+      }
     });
     this.scores.clear();
     this.refreshVisible();

@@ -67,6 +67,18 @@ test('Show Next Byte: the top byte inside a word equals the CLI', async () => {
   await vsc.screenshot(vs.page, path.join(screenshotsDir(), 'next-byte.png'));
 });
 
+test('the panel shades each character by its surprisal', async () => {
+  await vsc.runCommand(vs.page, 'Token Inspector: Show Panel');
+  const panel = vsc.webviewFrame(vs.page, { view: 'panel' });
+  const box = panel.locator('#surprisal-box:not([disabled])');
+  await box.waitFor({ timeout: 30000 });
+  await box.click();
+  const ch = panel.locator('.chip .char').first();
+  await ch.waitFor({ timeout: 15000 });
+  assert.match(await ch.getAttribute('title'), /^\d+\.\d\d bits$/);
+  await vsc.screenshot(vs.page, path.join(screenshotsDir(), 'panel-surprisal.png'));
+});
+
 test('an ONNX model (the tiny GPT-2 fixture): the hover log-prob equals the CLI\'s score --model PATH', async () => {
   const model = path.join(vsc.paths.REPO_DIR, 'test', 'fixtures', 'tiny-gpt2');
   await vs.updateSettings({ 'tokenInspector.probabilityModel': model });

@@ -27,6 +27,7 @@ interface State {
   /** First token index whose start is on or after each line's start. */
   lineFirstToken: Uint32Array;
   showIds: boolean;
+  showSurprisal: boolean;
   currentToken: number;
   tokenizers: readonly TokenizerChoice[];
   compareIds: string[];
@@ -43,6 +44,7 @@ const state: State = {
   lineStarts: new Uint32Array([0]),
   lineFirstToken: new Uint32Array([0]),
   showIds: false,
+  showSurprisal: false,
   currentToken: -1,
   tokenizers: [],
   compareIds: [],
@@ -85,8 +87,13 @@ idsBox.addEventListener('change', () => {
   state.showIds = (idsBox as unknown as { checked: boolean }).checked;
   renderRows(true);
 });
+const surprisalBox = el('vscode-checkbox', { label: 'Surprisal per character', id: 'surprisal-box', disabled: '' });
+surprisalBox.addEventListener('change', () => {
+  state.showSurprisal = (surprisalBox as unknown as { checked: boolean }).checked;
+  renderRows(true);
+});
 const docInfo = el('span', { class: 'doc-info', id: 'doc-info', 'aria-live': 'polite' });
-tokensHeader.append(docInfo, idsBox);
+tokensHeader.append(docInfo, surprisalBox, idsBox);
 const scroller = el('div', { class: 'scroller', id: 'scroller', tabindex: '0', role: 'list', 'aria-label': 'Tokens of the document, by line' });
 const spacer = el('div', { class: 'spacer' });
 const rows = el('div', { class: 'rows' });
@@ -139,7 +146,19 @@ function chip(i: number): HTMLElement {
   if (f & FLAG_ZERO) cls.push('zero');
   if (i === state.currentToken) cls.push('current');
   const text = f & FLAG_ZERO ? '∅' : visible(tokenText(i));
-  const e = el('span', { class: cls.join(' '), 'data-i': String(i), role: 'listitem', 'aria-label': `token ${i}, id ${s.ids[i]}, ${f & FLAG_ZERO ? 'zero-width' : JSON.stringify(tokenText(i))}` }, text);
+  const e = el('span', { class: cls.join(' '), 'data-i': String(i), role: 'listitem', 'aria-label': `token ${i}, id ${s.ids[i]}, ${f & FLAG_ZERO ? 'zero-width' : JSON.stringify(tokenText(i))}` });
+  const bits = state.doc?.charSurprisalBits;
+  if (state.showSurprisal && bits && !(f & FLAG_ZERO)) {
+    // Each character shaded by its own surprisal (its bytes' share of the token's).
+    for (let u = s.utf16Offsets[i]; u < s.utf16Offsets[i + 1]; ) {
+      const cp = (state.doc as PanelDocument).text.codePointAt(u) ?? 0;
+      const n = cp > 0xffff ? 2 : 1;
+      const c = el('span', { class: 'char', title: `${bits[u].toFixed(2)} bits` }, visible(String.fromCodePoint(cp)));
+      c.style.background = `color-mix(in srgb, var(--ti-costly) ${Math.min(100, Math.round((bits[u] / 16) * 100))}%, transparent)`;
+      e.append(c);
+      u += n;
+    }
+  } else e.append(text);
   if (state.showIds) e.append(el('sub', {}, String(s.ids[i])));
   e.title = `#${i} · id ${s.ids[i]} · bytes ${s.byteOffsets[i]}–${s.byteOffsets[i + 1]}`;
   return e;
@@ -266,6 +285,8 @@ function setDocument(doc: PanelDocument | null, message?: string): void {
     return;
   }
   computeLines(doc.text);
+  if (doc.charSurprisalBits) surprisalBox.removeAttribute('disabled');
+  else surprisalBox.setAttribute('disabled', '');
   docInfo.textContent = `${doc.fileName} · ${fmt(doc.stream.count)} tokens${doc.stream.addedTokens.length ? ` (+${doc.stream.addedTokens.length} added by the model)` : ''} · ${doc.tokenizer.name}`;
   docInfo.setAttribute('data-count', String(doc.stream.count));
   renderRows(true);
