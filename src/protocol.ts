@@ -1,5 +1,6 @@
 import type { CompareResult } from './core/analysis/compare';
 import type { FolderTotals } from './core/analysis/folderTotals';
+import type { DocumentScores } from './core/lm/score';
 import type { ChatCount } from './core/models/chat';
 import type { TokenStream } from './core/tokenizers/types';
 import type { PremiumRow } from './core/premiums/premiums';
@@ -66,20 +67,12 @@ export interface ModelTarget {
   readonly storageDir: string | null;
 }
 
-export interface ScoresPayload {
+/** A document's scores as they cross to the extension host: the core's DocumentScores without the stream the host already has. */
+export type ScoresPayload = Omit<DocumentScores, 'modelId' | 'stream'> & {
   readonly model: { readonly id: string; readonly description: string };
-  readonly count: number;
-  readonly logProbs: Float64Array;
-  readonly ranks: Float64Array;
-  /** Nats; NaN where unavailable. */
-  readonly entropies: Float64Array;
-  readonly topK: number;
-  readonly topIds: Int32Array;
-  readonly topLogProbs: Float64Array;
   /** Display texts of the ids in topIds. */
   readonly topTexts: Readonly<Record<string, string>>;
-  readonly surprisalBits: Float64Array;
-}
+};
 
 export interface NextBytesPayload {
   readonly offset: number;

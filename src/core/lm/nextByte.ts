@@ -63,7 +63,7 @@
  * probability on its byte after those; the same token puts its probability on the naive distribution.
  */
 import { restartExtent } from '../analysis/documentTokens';
-import { utf8Encode, wellFormed } from '../text/utf8';
+import { utf8Encode, wellFormed, utf8Length } from '../text/utf8';
 import { BYTE_TO_CHAR } from '../tokenizers/byteLevel';
 import type { RestartRules, TokenStream, Tokenizer } from '../tokenizers/types';
 import { BoundaryCrossings } from './preTokens';
@@ -573,8 +573,8 @@ class PrefixAnalysis {
     let b = 0;
     let v = 0;
     for (let j = 0; j < p; j += 2) {
-      const start = b + utf8Len(before, v, pieces[j]);
-      const end = start + utf8Len(before, pieces[j], pieces[j + 1]);
+      const start = b + utf8Length(before, v, pieces[j]);
+      const end = start + utf8Length(before, pieces[j], pieces[j + 1]);
       for (const id of m.bpe.encode(this.regionBytes, start, end)) prefix.push(id);
       b = end;
       v = pieces[j + 1];
@@ -582,7 +582,7 @@ class PrefixAnalysis {
     if (pieces[p] === u) return { kind: 'separable', prefix, key: prefix.join(',') };
     if (pieces[p + 1] !== y.length) return OTHER;
     const a = pieces[p];
-    return { kind: 'join', prefix, key: '', a, aByte: b + utf8Len(before, v, a), runsPast: this.runsPast(y.slice(a), u - a + [...standIn][0].length) };
+    return { kind: 'join', prefix, key: '', a, aByte: b + utf8Length(before, v, a), runsPast: this.runsPast(y.slice(a), u - a + [...standIn][0].length) };
   }
 
   private sticky: RegExp | undefined;
@@ -978,19 +978,6 @@ function boundaryIndex(byteOffsets: Uint32Array, count: number, byte: number): n
   return byteOffsets[lo] === byte ? lo : -1;
 }
 
-function utf8Len(s: string, a: number, b: number): number {
-  let n = 0;
-  for (let i = a; i < b; i++) {
-    const c = s.charCodeAt(i);
-    if (c < 0x80) n += 1;
-    else if (c < 0x800) n += 2;
-    else if (c >= 0xd800 && c <= 0xdbff && i + 1 < b) {
-      n += 4;
-      i++;
-    } else n += 3;
-  }
-  return n;
-}
 
 /** The UTF-16 offset moved back to a character start, within the text. */
 function clampOffset(text: string, offset: number): number {

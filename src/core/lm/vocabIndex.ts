@@ -9,6 +9,7 @@
  * Ids that can never be part of a canonical encoding of text are "unusable": special added tokens (text never
  * encodes to them unless special tokens are allowed), ids without bytes.
  */
+import { utf8Length } from '../text/utf8';
 import type { Tokenizer } from '../tokenizers/types';
 import type { EngineConfig } from '../tokenizers/engine';
 import { BYTE_TO_CHAR } from '../tokenizers/byteLevel';
@@ -535,9 +536,9 @@ export class ExactMachinery {
     let u = 0;
     let b = 0;
     for (let p = 0; p < pieces.length; p += 2) {
-      b += utf8Bytes(text, u, pieces[p]);
+      b += utf8Length(text, u, pieces[p]);
       starts.push(b);
-      b += utf8Bytes(text, pieces[p], pieces[p + 1]);
+      b += utf8Length(text, pieces[p], pieces[p + 1]);
       ends.push(b);
       u = pieces[p + 1];
     }
@@ -602,20 +603,6 @@ function idLength(m: ExactMachinery, id: number): number {
   return arr[id] ?? 0;
 }
 
-/** UTF-8 byte length of text[a, b). */
-function utf8Bytes(text: string, a: number, b: number): number {
-  let n = 0;
-  for (let i = a; i < b; i++) {
-    const c = text.charCodeAt(i);
-    if (c < 0x80) n += 1;
-    else if (c < 0x800) n += 2;
-    else if (c >= 0xd800 && c <= 0xdbff && i + 1 < b) {
-      n += 4;
-      i++;
-    } else n += 3;
-  }
-  return n;
-}
 
 const indexCache = new WeakMap<Tokenizer, VocabIndex>();
 
