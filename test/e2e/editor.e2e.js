@@ -32,6 +32,9 @@ async function waitForCount(expected, file) {
 }
 
 before(async () => {
+  // The 1 MB file exists before VS Code starts, so Quick Open's file index has it.
+  const unit = fs.readFileSync(path.join(WS, 'code.ts'), 'utf8');
+  fs.writeFileSync(path.join(WS, 'big.txt'), unit.repeat(Math.ceil(1_000_000 / unit.length)));
   const extensionDir = await stageExtension();
   testLog = path.join(vsc.paths.RUN_ROOT, `editor-log-${process.pid}.txt`);
   fs.mkdirSync(path.dirname(testLog), { recursive: true });
@@ -120,8 +123,6 @@ test('toggle boundaries removes and restores the decorations; light theme screen
 
 test('typing in a 1 MB file: the count stays exact (incremental), and the host event-loop delay is reported', async () => {
   const big = path.join(WS, 'big.txt');
-  const unit = fs.readFileSync(path.join(WS, 'code.ts'), 'utf8');
-  fs.writeFileSync(big, unit.repeat(Math.ceil(1_000_000 / unit.length)));
   await vsc.openFile(vs.page, 'big.txt');
   const tokenizer = / · (\w+)$/.exec(await vsc.statusBarText(vs.page, /tokens/, { timeout: 60000 }))[1];
   const before = cli(['tokenize', big, '--tokenizer', tokenizer, '--json']).count;
