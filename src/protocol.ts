@@ -136,13 +136,14 @@ function isChange(x: unknown): x is TextChange {
   return isObj(x) && isInt(x.rangeOffset) && isInt(x.rangeLength) && isStr(x.text);
 }
 
+/** The fields every request about one document version carries. */
+function isDocumentRequest(x: Obj): boolean {
+  return isInt(x.requestId) && isStr(x.docKey) && isInt(x.version) && isTokenizerRef(x.tokenizer) && typeof x.allowSpecial === 'boolean';
+}
+
 function isModelTarget(x: Obj): boolean {
   return (
-    isInt(x.requestId) &&
-    isStr(x.docKey) &&
-    isInt(x.version) &&
-    isTokenizerRef(x.tokenizer) &&
-    typeof x.allowSpecial === 'boolean' &&
+    isDocumentRequest(x) &&
     (x.workspaceRoot === null || isStr(x.workspaceRoot)) &&
     (x.path === null || isStr(x.path)) &&
     (x.storageDir === null || isStr(x.storageDir))
@@ -154,11 +155,7 @@ export function isHostToTokenWorker(x: unknown): x is HostToTokenWorker {
   switch (x.kind) {
     case 'analyze':
       return (
-        isInt(x.requestId) &&
-        isStr(x.docKey) &&
-        isInt(x.version) &&
-        isTokenizerRef(x.tokenizer) &&
-        typeof x.allowSpecial === 'boolean' &&
+        isDocumentRequest(x) &&
         (x.text === undefined || isStr(x.text)) &&
         (x.text !== undefined || (isInt(x.baseVersion) && Array.isArray(x.changes) && x.changes.every(isChange)))
       );

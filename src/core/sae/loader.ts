@@ -19,7 +19,7 @@ import { hookFromModulePath, hookName } from './hooks';
 import { packEncoder } from './kernel';
 import { readNpy, type NpyArray } from './npy';
 import { openSafetensors, type SafetensorsFile } from './safetensors';
-import type { SaeArchitecture, SaeNormalization, SparseAutoencoder, WeightDtype } from './types';
+import type { SaeNormalization, SparseAutoencoder, WeightDtype } from './types';
 import { openZipEntry, readZipDirectory } from './zip';
 
 export interface LoadSaeOptions {
@@ -218,20 +218,11 @@ function checkNormalization(file: string, normalization: SaeNormalization, facto
 
 // ---------------------------------------------------------------------------------------------- SAELens
 
-interface SaeLensConfig {
-  readonly architecture: SaeArchitecture;
-  readonly dIn: number;
-  readonly dSae: number;
-  readonly k?: number;
-  readonly applyBDecToInput: boolean;
-  readonly normalization: SaeNormalization;
-  readonly normScalingFactor?: number;
-  readonly hook?: string;
-  readonly modelName?: string;
-  readonly neuronpediaId?: string;
-  readonly prependBos?: boolean;
-  readonly contextSizeTokens?: number;
-}
+/** What a SAELens cfg.json says about the SAE: those of its fields, as named on SparseAutoencoder. */
+type SaeLensConfig = Pick<
+  SparseAutoencoder,
+  'architecture' | 'dIn' | 'dSae' | 'k' | 'applyBDecToInput' | 'normalization' | 'normScalingFactor' | 'hook' | 'modelName' | 'neuronpediaId' | 'prependBos' | 'contextSizeTokens'
+>;
 
 /** Reads a SAELens cfg.json, new (6.x, `metadata`) or old (flat, pre-6.0). */
 export function parseSaeLensConfig(cfg: Json, file: string): SaeLensConfig {

@@ -42,41 +42,64 @@ export interface RowStats extends DistributionStats {
 }
 
 /**
- * Everything scoring needs from one row in two passes: (1) the maximum and the top-k, (2) the normalizer,
- * the entropy and the target's rank. `target` < 0: no target.
+ * The k largest values seen, in a small buffer ordered worst [0] … best [filled-1]. Offer ids in increasing
+ * order: an equal value never displaces one already held, so ties keep the smaller id.
  */
-export function rowStats(logits: Float32Array, offset: number, length: number, k: number, target: number): RowStats {
-  const end = offset + length;
-  const kk = Math.max(0, Math.min(Math.floor(k), length));
-  // Pass 1: maximum, and the top-k in a small buffer ordered worst [0] … best [filled-1]. Ids are visited in
-  // increasing order, so an equal value never displaces one already held: ties keep the smaller id.
-  let max = -Infinity;
-  const vals = new Float64Array(kk);
-  const ids = new Int32Array(kk);
-  let filled = 0;
-  for (let i = offset; i < end; i++) {
-    const v = logits[i];
-    if (v > max) max = v;
-    if (kk === 0) continue;
+class TopKBuffer {
+  readonly vals: Float64Array;
+  readonly ids: Int32Array;
+  filled = 0;
+
+  constructor(readonly k: number) {
+    this.vals = new Float64Array(k);
+    this.ids = new Int32Array(k);
+  }
+
+  offer(v: number, id: number): void {
+    const { vals, ids, k } = this;
     let pos: number;
-    if (filled < kk) {
-      pos = filled++;
+    if (this.filled < k) {
+      pos = this.filled++;
       while (pos > 0 && vals[pos - 1] >= v) {
         vals[pos] = vals[pos - 1];
         ids[pos] = ids[pos - 1];
         pos--;
       }
     } else {
-      if (!(v > vals[0])) continue;
+      if (!(v > vals[0])) return;
       pos = 0;
-      while (pos + 1 < kk && vals[pos + 1] < v) {
+      while (pos + 1 < k && vals[pos + 1] < v) {
         vals[pos] = vals[pos + 1];
         ids[pos] = ids[pos + 1];
         pos++;
       }
     }
     vals[pos] = v;
-    ids[pos] = i - offset;
+    ids[pos] = id;
+  }
+
+  /** Best first, as log-probabilities (value − logNormalizer). */
+  alternatives(logNormalizer: number): TokenAlternative[] {
+    const out: TokenAlternative[] = [];
+    for (let j = this.filled - 1; j >= 0; j--) out.push({ id: this.ids[j], logProb: this.vals[j] - logNormalizer });
+    return out;
+  }
+}
+
+/**
+ * Everything scoring needs from one row in two passes: (1) the maximum and the top-k, (2) the normalizer,
+ * the entropy and the target's rank. `target` < 0: no target.
+ */
+export function rowStats(logits: Float32Array, offset: number, length: number, k: number, target: number): RowStats {
+  const end = offset + length;
+  const kk = Math.max(0, Math.min(Math.floor(k), length));
+  // Pass 1: the maximum, and the top-k.
+  let max = -Infinity;
+  const best = new TopKBuffer(kk);
+  for (let i = offset; i < end; i++) {
+    const v = logits[i];
+    if (v > max) max = v;
+    if (kk > 0) best.offer(v, i - offset);
   }
   if (!Number.isFinite(max)) throw new Error(`the model returned a logit of ${max}`);
   // Pass 2: Σ e^(x-max), Σ e^(x-max)·(x-max), and how many ids beat the target.
@@ -95,8 +118,7 @@ export function rowStats(logits: Float32Array, offset: number, length: number, k
   if (!Number.isFinite(sum)) throw new Error('the model returned a non-finite logit');
   const logSum = Math.log(sum);
   const logNormalizer = max + logSum;
-  const top: TokenAlternative[] = [];
-  for (let j = filled - 1; j >= 0; j--) top.push({ id: ids[j], logProb: vals[j] - logNormalizer });
+  const top = best.alternatives(logNormalizer);
   return {
     logNormalizer,
     // H = -Σ p log p = log Σe - (Σ e·d)/Σe with d = logit - max
@@ -111,36 +133,9 @@ export function rowStats(logits: Float32Array, offset: number, length: number, k
 export function topK(logits: Float32Array, offset: number, length: number, k: number, logNormalizer: number): TokenAlternative[] {
   const kk = Math.max(0, Math.min(Math.floor(k), length));
   if (kk === 0) return [];
-  // A small buffer ordered from worst [0] to best [filled-1]. Ids are visited in increasing order, so an equal
-  // value never beats an entry already held: ties keep the smaller id.
-  const vals = new Float64Array(kk);
-  const ids = new Int32Array(kk);
-  let filled = 0;
-  for (let j = 0; j < length; j++) {
-    const v = logits[offset + j];
-    let pos: number;
-    if (filled < kk) {
-      pos = filled++;
-      while (pos > 0 && vals[pos - 1] >= v) {
-        vals[pos] = vals[pos - 1];
-        ids[pos] = ids[pos - 1];
-        pos--;
-      }
-    } else {
-      if (!(v > vals[0])) continue;
-      pos = 0;
-      while (pos + 1 < kk && vals[pos + 1] < v) {
-        vals[pos] = vals[pos + 1];
-        ids[pos] = ids[pos + 1];
-        pos++;
-      }
-    }
-    vals[pos] = v;
-    ids[pos] = j;
-  }
-  const out: TokenAlternative[] = [];
-  for (let i = filled - 1; i >= 0; i--) out.push({ id: ids[i], logProb: vals[i] - logNormalizer });
-  return out;
+  const best = new TopKBuffer(kk);
+  for (let j = 0; j < length; j++) best.offer(logits[offset + j], j);
+  return best.alternatives(logNormalizer);
 }
 
 /** 1-based rank of `id` in the row: 1 + the number of ids with a strictly larger logit (equal logits share a rank). */
