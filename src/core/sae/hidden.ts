@@ -8,11 +8,19 @@ export interface HiddenStates {
   readonly dModel: number;
 }
 
+export interface HiddenStateOptions {
+  readonly signal?: AbortSignal;
+  /** Tokens done so far, of `totalTokens` (long documents are read in windows). */
+  readonly onProgress?: (doneTokens: number, totalTokens: number) => void;
+  /** ids[0] is a start token (BOS) that every window of a long document begins with. */
+  readonly repeatFirstToken?: boolean;
+}
+
 export interface HiddenStateSource {
   /** The model's name, for messages. */
   readonly modelName?: string;
   /** TransformerLens hook names the source can report (for validateAgainstModel). */
   readonly availableHooks?: readonly string[];
   /** The hidden states at `hook` for `tokenIds` (the ids the model sees, BOS included when it takes one). */
-  hiddenStates(tokenIds: Uint32Array, hook: string): Promise<HiddenStates>;
+  hiddenStates(tokenIds: Uint32Array, hook: string, options?: HiddenStateOptions): Promise<HiddenStates>;
 }

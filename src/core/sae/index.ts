@@ -27,4 +27,4 @@ export { readNpy, encodeNpy, type NpyArray } from './npy';
 export { openSafetensors, type SafetensorsFile, type TensorInfo } from './safetensors';
 export { fileSource, memorySource, type ByteSource } from './bytes';
 export { wasmSimdAvailable, type KernelKind } from './kernel';
-export type { HiddenStateSource, HiddenStates } from './hidden';
+export type { HiddenStateOptions, HiddenStateSource, HiddenStates } from './hidden';
