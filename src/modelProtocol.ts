@@ -6,6 +6,7 @@
  * Token ids travel as Uint32Arrays and scores as typed arrays, transferred, not copied.
  */
 import type { DownloadProgress } from './core/models/download';
+import { ENCODER_KINDS, type EncoderKind } from './core/sae/encoderKinds';
 import type { CachedModel } from './core/models/hubCache';
 
 /** Weight variants (`onnx/model{suffix}.onnx`); the same names as core/lm/onnx/folder.ts's ONNX_DTYPES. */
@@ -46,6 +47,17 @@ export interface EndpointTokenizerRef {
   readonly path?: string;
 }
 
+/** An SAE by folder/file path or hub repo id, with what picks one SAE out of a repository. */
+export interface SaeRef {
+  readonly spec: string;
+  /** The SAE's folder inside the repository or folder (SAELens `sae_id`, a sparsify module, a Gemma Scope path). */
+  readonly subfolder?: string;
+  /** Overrides the hook the SAE's config names. */
+  readonly hook?: string;
+  /** Feature labels: a Neuronpedia export (JSONL) or an `{index: label}` JSON file. */
+  readonly labels?: string;
+}
+
 export type HostToModelWorker =
   | { readonly kind: 'load'; readonly requestId: number; readonly model: ModelRef; readonly hub: HubSettings }
   | { readonly kind: 'score'; readonly requestId: number; readonly model: ModelRef; readonly hub: HubSettings; readonly ids: Uint32Array; readonly topK: number }
@@ -70,6 +82,19 @@ export type HostToModelWorker =
       readonly tokenizer: EndpointTokenizerRef;
       readonly ids: Uint32Array;
       readonly startContext?: readonly number[];
+    }
+  | {
+      readonly kind: 'features';
+      readonly requestId: number;
+      readonly model: ModelRef;
+      readonly hub: HubSettings;
+      readonly sae: SaeRef;
+      /** The document's text: the model tokenizes it with its own tokenizer. */
+      readonly text: string;
+      readonly encoder?: EncoderKind;
+      readonly k?: number;
+      readonly m?: number;
+      readonly allowSpecial: boolean;
     }
   | { readonly kind: 'cancel'; readonly requestId: number }
   | { readonly kind: 'unload'; readonly model: ModelRef };
@@ -115,6 +140,42 @@ export interface NextTokenPayload {
   readonly logProbs?: Float32Array;
 }
 
+/**
+ * A document's SAE features as flat arrays, one row per token the model read (stream tokens and added ones).
+ * Row t's features are entries rowStart[t] .. rowStart[t+1]-1, strongest first; `selected` is the count before
+ * any cap (`truncated`), `active` those with activation > 0.
+ */
+export interface FeaturesPayload {
+  readonly model: string;
+  readonly sae: { readonly path: string; readonly format: string; readonly architecture: string; readonly hook: string; readonly dIn: number; readonly dSae: number };
+  readonly encoder: EncoderKind;
+  readonly k: number | null;
+  readonly m: number | null;
+  readonly tokenCount: number;
+  readonly ids: Uint32Array;
+  /** UTF-16 range each token covers in the text (a token that splits a character covers the whole character). */
+  readonly utf16Start: Uint32Array;
+  readonly utf16End: Uint32Array;
+  readonly byteStart: Uint32Array;
+  readonly byteEnd: Uint32Array;
+  /** 1 for a token the model adds (BOS/EOS): zero-width at the start or end. */
+  readonly added: Uint8Array;
+  readonly rowStart: Uint32Array;
+  readonly featureIndex: Uint32Array;
+  readonly activation: Float32Array;
+  readonly selected: Uint32Array;
+  readonly active: Uint32Array;
+  readonly normalizedMse: Float32Array;
+  readonly varianceExplained: Float32Array;
+  /** Features by total activation over the document, strongest first (at most RANKED_FEATURES). */
+  readonly ranking: readonly { readonly index: number; readonly totalActivation: number; readonly activeTokens: number; readonly maxActivation: number }[];
+  /** Labels of the features that appear above (features without one show their index). */
+  readonly labels: Readonly<Record<string, string>>;
+  readonly truncated: boolean;
+  readonly warnings: readonly string[];
+  readonly elapsedMs: number;
+}
+
 /** Why a request failed, for the host to choose what to show. */
 export type ModelErrorCode = 'cancelled' | 'model' | 'downloads-off' | 'network' | 'verification' | 'not-found' | 'endpoint' | 'internal';
 
@@ -125,6 +186,7 @@ export type ModelWorkerToHost =
   | { readonly kind: 'downloaded'; readonly requestId: number; readonly repoId: string; readonly folder: string; readonly downloadedBytes: number }
   | { readonly kind: 'cache'; readonly requestId: number; readonly cacheDir: string; readonly models: readonly CachedModel[] }
   | { readonly kind: 'removed'; readonly requestId: number; readonly repoId: string; readonly bytes: number }
+  | { readonly kind: 'features'; readonly requestId: number; readonly result: FeaturesPayload }
   /** Scoring progress (tokens). */
   | { readonly kind: 'progress'; readonly requestId: number; readonly done: number; readonly total: number }
   /** Download progress (bytes). */
@@ -173,6 +235,15 @@ function isEndpoint(x: unknown): x is RemoteEndpointSettings {
   );
 }
 
+/** Documents VS Code hands to extensions are at most 50 MB. */
+const MAX_TEXT_UNITS = 64 * 2 ** 20;
+const isEncoderKind = (x: unknown): x is EncoderKind => isStr(x) && (ENCODER_KINDS as readonly string[]).includes(x);
+const isBudget = (x: unknown): x is number => isInt(x) && x >= 1 && x <= 1 << 20;
+
+export function isSaeRef(x: unknown): x is SaeRef {
+  return isObj(x) && isShortStr(x.spec) && optional(x.subfolder, isShortStr) && optional(x.hook, (h): h is string => isShortStr(h, 256)) && optional(x.labels, isShortStr);
+}
+
 const isIds = (x: unknown): x is Uint32Array => x instanceof Uint32Array && x.length <= MAX_IDS;
 const isTopK = (x: unknown): x is number => isInt(x) && x <= 1000;
 
@@ -200,6 +271,19 @@ export function isHostToModelWorker(x: unknown): x is HostToModelWorker {
         optional(x.tokenizer.path, isShortStr) &&
         isIds(x.ids) &&
         optional(x.startContext, (s): s is number[] => Array.isArray(s) && s.length <= 16 && s.every(isInt))
+      );
+    case 'features':
+      return (
+        isInt(x.requestId) &&
+        isModelRef(x.model) &&
+        isHubSettings(x.hub) &&
+        isSaeRef(x.sae) &&
+        isStr(x.text) &&
+        x.text.length <= MAX_TEXT_UNITS &&
+        optional(x.encoder, isEncoderKind) &&
+        optional(x.k, isBudget) &&
+        optional(x.m, isBudget) &&
+        typeof x.allowSpecial === 'boolean'
       );
     case 'cancel':
       return isInt(x.requestId);
@@ -244,6 +328,47 @@ function isDescription(x: unknown): x is ModelDescription {
   );
 }
 
+/** Features ranked in a payload. */
+export const RANKED_FEATURES = 200;
+
+function isFeaturesPayload(x: unknown): x is FeaturesPayload {
+  if (!isObj(x) || !isInt(x.tokenCount) || !isObj(x.sae) || !isEncoderKind(x.encoder)) return false;
+  const n = x.tokenCount;
+  const rows = [x.ids, x.utf16Start, x.utf16End, x.byteStart, x.byteEnd, x.selected, x.active];
+  if (!rows.every((a) => a instanceof Uint32Array && a.length === n)) return false;
+  if (!(x.added instanceof Uint8Array && x.added.length === n && x.normalizedMse instanceof Float32Array && x.normalizedMse.length === n)) return false;
+  if (!(x.varianceExplained instanceof Float32Array && x.varianceExplained.length === n)) return false;
+  if (!(x.rowStart instanceof Uint32Array && x.rowStart.length === n + 1)) return false;
+  const entries = x.rowStart[n];
+  for (let t = 0; t < n; t++) if (x.rowStart[t] > x.rowStart[t + 1]) return false;
+  const s = x.sae;
+  return (
+    x.featureIndex instanceof Uint32Array &&
+    x.featureIndex.length === entries &&
+    x.activation instanceof Float32Array &&
+    x.activation.length === entries &&
+    isStr(s.path) &&
+    isStr(s.format) &&
+    isStr(s.architecture) &&
+    isStr(s.hook) &&
+    isInt(s.dIn) &&
+    isInt(s.dSae) &&
+    x.featureIndex.every((f) => f < (s.dSae as number)) &&
+    isStr(x.model) &&
+    (x.k === null || isInt(x.k)) &&
+    (x.m === null || isInt(x.m)) &&
+    Array.isArray(x.ranking) &&
+    x.ranking.length <= RANKED_FEATURES &&
+    x.ranking.every((r: unknown) => isObj(r) && isInt(r.index) && isNum(r.totalActivation) && isInt(r.activeTokens) && isNum(r.maxActivation)) &&
+    isObj(x.labels) &&
+    Object.values(x.labels).every(isStr) &&
+    typeof x.truncated === 'boolean' &&
+    Array.isArray(x.warnings) &&
+    x.warnings.every(isStr) &&
+    isNum(x.elapsedMs)
+  );
+}
+
 const ERROR_CODES: readonly ModelErrorCode[] = ['cancelled', 'model', 'downloads-off', 'network', 'verification', 'not-found', 'endpoint', 'internal'];
 
 export function isModelWorkerToHost(x: unknown): x is ModelWorkerToHost {
@@ -267,6 +392,8 @@ export function isModelWorkerToHost(x: unknown): x is ModelWorkerToHost {
       return isStr(x.cacheDir) && Array.isArray(x.models) && x.models.every((m: unknown) => isObj(m) && isStr(m.repoId) && isInt(m.sizeBytes));
     case 'removed':
       return isStr(x.repoId) && isInt(x.bytes);
+    case 'features':
+      return isFeaturesPayload(x.result);
     case 'progress':
       return isInt(x.done) && isInt(x.total);
     case 'downloadProgress':

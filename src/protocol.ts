@@ -4,6 +4,8 @@ import type { DocumentScores } from './core/lm/score';
 import type { ChatCount } from './core/models/chat';
 import type { TokenStream } from './core/tokenizers/types';
 import type { PremiumRow } from './core/premiums/premiums';
+import { ENCODER_KINDS, type EncoderKind } from './core/sae/encoderKinds';
+import type { FeaturesPayload } from './modelProtocol';
 
 /**
  * Every message between the extension host and its workers and webviews, typed and validated in one place.
@@ -252,8 +254,16 @@ export function isTokenWorkerToHost(x: unknown): x is TokenWorkerToHost {
 
 // ---------- webviews (panel and sidebar) ----------
 
-export type PanelMode = 'tokens' | 'compare' | 'premiums' | 'nextByte';
-export const PANEL_MODES: readonly PanelMode[] = ['tokens', 'compare', 'premiums', 'nextByte'];
+export type PanelMode = 'tokens' | 'compare' | 'premiums' | 'nextByte' | 'features';
+export const PANEL_MODES: readonly PanelMode[] = ['tokens', 'compare', 'premiums', 'nextByte', 'features'];
+
+/** The features tab's picture: a document's SAE features, with its text to show the tokens. */
+export interface PanelFeatures {
+  readonly fileName: string;
+  readonly version: number;
+  readonly text: string;
+  readonly result: FeaturesPayload;
+}
 
 export interface PanelDocument {
   readonly uri: string;
@@ -282,6 +292,16 @@ export type HostToWebview =
   | { readonly type: 'premiums'; readonly rows: readonly PremiumRow[] | null; readonly documentScript: string | null; readonly progress?: number; readonly message?: string }
   | { readonly type: 'nextByte'; readonly result: NextBytesPayload | null; readonly before: string; readonly message?: string }
   | {
+      readonly type: 'features';
+      /** Absent: unchanged since the last message (progress updates do not resend the features). */
+      readonly view?: PanelFeatures | null;
+      readonly running: boolean;
+      /** 0..1 while running. */
+      readonly progress: number;
+      readonly message?: string;
+      readonly highlighted: number | null;
+    }
+  | {
       readonly type: 'summary';
       readonly tokenizer: TokenizerChoice;
       readonly documentTokens: number | null;
@@ -299,7 +319,12 @@ export type WebviewToHost =
   | { readonly type: 'compare'; readonly tokenizers: readonly string[]; readonly scope: 'document' | 'selection' }
   | { readonly type: 'premiums'; readonly tokenizers: readonly string[] }
   | { readonly type: 'setTokenizer'; readonly id: string }
-  | { readonly type: 'run'; readonly command: 'showPanel' | 'compare' | 'premiums' | 'selectTokenizer' };
+  | { readonly type: 'run'; readonly command: 'showPanel' | 'compare' | 'premiums' | 'selectTokenizer' }
+  /** null k/m: the SAE's or the settings' own. */
+  | { readonly type: 'runFeatures'; readonly encoder: EncoderKind | null; readonly k: number | null; readonly m: number | null }
+  | { readonly type: 'cancelFeatures' }
+  | { readonly type: 'highlightFeature'; readonly feature: number | null }
+  | { readonly type: 'selectFeatureToken'; readonly index: number };
 
 const isId = (x: unknown): x is string => isStr(x) && x.length > 0 && x.length <= 200;
 
@@ -323,6 +348,18 @@ export function isWebviewToHost(x: unknown): x is WebviewToHost {
       return isId(x.id);
     case 'run':
       return x.command === 'showPanel' || x.command === 'compare' || x.command === 'premiums' || x.command === 'selectTokenizer';
+    case 'runFeatures':
+      return (
+        (x.encoder === null || (ENCODER_KINDS as readonly unknown[]).includes(x.encoder)) &&
+        (x.k === null || (isInt(x.k) && x.k >= 1 && x.k <= 1 << 20)) &&
+        (x.m === null || (isInt(x.m) && x.m >= 1 && x.m <= 1 << 20))
+      );
+    case 'cancelFeatures':
+      return Object.keys(x).length === 1;
+    case 'highlightFeature':
+      return x.feature === null || (isInt(x.feature) && x.feature < 2 ** 31);
+    case 'selectFeatureToken':
+      return isInt(x.index) && x.index < 2 ** 31;
     default:
       return false;
   }

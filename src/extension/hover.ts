@@ -7,6 +7,8 @@ import { escapedText, escapeBytes, tokensAtUtf16, tokenUtf16Range } from '../cor
 import { decodeUtf8Strict, hexBytes, utf8Encode } from '../core/text/utf8';
 import { TokenFlag } from '../core/tokenizers/types';
 import type { Analysis, AnalysisService } from './analysisService';
+import type { FeatureService } from './features';
+import { featuresMarkdown, featureTokensAt } from './featureView';
 import { nextBytesMarkdown, probabilityMarkdown, type ProbabilityService } from './probabilities';
 
 /** How long a hover waits for the analysis of the current version before giving up. */
@@ -80,7 +82,7 @@ export function hoverMarkdown(a: Analysis, text: string, first: number, last: nu
 /** How long a hover waits for the next-byte distribution under the mouse. */
 const NEXT_BYTE_WAIT_MS = 800;
 
-export function registerHover(service: AnalysisService, probabilities: ProbabilityService): vscode.Disposable {
+export function registerHover(service: AnalysisService, probabilities: ProbabilityService, features: FeatureService): vscode.Disposable {
   return vscode.languages.registerHoverProvider(
     '*',
     {
@@ -94,6 +96,11 @@ export function registerHover(service: AnalysisService, probabilities: Probabili
         const [first, last] = at;
         const [u0, u1] = [tokenUtf16Range(a.stream, text, first)[0], tokenUtf16Range(a.stream, text, last)[1]];
         const md = hoverMarkdown(a, text, first, last);
+        const fv = features.current(doc);
+        if (fv) {
+          const rows = featureTokensAt(fv.result, offset);
+          if (rows.length) md.appendMarkdown(featuresMarkdown(fv, rows, features.highlighted(doc)));
+        }
         if (probabilities.enabled) {
           const view = probabilities.current(doc);
           if (view) md.appendMarkdown(probabilityMarkdown(view, first, last));

@@ -9,6 +9,8 @@ import * as vscode from 'vscode';
 import { AnalysisService } from './analysisService';
 import { ContextGauge, registerApiCountCommands } from './apiCounts';
 import { TokenDecorator } from './decorations';
+import { FeatureService } from './features';
+import { featureName } from './featureView';
 import { registerHover } from './hover';
 import { ProbabilityService } from './probabilities';
 import { TokenPanel } from './panel';
@@ -48,7 +50,8 @@ export function activate(context: vscode.ExtensionContext): void {
   }, log);
   modelWorker = models;
   const probabilities = new ProbabilityService(context, analyses, w, models, log);
-  const panel = new TokenPanel(context, analyses, w, log, probabilities);
+  const features = new FeatureService(models, log);
+  const panel = new TokenPanel(context, analyses, w, log, probabilities, features);
   const sidebar = new SidebarProvider(context, analyses, w, log);
   context.subscriptions.push(
     output,
@@ -57,7 +60,29 @@ export function activate(context: vscode.ExtensionContext): void {
     status,
     probabilities,
     decorator.useProbabilities(probabilities),
-    registerHover(analyses, probabilities),
+    features,
+    registerHover(analyses, probabilities, features),
+    vscode.commands.registerCommand('tokenInspector.showFeatures', async () => {
+      const doc = vscode.window.activeTextEditor?.document;
+      if (!doc) return void vscode.window.showInformationMessage('Token Inspector: open a file to see its SAE features.');
+      panel.show('features');
+      await features.run(doc);
+    }),
+    vscode.commands.registerCommand('tokenInspector.highlightFeature', async (feature?: unknown) => {
+      const doc = vscode.window.activeTextEditor?.document;
+      const view = doc && features.current(doc);
+      if (!doc || !view) return void vscode.window.showInformationMessage('Token Inspector: run Show Features on this file first.');
+      if (typeof feature === 'number' && Number.isInteger(feature) && feature >= 0 && feature < view.result.sae.dSae) return features.highlight(doc, feature);
+      const pick = await vscode.window.showQuickPick(
+        view.result.ranking.map((r) => ({ label: featureName(view.result, r.index), description: `total ${r.totalActivation.toFixed(2)} · ${r.activeTokens} tokens · max ${r.maxActivation.toFixed(2)}`, feature: r.index })),
+        { title: 'Highlight a feature across the document (by total activation)', matchOnDescription: true },
+      );
+      if (pick) features.highlight(doc, pick.feature);
+    }),
+    vscode.commands.registerCommand('tokenInspector.clearFeatureHighlight', () => {
+      const doc = vscode.window.activeTextEditor?.document;
+      if (doc) features.highlight(doc, null);
+    }),
     vscode.commands.registerCommand('tokenInspector.showProbabilities', async () => {
       const cfg = vscode.workspace.getConfiguration(SECTION);
       await cfg.update('showProbabilities', cfg.get<boolean>('showProbabilities') !== true, vscode.ConfigurationTarget.Global);

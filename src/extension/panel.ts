@@ -9,6 +9,7 @@ import { detectScript } from '../core/premiums/script';
 import { BUNDLED_TOKENIZERS, findBundled } from '../core/tokenizers/catalog';
 import { isWebviewToHost, type HostToWebview, type PanelMode, type TokenizerRef, type WebviewToHost } from '../protocol';
 import type { AnalysisService } from './analysisService';
+import type { FeatureService } from './features';
 import type { ProbabilityService } from './probabilities';
 import { compareTokenizerIds, customTokenizers, referenceTokenizerId, tokenizerFor } from './settings';
 import { setTokenizer } from './tokenizerPicker';
@@ -65,12 +66,17 @@ export class TokenPanel implements vscode.Disposable {
     private readonly worker: WorkerClient,
     private readonly log: (line: string) => void,
     private readonly probabilities: ProbabilityService,
+    private readonly features: FeatureService,
   ) {
     this.disposables.push(
+      features.onDidChange((doc) => {
+        if (doc === this.editor?.document) this.sendFeatures();
+      }),
       vscode.window.onDidChangeActiveTextEditor((ed) => {
         if (ed && this.panel) {
           this.editor = ed;
           this.sendDocument(true);
+          this.sendFeatures();
         }
       }),
       analyses.onDidAnalyze((doc) => {
@@ -154,6 +160,25 @@ export class TokenPanel implements vscode.Disposable {
     if (result) this.log(`nextByte offset=${offset} exact=${result.exact} top=${JSON.stringify(result.topCharacters[0]?.text ?? '')}`);
   }
 
+  private sentFeatures = '';
+
+  /** The features tab: the run state always, the features themselves only when they changed. */
+  private sendFeatures(): void {
+    const ed = this.editor;
+    if (!ed || ed.document.isClosed) {
+      this.sentFeatures = '';
+      return this.post({ type: 'features', view: null, running: false, progress: 0, highlighted: null, message: 'Open a file to see its features.' });
+    }
+    const doc = ed.document;
+    const v = this.features.current(doc);
+    const st = this.features.state(doc);
+    const key = v ? `${v.docKey}@${v.version}#${v.result.encoder}${v.result.k}/${v.result.m}/${v.result.elapsedMs}` : `none:${doc.uri.toString()}`;
+    const changed = key !== this.sentFeatures;
+    this.sentFeatures = key;
+    const view = !changed ? undefined : v ? { fileName: doc.fileName.split(/[\\/]/).pop() ?? doc.fileName, version: v.version, text: doc.getText(), result: v.result } : null;
+    this.post({ type: 'features', view, running: st.running, progress: st.progress, message: st.message, highlighted: this.features.highlighted(doc) });
+  }
+
   private post(msg: HostToWebview): void {
     if (this.panel && this.ready) void this.panel.webview.postMessage(msg);
   }
@@ -212,6 +237,8 @@ export class TokenPanel implements vscode.Disposable {
       case 'ready':
         this.ready = true;
         this.sentVersion = '';
+        this.sentFeatures = '';
+        this.sendFeatures();
         this.sendTokenizers();
         this.post({ type: 'mode', mode: this.mode });
         this.sendDocument(true);
@@ -221,16 +248,25 @@ export class TokenPanel implements vscode.Disposable {
         this.mode = m.mode;
         if (m.mode === 'nextByte') this.scheduleNextByte();
         return;
+      case 'runFeatures':
+        if (ed) await this.features.run(ed.document, { encoder: m.encoder ?? undefined, k: m.k ?? undefined, m: m.m ?? undefined });
+        return;
+      case 'cancelFeatures':
+        if (ed) this.features.cancel(ed.document);
+        return;
+      case 'highlightFeature':
+        if (ed) this.features.highlight(ed.document, m.feature);
+        return;
+      case 'selectFeatureToken': {
+        const v = ed && this.features.current(ed.document);
+        if (!ed || !v || m.index >= v.result.tokenCount) return;
+        return this.selectRange(ed, v.result.utf16Start[m.index], v.result.utf16End[m.index]);
+      }
       case 'selectToken': {
         const a = ed && this.analyses.current(ed.document);
         if (!ed || !a || m.index >= a.stream.count) return;
         const [u0, u1] = tokenUtf16Range(a.stream, ed.document.getText(), m.index);
-        const start = ed.document.positionAt(u0);
-        const end = ed.document.positionAt(u1);
-        const shown = await vscode.window.showTextDocument(ed.document, { viewColumn: ed.viewColumn, preserveFocus: false });
-        shown.selection = new vscode.Selection(start, end);
-        shown.revealRange(new vscode.Range(start, end), vscode.TextEditorRevealType.InCenterIfOutsideViewport);
-        return;
+        return this.selectRange(ed, u0, u1);
       }
       case 'scrolled': {
         if (!ed || Date.now() - this.lastHostScroll < ECHO_MS) return;
@@ -252,6 +288,15 @@ export class TokenPanel implements vscode.Disposable {
         );
         return;
     }
+  }
+
+  /** Selects UTF-16 range [u0, u1) in the editor and brings it into view. */
+  private async selectRange(ed: vscode.TextEditor, u0: number, u1: number): Promise<void> {
+    const start = ed.document.positionAt(u0);
+    const end = ed.document.positionAt(u1);
+    const shown = await vscode.window.showTextDocument(ed.document, { viewColumn: ed.viewColumn, preserveFocus: false });
+    shown.selection = new vscode.Selection(start, end);
+    shown.revealRange(new vscode.Range(start, end), vscode.TextEditorRevealType.InCenterIfOutsideViewport);
   }
 
   async compare(ids: readonly string[], scope: 'document' | 'selection'): Promise<void> {

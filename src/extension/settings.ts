@@ -94,3 +94,48 @@ export function remoteEndpoint(): { url: string; model?: string; topK?: number }
   if (typeof r.url !== 'string' || !/^https?:\/\//.test(r.url)) return undefined;
   return { url: r.url, model: typeof r.model === 'string' ? r.model : undefined, topK: typeof r.topK === 'number' ? Math.min(20, Math.max(1, r.topK)) : undefined };
 }
+
+/** The model whose hidden states the SAE reads: tokenInspector.featureModel, else an ONNX probability model. */
+export function featureModel(): string | undefined {
+  const cfg = vscode.workspace.getConfiguration(SECTION);
+  const v = cfg.get<string>('featureModel')?.trim();
+  if (v) return v;
+  const p = probabilityModel();
+  return p !== WORKSPACE_NGRAM && p !== 'remote' ? p : undefined;
+}
+
+export const SAE_ENCODERS = ['relu', 'jumprelu', 'topk', 'feature-choice', 'mutual-choice'] as const;
+export type SaeEncoderSetting = (typeof SAE_ENCODERS)[number];
+
+export interface SaeSettings {
+  readonly spec: string;
+  readonly subfolder?: string;
+  readonly hook?: string;
+  readonly labels?: string;
+  /** Undefined: the SAE's own activation. */
+  readonly encoder?: SaeEncoderSetting;
+  readonly k?: number;
+  readonly m?: number;
+}
+
+/** The SAE settings, or undefined when no SAE is set. */
+export function saeSettings(): SaeSettings | undefined {
+  const cfg = vscode.workspace.getConfiguration(SECTION);
+  const str = (key: string): string | undefined => cfg.get<string>(key)?.trim() || undefined;
+  const spec = str('sae');
+  if (!spec) return undefined;
+  const encoder = str('saeEncoder');
+  const positive = (key: string): number | undefined => {
+    const n = cfg.get<number>(key);
+    return typeof n === 'number' && Number.isInteger(n) && n >= 1 ? n : undefined;
+  };
+  return {
+    spec,
+    subfolder: str('saeId'),
+    hook: str('saeHook'),
+    labels: str('saeLabels'),
+    encoder: (SAE_ENCODERS as readonly string[]).includes(encoder ?? '') ? (encoder as SaeEncoderSetting) : undefined,
+    k: positive('saeK'),
+    m: positive('saeM'),
+  };
+}

@@ -12,6 +12,7 @@ import type { CompareResult } from '../../src/core/analysis/compare';
 import type { PremiumRow } from '../../src/core/premiums/premiums';
 import type { HostToWebview, PanelDocument, PanelMode, TokenizerChoice } from '../../src/protocol';
 import { costColor, el, fixed, fmt, onHostMessage, send, visible } from '../common';
+import { createFeaturesView } from './features';
 
 const FLAG_SPECIAL = 1;
 const FLAG_PARTIAL = 2;
@@ -63,6 +64,7 @@ const tokensPanel = el('vscode-tab-panel', { id: 'tokens-view' });
 const comparePanel = el('vscode-tab-panel', { id: 'compare-view' });
 const premiumsPanel = el('vscode-tab-panel', { id: 'premiums-view' });
 const nextBytePanel = el('vscode-tab-panel', { id: 'nextbyte-view' });
+const featuresPanel = el('vscode-tab-panel', { id: 'features-view' });
 tabs.append(
   el('vscode-tab-header', { slot: 'header', id: 'tab-tokens' }, 'Tokens'),
   tokensPanel,
@@ -72,9 +74,11 @@ tabs.append(
   premiumsPanel,
   el('vscode-tab-header', { slot: 'header', id: 'tab-nextbyte' }, 'Next byte'),
   nextBytePanel,
+  el('vscode-tab-header', { slot: 'header', id: 'tab-features' }, 'Features'),
+  featuresPanel,
 );
 app.append(tabs);
-const MODES: PanelMode[] = ['tokens', 'compare', 'premiums', 'nextByte'];
+const MODES: PanelMode[] = ['tokens', 'compare', 'premiums', 'nextByte', 'features'];
 tabs.addEventListener('vsc-tabs-select', (e: Event) => {
   const i = (e as CustomEvent<{ selectedIndex: number }>).detail.selectedIndex;
   send({ type: 'mode', mode: MODES[i] ?? 'tokens' });
@@ -535,6 +539,8 @@ function renderNextByte(m: Extract<HostToWebview, { type: 'nextByte' }>): void {
   );
 }
 
+const featuresView = createFeaturesView(featuresPanel);
+
 // ---------- messages ----------
 onHostMessage((m: HostToWebview) => {
   switch (m.type) {
@@ -543,6 +549,7 @@ onHostMessage((m: HostToWebview) => {
       return;
     case 'cursor':
       setCursor(m.utf16Offset);
+      featuresView.onCursor(m.utf16Offset);
       return;
     case 'reveal':
       if (!state.doc) return;
@@ -574,6 +581,9 @@ onHostMessage((m: HostToWebview) => {
       return;
     case 'nextByte':
       renderNextByte(m);
+      return;
+    case 'features':
+      featuresView.onMessage(m);
       return;
     case 'summary':
       return;

@@ -15,12 +15,12 @@
  * Z is never held whole: token blocks stream against chunks of features through the kernel; TopK keeps a
  * k-heap per token of the block, Feature Choice an m-heap per feature, Mutual Choice one k·n-heap.
  */
+import { ENCODER_KINDS, type EncoderKind } from './encoderKinds';
 import { SaeError } from './errors';
 import { createKernel, defaultBlockTokens, packEncoder, PANEL_FEATURES, type KernelKind, type PackedEncoder } from './kernel';
 import { defaultEncoderFor, type SparseAutoencoder } from './types';
 
-export type EncoderKind = 'relu' | 'jumprelu' | 'topk' | 'feature-choice' | 'mutual-choice';
-export const ENCODER_KINDS: readonly EncoderKind[] = ['relu', 'jumprelu', 'topk', 'feature-choice', 'mutual-choice'];
+export { ENCODER_KINDS, type EncoderKind };
 
 /** The layer-norm epsilon of SAELens's `layer_norm` and OpenAI's TopK SAEs. */
 export const LAYER_NORM_EPS = 1e-5;

@@ -922,6 +922,7 @@ module.exports = {
   resolveTheme,
   builtinColorThemes,
   waitForFileText,
+  poll,
   step,
   log,
   E2EError,

@@ -1,0 +1,243 @@
+/**
+ * The features lens: SAE feature activations per token, computed in the model worker (the model's hidden
+ * states at the SAE's hook, then the chosen encoder), shown in the hover, the panel, and as a heatmap of one
+ * feature across the document. Results belong to one version of one document and are never shown for another;
+ * after an edit they are recomputed (debounced) for documents the user ran them on.
+ */
+import * as vscode from 'vscode';
+import type { EncoderKind } from '../core/sae/encode';
+import { featureActivations, type FeaturesView } from './featureView';
+import { allowSpecial, featureModel, hubSettings, saeSettings } from './settings';
+import type { ModelWorkerClient } from './workerClient';
+
+/** What the panel may change for one run; the settings give the rest. */
+export interface FeatureRunOptions {
+  readonly encoder?: EncoderKind;
+  readonly k?: number;
+  readonly m?: number;
+}
+
+export interface FeatureRunState {
+  readonly running: boolean;
+  /** 0..1 while running. */
+  readonly progress: number;
+  readonly message?: string;
+}
+
+const RERUN_AFTER_EDIT_MS = 1500;
+/** Heatmap steps: a token's activation as a share of the feature's strongest in the document. */
+const HEAT_LEVELS = 6;
+/** At most this many tokens are painted for one feature (the strongest). */
+const MAX_HEAT_RANGES = 20_000;
+
+export class FeatureService implements vscode.Disposable {
+  private readonly views = new Map<string, FeaturesView>();
+  /** Documents the user ran features on: edits recompute them. */
+  private readonly following = new Set<string>();
+  private readonly timers = new Map<string, NodeJS.Timeout>();
+  private readonly running = new Map<string, AbortController>();
+  private readonly states = new Map<string, FeatureRunState>();
+  private readonly runOptions = new Map<string, FeatureRunOptions>();
+  private readonly emitter = new vscode.EventEmitter<vscode.TextDocument>();
+  /** Fires when a document's features, run state or highlighted feature change. */
+  readonly onDidChange = this.emitter.event;
+  private highlightedFeature: { docKey: string; feature: number } | undefined;
+  private readonly heatTypes = Array.from({ length: HEAT_LEVELS }, (_, i) =>
+    vscode.window.createTextEditorDecorationType({
+      backgroundColor: `rgba(230, 120, 20, ${(0.12 + (0.6 * (i + 1)) / HEAT_LEVELS).toFixed(2)})`,
+      borderRadius: '2px',
+      overviewRulerColor: i >= HEAT_LEVELS / 2 ? 'rgba(230, 120, 20, 0.8)' : undefined,
+      overviewRulerLane: vscode.OverviewRulerLane.Center,
+    }),
+  );
+  private readonly disposables: vscode.Disposable[] = [];
+
+  constructor(
+    private readonly models: ModelWorkerClient,
+    private readonly log: (line: string) => void,
+  ) {
+    this.disposables.push(
+      this.emitter,
+      ...this.heatTypes,
+      vscode.workspace.onDidChangeTextDocument((e) => {
+        const key = e.document.uri.toString();
+        if (!e.contentChanges.length) return;
+        this.running.get(key)?.abort();
+        if (this.highlightedFeature?.docKey === key) this.paint();
+        if (this.following.has(key)) this.schedule(e.document);
+      }),
+      vscode.workspace.onDidCloseTextDocument((doc) => {
+        const key = doc.uri.toString();
+        this.running.get(key)?.abort();
+        this.views.delete(key);
+        this.following.delete(key);
+        this.states.delete(key);
+        const t = this.timers.get(key);
+        if (t) clearTimeout(t);
+        this.timers.delete(key);
+      }),
+      vscode.window.onDidChangeVisibleTextEditors(() => this.paint()),
+    );
+  }
+
+  dispose(): void {
+    for (const t of this.timers.values()) clearTimeout(t);
+    for (const c of this.running.values()) c.abort();
+    for (const d of this.disposables) d.dispose();
+  }
+
+  /** Features for the document's current version, if computed. */
+  current(doc: vscode.TextDocument): FeaturesView | undefined {
+    const v = this.views.get(doc.uri.toString());
+    return v && v.version === doc.version ? v : undefined;
+  }
+
+  state(doc: vscode.TextDocument): FeatureRunState {
+    return this.states.get(doc.uri.toString()) ?? { running: false, progress: 0 };
+  }
+
+  highlighted(doc: vscode.TextDocument): number | null {
+    return this.highlightedFeature?.docKey === doc.uri.toString() ? this.highlightedFeature.feature : null;
+  }
+
+  private setState(doc: vscode.TextDocument, s: FeatureRunState): void {
+    this.states.set(doc.uri.toString(), s);
+    this.emitter.fire(doc);
+  }
+
+  private schedule(doc: vscode.TextDocument): void {
+    const key = doc.uri.toString();
+    const old = this.timers.get(key);
+    if (old) clearTimeout(old);
+    this.timers.set(
+      key,
+      setTimeout(() => {
+        this.timers.delete(key);
+        if (!doc.isClosed) void this.run(doc, undefined, false);
+      }, RERUN_AFTER_EDIT_MS),
+    );
+  }
+
+  cancel(doc: vscode.TextDocument): void {
+    this.running.get(doc.uri.toString())?.abort();
+    this.following.delete(doc.uri.toString());
+  }
+
+  /**
+   * Computes the document's features. `options` (from the panel) stick to the document for later re-runs;
+   * `loud` runs show their progress as a cancellable notification and their errors as messages.
+   */
+  async run(doc: vscode.TextDocument, options?: FeatureRunOptions, loud = true): Promise<FeaturesView | undefined> {
+    const key = doc.uri.toString();
+    if (options) this.runOptions.set(key, options);
+    const model = featureModel();
+    const sae = saeSettings();
+    if (!model || !sae) {
+      const message = !model
+        ? 'Set tokenInspector.featureModel to an ONNX model folder or hub repo id (the model whose hidden states the SAE reads).'
+        : 'Set tokenInspector.sae to an SAE folder (SAELens, sparsify), a Gemma Scope params.npz, or a hub repo id with tokenInspector.saeId.';
+      this.setState(doc, { running: false, progress: 0, message });
+      if (loud) {
+        const pick = await vscode.window.showWarningMessage(`Token Inspector: ${message}`, 'Open Settings');
+        if (pick) await vscode.commands.executeCommand('workbench.action.openSettings', !model ? 'tokenInspector.featureModel' : 'tokenInspector.sae');
+      }
+      return undefined;
+    }
+    this.running.get(key)?.abort();
+    const ac = new AbortController();
+    this.running.set(key, ac);
+    this.following.add(key);
+    const version = doc.version;
+    const o = { ...sae, ...this.runOptions.get(key) };
+    this.setState(doc, { running: true, progress: 0 });
+    const work = async (report: (share: number) => void): Promise<FeaturesView | undefined> => {
+      const reply = await this.models.request(
+        {
+          kind: 'features',
+          model: { spec: model },
+          hub: hubSettings(),
+          sae: { spec: sae.spec, subfolder: sae.subfolder, hook: sae.hook, labels: sae.labels },
+          text: doc.getText(),
+          encoder: o.encoder,
+          k: o.k,
+          m: o.m,
+          allowSpecial: allowSpecial(doc),
+        },
+        (done, total) => report(total ? done / total : 0),
+        ac.signal,
+      );
+      if (reply.kind === 'features') {
+        // An edit during the run makes it stale: it is dropped, and the edit schedules a new one.
+        if (doc.isClosed || doc.version !== version) return undefined;
+        const view: FeaturesView = { docKey: key, version, result: reply.result };
+        this.views.set(key, view);
+        const r = reply.result;
+        this.log(`features ${key} v${version} ${r.encoder} tokens=${r.tokenCount} entries=${r.featureIndex.length} top=${r.ranking[0]?.index ?? -1} ms=${Math.round(r.elapsedMs)}`);
+        this.setState(doc, { running: false, progress: 1 });
+        this.paint();
+        return view;
+      }
+      if (reply.kind === 'error') {
+        if (reply.code === 'cancelled') {
+          this.setState(doc, { running: false, progress: 0, message: 'Cancelled.' });
+          return undefined;
+        }
+        this.log(`features failed: ${reply.message}`);
+        this.following.delete(key);
+        this.setState(doc, { running: false, progress: 0, message: reply.message });
+        if (loud) void vscode.window.showErrorMessage(`Token Inspector: ${reply.message}`);
+      }
+      return undefined;
+    };
+    try {
+      if (!loud) return await work((share) => this.setState(doc, { running: true, progress: share }));
+      return await vscode.window.withProgress(
+        { location: vscode.ProgressLocation.Notification, title: `Token Inspector: SAE features (${model})`, cancellable: true },
+        async (progress, token) => {
+          token.onCancellationRequested(() => this.cancel(doc));
+          let last = 0;
+          return work((share) => {
+            progress.report({ increment: (share - last) * 100 });
+            last = share;
+            this.setState(doc, { running: true, progress: share });
+          });
+        },
+      );
+    } catch (e) {
+      this.log(`features failed: ${(e as Error).message}`);
+      this.setState(doc, { running: false, progress: 0, message: (e as Error).message });
+      return undefined;
+    } finally {
+      if (this.running.get(key) === ac) this.running.delete(key);
+    }
+  }
+
+  /** Highlights feature f across the document (null clears), in the editor and the panel. */
+  highlight(doc: vscode.TextDocument, feature: number | null): void {
+    this.highlightedFeature = feature === null ? undefined : { docKey: doc.uri.toString(), feature };
+    this.paint();
+    this.log(`feature highlight ${feature ?? 'none'}`);
+    this.emitter.fire(doc);
+  }
+
+  /** Paints the highlighted feature's heatmap in every visible editor of its document (and clears the others). */
+  private paint(): void {
+    const h = this.highlightedFeature;
+    for (const ed of vscode.window.visibleTextEditors) {
+      const view = h && ed.document.uri.toString() === h.docKey ? this.current(ed.document) : undefined;
+      const levels: vscode.Range[][] = this.heatTypes.map(() => []);
+      if (view && h) {
+        const p = view.result;
+        const acts = featureActivations(p, h.feature);
+        let max = 0;
+        for (const a of acts) max = Math.max(max, a);
+        const order = [...acts.keys()].filter((t) => acts[t] > 0 && !p.added[t]).sort((a, b) => acts[b] - acts[a]).slice(0, MAX_HEAT_RANGES);
+        for (const t of order) {
+          const level = Math.min(HEAT_LEVELS - 1, Math.floor((acts[t] / max) * HEAT_LEVELS));
+          levels[level].push(new vscode.Range(ed.document.positionAt(p.utf16Start[t]), ed.document.positionAt(p.utf16End[t])));
+        }
+      }
+      this.heatTypes.forEach((type, i) => ed.setDecorations(type, levels[i]));
+    }
+  }
+}
