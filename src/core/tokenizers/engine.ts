@@ -6,7 +6,8 @@
 import { AlignedString, UnitKind } from '../text/aligned';
 import type { Normalizer } from '../text/normalizers';
 import { Utf16ToUtf8Walker, utf8LengthOfCodePoint, wellFormed } from '../text/utf8';
-import { BpeMerger, type PairLookup } from './bpe';
+import { BpeMerger, MERGE_ID_BITS, type PairLookup } from './bpe';
+import { TokenizerError } from './errors';
 import { BYTE_TO_CHAR, bytesFromSpelling } from './byteLevel';
 import { preTokenize, type SplitStep } from './preTokenizer';
 import { hasUnsafeCodePoints } from './regex';
@@ -179,8 +180,16 @@ export class BpeTokenizer implements Tokenizer {
     this.addedTokens = cfg.postAdded;
     this.merger = new BpeMerger(cfg.pairLookup);
     let maxId = -1;
-    for (const id of cfg.vocab.values()) if (id > maxId) maxId = id;
-    for (const t of cfg.addedTokens) if (t.id > maxId) maxId = t.id;
+    let bad: number | undefined;
+    const check = (id: number): void => {
+      if (!(Number.isInteger(id) && id >= 0 && id < MERGE_ID_BITS)) bad ??= id;
+      else if (id > maxId) maxId = id;
+    };
+    for (const id of cfg.vocab.values()) check(id);
+    for (const t of cfg.addedTokens) check(t.id);
+    // The id table below is sized by the largest id: an absurd one would exhaust memory (the loaders name
+    // the entry; this is the last line of defence for every source).
+    if (bad !== undefined) throw new TokenizerError(`the tokenizer has the token id ${bad}, outside 0..${MERGE_ID_BITS - 1}`);
     this.vocabSize = maxId + 1;
     this.idToSpelling = new Array<string>(this.vocabSize).fill('');
     for (const [s, id] of cfg.vocab) this.idToSpelling[id] = s;

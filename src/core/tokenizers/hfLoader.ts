@@ -7,6 +7,7 @@ import { normalizerFromJson } from '../text/normalizers';
 import { MERGE_ID_BITS, type PairLookup } from './bpe';
 import { BpeTokenizer, type AddedTokenSpec, type EngineConfig, type PieceStart } from './engine';
 import { TokenizerError } from './errors';
+import { jsonErrorMessage } from './jsonError';
 import type { SplitStep } from './preTokenizer';
 import { compilePattern, compileSplitPattern } from './regex';
 import type { AddedTokenInfo } from './types';
@@ -20,6 +21,13 @@ function isObject(x: unknown): x is Json {
   return typeof x === 'object' && x !== null && !Array.isArray(x);
 }
 
+/** A value for a message: strings quoted and cut short, other values by type (a file may hold anything). */
+function brief(x: unknown): string {
+  if (typeof x === 'string') return JSON.stringify(x.length > 40 ? `${x.slice(0, 40)}…` : x);
+  if (typeof x === 'number' || typeof x === 'boolean' || x === null || x === undefined) return String(x);
+  return Array.isArray(x) ? 'a list' : 'an object';
+}
+
 export interface HfLoadOptions {
   /** The contents of tokenizer_config.json, if present (for add_bos_token). */
   readonly config?: unknown;
@@ -29,22 +37,13 @@ export interface HfLoadOptions {
   readonly bosToken?: string;
 }
 
-/** Parses tokenizer.json text; throws TokenizerError with the JSON error's position on bad JSON. */
+/** Parses tokenizer.json text; throws TokenizerError naming the line and column of bad JSON. */
 export function parseTokenizerJson(text: string, sourceName = 'tokenizer.json'): Json {
   let json: unknown;
   try {
     json = JSON.parse(text);
-  } catch (e) {
-    const msg = (e as Error).message;
-    const pos = /position (\d+)/.exec(msg);
-    let where = '';
-    if (pos) {
-      const p = Number(pos[1]);
-      const line = text.slice(0, p).split('\n').length;
-      where = `: line ${line}`;
-    }
-    const truncated = /Unexpected end|Unterminated/.test(msg) ? ' (the file looks truncated)' : '';
-    throw new TokenizerError(`${sourceName} is not valid JSON${where}${truncated}`);
+  } catch {
+    throw new TokenizerError(jsonErrorMessage(text, sourceName));
   }
   if (!isObject(json)) throw new TokenizerError(`${sourceName} is not a tokenizer.json object`);
   return json;
@@ -106,7 +105,7 @@ function splitStepsFromJson(pre: unknown, steps: SplitStep[], preNormalizers: Ar
       steps.push({ ...compileSplitPattern(pre.individual_digits === true ? '\\p{N}' : '\\p{N}+'), behavior: 'Isolated', invert: false });
       return;
     default:
-      throw new TokenizerError(`pre-tokenizer type ${JSON.stringify(pre.type)} is not supported`);
+      throw new TokenizerError(`pre-tokenizer type ${brief(pre.type)} is not supported`);
   }
 }
 
@@ -156,14 +155,14 @@ export function hfConfigFromJson(json: Json, options: HfLoadOptions = {}): Engin
   if (!isObject(model)) throw new TokenizerError(`${src} has no "model" section`);
   const type = model.type ?? (isObject(model.vocab) && Array.isArray(model.merges) ? 'BPE' : undefined);
   if (type !== 'BPE') {
-    throw new TokenizerError(`${src}: model type ${JSON.stringify(type)} is not supported (Token Inspector reads BPE tokenizers)`);
+    throw new TokenizerError(`${src}: model type ${brief(type)} is not supported (Token Inspector reads BPE tokenizers)`);
   }
   if (!isObject(model.vocab)) throw new TokenizerError(`${src}: model.vocab is missing or not an object`);
   if (!Array.isArray(model.merges)) throw new TokenizerError(`${src}: model.merges is missing or not a list`);
   const vocab = new Map<string, number>();
   for (const [k, v] of Object.entries(model.vocab)) {
     if (typeof v !== 'number' || !Number.isInteger(v) || v < 0 || v >= MERGE_ID_BITS) {
-      throw new TokenizerError(`${src}: vocab entry ${JSON.stringify(k)} has an invalid id`);
+      throw new TokenizerError(`${src}: vocab entry ${brief(k)} has the id ${brief(v)}, not an integer in 0..${MERGE_ID_BITS - 1}`);
     }
     vocab.set(k, v);
   }
@@ -175,7 +174,7 @@ export function hfConfigFromJson(json: Json, options: HfLoadOptions = {}): Engin
     let b: string;
     if (typeof m === 'string') {
       const sp = m.indexOf(' ', 1);
-      if (sp < 0) throw new TokenizerError(`${src}: merge ${rank} ${JSON.stringify(m)} is not "left right"`);
+      if (sp < 0) throw new TokenizerError(`${src}: merge ${rank} ${brief(m)} is not "left right"`);
       a = m.slice(0, sp);
       b = m.slice(sp + 1);
     } else if (Array.isArray(m) && typeof m[0] === 'string' && typeof m[1] === 'string') {
@@ -186,7 +185,7 @@ export function hfConfigFromJson(json: Json, options: HfLoadOptions = {}): Engin
     const ib = vocab.get(b);
     const ic = vocab.get(a + b);
     if (ia === undefined || ib === undefined || ic === undefined) {
-      throw new TokenizerError(`${src}: merge ${rank} (${JSON.stringify(a)} + ${JSON.stringify(b)}) uses a token missing from the vocabulary`);
+      throw new TokenizerError(`${src}: merge ${rank} (${brief(a)} + ${brief(b)}) uses a token missing from the vocabulary`);
     }
     const key = ia * MERGE_ID_BITS + ib;
     if (!pairs.has(key)) pairs.set(key, rank * MERGE_ID_BITS + ic);
@@ -204,6 +203,10 @@ export function hfConfigFromJson(json: Json, options: HfLoadOptions = {}): Engin
   const addedTokens: AddedTokenSpec[] = [];
   for (const t of Array.isArray(json.added_tokens) ? json.added_tokens : []) {
     if (!isObject(t) || typeof t.id !== 'number' || typeof t.content !== 'string') continue;
+    // An absurd id would size the engine's id table by it (and 5e8 exhausts memory): refuse it by name.
+    if (!Number.isInteger(t.id) || t.id < 0 || t.id >= MERGE_ID_BITS) {
+      throw new TokenizerError(`${src}: added token ${brief(t.content)} has the id ${t.id}, outside 0..${MERGE_ID_BITS - 1}`);
+    }
     addedTokens.push({ id: t.id, content: t.content, special: t.special === true, normalized: t.normalized === true && t.special !== true });
   }
   const idOf = (text: string): number | undefined => addedTokens.find((t) => t.content === text)?.id ?? vocab.get(text);

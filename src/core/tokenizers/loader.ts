@@ -2,7 +2,7 @@
  * Loads a tokenizer by catalog id or by path (a tokenizer.json, a folder holding one, a Hugging Face cache
  * model folder, or a `.tiktoken` ranks file). Loaded tokenizers are cached per process.
  */
-import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { closeSync, existsSync, openSync, readdirSync, readFileSync, readSync, statSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { basename, dirname, join } from 'node:path';
 import { BUNDLED_TOKENIZERS, findBundled, type CatalogEntry } from './catalog';
@@ -32,8 +32,34 @@ export interface LoadedTokenizer {
 
 /** Refuse files this large outright: a tokenizer.json is tens of MB at most. */
 const MAX_TOKENIZER_FILE_BYTES = 512 * 1024 * 1024;
+/** Files above this size are sniffed (in bounded memory) before they are read whole. */
+const SNIFF_ABOVE_BYTES = 16 * 1024 * 1024;
 
 const cache = new Map<string, Promise<LoadedTokenizer>>();
+
+/**
+ * The first byte that is not JSON whitespace (a UTF-8 BOM skipped), read in 1 MB pieces: a huge file of
+ * whitespace, or a model file given by mistake, is refused without reading it whole. -1 when there is none.
+ */
+function firstContentByte(path: string): number {
+  const fd = openSync(path, 'r');
+  try {
+    const buf = Buffer.alloc(1 << 20);
+    let pos = 0;
+    for (;;) {
+      const n = readSync(fd, buf, 0, buf.length, pos);
+      if (n === 0) return -1;
+      let i = pos === 0 && n >= 3 && buf[0] === 0xef && buf[1] === 0xbb && buf[2] === 0xbf ? 3 : 0;
+      for (; i < n; i++) {
+        const b = buf[i];
+        if (b !== 0x20 && b !== 0x0a && b !== 0x0d && b !== 0x09) return b;
+      }
+      pos += n;
+    }
+  } finally {
+    closeSync(fd);
+  }
+}
 
 function readText(path: string): string {
   let size: number;
@@ -43,7 +69,15 @@ function readText(path: string): string {
     throw new TokenizerError(`${path} does not exist`);
   }
   if (size > MAX_TOKENIZER_FILE_BYTES) throw new TokenizerError(`${path} is ${Math.round(size / 2 ** 20)} MB, too large to be a tokenizer file`);
-  return readFileSync(path, 'utf8');
+  if (size > SNIFF_ABOVE_BYTES && !path.endsWith('.tiktoken')) {
+    const first = firstContentByte(path);
+    const mb = Math.round(size / 2 ** 20);
+    if (first === -1) throw new TokenizerError(`${path} holds only whitespace (${mb} MB): it is not a tokenizer file`);
+    if (first !== 0x7b) throw new TokenizerError(`${path} (${mb} MB) does not start with '{': it is not a tokenizer.json (is it a model file?)`);
+  }
+  const text = readFileSync(path, 'utf8');
+  // An editor may have saved it with a byte order mark; JSON.parse refuses one.
+  return text.charCodeAt(0) === 0xfeff ? text.slice(1) : text;
 }
 
 function readJsonIfExists(path: string): unknown {
@@ -103,9 +137,24 @@ export function resolveTokenizerFolder(dir: string): string {
       .sort((a, b) => statSync(b).mtimeMs - statSync(a).mtimeMs);
     if (candidates.length) return candidates[0];
   }
-  const tiktokenFiles = readdirSync(dir).filter((f) => f.endsWith('.tiktoken'));
+  const names = readdirSync(dir);
+  const tiktokenFiles = names.filter((f) => f.endsWith('.tiktoken'));
   if (tiktokenFiles.length === 1) return join(dir, tiktokenFiles[0]);
-  throw new TokenizerError(`${dir} holds no tokenizer.json (nor a Hugging Face cache snapshot with one)`);
+  throw new TokenizerError(`${dir} holds no tokenizer.json${missingTokenizerHint(new Set(names), tiktokenFiles)}`);
+}
+
+/** What a folder without tokenizer.json holds instead, and what to do about it. */
+function missingTokenizerHint(names: ReadonlySet<string>, tiktokenFiles: readonly string[]): string {
+  const save = 'save one with transformers: AutoTokenizer.from_pretrained(folder).save_pretrained(folder)';
+  if (tiktokenFiles.length > 1) return ` and ${tiktokenFiles.length} .tiktoken files (${tiktokenFiles.slice(0, 3).join(', ')}): give one of them`;
+  const vocab = names.has('vocab.json');
+  const merges = names.has('merges.txt');
+  if (vocab && merges) return ` (it has vocab.json and merges.txt, the older two-file form): ${save}`;
+  if (vocab) return ` and its vocab.json has no merges.txt beside it: a BPE tokenizer needs both (or a tokenizer.json)`;
+  if (merges) return ` and its merges.txt has no vocab.json beside it: a BPE tokenizer needs both (or a tokenizer.json)`;
+  if (names.has('tokenizer.model')) return ` (it has tokenizer.model, a SentencePiece file): ${save}`;
+  if (names.has('snapshots')) return ' (its Hugging Face cache snapshots have none either)';
+  return names.size === 0 ? ' (the folder is empty)' : ' (nor a Hugging Face cache snapshot with one)';
 }
 
 function loadFromPath(path: string): Tokenizer {

@@ -7,6 +7,7 @@ import { MERGE_ID_BITS, type PairLookup } from './bpe';
 import { BYTE_TO_CHAR } from './byteLevel';
 import { BpeTokenizer, type AddedTokenSpec, type EngineConfig } from './engine';
 import { TokenizerError } from './errors';
+import { jsonErrorMessage } from './jsonError';
 import { compileSplitPattern } from './regex';
 
 /** cl100k/o200k's pattern family default for a bare `.tiktoken` file (the file itself carries no pattern). */
@@ -50,8 +51,9 @@ export function parseTiktokenJson(text: string, sourceName: string): TiktokenSou
   try {
     json = JSON.parse(text) as typeof json;
   } catch {
-    throw new TokenizerError(`${sourceName} is not valid JSON`);
+    throw new TokenizerError(jsonErrorMessage(text, sourceName));
   }
+  if (typeof json !== 'object' || json === null) throw new TokenizerError(`${sourceName} is not a tiktoken encoding object`);
   if (typeof json.pat_str !== 'string' || typeof json.bpe_ranks !== 'string') {
     throw new TokenizerError(`${sourceName} lacks pat_str or bpe_ranks`);
   }
@@ -60,11 +62,16 @@ export function parseTiktokenJson(text: string, sourceName: string): TiktokenSou
     if (!line) continue;
     const parts = line.split(' ');
     const offset = Number(parts[1]);
+    if (!Number.isInteger(offset) || offset < 0 || offset >= MERGE_ID_BITS) throw new TokenizerError(`${sourceName}: bpe_ranks line ${JSON.stringify(line.slice(0, 40))} has no valid rank offset`);
     for (let i = 2; i < parts.length; i++) ranks.set(spellingOfBase64(parts[i]), offset + i - 2);
   }
   const specials: Record<string, number> = {};
   if (typeof json.special_tokens === 'object' && json.special_tokens !== null) {
-    for (const [k, v] of Object.entries(json.special_tokens)) if (typeof v === 'number') specials[k] = v;
+    for (const [k, v] of Object.entries(json.special_tokens)) {
+      if (typeof v !== 'number') continue;
+      if (!Number.isInteger(v) || v < 0 || v >= MERGE_ID_BITS) throw new TokenizerError(`${sourceName}: special token ${JSON.stringify(k.slice(0, 40))} has the id ${v}, outside 0..${MERGE_ID_BITS - 1}`);
+      specials[k] = v;
+    }
   }
   return { ranks, pattern: json.pat_str, specialTokens: specials };
 }
@@ -73,7 +80,7 @@ export function tiktokenConfig(src: TiktokenSource): EngineConfig {
   const { ranks } = src;
   const spellings: string[] = [];
   for (const [s, r] of ranks) {
-    if (r >= MERGE_ID_BITS) throw new TokenizerError(`rank ${r} is too large`);
+    if (r >= MERGE_ID_BITS) throw new TokenizerError(`rank ${r} is too large (ranks are below ${MERGE_ID_BITS})`);
     spellings[r] = s;
   }
   const memo = new Map<number, number>();
