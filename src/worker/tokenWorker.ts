@@ -76,13 +76,24 @@ function applyChanges(state: DocState, changes: readonly { rangeOffset: number; 
   return true;
 }
 
-/** The document state and language model for a scoring request, or undefined (after telling the host) when the worker lacks that version. */
+/** True while `state` is still the worker's copy of the document at `version` (no close, reopen or edit since). */
+function stillCurrent(docKey: string, state: DocState, version: number): boolean {
+  return docs.get(docKey) === state && state.version === version;
+}
+
+/**
+ * The text of the requested version and the language model for a scoring request, or undefined (after
+ * telling the host) when the worker lacks that version. Training yields to the event loop, so edits (and a
+ * close) may arrive meanwhile: the text is taken before, and the document's token stream is used (as a copy,
+ * since scoring yields too) only if it is still that version's.
+ */
 async function modelTarget(msg: ModelTarget & { requestId: number }) {
   const state = docs.get(msg.docKey);
   if (!state || state.version !== msg.version) {
     post({ kind: 'needText', requestId: msg.requestId, docKey: msg.docKey });
     return undefined;
   }
+  const text = state.text;
   if (!msg.workspaceRoot) throw new TokenizerError('probabilities need a workspace folder to train the workspace n-gram model on');
   const l = await load(msg.tokenizer);
   const ngram = await workspaceModel(msg.workspaceRoot, tokenizerKey(msg.tokenizer), l.tokenizer, msg.storageDir, (done, total) =>
@@ -91,8 +102,12 @@ async function modelTarget(msg: ModelTarget & { requestId: number }) {
   const key = msg.path ? workspaceKey(msg.workspaceRoot, msg.path) : undefined;
   // The file is scored with its own counts left out, so "unusual for this codebase" means something.
   const model = key && ngram.hasDocument(key) ? ngram.withoutDocument(key) : ngram.languageModel;
-  const dt = state.tokens.get(tokenizerKey(msg.tokenizer) + (msg.allowSpecial ? '#special' : ''));
-  return { state, tokenizer: l.tokenizer, model, stream: dt?.stream };
+  const dt = stillCurrent(msg.docKey, state, msg.version) ? state.tokens.get(tokenizerKey(msg.tokenizer) + (msg.allowSpecial ? '#special' : '')) : undefined;
+  return { text, tokenizer: l.tokenizer, model, stream: dt ? copyStream(dt.stream) : undefined };
+}
+
+function copyStream(s: TokenStream): TokenStream {
+  return { ...s, ids: s.ids.slice(), byteOffsets: s.byteOffsets.slice(), utf16Offsets: s.utf16Offsets.slice(), flags: s.flags.slice(), byteIntoChar: s.byteIntoChar.slice() };
 }
 
 async function handle(msg: HostToTokenWorker): Promise<void> {
@@ -131,7 +146,7 @@ async function handle(msg: HostToTokenWorker): Promise<void> {
     case 'score': {
       const t = await modelTarget(msg);
       if (!t) return;
-      const sc = await scoreDocument(t.model, t.tokenizer, t.state.text, { stream: t.stream, topK: 5, allowSpecial: msg.allowSpecial });
+      const sc = await scoreDocument(t.model, t.tokenizer, t.text, { stream: t.stream, topK: 5, allowSpecial: msg.allowSpecial });
       const topTexts: Record<string, string> = {};
       for (const id of sc.topIds) if (id >= 0 && !(id in topTexts)) topTexts[id] = tokenDisplayText(t.tokenizer, id);
       post(
@@ -149,7 +164,7 @@ async function handle(msg: HostToTokenWorker): Promise<void> {
     case 'nextBytes': {
       const t = await modelTarget(msg);
       if (!t) return;
-      const r = await nextByteDistribution(t.model, t.tokenizer, t.state.text, msg.utf16Offset, t.stream ? { documentStream: t.stream } : {});
+      const r = await nextByteDistribution(t.model, t.tokenizer, t.text, msg.utf16Offset, t.stream ? { documentStream: t.stream } : {});
       post({
         kind: 'nextBytes',
         requestId: msg.requestId,
@@ -214,16 +229,26 @@ async function handle(msg: HostToTokenWorker): Promise<void> {
         }
         state.version = msg.version;
       }
+      // The text of this version, kept in case the document moves on (or is closed) while the tokenizer loads.
+      const text = state.text;
       const l = await load(msg.tokenizer);
-      const key = tokenizerKey(msg.tokenizer) + (msg.allowSpecial ? '#special' : '');
-      let dt = state.tokens.get(key);
-      if (!dt) {
-        // Keep one tokenizer's state per document: switching tokenizers starts afresh.
-        state.tokens.clear();
-        dt = new DocumentTokens(l.tokenizer, state.text, { allowSpecial: msg.allowSpecial });
-        state.tokens.set(key, dt);
+      let stream: TokenStream;
+      if (stillCurrent(msg.docKey, state, msg.version)) {
+        const key = tokenizerKey(msg.tokenizer) + (msg.allowSpecial ? '#special' : '');
+        let dt = state.tokens.get(key);
+        if (!dt) {
+          // Keep one tokenizer's state per document: switching tokenizers starts afresh.
+          state.tokens.clear();
+          dt = new DocumentTokens(l.tokenizer, state.text, { allowSpecial: msg.allowSpecial });
+          state.tokens.set(key, dt);
+        }
+        stream = dt.stream;
+      } else {
+        // Superseded meanwhile: answer for the version asked (the host drops it if it has moved on), leaving the
+        // newer state alone.
+        stream = l.tokenizer.encode(text, { allowSpecial: msg.allowSpecial });
       }
-      const { payload, transfer } = streamPayload(dt.stream);
+      const { payload, transfer } = streamPayload(stream);
       post(
         { kind: 'analysis', requestId: msg.requestId, docKey: msg.docKey, version: msg.version, tokenizer: describe(l, msg.tokenizer), stream: payload, elapsedMs: performance.now() - t0 },
         transfer,
