@@ -2,7 +2,7 @@
  * The extension host's side of a worker (tokenization, models): request/response by id, validation of every
  * reply, progress messages, cancellation, and a restart (with one message to the user) if the worker dies.
  */
-import { Worker } from 'node:worker_threads';
+import { Worker, type ResourceLimits } from 'node:worker_threads';
 import { isModelWorkerToHost, type HostToModelWorker, type ModelWorkerToHost } from '../modelProtocol';
 import { isTokenWorkerToHost, type HostToTokenWorker, type TokenWorkerToHost } from '../protocol';
 
@@ -20,6 +20,11 @@ export class WorkerCrashedError extends Error {
   }
 }
 
+export interface WorkerOptions {
+  /** The worker's heap limits (default: 4 GB of old generation). */
+  readonly resourceLimits?: ResourceLimits;
+}
+
 class GenericWorkerClient<Req extends { readonly kind: string }, Res extends Reply> {
   private worker: Worker | undefined;
   private nextId = 1;
@@ -27,16 +32,19 @@ class GenericWorkerClient<Req extends { readonly kind: string }, Res extends Rep
   private crashes = 0;
 
   constructor(
+    /** For messages: "the tokenization worker", "the model worker". */
+    private readonly name: string,
     private readonly scriptPath: string,
     private readonly isReply: (x: unknown) => x is Res,
     private readonly onCrash: (message: string, firstTime: boolean) => void,
     private readonly log: (line: string) => void,
+    private readonly options: WorkerOptions = {},
   ) {}
 
   private ensure(): Worker {
     if (this.worker) return this.worker;
     // The worker holds documents and tokenizers; cap its heap so a runaway input cannot take the host down.
-    const w = new Worker(this.scriptPath, { resourceLimits: { maxOldGenerationSizeMb: 4096 } });
+    const w = new Worker(this.scriptPath, { resourceLimits: this.options.resourceLimits ?? { maxOldGenerationSizeMb: 4096 } });
     w.on('message', (raw: unknown) => {
       if (!this.isReply(raw)) {
         this.log('ignored an invalid message from the worker');
@@ -52,9 +60,13 @@ class GenericWorkerClient<Req extends { readonly kind: string }, Res extends Rep
       this.pending.delete(raw.requestId);
       p.resolve(raw);
     });
-    w.on('error', (e) => this.handleExit(`the tokenization worker failed: ${e.message}`));
+    w.on('error', (e) => {
+      if (this.worker !== w) return;
+      const oom = (e as NodeJS.ErrnoException).code === 'ERR_WORKER_OUT_OF_MEMORY';
+      this.handleExit(oom ? `${this.name} ran out of memory` : `${this.name} failed: ${e.message}`);
+    });
     w.on('exit', (code) => {
-      if (this.worker === w) this.handleExit(`the tokenization worker stopped (exit code ${code})`);
+      if (this.worker === w) this.handleExit(`${this.name} stopped (exit code ${code})`);
     });
     w.unref();
     this.worker = w;
@@ -94,8 +106,8 @@ class GenericWorkerClient<Req extends { readonly kind: string }, Res extends Rep
 
 /** The tokenization worker (small, always on). */
 export class WorkerClient extends GenericWorkerClient<WorkerRequest, TokenWorkerToHost> {
-  constructor(scriptPath: string, onCrash: (message: string, firstTime: boolean) => void, log: (line: string) => void) {
-    super(scriptPath, isTokenWorkerToHost, onCrash, log);
+  constructor(scriptPath: string, onCrash: (message: string, firstTime: boolean) => void, log: (line: string) => void, options?: WorkerOptions) {
+    super('the tokenization worker', scriptPath, isTokenWorkerToHost, onCrash, log, options);
   }
 
   close(docKey: string): void {
@@ -106,7 +118,7 @@ export class WorkerClient extends GenericWorkerClient<WorkerRequest, TokenWorker
 
 /** The model worker (ONNX models, downloads), started on first use. */
 export class ModelWorkerClient extends GenericWorkerClient<ModelWorkerRequest, ModelWorkerToHost> {
-  constructor(scriptPath: string, onCrash: (message: string, firstTime: boolean) => void, log: (line: string) => void) {
-    super(scriptPath, isModelWorkerToHost, onCrash, log);
+  constructor(scriptPath: string, onCrash: (message: string, firstTime: boolean) => void, log: (line: string) => void, options?: WorkerOptions) {
+    super('the model worker', scriptPath, isModelWorkerToHost, onCrash, log, options);
   }
 }
