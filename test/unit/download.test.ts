@@ -1,7 +1,6 @@
 import assert from 'node:assert/strict';
-import { createHash } from 'node:crypto';
-import { existsSync, lstatSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync, statSync } from 'node:fs';
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { existsSync, lstatSync, mkdtempSync, readFileSync, readlinkSync, rmSync, statSync } from 'node:fs';
+import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -20,89 +19,14 @@ import {
   repoFolderName,
   repoIdOfFolder,
 } from '../../src/core/models/hubCache';
+import { filesUnder, gitSha1, HUB_COMMIT, sha256, startFakeHub, type FakeHub } from '../harness/fakeHub';
 
 const FIXTURE = join(__dirname, '..', 'fixtures', 'tiny-gpt2');
 const REPO = 'test-org/tiny-gpt2';
-const COMMIT = '0123456789abcdef0123456789abcdef01234567';
+const COMMIT = HUB_COMMIT;
 const FILES = ['config.json', 'generation_config.json', 'tokenizer.json', 'tokenizer_config.json', 'onnx/model.onnx'];
 
-/** What the fake hub does; tests switch it. */
-interface HubBehaviour {
-  corrupt: boolean;
-  /** Bytes per write and delay between writes of the CDN answer (0: all at once). */
-  throttleBytes: number;
-  throttleMs: number;
-  /** Never answer the CDN request (accept and hang). */
-  hangCdn: boolean;
-  noApi: boolean;
-  /** Overrides X-Repo-Commit. */
-  commit: string;
-  extraListing: string[];
-}
-
-interface FakeHub {
-  readonly url: string;
-  readonly requests: string[];
-  readonly behaviour: HubBehaviour;
-  readonly server: Server;
-}
-
-const defaults = (): HubBehaviour => ({ corrupt: false, throttleBytes: 0, throttleMs: 0, hangCdn: false, noApi: false, commit: COMMIT, extraListing: [] });
-
 const contents = new Map<string, Buffer>(FILES.map((f) => [f, readFileSync(join(FIXTURE, f))]));
-const sha256 = (b: Buffer) => createHash('sha256').update(b).digest('hex');
-const gitSha1 = (b: Buffer) => createHash('sha1').update(`blob ${b.length}\0`).update(b).digest('hex');
-const isLfs = (f: string) => f.endsWith('.onnx');
-
-/** A server laid out like the hub: /api/models/{repo}/revision/{rev}, /{repo}/resolve/{rev}/{file} (LFS files redirect to /cdn/{sha256}). */
-async function startHub(): Promise<FakeHub> {
-  const requests: string[] = [];
-  const behaviour = defaults();
-  const server = createServer((req: IncomingMessage, res: ServerResponse) => {
-    const url = new URL(req.url ?? '/', 'http://x');
-    requests.push(`${req.method} ${url.pathname}`);
-    if (url.pathname === `/api/models/${REPO}/revision/main`) {
-      if (behaviour.noApi) return void res.writeHead(404).end('{"error":"not found"}');
-      res.writeHead(200, { 'content-type': 'application/json' });
-      return void res.end(JSON.stringify({ id: REPO, sha: behaviour.commit, siblings: [...FILES, ...behaviour.extraListing].map((rfilename) => ({ rfilename })) }));
-    }
-    const m = /^\/(.+?\/.+?)\/resolve\/([^/]+)\/(.+)$/.exec(url.pathname);
-    if (m) {
-      const [, repo, , file] = m;
-      const body = repo === REPO ? contents.get(decodeURIComponent(file)) : undefined;
-      if (!body) return void res.writeHead(404, { 'x-error-code': 'EntryNotFound' }).end('Entry not found');
-      if (isLfs(file)) {
-        const sha = sha256(body);
-        res.writeHead(302, { location: `/cdn/${sha}`, 'x-linked-etag': `"${sha}"`, 'x-linked-size': String(body.length), etag: `"${gitSha1(Buffer.from('pointer'))}"`, 'x-repo-commit': behaviour.commit });
-        return void res.end();
-      }
-      res.writeHead(200, { etag: `"${gitSha1(body)}"`, 'content-length': String(body.length), 'x-repo-commit': behaviour.commit, 'content-type': 'application/octet-stream' });
-      return void res.end(req.method === 'HEAD' ? undefined : body);
-    }
-    const cdn = /^\/cdn\/([0-9a-f]{64})$/.exec(url.pathname);
-    if (cdn) {
-      const body = [...contents.values()].find((b) => sha256(b) === cdn[1]);
-      if (!body) return void res.writeHead(404).end();
-      if (behaviour.hangCdn) return; // accept, never answer
-      const out = Buffer.from(body);
-      if (behaviour.corrupt) out[out.length >> 1] ^= 0xff;
-      res.writeHead(200, { 'content-length': String(out.length), 'content-type': 'application/octet-stream' });
-      if (!behaviour.throttleBytes) return void res.end(out);
-      let off = 0;
-      const tick = () => {
-        if (res.destroyed) return;
-        if (off >= out.length) return void res.end();
-        res.write(out.subarray(off, off + behaviour.throttleBytes));
-        off += behaviour.throttleBytes;
-        setTimeout(tick, behaviour.throttleMs);
-      };
-      return void tick();
-    }
-    res.writeHead(404).end();
-  });
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, requests, behaviour, server };
-}
 
 let hub: FakeHub;
 const root = mkdtempSync(join(tmpdir(), 'ti-hub-'));
@@ -110,31 +34,14 @@ let n = 0;
 const freshCache = () => join(root, `cache-${n++}`);
 
 before(async () => {
-  hub = await startHub();
+  hub = await startFakeHub(new Map([[REPO, contents]]));
 });
 after(async () => {
-  hub.server.closeAllConnections();
-  await new Promise((r) => hub.server.close(r));
+  await hub.close();
   rmSync(root, { recursive: true, force: true });
 });
 
-function resetHub(): void {
-  Object.assign(hub.behaviour, defaults());
-  hub.requests.length = 0;
-}
-
-/** Every regular file under a folder (links not followed). */
-function filesUnder(dir: string): string[] {
-  if (!existsSync(dir)) return [];
-  const out: string[] = [];
-  for (const name of readdirSync(dir)) {
-    const p = join(dir, name);
-    const st = lstatSync(p);
-    if (st.isDirectory()) out.push(...filesUnder(p));
-    else out.push(p);
-  }
-  return out;
-}
+const resetHub = (): void => hub.reset();
 
 test('a model downloads into the Hugging Face cache layout, verified, and loads from there', async () => {
   resetHub();
