@@ -173,7 +173,7 @@ function httpError(status: number, what: string, repoId: string): DownloadError 
  * Lists a repo's files with the hub API (`/api/models/{repo}/revision/{rev}`): the commit and file names, or
  * undefined when the host has no such API (a plain mirror).
  */
-async function listRepo(repoId: string, options: HubOptions): Promise<{ commit: string | undefined; files: string[] } | undefined> {
+export async function listRepo(repoId: string, options: HubOptions): Promise<{ commit: string | undefined; files: string[] } | undefined> {
   const host = hostOf(options);
   const revision = options.revision ?? 'main';
   const url = `${host}/api/models/${repoId}/revision/${encodeURIComponent(revision)}`;
