@@ -4,3 +4,5 @@ export { GRAPH_BASES, ModelError, ONNX_DTYPES, isOnnxDtype, onnxFileName, readMo
 export { distributionStats, LogitsDistribution, logSumExp, rankOf, rowStats, softmax, topK, type DistributionStats, type RowStats } from './distribution';
 export { defaultThreads } from './runtime';
 export { loadOnnxModel, type ModelSource } from './load';
+export { loadOnnxHiddenStates, OnnxHiddenStates, planWindows, type HiddenWindow, type OnnxHiddenStatesSource } from './hiddenStates';
+export { buildTapModel, decodeModel, GraphTaps, graphSignature, locateHooks, tapFilePath, type BlockLayout, type GraphHooks, type TapGraph } from './taps';

@@ -1,0 +1,323 @@
+/**
+ * Hidden states of an ONNX causal LM at TransformerLens hooks, for SAEs: the model's graph is cut down to the
+ * hook (taps.ts) and run directly on onnxruntime-node, one session per hook.
+ *
+ * Windows. A sequence longer than the context is read in windows of the context length that overlap by half,
+ * each run fresh (positions from 0). Position i's state comes from the first window that holds it with at
+ * least half a context before it, or from window 0, so it depends only on that window's tokens up to i. With
+ * `repeatFirstToken` every window starts with ids[0] (the BOS an SAE was trained with) and slides over the rest.
+ */
+import { readFileSync } from 'node:fs';
+import { basename, join, resolve } from 'node:path';
+import type { InferenceSession, Tensor, TypedTensor } from 'onnxruntime-node';
+import { defaultHubCacheDir, isValidRepoId } from '../../models/hubCache';
+import { looksLikePath, resolveModelSpec } from '../../models/download';
+import { hfRepoIdOfPath } from '../../sae/loader';
+import type { HiddenStateOptions, HiddenStates, HiddenStateSource } from '../../sae/hidden';
+import { loadTokenizer, type LoadedTokenizer } from '../../tokenizers/loader';
+import { LmAbortError } from '../model';
+import { checkModelFiles, ModelError, readModelConfig, resolveModelFolder } from './folder';
+import type { ModelSource } from './load';
+import { defaultThreads } from './runtime';
+import { GraphTaps, type BlockLayout } from './taps';
+
+export interface OnnxHiddenStatesSource extends ModelSource {
+  /** Tokens per window (default: the model's context from config.json). */
+  readonly contextLength?: number;
+  /** Context length when config.json declares none (default 2048). */
+  readonly fallbackContextLength?: number;
+  /** The model's name in messages and SAE checks (default: the repo id, else the folder's name). */
+  readonly id?: string;
+}
+
+/** One window: ids[start, end) are run (after ids[0] when `prefixed`); positions [keepFrom, end) are kept. */
+export interface HiddenWindow {
+  readonly start: number;
+  readonly end: number;
+  readonly keepFrom: number;
+  readonly prefixed: boolean;
+}
+
+/** The windows that cover `count` positions (see the file comment). */
+export function planWindows(count: number, contextLength: number, repeatFirstToken = false): HiddenWindow[] {
+  const p = repeatFirstToken ? 1 : 0;
+  const span = contextLength - p;
+  if (!Number.isInteger(span) || span < 1) throw new RangeError(`a context of ${contextLength} tokens is too short`);
+  const step = span - Math.floor(span / 2);
+  const out: HiddenWindow[] = [];
+  if (count === 0) return out;
+  for (let w = 0, prevEnd = 0; ; w++) {
+    const a = p + w * step;
+    const b = Math.min(count, a + span);
+    // Window 0 is ids[0, b) itself (with the prefix, ids[0] is already in front).
+    out.push(w === 0 ? { start: 0, end: b, keepFrom: 0, prefixed: false } : { start: a, end: b, keepFrom: prevEnd, prefixed: p === 1 });
+    prevEnd = b;
+    if (b >= count) return out;
+  }
+}
+
+/** What the feeds and checks need from config.json, under the names architectures use. */
+interface Architecture {
+  readonly layerCount?: number;
+  readonly dModel?: number;
+  readonly heads?: number;
+  readonly kvHeads?: number;
+  readonly headDim?: number;
+  /** `_name_or_path`: the hub id the model was saved from, when the exporter kept it. */
+  readonly nameOrPath?: string;
+}
+
+function readArchitecture(folder: string): Architecture {
+  let raw: unknown;
+  try {
+    raw = JSON.parse(readFileSync(join(folder, 'config.json'), 'utf8'));
+  } catch {
+    return {};
+  }
+  if (typeof raw !== 'object' || raw === null) return {};
+  const cfg = raw as Record<string, unknown>;
+  const text = typeof cfg.text_config === 'object' && cfg.text_config !== null ? (cfg.text_config as Record<string, unknown>) : cfg;
+  const int = (...keys: string[]) => keys.map((k) => text[k] ?? cfg[k]).find((v): v is number => typeof v === 'number' && Number.isInteger(v) && v > 0);
+  const dModel = int('n_embd', 'hidden_size', 'd_model', 'dim');
+  const heads = int('n_head', 'num_attention_heads', 'num_heads', 'n_heads');
+  return {
+    layerCount: int('n_layer', 'num_hidden_layers', 'num_layers', 'n_layers'),
+    dModel,
+    heads,
+    kvHeads: int('num_key_value_heads', 'n_kv_heads', 'multi_query_group_num') ?? heads,
+    headDim: int('head_dim') ?? (dModel && heads ? dModel / heads : undefined),
+    nameOrPath: typeof cfg._name_or_path === 'string' && isValidRepoId(cfg._name_or_path) ? cfg._name_or_path : undefined,
+  };
+}
+
+interface OrtModule {
+  readonly InferenceSession: typeof InferenceSession;
+  readonly Tensor: typeof Tensor;
+}
+
+let ortPromise: Promise<OrtModule> | undefined;
+
+/** onnxruntime-node, imported on first use (it is large and native). */
+function ort(): Promise<OrtModule> {
+  ortPromise ??= import('onnxruntime-node').then(
+    (m) => m as unknown as OrtModule,
+    (e: unknown) => {
+      ortPromise = undefined;
+      throw new ModelError(`the ONNX runtime cannot be loaded on ${process.platform}-${process.arch}: ${(e as Error).message}`);
+    },
+  );
+  return ortPromise;
+}
+
+/** IEEE half-precision bits to a number. */
+function halfToNumber(h: number): number {
+  const sign = h & 0x8000 ? -1 : 1;
+  const exp = (h >> 10) & 0x1f;
+  const frac = h & 0x3ff;
+  if (exp === 0) return sign * frac * 2 ** -24;
+  if (exp === 31) return frac ? NaN : sign * Infinity;
+  return sign * (1 + frac / 1024) * 2 ** (exp - 15);
+}
+
+function toFloat32(t: Tensor): Float32Array {
+  const data = t.data;
+  if (data instanceof Float32Array) return data;
+  if (t.type === 'float16' && data instanceof Uint16Array) return Float32Array.from(data, halfToNumber);
+  // float16 as a Float16Array where the runtime has one (Node 24+).
+  if (data instanceof Float64Array || t.type === 'float16') return Float32Array.from(data as ArrayLike<number>);
+  throw new ModelError(`the tapped hidden state is of type ${t.type}, not a float tensor`);
+}
+
+type Session = InferenceSession;
+
+/** Hidden states at the residual-stream hooks of an ONNX causal LM. */
+export class OnnxHiddenStates implements HiddenStateSource {
+  readonly modelName: string;
+  readonly availableHooks: readonly string[];
+  readonly layout: BlockLayout;
+  private readonly sessions = new Map<string, Promise<Session>>();
+  private queue: Promise<unknown> = Promise.resolve();
+  private disposed = false;
+
+  private constructor(
+    readonly folder: string,
+    readonly graphPath: string,
+    readonly tokenizer: LoadedTokenizer,
+    readonly contextLength: number,
+    readonly dModel: number,
+    /** Rows of the embedding: ids the graph accepts. */
+    readonly vocabSize: number,
+    private readonly arch: Architecture,
+    private readonly taps: GraphTaps,
+    private readonly threads: number,
+    modelName: string,
+  ) {
+    this.modelName = modelName;
+    this.availableHooks = [...taps.hooks.keys()];
+    this.layout = taps.graphHooks.layout;
+  }
+
+  /** Opens a resolved model folder (or Hugging Face cache model folder). */
+  static async open(dir: string, options: Omit<OnnxHiddenStatesSource, 'allowDownloads'> = {}): Promise<OnnxHiddenStates> {
+    const folder = resolveModelFolder(dir);
+    const config = readModelConfig(folder);
+    const graph = checkModelFiles(folder, options.dtype ?? 'fp32');
+    const arch = readArchitecture(folder);
+    if (!arch.layerCount) throw new ModelError(`${join(folder, 'config.json')} declares no layer count (n_layer or num_hidden_layers), needed to locate the hooks`);
+    if (!arch.dModel) throw new ModelError(`${join(folder, 'config.json')} declares no hidden size (n_embd or hidden_size)`);
+    const contextLength = options.contextLength ?? config.contextLength ?? options.fallbackContextLength ?? 2048;
+    if (!(Number.isInteger(contextLength) && contextLength >= 3)) throw new ModelError(`a context of ${contextLength} tokens is too short`);
+    const taps = GraphTaps.open(graph.path, { layerCount: arch.layerCount, dModel: arch.dModel });
+    let tokenizer: LoadedTokenizer;
+    try {
+      tokenizer = await loadTokenizer(folder);
+    } catch (e) {
+      throw new ModelError(`the tokenizer of ${folder} cannot be loaded: ${(e as Error).message}`);
+    }
+    const threads = options.threads ?? defaultThreads();
+    const name = options.id ?? hfRepoIdOfPath(folder) ?? arch.nameOrPath ?? basename(resolve(dir));
+    return new OnnxHiddenStates(folder, graph.path, tokenizer, contextLength, arch.dModel, config.vocabSize, arch, taps, threads, name);
+  }
+
+  /** One request at a time: each window's activations are large, and sessions are shared. */
+  private exclusive<T>(fn: () => Promise<T>): Promise<T> {
+    const run = this.queue.then(() => {
+      if (this.disposed) throw new ModelError('the model was unloaded');
+      return fn();
+    });
+    this.queue = run.catch(() => undefined);
+    return run;
+  }
+
+  private session(hook: string): Promise<Session> {
+    let s = this.sessions.get(hook);
+    if (!s) {
+      s = (async () => {
+        const tap = this.taps.tap(hook);
+        const { InferenceSession: Ctor } = await ort();
+        const options: InferenceSession.SessionOptions = { intraOpNumThreads: this.threads, interOpNumThreads: 1 };
+        try {
+          return tap.kind === 'file' ? await Ctor.create(tap.path, options) : await Ctor.create(tap.bytes, options);
+        } catch (e) {
+          throw new ModelError(`the graph tapped at ${hook} cannot be loaded${tap.kind === 'file' ? ` (${tap.path})` : ''}: ${(e as Error).message}`);
+        } finally {
+          // The decoded source graph is only needed to build taps; a later hook reads it again.
+          this.taps.release();
+        }
+      })();
+      this.sessions.set(hook, s);
+      s.catch(() => this.sessions.delete(hook));
+    }
+    return s;
+  }
+
+  /** The inputs of one run, by the names the tap graph has. */
+  private feeds(session: Session, ort: OrtModule, ids: ArrayLike<number>): Record<string, Tensor> {
+    const T = ids.length;
+    const { Tensor: TensorCtor } = ort;
+    const meta = new Map(session.inputMetadata.map((m) => [m.name, m]));
+    const ints = (name: string, values: (i: number) => number): Tensor => {
+      const m = meta.get(name);
+      if (m?.isTensor && m.type === 'int32') return new TensorCtor('int32', Int32Array.from({ length: T }, (_, i) => values(i)), [1, T]);
+      return new TensorCtor('int64', BigInt64Array.from({ length: T }, (_, i) => BigInt(values(i))), [1, T]);
+    };
+    const feeds: Record<string, Tensor> = {};
+    for (const name of session.inputNames) {
+      if (name === 'input_ids') feeds[name] = ints(name, (i) => ids[i]);
+      else if (name === 'attention_mask') feeds[name] = ints(name, () => 1);
+      else if (name === 'position_ids') feeds[name] = ints(name, (i) => i);
+      else if (name === 'token_type_ids') feeds[name] = ints(name, () => 0);
+      else if (name === 'use_cache_branch') feeds[name] = new TensorCtor('bool', new Uint8Array([0]), [1]);
+      else if (/^past_key_values\.|^past\./.test(name)) feeds[name] = this.emptyPast(name, meta.get(name), ort);
+      else throw new ModelError(`the graph tapped from ${this.graphPath} needs an input this tool does not know how to feed: ${name}`);
+    }
+    return feeds;
+  }
+
+  /** An empty cache (past length 0): numeric dims from the graph, symbolic ones from config.json. */
+  private emptyPast(name: string, m: InferenceSession.ValueMetadata | undefined, ort: OrtModule): Tensor {
+    const fromConfig = [1, this.arch.kvHeads ?? 1, 0, this.arch.headDim ?? 1];
+    const shape = m?.isTensor && m.shape.length ? m.shape : fromConfig;
+    const dims = shape.map((d, i) => (typeof d === 'number' && d >= 0 ? d : i === 0 ? 1 : shape.length === 4 && i !== 2 ? fromConfig[i] : 0));
+    if (dims.reduce((p, d) => p * d, 1) !== 0) throw new ModelError(`cannot make an empty cache for ${name} (shape [${shape.join(', ')}])`);
+    const type = m?.isTensor ? m.type : 'float32';
+    if (type === 'float16') return new ort.Tensor('float16', new Uint16Array(0), dims);
+    return new ort.Tensor('float32', new Float32Array(0), dims);
+  }
+
+  private async run(session: Session, ids: ArrayLike<number>, hook: string): Promise<Float32Array> {
+    const o = await ort();
+    let result: InferenceSession.ReturnType;
+    try {
+      result = await session.run(this.feeds(session, o, ids));
+    } catch (e) {
+      if (e instanceof ModelError) throw e;
+      throw new ModelError(`the graph tapped at ${hook} failed to run: ${(e as Error).message}`);
+    }
+    const t = result[hook] as TypedTensor<'float32'> | undefined;
+    if (!t || t.dims.length !== 3 || t.dims[1] !== ids.length) throw new ModelError(`the graph tapped at ${hook} returned no [1, ${ids.length}, d] tensor`);
+    if (t.dims[2] !== this.dModel) throw new ModelError(`the hidden state at ${hook} has width ${t.dims[2]}, but config.json declares ${this.dModel}`);
+    return toFloat32(t);
+  }
+
+  /**
+   * The hidden states at `hook` for `tokenIds`, one row of dModel per id; progress after each window, cancel
+   * between windows; `repeatFirstToken` starts every window with ids[0] (the BOS an SAE was trained with).
+   */
+  hiddenStates(tokenIds: Uint32Array, hook: string, options: HiddenStateOptions = {}): Promise<HiddenStates> {
+    const ids = Uint32Array.from(tokenIds);
+    return this.exclusive(async () => {
+      if (!this.taps.hooks.has(hook)) throw new ModelError(`${this.modelName} has no hook ${hook}; it has ${this.availableHooks.join(', ')}`);
+      for (const id of ids) if (id >= this.vocabSize) throw new ModelError(`token id ${id} is outside the model's vocabulary (${this.vocabSize} ids)`);
+      const d = this.dModel;
+      const n = ids.length;
+      const data = new Float32Array(n * d);
+      if (n === 0) return { data, dModel: d };
+      const session = await this.session(hook);
+      options.onProgress?.(0, n);
+      for (const w of planWindows(n, this.contextLength, options.repeatFirstToken === true)) {
+        if (options.signal?.aborted) throw new LmAbortError();
+        const body = ids.subarray(w.start, w.end);
+        const fed = w.prefixed ? [ids[0], ...body] : body;
+        const rows = await this.run(session, fed, hook);
+        // Row j of this window is position w.start + j - (prefix length).
+        const shift = w.prefixed ? 1 : 0;
+        for (let i = w.keepFrom; i < w.end; i++) {
+          const j = i - w.start + shift;
+          data.set(rows.subarray(j * d, (j + 1) * d), i * d);
+        }
+        options.onProgress?.(w.end, n);
+      }
+      return { data, dModel: d };
+    });
+  }
+
+  /** Frees the sessions; later calls fail with a clear message. */
+  async dispose(): Promise<void> {
+    await this.exclusive(async () => {
+      this.disposed = true;
+      this.taps.release();
+      const sessions = [...this.sessions.values()];
+      this.sessions.clear();
+      for (const s of sessions) await s.then((x) => x.release()).catch(() => undefined);
+    });
+  }
+}
+
+/**
+ * Hidden states of `spec` (a model folder, a Hugging Face cache model folder, or `org/name`, looked up in the
+ * cache and downloaded only when allowed), resolved exactly as `loadOnnxModel` resolves it.
+ */
+export async function loadOnnxHiddenStates(spec: string, source: OnnxHiddenStatesSource): Promise<OnnxHiddenStates> {
+  const folder = await resolveModelSpec(spec, {
+    cacheDir: source.cacheDir ?? defaultHubCacheDir(),
+    allowDownloads: source.allowDownloads,
+    host: source.host,
+    revision: source.revision,
+    token: source.token,
+    dtype: source.dtype,
+    signal: source.signal,
+    onProgress: source.onDownloadProgress,
+  });
+  return OnnxHiddenStates.open(folder, { ...source, id: source.id ?? (looksLikePath(spec) ? undefined : spec) });
+}
