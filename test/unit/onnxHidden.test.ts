@@ -1,19 +1,23 @@
 /**
  * Hidden states tapped from the ONNX graph (core/lm/onnx/taps.ts, hiddenStates.ts) on the tiny GPT-2 fixture,
- * against torch's residual stream; windows, caching of the tap graphs, the errors.
+ * against torch's residual stream; windows, caching of the tap graphs, the errors; and `features` end to end.
  */
 import assert from 'node:assert/strict';
-import { cpSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { onnx } from 'onnx-proto';
 import * as ort from 'onnxruntime-node';
+import { makeFeaturesCommand, onnxHiddenStateSource } from '../../src/cli/commands/features';
 import { LmAbortError } from '../../src/core/lm/model';
 import { buildTapModel, decodeModel, graphSignature, locateHooks, ModelError, OnnxHiddenStates, planWindows, tapFilePath } from '../../src/core/lm/onnx';
+import { encodeNpy } from '../../src/core/sae';
 
 const ROOT = join(__dirname, '..', '..');
 const FIXTURE = join(ROOT, 'test', 'fixtures', 'tiny-gpt2');
+const SAE_FIXTURES = join(ROOT, 'test', 'fixtures', 'sae');
 const D = 32;
 
 interface RefSequence {
@@ -321,6 +325,60 @@ test('a merged decoder (If on use_cache_branch, as Xenova/… exports) is read t
   } finally {
     await m.dispose();
   }
+});
+
+// ---------------------------------------------------------------------------------------------- CLI
+
+const TEXT = join(SAE_FIXTURES, 'text.txt');
+const JUMPRELU = join(SAE_FIXTURES, 'saelens-jumprelu'); // blocks.0.hook_resid_post, d_in 32, prepend_bos
+
+interface FeaturesJson {
+  hook: string;
+  warnings: string[];
+  tokens: { id: number; text: string; added: boolean; features: { index: number; activation: number }[]; reconstructionError: number | null }[];
+  summary: { tokens: number; selected: number };
+}
+
+async function features(argv: string[]): Promise<FeaturesJson> {
+  const chunks: string[] = [];
+  await makeFeaturesCommand({ hiddenStateSource: onnxHiddenStateSource, write: (s) => chunks.push(s) }).run([...argv, '--json']);
+  return JSON.parse(chunks.join('\n')) as FeaturesJson;
+}
+
+test('features FILE --model FOLDER --sae SAE: the graph tapped at the SAE hook, the same as --hidden with those states', async () => {
+  const out = await features([TEXT, '--model', model, '--sae', JUMPRELU]);
+  assert.equal(out.hook, 'blocks.0.hook_resid_post');
+  assert.deepEqual(out.warnings, []);
+  // prepend_bos: the GPT-2 BOS first, then the text's 12 tokens.
+  assert.equal(out.tokens.length, 13);
+  assert.deepEqual({ id: out.tokens[0].id, text: out.tokens[0].text, added: out.tokens[0].added }, { id: 50256, text: '<|endoftext|>', added: true });
+  assert.ok(out.summary.selected > 0);
+
+  const ids = Uint32Array.from(out.tokens, (t) => t.id);
+  const h = await states.hiddenStates(ids, 'blocks.0.hook_resid_post', { repeatFirstToken: true });
+  const npy = join(scratch, 'states.npy');
+  writeFileSync(npy, encodeNpy(h.data, [ids.length, D]));
+  const viaNpy = await features([TEXT, '--model', model, '--sae', JUMPRELU, '--hidden', npy]);
+  assert.deepEqual(viaNpy.tokens, out.tokens);
+
+  // Another hook than the SAE's (with --hook) reads other states.
+  const other = await features([TEXT, '--model', model, '--sae', JUMPRELU, '--hook', 'blocks.1.hook_resid_post']);
+  assert.equal(other.hook, 'blocks.1.hook_resid_post');
+  assert.notDeepEqual(other.tokens, out.tokens);
+  await assert.rejects(features([TEXT, '--model', model, '--sae', JUMPRELU, '--hook', 'blocks.4.hook_resid_post']), /reads blocks\.4\.hook_resid_post, which .* does not have; it has blocks\.0\.\.1 × hook_resid_pre\|hook_resid_post\|hook_mlp_out/);
+});
+
+test('features through the CLI entry: exit 0 with JSON; a repo id not in the cache with downloads off is one clear line', () => {
+  const cli = (args: string[]) => spawnSync(process.execPath, ['--import', 'tsx', join(ROOT, 'src', 'cli', 'main.ts'), 'features', ...args], { encoding: 'utf8', cwd: ROOT });
+  const ok = cli([TEXT, '--model', model, '--sae', JUMPRELU, '--json', '--top', '3']);
+  assert.equal(ok.status, 0, ok.stderr);
+  const json = JSON.parse(ok.stdout) as FeaturesJson;
+  assert.equal(json.tokens.length, 13);
+  assert.ok(json.tokens.every((t) => t.features.length <= 3));
+  const missing = cli([TEXT, '--model', 'test-org/not-here', '--sae', JUMPRELU, '--cache-dir', join(scratch, 'empty-cache')]);
+  assert.equal(missing.status, 1);
+  assert.match(missing.stderr.trim(), /^token-inspector: hidden states need an ONNX model; --model test-org\/not-here: test-org\/not-here is not in the model cache .* downloads are off.*; or give the hidden states with --hidden FILE\.npy$/);
+  assert.ok(!existsSync(join(scratch, 'empty-cache')));
 });
 
 test('a tap graph that cannot be written is a clear error, and leaves no temporary file', async () => {

@@ -7,6 +7,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { after, before, test } from 'node:test';
+import { makeFeaturesCommand } from '../../src/cli/commands/features';
 import { DownloadError } from '../../src/core/models/download';
 import { findCachedSnapshot } from '../../src/core/models/hubCache';
 import { downloadSae, resolveSaeSpec, saeFoldersInListing } from '../../src/core/sae/download';
@@ -167,4 +168,25 @@ test('a plain mirror without the listing API: the SAE files are probed; a folder
   const folder = await resolveSaeSpec(SAES, { cacheDir, allowDownloads: true, host: hub.url, subfolder: 'saelens-jumprelu' });
   assert.deepEqual(weights(loadSae(folder, { subfolder: 'saelens-jumprelu' })), weights(loadSae(join(FIXTURES, 'saelens-jumprelu'))));
   await assert.rejects(resolveSaeSpec(SAES, { cacheDir, allowDownloads: true, host: hub.url, subfolder: 'nothing-here' }), (e: unknown) => e instanceof DownloadError && e.kind === 'not-found' && /has no SAE in nothing-here/.test(e.message));
+});
+
+test('features --sae ID --sae-id SUBFOLDER --allow-downloads: the same result as the local folder', async () => {
+  hub.reset();
+  const cacheDir = freshCache();
+  const text = join(FIXTURES, 'text.txt');
+  const hidden = join(FIXTURES, 'input.npy');
+  const run = async (argv: string[]) => {
+    const chunks: string[] = [];
+    await makeFeaturesCommand({ write: (s) => chunks.push(s) }).run([text, '--model', 'gpt2', '--hidden', hidden, '--encoder', 'topk', '--k', '4', '--json', ...argv]);
+    return JSON.parse(chunks.join('\n')) as { sae: string; tokens: unknown[]; summary: unknown };
+  };
+  const hubArgs = ['--sae', SAES, '--sae-id', 'saelens-standard', '--cache-dir', cacheDir, '--hub-host', hub.url];
+  await assert.rejects(run(hubArgs), (e: unknown) => e instanceof DownloadError && e.kind === 'disabled');
+  assert.deepEqual(hub.requests, []);
+  const viaHub = await run([...hubArgs, '--allow-downloads']);
+  const local = await run(['--sae', join(FIXTURES, 'saelens-standard')]);
+  assert.equal(viaHub.sae, SAES);
+  assert.deepEqual(viaHub.tokens, local.tokens);
+  const summary = (x: unknown) => ({ ...(x as Record<string, unknown>), encodeMs: 0 });
+  assert.deepEqual(summary(viaHub.summary), summary(local.summary));
 });

@@ -1,27 +1,42 @@
 /**
- * `token-inspector features FILE --model PATH_OR_ID --sae PATH --encoder E [--k N] [--m N] [--json]`: the SAE
- * features of every token of FILE. The hidden states come from the model (an ONNX model through a
- * HiddenStateSource) or, with `--hidden FILE.npy`, from a saved [n_tokens, d_in] matrix.
+ * `token-inspector features FILE --model PATH_OR_ID --sae PATH_OR_ID --encoder E [--k N] [--m N] [--json]`: the
+ * SAE features of every token of FILE. The hidden states come from the model (an ONNX model's graph tapped at
+ * the SAE's hook, core/lm/onnx/hiddenStates.ts) or, with `--hidden FILE.npy`, from a saved [n_tokens, d_in]
+ * matrix. Model and SAE may be hub repo ids, found in the Hugging Face cache or, with --allow-downloads, fetched.
  */
 import { statSync } from 'node:fs';
 import { tokenJson } from '../../core/analysis/stream';
+import { isOnnxDtype, loadOnnxHiddenStates, type ModelSource } from '../../core/lm/onnx';
+import { DownloadError, type DownloadProgress } from '../../core/models/download';
+import { defaultHubCacheDir } from '../../core/models/hubCache';
+import { resolveSaeSpec } from '../../core/sae/download';
 import { fileSource } from '../../core/sae/bytes';
+import { documentFeatures, modelTokens, type ModelToken } from '../../core/sae/documentFeatures';
 import { encodeHiddenStates, ENCODER_KINDS, featureTotals, type EncoderKind, type SaeEncoding } from '../../core/sae/encode';
 import { SaeError } from '../../core/sae/errors';
 import type { HiddenStateSource } from '../../core/sae/hidden';
-import { validateAgainstModel } from '../../core/sae/hooks';
 import { checkLabelsFit, featureDisplayName, loadFeatureLabels, type FeatureLabels } from '../../core/sae/labels';
 import { loadSae } from '../../core/sae/loader';
 import { readNpy } from '../../core/sae/npy';
 import type { SparseAutoencoder } from '../../core/sae/types';
 import { utf8Encode } from '../../core/text/utf8';
-import { loadTokenizer } from '../../core/tokenizers/loader';
-import type { TokenStream, Tokenizer } from '../../core/tokenizers/types';
+import { loadTokenizer, type LoadedTokenizer } from '../../core/tokenizers/loader';
+import type { TokenStream } from '../../core/tokenizers/types';
 import { parseArgs, UsageError } from '../args';
 import { LOAD_OPTIONS, out, readTextFile, type CliCommand } from '../io';
 
-/** Opens the hidden-state source of a model path or id (the ONNX model path provides one). */
-export type HiddenStateSourceFactory = (model: string) => Promise<HiddenStateSource>;
+/** A hidden-state source as the CLI uses it: it may bring the model's own tokenizer, and be disposed. */
+export interface CliHiddenStateSource extends HiddenStateSource {
+  /** The model's tokenizer (else the `--model` spec is loaded as a tokenizer). */
+  readonly tokenizer?: LoadedTokenizer;
+  dispose?(): Promise<void>;
+}
+
+/** Opens the hidden-state source of a model path or id, with the hub settings of the command line. */
+export type HiddenStateSourceFactory = (model: string, source: ModelSource) => Promise<CliHiddenStateSource>;
+
+/** The ONNX model path: the graph tapped at the SAE's hook. */
+export const onnxHiddenStateSource: HiddenStateSourceFactory = (model, source) => loadOnnxHiddenStates(model, source);
 
 export interface FeaturesCommandDeps {
   /** Without one, only `--hidden FILE.npy` gives hidden states. */
@@ -30,13 +45,42 @@ export interface FeaturesCommandDeps {
   readonly write?: (s: string) => void;
 }
 
-export const NO_HIDDEN_STATE_SOURCE = 'hidden states need an ONNX model (see issue 8); until then, give them with --hidden FILE.npy (a [n_tokens, d_in] float32 matrix)';
+export const NO_HIDDEN_STATE_SOURCE = 'hidden states need an ONNX model, which this build cannot run; give them with --hidden FILE.npy (a [n_tokens, d_in] float32 matrix)';
+
+/** Progress lines on stderr at most this often. */
+const PROGRESS_INTERVAL_MS = 1000;
+
+function downloadReporter(what: string): (p: DownloadProgress) => void {
+  let last = 0;
+  return (p) => {
+    if (Date.now() - last < PROGRESS_INTERVAL_MS && p.filesDone < p.files) return;
+    last = Date.now();
+    process.stderr.write(`downloading ${what}: ${p.file} ${Math.round(p.bytes / 2 ** 20)}${p.total ? `/${Math.round(p.total / 2 ** 20)}` : ''} MB (${p.filesDone}/${p.files} files)\n`);
+  };
+}
+
+/** Progress (model, then encoder) on stderr, when a document takes more than a moment. */
+function featuresProgress(): (done: number, total: number) => void {
+  const t0 = Date.now();
+  let last = t0;
+  return (done, total) => {
+    const now = Date.now();
+    if (done >= total ? last === t0 : now - last < PROGRESS_INTERVAL_MS) return;
+    last = now;
+    process.stderr.write(`features: ${Math.round((100 * done) / Math.max(1, total))}% (${Math.round((now - t0) / 1000)} s)\n`);
+  };
+}
+
+/** A model the hidden states cannot come from: what was wrong, and the ways out. */
+function sourceError(model: string, e: unknown): unknown {
+  if (e instanceof DownloadError && (e.kind === 'disabled' || e.kind === 'not-found')) {
+    return new SaeError(`hidden states need an ONNX model; --model ${model}: ${e.message}; or give the hidden states with --hidden FILE.npy`);
+  }
+  return e;
+}
 
 /** Shown per token in the text output. */
 const DEFAULT_TOP_FEATURES = 5;
-/** BOS tokens TransformerLens prepends (SAELens `prepend_bos`), by vocabulary. */
-const BOS_CANDIDATES = ['<|endoftext|>', '<|begin_of_text|>', '<bos>', '<s>'];
-
 function positiveInt(name: string, v: string | undefined): number | undefined {
   if (v === undefined) return undefined;
   if (!/^\d+$/.test(v) || parseInt(v, 10) < 1) throw new UsageError(`--${name} needs a positive integer (got ${v})`);
@@ -52,27 +96,6 @@ export function float32Json(v: number): number | null {
     if (Math.fround(s) === f) return s;
   }
   return f;
-}
-
-interface ModelToken {
-  readonly id: number;
-  /** The token's index in the text's stream; undefined for a token the model adds (BOS/EOS). */
-  readonly streamIndex?: number;
-  readonly added?: { readonly text: string; readonly position: 'start' | 'end' };
-}
-
-/** The text's tokens as the model sees them: its own added tokens, plus a BOS when the SAE was trained with one. */
-function modelTokens(tokenizer: Tokenizer, stream: TokenStream, withBos: boolean): ModelToken[] {
-  const out: ModelToken[] = [];
-  const start = stream.addedTokens.filter((t) => t.position === 'start');
-  if (withBos && start.length === 0) {
-    const bos = BOS_CANDIDATES.find((text) => tokenizer.specialTokenId(text) !== undefined);
-    if (bos !== undefined) out.push({ id: tokenizer.specialTokenId(bos) as number, added: { text: bos, position: 'start' } });
-  }
-  for (const t of start) out.push({ id: t.id, added: { text: t.text, position: 'start' } });
-  for (let i = 0; i < stream.count; i++) out.push({ id: stream.ids[i], streamIndex: i });
-  for (const t of stream.addedTokens) if (t.position === 'end') out.push({ id: t.id, added: { text: t.text, position: 'end' } });
-  return out;
 }
 
 function readHiddenNpy(path: string, sae: SparseAutoencoder): { data: Float32Array; rows: number } {
@@ -106,15 +129,18 @@ export function makeFeaturesCommand(deps: FeaturesCommandDeps = {}): CliCommand 
   return {
     name: 'features',
     usage:
-      'features FILE --model PATH_OR_ID --sae PATH [--sae-id SUBFOLDER] [--encoder relu|jumprelu|topk|feature-choice|mutual-choice] [--k N] [--m N] [--hook HOOK] [--hidden FILE.npy] [--labels FILE] [--top N] [--json]   SAE features per token',
+      'features FILE --model PATH_OR_ID --sae PATH_OR_ID [--sae-id SUBFOLDER] [--encoder relu|jumprelu|topk|feature-choice|mutual-choice] [--k N] [--m N] [--hook HOOK] [--hidden FILE.npy] [--labels FILE] [--top N] [--dtype fp32|q8|…] [--allow-downloads] [--cache-dir DIR] [--hub-host URL] [--json]   SAE features per token',
     async run(argv) {
-      const args = parseArgs(argv, ['model', 'sae', 'sae-id', 'encoder', 'k', 'm', 'hook', 'hidden', 'labels', 'top'], ['json', 'allow-special']);
+      const args = parseArgs(argv, ['model', 'sae', 'sae-id', 'encoder', 'k', 'm', 'hook', 'hidden', 'labels', 'top', 'dtype', 'cache-dir', 'hub-host'], ['json', 'allow-special', 'allow-downloads']);
       const file = args.positionals[0];
       if (!file) throw new UsageError('features needs a FILE');
       const model = args.options.get('model');
       if (!model) throw new UsageError('features needs --model PATH_OR_ID (its tokenizer, and its hidden states unless --hidden is given)');
       const saePath = args.options.get('sae');
-      if (!saePath) throw new UsageError('features needs --sae PATH (a SAELens or sparsify folder, a Gemma Scope params.npz, or a Hugging Face cache folder)');
+      if (!saePath) throw new UsageError('features needs --sae PATH_OR_ID (a SAELens or sparsify folder, a Gemma Scope params.npz, a Hugging Face cache folder, or a hub repo id with --sae-id)');
+      const dtype = args.options.get('dtype') ?? 'fp32';
+      if (!isOnnxDtype(dtype)) throw new UsageError(`--dtype must be fp32, fp16, q8, int8, uint8, q4, q4f16 or bnb4, not ${dtype}`);
+      const hub = { allowDownloads: args.flags.has('allow-downloads'), cacheDir: args.options.get('cache-dir') ?? defaultHubCacheDir(), host: args.options.get('hub-host') };
       const encoderArg = args.options.get('encoder');
       if (encoderArg !== undefined && !ENCODER_KINDS.includes(encoderArg as EncoderKind)) throw new UsageError(`--encoder must be one of ${ENCODER_KINDS.join(', ')}`);
       const k = positiveInt('k', args.options.get('k'));
@@ -123,41 +149,45 @@ export function makeFeaturesCommand(deps: FeaturesCommandDeps = {}): CliCommand 
       const hiddenPath = args.options.get('hidden');
 
       const text = readTextFile(file);
-      const sae = loadSae(saePath, { subfolder: args.options.get('sae-id'), hook: args.options.get('hook') });
+      const subfolder = args.options.get('sae-id');
+      const saeFolder = await resolveSaeSpec(saePath, { ...hub, subfolder, onProgress: downloadReporter(saePath) });
+      const sae = loadSae(saeFolder, { subfolder, hook: args.options.get('hook') });
       let labels: FeatureLabels | undefined;
       const labelsPath = args.options.get('labels');
       if (labelsPath) {
         labels = loadFeatureLabels(labelsPath, { neuronpediaId: sae.neuronpediaId });
         checkLabelsFit(labels, sae.dSae);
       }
-      const loaded = await loadTokenizer(model, LOAD_OPTIONS);
-      const stream = loaded.tokenizer.encode(text, { allowSpecial: args.flags.has('allow-special') });
-      const withBos = modelTokens(loaded.tokenizer, stream, sae.prependBos === true);
-      const withoutBos = modelTokens(loaded.tokenizer, stream, false);
-
-      let hidden: Float32Array;
-      let tokens: ModelToken[];
-      const warnings: string[] = [];
+      // The model's own tokenizer comes with its hidden states; with --hidden, --model names a tokenizer.
+      const encodeOptions = { encoder: encoderArg as EncoderKind | undefined, k, m };
+      const allowSpecial = args.flags.has('allow-special');
+      let loaded: LoadedTokenizer;
+      let stream: TokenStream;
+      let tokens: readonly ModelToken[];
+      let enc: SaeEncoding;
+      let warnings: readonly string[] = [];
       if (hiddenPath) {
+        loaded = await loadTokenizer(model, LOAD_OPTIONS);
+        stream = loaded.tokenizer.encode(text, { allowSpecial });
         const h = readHiddenNpy(hiddenPath, sae);
-        tokens = alignRows(hiddenPath, h.rows, withBos, withoutBos, file, loaded.id);
-        hidden = h.data;
+        tokens = alignRows(hiddenPath, h.rows, modelTokens(loaded.tokenizer, stream, sae.prependBos === true), modelTokens(loaded.tokenizer, stream, false), file, loaded.id);
+        enc = encodeHiddenStates(sae, h.data, encodeOptions);
       } else {
         if (!deps.hiddenStateSource) throw new SaeError(NO_HIDDEN_STATE_SOURCE);
-        const source = await deps.hiddenStateSource(model);
-        const hooks = source.availableHooks ?? (sae.hook ? [sae.hook] : []);
-        // The hook is named and the model has it (the width is checked once the model reports it).
-        validateAgainstModel(sae, { dModel: sae.dIn, availableHooks: hooks, modelName: source.modelName });
-        tokens = withBos;
-        const states = await source.hiddenStates(Uint32Array.from(tokens, (t) => t.id), sae.hook as string);
-        warnings.push(...validateAgainstModel(sae, { dModel: states.dModel, availableHooks: hooks, modelName: source.modelName }));
-        if (states.data.length !== tokens.length * states.dModel) {
-          throw new SaeError(`the model returned ${states.data.length / states.dModel} hidden states for ${tokens.length} tokens`);
+        const source = await deps.hiddenStateSource(model, { ...hub, dtype, onDownloadProgress: downloadReporter(model) }).catch((e: unknown) => {
+          throw sourceError(model, e);
+        });
+        try {
+          loaded = source.tokenizer ?? (await loadTokenizer(model, LOAD_OPTIONS));
+          // The pipeline the editor runs: the model's tokens (a BOS when the SAE was trained with one), the
+          // hidden states at the SAE's hook (each window of a long document starting with that BOS), the encoder.
+          const r = await documentFeatures(text, loaded.tokenizer, source, sae, { ...encodeOptions, allowSpecial, onProgress: featuresProgress() });
+          ({ stream, tokens, encoding: enc, warnings } = r);
+        } finally {
+          await source.dispose?.();
         }
-        hidden = states.data;
       }
 
-      const enc = encodeHiddenStates(sae, hidden, { encoder: encoderArg as EncoderKind | undefined, k, m });
       const utf8 = utf8Encode(text.toWellFormed());
       const rows = tokens.length;
       const tokenRows = tokens.map((t, r) => {
@@ -269,4 +299,4 @@ function summary(enc: SaeEncoding, labels: FeatureLabels | undefined) {
   };
 }
 
-export const featuresCommand: CliCommand = makeFeaturesCommand();
+export const featuresCommand: CliCommand = makeFeaturesCommand({ hiddenStateSource: onnxHiddenStateSource });
