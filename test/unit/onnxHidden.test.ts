@@ -79,8 +79,74 @@ test('the hooks are located by structure: two blocks, three hooks each, resid_pr
   // The LayerNorm variance's ReduceMean (over Pow(Sub(…))) is not taken for a norm input: 5 distinct inputs, not 10.
   assert.throws(
     () => locateHooks(graphOf(model), 3, 'fixture'),
-    (e: unknown) => e instanceof ModelError && /found 5 distinct normalization inputs \(5 × LayerNorm \(decomposed\)\), but a pre-norm model with 3 blocks has 7/.test(e.message),
+    (e: unknown) => e instanceof ModelError && /found 5 normalization inputs on the residual stream \(5 × LayerNorm \(decomposed\)\), but a pre-norm model with 3 blocks has 7/.test(e.message),
   );
+  // Norms of queries and keys (Qwen3, OLMo 2) are not on the residual stream: left aside.
+  const qk = graphOf(model);
+  qk.graph?.node?.push(
+    { opType: 'LayerNormalization', input: ['/inner/h.0/Split_output_0', 'inner.h.0.ln_1.weight'], output: ['q_norm.0'] },
+    { opType: 'SimplifiedLayerNormalization', input: ['/inner/h.1/Split_output_1', 'inner.h.0.ln_1.weight'], output: ['k_norm.1'] },
+  );
+  assert.deepEqual(locateHooks(qk, 2, 'with q/k norms').hooks, found.hooks);
+});
+
+type NormKind = 'LayerNormalization' | 'SimplifiedLayerNormalization' | 'rms-pow-cast' | 'rms-mul';
+
+/** A small pre-norm graph (structure only): blocks of norm → MatMul → residual Add, one or two per block. */
+function syntheticGraph(norm: NormKind, layout: 'sequential' | 'parallel', L: number): onnx.IModelProto {
+  const nodes: onnx.INodeProto[] = [{ opType: 'Gather', input: ['wte', 'input_ids'], output: ['x0'] }];
+  let k = 0;
+  const normOf = (x: string): string => {
+    const o = `norm${k++}`;
+    if (norm === 'LayerNormalization' || norm === 'SimplifiedLayerNormalization') nodes.push({ opType: norm, input: [x, 'gamma'], output: [o] });
+    else {
+      nodes.push({ opType: 'Cast', input: [x], output: [`${o}/cast`] });
+      if (norm === 'rms-mul') nodes.push({ opType: 'Mul', input: [`${o}/cast`, `${o}/cast`], output: [`${o}/sq`] });
+      else nodes.push({ opType: 'Pow', input: [`${o}/cast`, 'two'], output: [`${o}/sq`] });
+      nodes.push({ opType: 'ReduceMean', input: [`${o}/sq`], output: [`${o}/ms`] }, { opType: 'Sqrt', input: [`${o}/ms`], output: [`${o}/rms`] }, { opType: 'Div', input: [`${o}/cast`, `${o}/rms`], output: [o] });
+    }
+    return o;
+  };
+  const sub = (x: string, name: string): string => {
+    nodes.push({ opType: 'MatMul', input: [normOf(x), 'w'], output: [name] });
+    return name;
+  };
+  let x = 'x0';
+  for (let l = 0; l < L; l++) {
+    if (layout === 'sequential') {
+      nodes.push({ opType: 'Add', input: [x, sub(x, `attn${l}`)], output: [`mid${l}`] });
+      nodes.push({ opType: 'Add', input: [`mid${l}`, sub(`mid${l}`, `mlp${l}`)], output: [`x${l + 1}`] });
+    } else {
+      // GPT-NeoX: one norm read by attention and MLP; attn + mlp + residual.
+      const n = normOf(x);
+      nodes.push({ opType: 'MatMul', input: [n, 'w'], output: [`attn${l}`] }, { opType: 'MatMul', input: [n, 'w2'], output: [`mlp${l}`] });
+      nodes.push({ opType: 'Add', input: [`mlp${l}`, `attn${l}`], output: [`sum${l}`] }, { opType: 'Add', input: [`sum${l}`, x], output: [`x${l + 1}`] });
+    }
+    x = `x${l + 1}`;
+  }
+  nodes.push({ opType: 'MatMul', input: [normOf(x), 'wte_t'], output: ['logits'] });
+  const two: onnx.ITensorProto = { name: 'two', dataType: onnx.TensorProto.DataType.FLOAT, dims: [], rawData: new Uint8Array(new Float32Array([2]).buffer) };
+  return { irVersion: 7, opsetImport: [{ domain: '', version: 14 }], graph: { name: 'synthetic', node: nodes, initializer: [two], input: [{ name: 'input_ids' }], output: [{ name: 'logits' }] } };
+}
+
+test('hooks by structure across norm forms (LayerNormalization, SimplifiedLayerNormalization, RMSNorm decomposed behind a Cast) and parallel blocks', () => {
+  for (const norm of ['LayerNormalization', 'SimplifiedLayerNormalization', 'rms-pow-cast', 'rms-mul'] as const) {
+    const seq = locateHooks(syntheticGraph(norm, 'sequential', 3), 3, norm);
+    assert.equal(seq.layout, 'sequential', norm);
+    assert.deepEqual(
+      Object.fromEntries(seq.hooks),
+      Object.fromEntries([0, 1, 2].flatMap((l) => [[`blocks.${l}.hook_resid_pre`, `x${l}`], [`blocks.${l}.hook_resid_post`, `x${l + 1}`], [`blocks.${l}.hook_mlp_out`, `mlp${l}`]])),
+      norm,
+    );
+    const par = locateHooks(syntheticGraph(norm, 'parallel', 3), 3, norm);
+    assert.equal(par.layout, 'parallel', norm);
+    assert.deepEqual(Object.fromEntries(par.hooks), Object.fromEntries([0, 1, 2].flatMap((l) => [[`blocks.${l}.hook_resid_pre`, `x${l}`], [`blocks.${l}.hook_resid_post`, `x${l + 1}`]])), norm);
+  }
+  // x ** 3 is no mean square: no norm there.
+  const cube = syntheticGraph('rms-pow-cast', 'sequential', 1);
+  const t = cube.graph?.initializer?.[0] as onnx.ITensorProto;
+  t.rawData = new Uint8Array(new Float32Array([3]).buffer);
+  assert.throws(() => locateHooks(cube, 1, 'cube'), /found no normalization/);
 });
 
 test('tapped resid_post matches torch within 1e-4 for both blocks (first two reference sequences)', async () => {
@@ -284,6 +350,39 @@ test('errors: an optimized graph with SkipLayerNormalization, a corrupt model.on
   await assert.rejects(OnnxHiddenStates.open(corrupt, { threads: 1 }), /is not a valid ONNX model/);
   rmSync(join(corrupt, 'onnx', 'model.onnx'));
   await assert.rejects(OnnxHiddenStates.open(corrupt, { threads: 1 }), /has no onnx\/model\.onnx/);
+});
+
+test('weights in an external data file: the tap graph sits beside it and reads it from there', async () => {
+  const dir = modelCopy();
+  const g = graphOf(dir);
+  const chunks: Uint8Array[] = [];
+  let offset = 0;
+  for (const t of g.graph?.initializer ?? []) {
+    if (!t.rawData || t.rawData.length < 1024) continue;
+    const pad = (4096 - (offset % 4096)) % 4096;
+    chunks.push(new Uint8Array(pad), Uint8Array.from(t.rawData));
+    offset += pad;
+    t.externalData = [
+      { key: 'location', value: 'model.onnx_data' },
+      { key: 'offset', value: String(offset) },
+      { key: 'length', value: String(t.rawData.length) },
+    ];
+    t.dataLocation = onnx.TensorProto.DataLocation.EXTERNAL;
+    offset += t.rawData.length;
+    t.rawData = new Uint8Array(0);
+  }
+  writeFileSync(join(dir, 'onnx', 'model.onnx_data'), Buffer.concat(chunks));
+  writeFileSync(join(dir, 'onnx', 'model.onnx'), onnx.ModelProto.encode(g).finish());
+  assert.ok(statSync(join(dir, 'onnx', 'model.onnx')).size < 100_000);
+  const m = await OnnxHiddenStates.open(dir, { threads: 1 });
+  try {
+    const ids = Uint32Array.from(ref.sequences[1].ids);
+    assert.deepEqual((await m.hiddenStates(ids, 'blocks.1.hook_resid_post')).data, (await states.hiddenStates(ids, 'blocks.1.hook_resid_post')).data);
+    const tap = readdirSync(join(dir, 'onnx')).find((f) => f.endsWith('.onnx') && f.includes('.tap.')) as string;
+    assert.ok(statSync(join(dir, 'onnx', tap)).size < 100_000, 'the tap holds no weights of its own');
+  } finally {
+    await m.dispose();
+  }
 });
 
 test('a merged decoder (If on use_cache_branch, as Xenova/… exports) is read through its no-cache branch', async () => {

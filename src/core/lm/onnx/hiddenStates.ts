@@ -100,7 +100,8 @@ let ortPromise: Promise<OrtModule> | undefined;
 /** onnxruntime-node, imported on first use (it is large and native). */
 function ort(): Promise<OrtModule> {
   ortPromise ??= import('onnxruntime-node').then(
-    (m) => m as unknown as OrtModule,
+    // A bundle's import() of this CommonJS package may hand its exports over as `default` only.
+    (m) => ((m as Partial<OrtModule>).InferenceSession ? m : (m as { default: unknown }).default) as OrtModule,
     (e: unknown) => {
       ortPromise = undefined;
       throw new ModelError(`the ONNX runtime cannot be loaded on ${process.platform}-${process.arch}: ${(e as Error).message}`);

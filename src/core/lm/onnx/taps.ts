@@ -22,7 +22,7 @@ import { hookName } from '../../sae/hooks';
 import { ModelError } from './folder';
 
 /** Bumped when the locating or tapping rules change, so that cached taps are rebuilt. */
-const TAP_FORMAT_VERSION = 1;
+const TAP_FORMAT_VERSION = 2;
 
 const NORM_OPS = new Set(['LayerNormalization', 'SimplifiedLayerNormalization', 'RMSNormalization']);
 /** ONNX Runtime's fusions that swallow the residual add into the norm: the stream is no longer a tensor. */
@@ -266,22 +266,28 @@ function describeSites(sites: readonly NormSite[]): string {
 export function locateHooks(model: onnx.IModelProto, layerCount: number, where: string): GraphHooks {
   if (!model.graph) throw new ModelError(`${where} holds no graph`);
   const index = new GraphIndex(flatGraph(model.graph));
-  const sites = normalizationInputs(index, where);
+  const all = normalizationInputs(index, where);
   const L = layerCount;
-  if (sites.length === 0) throw new ModelError(`${where}: found no normalization (LayerNormalization, RMSNorm or their decomposed forms), so the residual stream cannot be located`);
+  if (all.length === 0) throw new ModelError(`${where}: found no normalization (LayerNormalization, RMSNorm or their decomposed forms), so the residual stream cannot be located`);
+  // Norms off the stream (of queries and keys, Gemma's post-norms of sub-layer outputs) feed no residual add.
+  const onStream = (depth: number) => all.filter((x, k) => all.some((y, j) => j !== k && (addsOnto(index, x.tensor, y.tensor, depth) || addsOnto(index, y.tensor, x.tensor, depth))));
   let layout: BlockLayout;
+  let sites = onStream(1);
   if (sites.length === 2 * L + 1) layout = 'sequential';
-  else if (sites.length === L + 1) layout = 'parallel';
-  else {
+  else if (onStream(2).length === L + 1) {
+    layout = 'parallel';
+    sites = onStream(2);
+  } else {
+    const aside = all.length - sites.length;
     throw new ModelError(
-      `${where}: found ${sites.length} distinct normalization inputs (${describeSites(sites)}), but a pre-norm model with ${L} blocks has ${2 * L + 1} ` +
+      `${where}: found ${sites.length} normalization inputs on the residual stream (${describeSites(sites) || 'none'}${aside ? `; ${aside} other normalizations left aside` : ''}), but a pre-norm model with ${L} blocks has ${2 * L + 1} ` +
         `(two per block and a final one) or ${L + 1} (one per block with parallel attention and MLP): this architecture's residual stream cannot be located`,
     );
   }
   const s = sites.map((x) => x.tensor);
   // Each residual tensor is the previous one plus a sub-layer's output: otherwise these are not a pre-norm stream.
   for (let k = 0; k + 1 < s.length; k++) {
-    if (!addsOnto(index, s[k], s[k + 1], layout === 'sequential' ? 1 : 3)) {
+    if (!addsOnto(index, s[k], s[k + 1], layout === 'sequential' ? 1 : 2)) {
       throw new ModelError(`${where}: the normalization inputs do not form a pre-norm residual stream (${s[k + 1]} is not ${s[k]} plus a sub-layer's output); post-norm models are not supported`);
     }
   }
