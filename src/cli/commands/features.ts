@@ -81,6 +81,7 @@ function sourceError(model: string, e: unknown): unknown {
 
 /** Shown per token in the text output. */
 const DEFAULT_TOP_FEATURES = 5;
+
 function positiveInt(name: string, v: string | undefined): number | undefined {
   if (v === undefined) return undefined;
   if (!/^\d+$/.test(v) || parseInt(v, 10) < 1) throw new UsageError(`--${name} needs a positive integer (got ${v})`);
