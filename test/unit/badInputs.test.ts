@@ -143,7 +143,7 @@ test('an invalid tokenizer.json: the line, column and what was expected, the sam
   await assertRefused(write('empty.json', ''), /empty.json is empty: it is not a JSON file$/);
   await assertRefused(write('array.json', '[1, 2]'), /array\.json is not a tokenizer\.json object$/);
   await assertRefused(write('unigram.json', JSON.stringify({ model: { type: 'Unigram', vocab: [] } })), /model type "Unigram" is not supported \(Token Inspector reads BPE tokenizers\)/);
-  await assertRefused(write('tiktoken-json/bad.json', '{"pat_str": "x", "bpe_ranks": '), /is not valid JSON: line 1, column 30: expected a value \(the file looks truncated\)/);
+  await assertRefused(write('tiktoken-json/bad.json', '{"pat_str": "x", "bpe_ranks": '), /is not valid JSON: line 1, column 31: expected a value \(the file looks truncated\)/);
   // A byte order mark is not an error: the file loads as gpt2.
   const bom = write('bom/tokenizer.json', '\ufeff' + GPT2_JSON);
   assert.deepEqual(Array.from((await loadTokenizer(bom)).tokenizer.encode('hello world').ids), [31373, 995]);
