@@ -9,20 +9,31 @@
  */
 import { join } from 'node:path';
 import { parentPort } from 'node:worker_threads';
-import { loadOnnxModel, ModelError, type OnnxCausalLM } from '../core/lm/onnx';
+import { loadOnnxHiddenStates, loadOnnxModel, ModelError, type OnnxCausalLM, type OnnxHiddenStates } from '../core/lm/onnx';
 import { LmAbortError } from '../core/lm/model';
 import { RemoteCompletionsModel, RemoteEndpointError } from '../core/lm/remote';
 import { DownloadError, downloadModel, type ModelDownloadOptions } from '../core/models/download';
 import { defaultHubCacheDir, HubCacheError, listCachedModels, removeCachedModel } from '../core/models/hubCache';
+import { documentFeatures } from '../core/sae/documentFeatures';
+import { resolveSaeSpec } from '../core/sae/download';
+import { EncodeCancelledError } from '../core/sae/encode';
+import { SaeError } from '../core/sae/errors';
+import { checkLabelsFit, loadFeatureLabels, type FeatureLabels } from '../core/sae/labels';
+import { loadSae } from '../core/sae/loader';
+import type { SparseAutoencoder } from '../core/sae/types';
 import { TokenizerError } from '../core/tokenizers/errors';
 import { loadTokenizer } from '../core/tokenizers/loader';
-import { isHostToModelWorker, type HostToModelWorker, type HubSettings, type ModelDescription, type ModelErrorCode, type ModelRef, type ModelWorkerToHost, type ScoresPayload } from '../modelProtocol';
+import { isHostToModelWorker, type HostToModelWorker, type HubSettings, type ModelDescription, type ModelErrorCode, type ModelRef, type ModelWorkerToHost, type SaeRef, type ScoresPayload } from '../modelProtocol';
+import { featuresPayload, featuresTransfer } from './featuresPayload';
 
 /** Bundled vocabularies, for endpoint tokenizers given by id (as in the tokenization worker). */
 const ASSET_DIR = join(__dirname, 'tokenizers');
 const MAX_LOADED = 2;
 
 const loaded = new Map<string, Promise<OnnxCausalLM>>();
+/** Hidden-state readers (tap graphs) and SAEs, kept like the models: the last few used. */
+const hiddenSources = new Map<string, Promise<OnnxHiddenStates>>();
+const saes = new Map<string, Promise<{ sae: SparseAutoencoder; labels?: FeatureLabels }>>();
 const running = new Map<number, AbortController>();
 
 function post(msg: ModelWorkerToHost, transfer: ArrayBuffer[] = []): void {
@@ -46,28 +57,63 @@ function hubOptions(hub: HubSettings, signal: AbortSignal, requestId: number, dt
   };
 }
 
-/** The loaded model for a ref (resolving a repo id through the cache, downloading only when allowed). */
-async function getModel(ref: ModelRef, hub: HubSettings, signal: AbortSignal, requestId: number): Promise<OnnxCausalLM> {
-  const key = modelKey(ref);
-  let p = loaded.get(key);
-  if (!p) {
-    const h = hubOptions(hub, signal, requestId, ref.dtype);
-    p = loadOnnxModel(ref.spec, { ...h, threads: ref.threads, onDownloadProgress: h.onProgress });
-    loaded.set(key, p);
-    p.catch(() => {
-      if (loaded.get(key) === p) loaded.delete(key);
-    });
-    // Least recently used out.
-    while (loaded.size > MAX_LOADED) {
-      const [oldKey, old] = loaded.entries().next().value as [string, Promise<OnnxCausalLM>];
-      loaded.delete(oldKey);
-      old.then((m) => m.dispose()).catch(() => undefined);
-    }
-  } else {
-    loaded.delete(key);
-    loaded.set(key, p);
+/** Gets `key` from an LRU cache of promises, creating it with `make`; a failed promise is forgotten. */
+function lru<T>(cache: Map<string, Promise<T>>, key: string, make: () => Promise<T>, release: (v: T) => void = () => undefined): Promise<T> {
+  let p = cache.get(key);
+  if (p) {
+    cache.delete(key);
+    cache.set(key, p);
+    return p;
+  }
+  p = make();
+  cache.set(key, p);
+  const made = p;
+  made.catch(() => {
+    if (cache.get(key) === made) cache.delete(key);
+  });
+  while (cache.size > MAX_LOADED) {
+    const [oldKey, old] = cache.entries().next().value as [string, Promise<T>];
+    cache.delete(oldKey);
+    old.then(release).catch(() => undefined);
   }
   return p;
+}
+
+function getHiddenSource(ref: ModelRef, hub: HubSettings, signal: AbortSignal, requestId: number): Promise<OnnxHiddenStates> {
+  return lru(
+    hiddenSources,
+    modelKey(ref),
+    () => {
+      const h = hubOptions(hub, signal, requestId, ref.dtype);
+      return loadOnnxHiddenStates(ref.spec, { ...h, threads: ref.threads, onDownloadProgress: h.onProgress });
+    },
+    (s) => void s.dispose(),
+  );
+}
+
+function getSae(ref: SaeRef, hub: HubSettings, signal: AbortSignal, requestId: number): Promise<{ sae: SparseAutoencoder; labels?: FeatureLabels }> {
+  return lru(saes, JSON.stringify([ref.spec, ref.subfolder ?? '', ref.hook ?? '', ref.labels ?? '']), async () => {
+    const h = hubOptions(hub, signal, requestId, undefined);
+    const path = await resolveSaeSpec(ref.spec, { ...h, subfolder: ref.subfolder });
+    const sae = loadSae(path, { subfolder: ref.subfolder, hook: ref.hook });
+    if (!ref.labels) return { sae };
+    const labels = loadFeatureLabels(ref.labels, { neuronpediaId: sae.neuronpediaId });
+    checkLabelsFit(labels, sae.dSae);
+    return { sae, labels };
+  });
+}
+
+/** The loaded model for a ref (resolving a repo id through the cache, downloading only when allowed). */
+function getModel(ref: ModelRef, hub: HubSettings, signal: AbortSignal, requestId: number): Promise<OnnxCausalLM> {
+  return lru(
+    loaded,
+    modelKey(ref),
+    () => {
+      const h = hubOptions(hub, signal, requestId, ref.dtype);
+      return loadOnnxModel(ref.spec, { ...h, threads: ref.threads, onDownloadProgress: h.onProgress });
+    },
+    (m) => void m.dispose(),
+  );
 }
 
 function describe(m: OnnxCausalLM): ModelDescription {
@@ -95,7 +141,7 @@ function scoresTransfer(s: ScoresPayload): ArrayBuffer[] {
 }
 
 function errorCode(e: unknown): ModelErrorCode {
-  if (e instanceof LmAbortError || (e instanceof Error && e.name === 'AbortError')) return 'cancelled';
+  if (e instanceof LmAbortError || e instanceof EncodeCancelledError || (e instanceof Error && e.name === 'AbortError')) return 'cancelled';
   if (e instanceof DownloadError) {
     switch (e.kind) {
       case 'disabled':
@@ -111,7 +157,7 @@ function errorCode(e: unknown): ModelErrorCode {
     }
   }
   if (e instanceof RemoteEndpointError) return 'endpoint';
-  if (e instanceof ModelError || e instanceof TokenizerError || e instanceof HubCacheError) return 'model';
+  if (e instanceof ModelError || e instanceof TokenizerError || e instanceof HubCacheError || e instanceof SaeError) return 'model';
   return 'internal';
 }
 
@@ -163,15 +209,39 @@ async function handle(msg: Exclude<HostToModelWorker, { kind: 'cancel' } | { kin
     case 'removeCached': {
       const cacheDir = msg.cacheDir ?? defaultHubCacheDir();
       // A loaded model from that folder keeps its sessions (already in memory); unload it first.
+      const repoFolder = join(cacheDir, `models--${msg.repoId.replace('/', '--')}`);
       for (const [key, p] of loaded) {
         const m = await p.catch(() => undefined);
-        if (m && (m.info.id === msg.repoId || m.info.folder.startsWith(join(cacheDir, `models--${msg.repoId.replace('/', '--')}`)))) {
+        if (m && (m.info.id === msg.repoId || m.info.folder.startsWith(repoFolder))) {
           loaded.delete(key);
           await m.dispose();
         }
       }
+      for (const [key, p] of hiddenSources) {
+        const h = await p.catch(() => undefined);
+        if (h && (h.modelName === msg.repoId || h.folder.startsWith(repoFolder))) {
+          hiddenSources.delete(key);
+          await h.dispose();
+        }
+      }
       const bytes = removeCachedModel(cacheDir, msg.repoId);
       post({ kind: 'removed', requestId: msg.requestId, repoId: msg.repoId, bytes });
+      return;
+    }
+    case 'features': {
+      const source = await getHiddenSource(msg.model, msg.hub, signal, msg.requestId);
+      const { sae, labels } = await getSae(msg.sae, msg.hub, signal, msg.requestId);
+      const t0 = performance.now();
+      const r = await documentFeatures(msg.text, source.tokenizer.tokenizer, source, sae, {
+        encoder: msg.encoder,
+        k: msg.k,
+        m: msg.m,
+        allowSpecial: msg.allowSpecial,
+        signal,
+        onProgress: (done, total) => post({ kind: 'progress', requestId: msg.requestId, done, total }),
+      });
+      const result = featuresPayload(msg.text, msg.model.spec, sae, r, labels, performance.now() - t0);
+      post({ kind: 'features', requestId: msg.requestId, result }, featuresTransfer(result));
       return;
     }
     case 'remoteScore': {
