@@ -125,7 +125,7 @@ export class FeatureService implements vscode.Disposable {
 
   /**
    * Computes the document's features. `options` (from the panel) stick to the document for later re-runs;
-   * `loud` runs show their progress as a cancellable notification and their errors as messages.
+   * `loud` runs show their progress in the status bar and their errors as messages (the panel shows both).
    */
   async run(doc: vscode.TextDocument, options?: FeatureRunOptions, loud = true): Promise<FeaturesView | undefined> {
     const key = doc.uri.toString();
@@ -191,17 +191,12 @@ export class FeatureService implements vscode.Disposable {
     };
     try {
       if (!loud) return await work((share) => this.setState(doc, { running: true, progress: share }));
-      return await vscode.window.withProgress(
-        { location: vscode.ProgressLocation.Notification, title: `Token Inspector: SAE features (${model})`, cancellable: true },
-        async (progress, token) => {
-          token.onCancellationRequested(() => this.cancel(doc));
-          let last = 0;
-          return work((share) => {
-            progress.report({ increment: (share - last) * 100 });
-            last = share;
-            this.setState(doc, { running: true, progress: share });
-          });
-        },
+      // The status bar shows that it runs; the panel's Features tab shows how far, with a Cancel button.
+      return await vscode.window.withProgress({ location: vscode.ProgressLocation.Window, title: 'SAE features' }, (progress) =>
+        work((share) => {
+          progress.report({ message: `${Math.round(share * 100)}%` });
+          this.setState(doc, { running: true, progress: share });
+        }),
       );
     } catch (e) {
       this.log(`features failed: ${(e as Error).message}`);

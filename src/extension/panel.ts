@@ -249,7 +249,8 @@ export class TokenPanel implements vscode.Disposable {
         if (m.mode === 'nextByte') this.scheduleNextByte();
         return;
       case 'runFeatures':
-        if (ed) await this.features.run(ed.document, { encoder: m.encoder ?? undefined, k: m.k ?? undefined, m: m.m ?? undefined });
+        // The tab shows its own progress, Cancel button and messages.
+        if (ed) await this.features.run(ed.document, { encoder: m.encoder ?? undefined, k: m.k ?? undefined, m: m.m ?? undefined }, false);
         return;
       case 'cancelFeatures':
         if (ed) this.features.cancel(ed.document);

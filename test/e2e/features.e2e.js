@@ -11,8 +11,9 @@ const vsc = require('./lib/vscode');
 const { REPO, stageExtension, cli, screenshotsDir, workspaceCopy } = require('./lib/project');
 
 const WS = workspaceCopy('features');
-// The model is copied: reading hidden states writes a tap graph next to it.
-const MODEL = path.join(REPO, '.e2e-run', `tiny-gpt2-${process.pid}`);
+// The model is copied (reading hidden states writes a tap graph next to it), under its own name.
+const MODEL_ROOT = path.join(REPO, '.e2e-run', `features-model-${process.pid}`);
+const MODEL = path.join(MODEL_ROOT, 'tiny-gpt2');
 const SAE = path.join(REPO, 'test', 'fixtures', 'sae', 'saelens-topk');
 const LABELS = path.join(REPO, 'test', 'fixtures', 'sae', 'labels', 'plain.json');
 const FILE = 'features.txt';
@@ -22,7 +23,7 @@ let testLog;
 let expected;
 
 before(async () => {
-  fs.rmSync(MODEL, { recursive: true, force: true });
+  fs.rmSync(MODEL_ROOT, { recursive: true, force: true });
   fs.cpSync(path.join(REPO, 'test', 'fixtures', 'tiny-gpt2'), MODEL, { recursive: true });
   fs.writeFileSync(path.join(WS, FILE), TEXT);
   const extensionDir = await stageExtension();
@@ -42,7 +43,7 @@ before(async () => {
 
 after(async () => {
   if (vs) await vs.stop();
-  fs.rmSync(MODEL, { recursive: true, force: true });
+  fs.rmSync(MODEL_ROOT, { recursive: true, force: true });
 });
 
 test('Show Features: the panel lists the document\'s features as the CLI computes them', async () => {
@@ -101,7 +102,7 @@ test('choosing a feature paints it across the document, in the panel and the edi
         let n = 0;
         for (const sel of classes) {
           try {
-            n += document.querySelectorAll(`.part.editor .view-overlays ${sel}, .part.editor .view-lines ${sel}`).length;
+            for (const e of document.querySelectorAll(sel)) if (e.closest('.part.editor')) n++;
           } catch {
             /* selectors monaco writes may not all be valid here */
           }
@@ -111,5 +112,26 @@ test('choosing a feature paints it across the document, in the panel and the edi
     { timeout: 15000 },
   );
   assert.ok(painted >= 1, 'heat decorations in the editor');
+});
+
+test('Mutual Choice from the panel: k·n features shared by the whole document, as many per token as the CLI gives', async () => {
+  const panel = vsc.webviewFrame(vs.page, { view: 'panel' });
+  await panel.locator('#features-encoder').click();
+  await panel.locator('#features-encoder').getByText('Mutual Choice (k·n in all)', { exact: true }).last().click();
+  await panel.locator('#features-k').locator('input').fill('4');
+  await panel.locator('#features-run').click();
+  await vsc.waitForFileText(testLog, /features .*features\.txt v\d+ mutual-choice tokens=/, { timeout: 60000 });
+  const info = panel.locator('#features-info[data-encoder="mutual-choice"]');
+  await info.waitFor({ timeout: 15000 });
+  const mc = cli(['features', path.join(WS, FILE), '--model', MODEL, '--sae', SAE, '--encoder', 'mutual-choice', '--k', '4', '--json']);
+  assert.equal(mc.summary.selected, 4 * mc.tokens.length, 'exactly k·n entries in all');
+  assert.equal(Number(await info.getAttribute('data-active')), mc.summary.active);
+  const perToken = new Set(mc.tokens.map((t) => t.selected));
+  assert.ok(perToken.size > 1, 'tokens get different numbers of features');
+  assert.deepEqual(mc.warnings, [], 'the fixture SAE names this model');
+  // The current token's detail says how many it got.
+  const detail = panel.locator('#features-token-info');
+  const row = Number((await detail.locator('xpath=..').locator('h3').innerText()).match(/Token (\d+)/)[1]);
+  assert.equal(Number(await detail.getAttribute('data-selected')), mc.tokens[row].selected);
   await vsc.screenshot(vs.page, path.join(screenshotsDir(), 'features.png'));
 });
