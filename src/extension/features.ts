@@ -6,6 +6,7 @@
  */
 import * as vscode from 'vscode';
 import type { EncoderKind } from '../core/sae/encode';
+import { KeyedDebouncer } from './debounce';
 import { featureActivations, type FeaturesView } from './featureView';
 import { allowSpecial, featureModel, hubSettings, saeSettings } from './settings';
 import type { ModelWorkerClient } from './workerClient';
@@ -34,7 +35,7 @@ export class FeatureService implements vscode.Disposable {
   private readonly views = new Map<string, FeaturesView>();
   /** Documents the user ran features on: edits recompute them. */
   private readonly following = new Set<string>();
-  private readonly timers = new Map<string, NodeJS.Timeout>();
+  private readonly timers = new KeyedDebouncer();
   private readonly running = new Map<string, AbortController>();
   private readonly states = new Map<string, FeatureRunState>();
   private readonly runOptions = new Map<string, FeatureRunOptions>();
@@ -72,16 +73,14 @@ export class FeatureService implements vscode.Disposable {
         this.views.delete(key);
         this.following.delete(key);
         this.states.delete(key);
-        const t = this.timers.get(key);
-        if (t) clearTimeout(t);
-        this.timers.delete(key);
+        this.timers.cancel(key);
       }),
       vscode.window.onDidChangeVisibleTextEditors(() => this.paint()),
     );
   }
 
   dispose(): void {
-    for (const t of this.timers.values()) clearTimeout(t);
+    this.timers.dispose();
     for (const c of this.running.values()) c.abort();
     for (const d of this.disposables) d.dispose();
   }
@@ -106,16 +105,9 @@ export class FeatureService implements vscode.Disposable {
   }
 
   private schedule(doc: vscode.TextDocument): void {
-    const key = doc.uri.toString();
-    const old = this.timers.get(key);
-    if (old) clearTimeout(old);
-    this.timers.set(
-      key,
-      setTimeout(() => {
-        this.timers.delete(key);
-        if (!doc.isClosed) void this.run(doc, undefined, false);
-      }, RERUN_AFTER_EDIT_MS),
-    );
+    this.timers.schedule(doc.uri.toString(), RERUN_AFTER_EDIT_MS, () => {
+      if (!doc.isClosed) void this.run(doc, undefined, false);
+    });
   }
 
   cancel(doc: vscode.TextDocument): void {

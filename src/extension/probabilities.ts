@@ -8,6 +8,7 @@ import * as vscode from 'vscode';
 import { spreadSurprisal } from '../core/lm/score';
 import type { NextBytesPayload, ScoresPayload } from '../protocol';
 import type { Analysis, AnalysisService } from './analysisService';
+import { KeyedDebouncer } from './debounce';
 import { allowSpecial, hubSettings, probabilityModel, remoteEndpoint, resolvedModelFolders, SECTION, tokenizerFor, tokenizerRefKey, WORKSPACE_NGRAM } from './settings';
 import type { ModelWorkerClient, WorkerClient } from './workerClient';
 
@@ -33,7 +34,7 @@ const RETRAIN_AFTER_SAVE_MS = 15_000;
 
 export class ProbabilityService implements vscode.Disposable {
   private readonly scores = new Map<string, DocumentScoresView>();
-  private readonly timers = new Map<string, NodeJS.Timeout>();
+  private readonly timers = new KeyedDebouncer();
   private readonly inFlight = new Set<string>();
   private readonly emitter = new vscode.EventEmitter<vscode.TextDocument>();
   readonly onDidScore = this.emitter.event;
@@ -66,7 +67,7 @@ export class ProbabilityService implements vscode.Disposable {
 
   dispose(): void {
     if (this.retrainTimer) clearTimeout(this.retrainTimer);
-    for (const t of this.timers.values()) clearTimeout(t);
+    this.timers.dispose();
     for (const d of this.disposables) d.dispose();
   }
 
@@ -105,15 +106,7 @@ export class ProbabilityService implements vscode.Disposable {
   private schedule(doc: vscode.TextDocument): void {
     const key = doc.uri.toString();
     if (this.current(doc)) return;
-    const old = this.timers.get(key);
-    if (old) clearTimeout(old);
-    this.timers.set(
-      key,
-      setTimeout(() => {
-        this.timers.delete(key);
-        void this.score(doc);
-      }, SCORE_DEBOUNCE_MS),
-    );
+    this.timers.schedule(key, SCORE_DEBOUNCE_MS, () => void this.score(doc));
   }
 
   /** A hub repo id is resolved (downloaded when allowed) once; its folder's tokenizer then tokenizes the editor. */

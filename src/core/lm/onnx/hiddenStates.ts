@@ -10,16 +10,17 @@
 import { readFileSync } from 'node:fs';
 import { basename, join, resolve } from 'node:path';
 import type { InferenceSession, Tensor, TypedTensor } from 'onnxruntime-node';
-import { defaultHubCacheDir, isValidRepoId } from '../../models/hubCache';
-import { looksLikePath, resolveModelSpec } from '../../models/download';
+import { isValidRepoId } from '../../models/hubCache';
+import { looksLikePath } from '../../models/download';
 import { hfRepoIdOfPath } from '../../sae/loader';
 import type { HiddenStateOptions, HiddenStates, HiddenStateSource } from '../../sae/hidden';
 import { loadTokenizer, type LoadedTokenizer } from '../../tokenizers/loader';
 import { LmAbortError } from '../model';
 import { checkModelFiles, ModelError, readModelConfig, resolveModelFolder } from './folder';
-import type { ModelSource } from './load';
+import { resolveModelSource, type ModelSource } from './load';
 import { defaultThreads } from './runtime';
 import { GraphTaps, type BlockLayout } from './taps';
+import { SerialQueue, toFloat32 } from './tensors';
 
 export interface OnnxHiddenStatesSource extends ModelSource {
   /** Tokens per window (default: the model's context from config.json). */
@@ -110,25 +111,6 @@ function ort(): Promise<OrtModule> {
   return ortPromise;
 }
 
-/** IEEE half-precision bits to a number. */
-function halfToNumber(h: number): number {
-  const sign = h & 0x8000 ? -1 : 1;
-  const exp = (h >> 10) & 0x1f;
-  const frac = h & 0x3ff;
-  if (exp === 0) return sign * frac * 2 ** -24;
-  if (exp === 31) return frac ? NaN : sign * Infinity;
-  return sign * (1 + frac / 1024) * 2 ** (exp - 15);
-}
-
-function toFloat32(t: Tensor): Float32Array {
-  const data = t.data;
-  if (data instanceof Float32Array) return data;
-  if (t.type === 'float16' && data instanceof Uint16Array) return Float32Array.from(data, halfToNumber);
-  // float16 as a Float16Array where the runtime has one (Node 24+).
-  if (data instanceof Float64Array || t.type === 'float16') return Float32Array.from(data as ArrayLike<number>);
-  throw new ModelError(`the tapped hidden state is of type ${t.type}, not a float tensor`);
-}
-
 type Session = InferenceSession;
 
 /** Hidden states at the residual-stream hooks of an ONNX causal LM. */
@@ -137,8 +119,7 @@ export class OnnxHiddenStates implements HiddenStateSource {
   readonly availableHooks: readonly string[];
   readonly layout: BlockLayout;
   private readonly sessions = new Map<string, Promise<Session>>();
-  private queue: Promise<unknown> = Promise.resolve();
-  private disposed = false;
+  private readonly serial = new SerialQueue();
 
   private constructor(
     readonly folder: string,
@@ -182,12 +163,7 @@ export class OnnxHiddenStates implements HiddenStateSource {
 
   /** One request at a time: each window's activations are large, and sessions are shared. */
   private exclusive<T>(fn: () => Promise<T>): Promise<T> {
-    const run = this.queue.then(() => {
-      if (this.disposed) throw new ModelError('the model was unloaded');
-      return fn();
-    });
-    this.queue = run.catch(() => undefined);
-    return run;
+    return this.serial.run(fn);
   }
 
   private session(hook: string): Promise<Session> {
@@ -258,7 +234,7 @@ export class OnnxHiddenStates implements HiddenStateSource {
     const t = result[hook] as TypedTensor<'float32'> | undefined;
     if (!t || t.dims.length !== 3 || t.dims[1] !== ids.length) throw new ModelError(`the graph tapped at ${hook} returned no [1, ${ids.length}, d] tensor`);
     if (t.dims[2] !== this.dModel) throw new ModelError(`the hidden state at ${hook} has width ${t.dims[2]}, but config.json declares ${this.dModel}`);
-    return toFloat32(t);
+    return toFloat32(t.type, t.data, 'the tapped hidden state');
   }
 
   /**
@@ -296,7 +272,7 @@ export class OnnxHiddenStates implements HiddenStateSource {
   /** Frees the sessions; later calls fail with a clear message. */
   async dispose(): Promise<void> {
     await this.exclusive(async () => {
-      this.disposed = true;
+      this.serial.close();
       this.taps.release();
       const sessions = [...this.sessions.values()];
       this.sessions.clear();
@@ -310,15 +286,6 @@ export class OnnxHiddenStates implements HiddenStateSource {
  * cache and downloaded only when allowed), resolved exactly as `loadOnnxModel` resolves it.
  */
 export async function loadOnnxHiddenStates(spec: string, source: OnnxHiddenStatesSource): Promise<OnnxHiddenStates> {
-  const folder = await resolveModelSpec(spec, {
-    cacheDir: source.cacheDir ?? defaultHubCacheDir(),
-    allowDownloads: source.allowDownloads,
-    host: source.host,
-    revision: source.revision,
-    token: source.token,
-    dtype: source.dtype,
-    signal: source.signal,
-    onProgress: source.onDownloadProgress,
-  });
+  const folder = await resolveModelSource(spec, source);
   return OnnxHiddenStates.open(folder, { ...source, id: source.id ?? (looksLikePath(spec) ? undefined : spec) });
 }

@@ -21,9 +21,9 @@ export interface ModelSource {
   readonly onDownloadProgress?: (p: DownloadProgress) => void;
 }
 
-/** Loads `spec` (a model folder, a Hugging Face cache model folder, or `org/name`). */
-export async function loadOnnxModel(spec: string, source: ModelSource): Promise<OnnxCausalLM> {
-  const folder = await resolveModelSpec(spec, {
+/** The local folder of `spec`: a folder as it is, a repo id from the cache or, when allowed, downloaded. */
+export function resolveModelSource(spec: string, source: ModelSource): Promise<string> {
+  return resolveModelSpec(spec, {
     cacheDir: source.cacheDir ?? defaultHubCacheDir(),
     allowDownloads: source.allowDownloads,
     host: source.host,
@@ -33,5 +33,10 @@ export async function loadOnnxModel(spec: string, source: ModelSource): Promise<
     signal: source.signal,
     onProgress: source.onDownloadProgress,
   });
+}
+
+/** Loads `spec` (a model folder, a Hugging Face cache model folder, or `org/name`). */
+export async function loadOnnxModel(spec: string, source: ModelSource): Promise<OnnxCausalLM> {
+  const folder = await resolveModelSource(spec, source);
   return OnnxCausalLM.load(folder, { dtype: source.dtype, threads: source.threads, id: spec });
 }

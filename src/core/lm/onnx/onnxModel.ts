@@ -20,6 +20,7 @@ import { DenseDistribution, LmAbortError, type LanguageModel, type NextTokenDist
 import { spreadSurprisal, type DocumentScores } from '../score';
 import { LogitsDistribution, rowStats } from './distribution';
 import { checkModelFiles, ModelError, readModelConfig, resolveModelFolder, type ModelConfig, type OnnxDtype } from './folder';
+import { SerialQueue } from './tensors';
 import { loadRuntimeModel, type ForwardResult, type PastState, type RuntimeModel } from './runtime';
 
 export interface OnnxLoadOptions {
@@ -106,8 +107,7 @@ export class OnnxCausalLM implements LanguageModel {
   private scoreCache: WindowCache | undefined;
   private nextCache: WindowCache | undefined;
   private lastScore: { ids: Uint32Array; result: ScoredTokens } | undefined;
-  private queue: Promise<unknown> = Promise.resolve();
-  private disposed = false;
+  private readonly serial = new SerialQueue();
 
   private constructor(
     readonly info: OnnxModelInfo,
@@ -159,12 +159,7 @@ export class OnnxCausalLM implements LanguageModel {
 
   /** One request at a time: the caches are shared state. */
   private exclusive<T>(fn: () => Promise<T>): Promise<T> {
-    const run = this.queue.then(() => {
-      if (this.disposed) throw new ModelError('the model was unloaded');
-      return fn();
-    });
-    this.queue = run.catch(() => undefined);
-    return run;
+    return this.serial.run(fn);
   }
 
   private checkIds(ids: Uint32Array): void {
@@ -356,7 +351,7 @@ export class OnnxCausalLM implements LanguageModel {
   /** Frees the sessions; later calls fail with a clear message. */
   async dispose(): Promise<void> {
     await this.exclusive(async () => {
-      this.disposed = true;
+      this.serial.close();
       this.lastScore = undefined;
       this.scoreCache = undefined;
       this.nextCache = undefined;

@@ -9,6 +9,7 @@
 import { availableParallelism } from 'node:os';
 import { resolve } from 'node:path';
 import { ModelError, type GraphBase, type OnnxDtype } from './folder';
+import { toFloat32 } from './tensors';
 
 /** A tensor as transformers.js hands it over (CPU data). */
 export interface RuntimeTensor {
@@ -98,26 +99,6 @@ async function transformers(): Promise<TfModule> {
 
 const PAST_NAME = /^past_key_values\.\d+\.(key|value)$/;
 
-/** IEEE half-precision bits to a number. */
-function halfToNumber(h: number): number {
-  const sign = h & 0x8000 ? -1 : 1;
-  const exp = (h >> 10) & 0x1f;
-  const frac = h & 0x3ff;
-  if (exp === 0) return sign * frac * 2 ** -24;
-  if (exp === 31) return frac ? NaN : sign * Infinity;
-  return sign * (1 + frac / 1024) * 2 ** (exp - 15);
-}
-
-function toFloat32(t: RuntimeTensor): Float32Array {
-  if (t.data instanceof Float32Array) return t.data;
-  const src = t.data;
-  const out = new Float32Array(src.length);
-  // fp16 exports: transformers.js holds float16 data as raw bits (Uint16Array) where Float16Array is missing.
-  if (t.type === 'float16' && src instanceof Uint16Array) for (let i = 0; i < src.length; i++) out[i] = halfToNumber(src[i]);
-  else for (let i = 0; i < src.length; i++) out[i] = Number(src[i]);
-  return out;
-}
-
 type NumericArray = Float32Array | Float64Array | Uint16Array | Int32Array | Int8Array | Uint8Array;
 function isNumericArray(x: unknown): x is NumericArray {
   return x instanceof Float32Array || x instanceof Float64Array || x instanceof Uint16Array || x instanceof Int32Array || x instanceof Int8Array || x instanceof Uint8Array;
@@ -176,7 +157,7 @@ export async function loadRuntimeModel(folder: string, options: RuntimeOptions):
         if (!checkedNames) cuttable &&= PAST_NAME.test(inputName) && out[name].dims.length === 4 && isNumericArray(out[name].data);
       }
       checkedNames = true;
-      return { logits: toFloat32(logitsT), vocab: logitsT.dims[2], tokens: n, past: nextPast };
+      return { logits: toFloat32(logitsT.type, logitsT.data, 'the logits'), vocab: logitsT.dims[2], tokens: n, past: nextPast };
     },
 
     truncate(pastState, length) {

@@ -20,6 +20,7 @@ import { basename, dirname, join } from 'node:path';
 import { onnx } from 'onnx-proto';
 import { hookName } from '../../sae/hooks';
 import { ModelError } from './folder';
+import { halfToNumber } from './tensors';
 
 /** Bumped when the locating or tapping rules change, so that cached taps are rebuilt. */
 const TAP_FORMAT_VERSION = 2;
@@ -104,15 +105,6 @@ function readsOf(node: onnx.INodeProto): string[] {
   return out;
 }
 
-/** IEEE half-precision bits to a number. */
-function halfToNumber(h: number): number {
-  const sign = h & 0x8000 ? -1 : 1;
-  const exp = (h >> 10) & 0x1f;
-  const frac = h & 0x3ff;
-  if (exp === 0) return sign * frac * 2 ** -24;
-  if (exp === 31) return frac ? NaN : sign * Infinity;
-  return sign * (1 + frac / 1024) * 2 ** (exp - 15);
-}
 
 /** The value of a one-element tensor, when it is stored in the graph itself. */
 function scalarOf(t: onnx.ITensorProto | null | undefined): number | undefined {
