@@ -5,6 +5,10 @@
  * pre-tokenizer built on V8's `\p{...}` would split differently there. Probing the reference engine itself
  * gives the tables it really uses.
  *
+ * It also lists the code points the reference's normalizers (NFC, NFD, NFKC, NFKD: the older tables of the
+ * unicode-normalization crate it uses) leave alone while V8's normalize() does not: characters assigned after
+ * those tables, which the reference treats as unassigned (combining class 0, no decomposition, no composition).
+ *
  * Usage: node --import tsx scripts/make-unicode-tables.ts
  */
 import { writeFileSync } from 'node:fs';
@@ -40,6 +44,44 @@ function probe(property: string): number[] {
     if (chars.length === 1 && piece !== '\u0001') matched.push(chars[0].codePointAt(0) as number);
   }
   return matched.sort((a, b) => a - b);
+}
+
+/**
+ * Code points whose normalization differs between the reference and V8 (by the Unicode stability policy, only
+ * characters the reference's tables do not have yet). Each code point is probed alone and in the company of
+ * marks before and after it and of a base it could compose with, in every form; probes are joined with NUL
+ * (combining class 0, no decomposition: a barrier), so each batch is one call into the binding.
+ */
+function probeNormalization(): number[] {
+  const base = {
+    version: '1.0', truncation: null, padding: null, added_tokens: [], pre_tokenizer: null, post_processor: null, decoder: null,
+    model: { type: 'BPE', dropout: null, unk_token: null, continuing_subword_prefix: null, end_of_word_suffix: null, fuse_unk: false, byte_fallback: false, vocab: { a: 0 }, merges: [] },
+  };
+  const forms = ['NFC', 'NFD', 'NFKC', 'NFKD'] as const;
+  const differs = new Set<number>();
+  const probesOf = (c: string): string[] => [c, `a\u0345${c}`, `a${c}\u0334`, `${c}\u0301`, `e${c}`, `\u1100${c}`];
+  for (const form of forms) {
+    const normalizer = Tokenizer.fromString(JSON.stringify({ ...base, normalizer: { type: form } })).getNormalizer();
+    if (!normalizer) throw new Error(`no ${form} normalizer`);
+    let batch: number[] = [];
+    const flush = (): void => {
+      const probes = batch.flatMap((cp) => probesOf(String.fromCodePoint(cp)));
+      const text = probes.join('\u0000');
+      const ref = normalizer.normalizeString(text).split('\u0000');
+      const v8 = text.normalize(form).split('\u0000');
+      if (ref.length !== probes.length || v8.length !== probes.length) throw new Error('a probe lost its separator');
+      const per = probes.length / batch.length;
+      for (let i = 0; i < probes.length; i++) if (ref[i] !== v8[i]) differs.add(batch[Math.floor(i / per)]);
+      batch = [];
+    };
+    for (let cp = 1; cp <= 0x10ffff; cp++) {
+      if (cp >= 0xd800 && cp <= 0xdfff) continue;
+      batch.push(cp);
+      if (batch.length === 4096) flush();
+    }
+    flush();
+  }
+  return [...differs].sort((a, b) => a - b);
 }
 
 function toRanges(cps: number[]): string {
@@ -80,6 +122,13 @@ console.log('unsafe', unsafeSorted.length, 'code points');
 lines.push(
   '/** Code points whose properties may differ between V8 and the reference (see scripts/make-unicode-tables.ts). */',
   `export const REFERENCE_UNSAFE_CLASS = ${JSON.stringify(toRanges(unsafeSorted))};`,
+  '',
+);
+const inert = probeNormalization();
+console.log('normalization', inert.length, 'code points the reference leaves alone');
+lines.push(
+  '/** Code points that the reference\'s normalizers leave unchanged and treat as starters, where V8\'s normalize() does not (see scripts/make-unicode-tables.ts). */',
+  `export const REFERENCE_NORMALIZATION_INERT_CLASS = ${JSON.stringify(toRanges(inert))};`,
   '',
 );
 writeFileSync(join(__dirname, '..', 'src', 'core', 'tokenizers', 'unicodeTables.ts'), lines.join('\n'));

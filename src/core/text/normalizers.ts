@@ -3,6 +3,7 @@
  */
 import { AlignedBuilder, AlignedString, UnitKind } from './aligned';
 import { TokenizerError } from '../tokenizers/errors';
+import { REFERENCE_NORMALIZATION_INERT_CLASS } from '../tokenizers/unicodeTables';
 
 /**
  * `atStart` is false when the piece continues text that came before it (an incremental window that starts
@@ -15,6 +16,26 @@ type UnicodeForm = 'NFC' | 'NFD' | 'NFKC' | 'NFKD';
 const NON_STARTER = /[\p{M}\u1160-\u11ff\ud7b0-\ud7ff\u0f71-\u0f84\u302a-\u302f\u3099\u309a]/u;
 
 /**
+ * Characters the reference's normalization tables do not have yet (assigned in a later Unicode version than
+ * theirs, see scripts/make-unicode-tables.ts): the reference leaves them unchanged, as starters that neither
+ * reorder nor compose, where V8 would move, decompose or compose them.
+ */
+const INERT = new RegExp(`[${REFERENCE_NORMALIZATION_INERT_CLASS}]`, 'u');
+const INERT_ALL = new RegExp(INERT.source, 'gu');
+
+/** `text.normalize(form)` as the reference computes it: the text between inert characters normalized, those kept. */
+export function referenceNormalize(text: string, form: UnicodeForm): string {
+  if (!INERT.test(text)) return text.normalize(form);
+  let out = '';
+  let last = 0;
+  for (const m of text.matchAll(INERT_ALL)) {
+    out += text.slice(last, m.index).normalize(form) + m[0];
+    last = m.index + m[0].length;
+  }
+  return out + text.slice(last).normalize(form);
+}
+
+/**
  * Unicode normalization with alignment. The text is cut into segments that normalize independently
  * (a boundary before every character that is itself normalized and cannot combine with what precedes);
  * a segment that changes becomes one unit. If cutting would change the result, the piece is one unit.
@@ -22,14 +43,15 @@ const NON_STARTER = /[\p{M}\u1160-\u11ff\ud7b0-\ud7ff\u0f71-\u0f84\u302a-\u302f\
 export function unicodeNormalizer(form: UnicodeForm): Normalizer {
   return (s) => {
     const text = s.text;
-    if (text.normalize(form) === text) return s;
+    const whole = referenceNormalize(text, form);
+    if (whole === text) return s;
     const b = new AlignedBuilder(s);
     const cuts: number[] = [0];
     for (let i = 0; i < text.length; ) {
       const cp = text.codePointAt(i) as number;
       const len = cp > 0xffff ? 2 : 1;
       const ch = text.slice(i, i + len);
-      if (i > 0 && !NON_STARTER.test(ch) && ch.normalize(form) === ch) cuts.push(i);
+      if (i > 0 && ((!NON_STARTER.test(ch) && ch.normalize(form) === ch) || INERT.test(ch))) cuts.push(i);
       i += len;
     }
     cuts.push(text.length);
@@ -37,12 +59,12 @@ export function unicodeNormalizer(form: UnicodeForm): Normalizer {
     const normalizedSegments: string[] = [];
     for (let k = 0; k + 1 < cuts.length; k++) {
       const seg = text.slice(cuts[k], cuts[k + 1]);
-      const n = seg.normalize(form);
+      const n = referenceNormalize(seg, form);
       normalizedSegments.push(n);
       joined += n;
     }
-    if (joined !== text.normalize(form)) {
-      b.replace(0, text.length, text.normalize(form), UnitKind.Normalized);
+    if (joined !== whole) {
+      b.replace(0, text.length, whole, UnitKind.Normalized);
       return b.build();
     }
     for (let k = 0; k + 1 < cuts.length; k++) {
