@@ -4,6 +4,7 @@
  */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
+import { isHostToModelWorker, isModelWorkerToHost } from '../../src/modelProtocol';
 import { isHostToTokenWorker, isTokenWorkerToHost, isWebviewToHost } from '../../src/protocol';
 import { mulberry32 } from '../harness/hardStrings';
 
@@ -82,4 +83,59 @@ test('worker messages: analyze needs either the text or edits from a base versio
   const description = { id: 'gpt2', name: 'GPT-2', algorithm: 'byte-level-bpe', vocabSize: 50257, loadMs: 1 };
   assert.ok(isTokenWorkerToHost({ kind: 'analysis', requestId: 1, docKey: 'a', version: 1, tokenizer: description, stream, elapsedMs: 1 }));
   assert.equal(isTokenWorkerToHost({ kind: 'analysis', requestId: 1, docKey: 'a', version: 1, tokenizer: description, stream: { ...stream, ids: new Uint32Array(2) }, elapsedMs: 1 }), false);
+});
+
+/** A random message built from the model protocol's own kinds and fields, each valid, wrong or missing by chance. */
+function randomModelMessage(rng: () => number): unknown {
+  const pick = <T>(xs: readonly T[]): T => xs[Math.floor(rng() * xs.length)];
+  const maybe = (valid: () => unknown): unknown => (rng() < 0.6 ? valid() : rng() < 0.5 ? undefined : randomValue(rng));
+  const str = () => pick(['', 'x', 'gpt2', 'org/name', '../../etc/passwd', 'x'.repeat(5000)]);
+  const o: Record<string, unknown> = {
+    kind: pick(['load', 'score', 'next', 'download', 'listCache', 'removeCached', 'remoteScore', 'features', 'cancel', 'unload', 'loaded', 'scored', 'downloaded', 'cache', 'removed', 'progress', 'downloadProgress', 'error', 'nope']),
+    requestId: maybe(() => pick([0, 7, 2 ** 31, -1, 1.5, '3'])),
+    model: maybe(() => ({ spec: str(), dtype: maybe(() => pick(['fp32', 'q8', 'fp64'])), threads: maybe(() => pick([1, 0, 300, 2.5])) })),
+    hub: maybe(() => ({ allowDownloads: maybe(() => rng() < 0.5), host: maybe(str), cacheDir: maybe(str), token: maybe(str) })),
+    ids: maybe(() => pick([new Uint32Array(3), new Int32Array(3), [1, 2, 3], new Float64Array(2)])),
+    context: maybe(() => pick([new Uint32Array(1), [1]])),
+    topK: maybe(() => pick([0, 5, 1000, 1001, -1, 2.5])),
+    dense: maybe(() => rng() < 0.5),
+    repoId: maybe(str),
+    cacheDir: maybe(str),
+    endpoint: maybe(() => ({ url: str(), topK: maybe(() => pick([1, 20, 21, 0])), timeoutMs: maybe(() => pick([1, 0, 1e9])) })),
+    tokenizer: maybe(() => ({ id: str(), path: maybe(str) })),
+    startContext: maybe(() => pick([[1, 2], Array(17).fill(1), [-1], 'x'])),
+    sae: maybe(() => ({ spec: str(), subfolder: maybe(str), hook: maybe(str), labels: maybe(str) })),
+    text: maybe(str),
+    encoder: maybe(() => pick(['topk', 'nope', 3])),
+    k: maybe(() => pick([1, 0, 2 ** 21, 4])),
+    m: maybe(() => pick([1, 0, 2 ** 21])),
+    allowSpecial: maybe(() => rng() < 0.5),
+    message: maybe(str),
+    code: maybe(() => pick(['model', 'cancelled', 'downloads-off', 'x'])),
+    done: maybe(() => pick([0, 5, -1])),
+    total: maybe(() => pick([0, 5, -1])),
+  };
+  for (const k of Object.keys(o)) if (o[k] === undefined || rng() < 0.3) delete o[k];
+  return o;
+}
+
+test('model worker messages: 100,000 random payloads from the protocol\'s own fields; no validator throws, and whatever passes is well-formed', () => {
+  const rng = mulberry32(11);
+  const passed = { host: 0, worker: 0 };
+  for (let i = 0; i < 100_000; i++) {
+    const v = randomModelMessage(rng);
+    if (isHostToModelWorker(v)) {
+      passed.host++;
+      const m = v as Record<string, unknown>;
+      if (m.kind !== 'unload') assert.ok(Number.isInteger(m.requestId) && (m.requestId as number) >= 0, JSON.stringify(m).slice(0, 200));
+      // The fields each kind acts on are the right type (other fields are never read).
+      if (m.kind === 'score' || m.kind === 'remoteScore') assert.ok(m.ids instanceof Uint32Array);
+      if (m.kind === 'load' || m.kind === 'score' || m.kind === 'next' || m.kind === 'features' || m.kind === 'unload') assert.ok(typeof (m.model as { spec: unknown }).spec === 'string' && (m.model as { spec: string }).spec.length > 0 && (m.model as { spec: string }).spec.length <= 4096);
+    }
+    if (isModelWorkerToHost(v)) {
+      passed.worker++;
+      assert.ok(Number.isInteger((v as { requestId: unknown }).requestId) && (v as { requestId: number }).requestId >= 0);
+    }
+  }
+  assert.ok(passed.host > 0 && passed.host < 20_000, JSON.stringify(passed));
 });
