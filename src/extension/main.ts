@@ -36,7 +36,10 @@ export function activate(context: vscode.ExtensionContext): void {
     join(context.extensionPath, 'dist', 'tokenWorker.js'),
     (message, firstTime) => {
       log(message);
-      if (firstTime) void vscode.window.showWarningMessage(`Token Inspector: ${message}. It restarts on the next edit.`);
+      if (!firstTime) return;
+      void vscode.window.showWarningMessage(`Token Inspector: ${message}. It restarts now (and, should it fail again, on the next edit).`);
+      // One automatic retry: a document that crashes it again waits for the user's next edit.
+      setTimeout(() => analyses.refreshAll(), 500);
     },
     log,
   );

@@ -54,6 +54,8 @@ export class ProbabilityService implements vscode.Disposable {
         if (this.enabled && vscode.window.visibleTextEditors.some((e) => e.document === doc)) this.schedule(doc);
       }),
       vscode.workspace.onDidCloseTextDocument((doc) => this.scores.delete(doc.uri.toString())),
+      // A document analysed while hidden (behind another editor) is scored when it shows again.
+      vscode.window.onDidChangeVisibleTextEditors(() => this.refreshVisible()),
       // The workspace model follows the files: a saved change retrains it in the background (once per burst).
       vscode.workspace.onDidSaveTextDocument((doc) => {
         if (!this.enabled || probabilityModel() !== WORKSPACE_NGRAM || !vscode.workspace.getWorkspaceFolder(doc.uri)) return;

@@ -265,7 +265,7 @@ test('binary files and invalid UTF-8: the worker tokenizes what the editor holds
   const binFile = write('image.png', Buffer.from(png));
   const bin = runCli(['tokenize', binFile, '--json']);
   assert.equal(bin.status, 1);
-  // (stdout is not checked: `tokenize --json` writes its JSON header before it reads the file, see src/cli/commands/tokenize.ts.)
+  assert.equal(bin.stdout, '', 'nothing on stdout: no half JSON for a script to choke on');
   assert.deepEqual(bin.stderr.trimEnd().split('\n'), [`token-inspector: ${binFile} looks like a binary file (it contains NUL bytes); Token Inspector reads text files`]);
   const count = runCli(['count', binFile, '--tokenizer', 'o200k_base', '--json']);
   assert.equal(count.status, 0, count.stderr);

@@ -48,9 +48,16 @@ export const tokenizeCommand: CliCommand = {
     let byteLength = 0;
     let utf16Length = 0;
     let approximate = false;
-    if (json) await write(`{"tokenizer":${JSON.stringify(loaded.id)},"tokens":[`);
-    else out('INDEX'.padEnd(8) + 'ID'.padEnd(9) + 'BYTES'.padEnd(16) + 'UTF16'.padEnd(16) + 'TEXT');
+    // The header waits for the first piece of text: a file refused on reading (binary, unreadable) prints nothing to stdout.
+    let started = false;
+    const start = async (): Promise<void> => {
+      if (started) return;
+      started = true;
+      if (json) await write(`{"tokenizer":${JSON.stringify(loaded.id)},"tokens":[`);
+      else out('INDEX'.padEnd(8) + 'ID'.padEnd(9) + 'BYTES'.padEnd(16) + 'UTF16'.padEnd(16) + 'TEXT');
+    };
     for await (const p of parts(file, args.options.get('tokenizer') ?? 'o200k_base', args.flags.has('allow-special'))) {
+      await start();
       const utf8 = utf8Encode(p.text.toWellFormed());
       let chunk = '';
       for (let i = 0; i < p.stream.count; i++) {
@@ -74,6 +81,7 @@ export const tokenizeCommand: CliCommand = {
       utf16Length = p.utf16Start + p.text.length;
       approximate ||= p.approximate;
     }
+    await start();
     const addedTokens = loaded.tokenizer.addedTokens;
     if (json) {
       await write(`],"count":${count},"byteLength":${byteLength},"utf16Length":${utf16Length},"addedTokens":${JSON.stringify(addedTokens)}${approximate ? ',"approximate":true' : ''}}\n`);
