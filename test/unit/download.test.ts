@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { OnnxCausalLM } from '../../src/core/lm/onnx';
-import { DownloadError, downloadModel, downloadRepoFiles, resolveModelSpec, type DownloadProgress } from '../../src/core/models/download';
+import { DownloadError, downloadModel, downloadRepoFiles, redirectAllowed, resolveModelSpec, type DownloadProgress } from '../../src/core/models/download';
 import {
   checkRepoFile,
   defaultHubCacheDir,
@@ -266,4 +266,41 @@ test('ids, revisions and file names that could leave the cache are refused befor
   assert.equal(defaultHubCacheDir({ HF_HUB_CACHE: '/x/hub' }), '/x/hub');
   assert.equal(defaultHubCacheDir({ HF_HOME: '/h' }), join('/h', 'hub'));
   assert.ok(statSync(root).isDirectory());
+});
+
+test('downloads follow redirects only to the configured hub (and huggingface.co only to its own CDNs)', async () => {
+  const body = new TextEncoder().encode('{"a": 1}\n');
+  const digest = sha256(body);
+  const requested: string[] = [];
+  // A hub that sends the file elsewhere: HEAD gives the metadata, GET a redirect to `target`.
+  const hubAnswering = (target: string): typeof fetch => (async (input: string | URL | Request, init?: RequestInit) => {
+    const url = String(input);
+    requested.push(`${init?.method ?? 'GET'} ${new URL(url).origin}`);
+    if (init?.method === 'HEAD') return new Response(null, { status: 200, headers: { etag: `"${digest}"`, 'content-length': String(body.length), 'x-repo-commit': HUB_COMMIT } });
+    if (url.startsWith(target)) return new Response(body, { status: 200 });
+    return new Response(null, { status: 302, headers: { location: `${target}/blob` } });
+  }) as typeof fetch;
+
+  const cacheDir = mkdtempSync(join(tmpdir(), 'redirect-cache-'));
+  try {
+    const files = [{ name: 'config.json' }];
+    requested.length = 0;
+    await assert.rejects(
+      downloadRepoFiles('org/model', files, { cacheDir, allowDownloads: true, host: 'http://127.0.0.1:9', fetch: hubAnswering('http://elsewhere.example') }),
+      (e: Error) => e instanceof DownloadError && e.kind === 'protocol' && /sent the download to http:\/\/elsewhere\.example, which is not the configured hub/.test(e.message),
+    );
+    assert.ok(!requested.some((r) => r.includes('elsewhere')), `no request left for the other host: ${requested.join(', ')}`);
+    assert.deepEqual(filesUnder(cacheDir).filter((f) => !f.includes('.lock')), [], 'nothing written');
+
+    requested.length = 0;
+    const r = await downloadRepoFiles('org/model', files, { cacheDir, allowDownloads: true, host: 'https://huggingface.co', fetch: hubAnswering('https://cdn-lfs.hf.co') });
+    assert.equal(readFileSync(join(r.folder, 'config.json'), 'utf8'), '{"a": 1}\n');
+    assert.ok(requested.includes('GET https://cdn-lfs.hf.co'), 'the official hub may use its CDN');
+  } finally {
+    rmSync(cacheDir, { recursive: true, force: true });
+  }
+  assert.equal(redirectAllowed(new URL('https://cas-bridge.xethub.hf.co/x'), 'https://huggingface.co'), true);
+  assert.equal(redirectAllowed(new URL('http://cdn-lfs.hf.co/x'), 'https://huggingface.co'), false, 'https only');
+  assert.equal(redirectAllowed(new URL('https://cdn-lfs.hf.co/x'), 'https://my-mirror.example'), false, 'a mirror may not send us to the official CDN');
+  assert.equal(redirectAllowed(new URL('https://evilhf.co/x'), 'https://huggingface.co'), false);
 });

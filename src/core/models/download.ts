@@ -209,6 +209,15 @@ export async function listRepo(repoId: string, options: HubOptions): Promise<{ c
   }
 }
 
+/** Where a hub may send a file download: the hub itself, and for huggingface.co its own CDNs (`*.hf.co`, `*.huggingface.co`, over https). */
+export function redirectAllowed(target: URL, host: string): boolean {
+  const hub = new URL(host);
+  if (target.origin === hub.origin) return true;
+  const official = hub.hostname === 'huggingface.co' || hub.hostname === 'hf.co';
+  const t = target.hostname;
+  return official && target.protocol === 'https:' && (t === 'hf.co' || t.endsWith('.hf.co') || t.endsWith('.huggingface.co'));
+}
+
 function headers(options: HubOptions, url: string): Record<string, string> {
   const h: Record<string, string> = { 'accept-encoding': 'identity', 'user-agent': 'token-inspector' };
   // The token goes to the configured hub host only (redirects to a CDN drop it: fetch removes Authorization across origins).
@@ -388,7 +397,20 @@ async function fetchToFile(meta: FileMeta, tmp: string, options: HubOptions, hos
   let size = 0;
   const fh = await open(tmp, 'wx');
   try {
-    const res = await doFetch(meta.url, { headers: headers(options, meta.url), signal: deadline.signal, redirect: 'follow' });
+    let url = meta.url;
+    let res = await doFetch(url, { headers: headers(options, url), signal: deadline.signal, redirect: 'manual' });
+    // Redirects are followed only to the hub itself (and, for huggingface.co, to its own CDN hosts).
+    for (let hop = 0; res.status >= 300 && res.status < 400 && hop < 5; hop++) {
+      const location = res.headers.get('location');
+      await res.body?.cancel().catch(() => undefined);
+      if (!location) throw new DownloadError(`${meta.name}: a redirect without a destination`, 'protocol');
+      const target = new URL(location, url);
+      if (!redirectAllowed(target, host)) {
+        throw new DownloadError(`${meta.name}: ${host} sent the download to ${target.origin}, which is not the configured hub; downloads go to the configured host only (set tokenInspector.modelHubHost to a mirror that serves its files itself)`, 'protocol');
+      }
+      url = target.toString();
+      res = await doFetch(url, { headers: headers(options, url), signal: deadline.signal, redirect: 'manual' });
+    }
     if (!res.ok) {
       await res.body?.cancel().catch(() => undefined);
       throw httpError(res.status, meta.name, meta.url);
