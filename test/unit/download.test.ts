@@ -269,7 +269,7 @@ test('ids, revisions and file names that could leave the cache are refused befor
 });
 
 test('downloads follow redirects only to the configured hub (and huggingface.co only to its own CDNs)', async () => {
-  const body = new TextEncoder().encode('{"a": 1}\n');
+  const body = Buffer.from('{"a": 1}\n');
   const digest = sha256(body);
   const requested: string[] = [];
   // A hub that sends the file elsewhere: HEAD gives the metadata, GET a redirect to `target`.
