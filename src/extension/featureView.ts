@@ -2,6 +2,7 @@
  * Reading a document's features payload (pure: the hover, the heatmap, the panel and the tests use it).
  */
 import type { FeaturesPayload } from '../modelProtocol';
+import { upperBound } from '../core/sortedSearch';
 
 export interface FeaturesView {
   readonly docKey: string;
@@ -12,13 +13,7 @@ export interface FeaturesView {
 /** The tokens (rows) whose text covers UTF-16 offset `u`; added tokens (BOS/EOS) cover nothing. */
 export function featureTokensAt(p: FeaturesPayload, u: number): number[] {
   // utf16Start never decreases along the rows.
-  let lo = 0;
-  let hi = p.tokenCount;
-  while (lo < hi) {
-    const mid = (lo + hi) >> 1;
-    if (p.utf16Start[mid] <= u) lo = mid + 1;
-    else hi = mid;
-  }
+  const lo = upperBound(p.utf16Start, u, 0, p.tokenCount);
   const out: number[] = [];
   // Walk back over the rows that cover u (tokens splitting one character share its range) and zero-width ones.
   for (let t = lo - 1; t >= 0 && (p.utf16End[t] > u || p.utf16End[t] === p.utf16Start[t]); t--) if (!p.added[t] && p.utf16End[t] > u) out.unshift(t);

@@ -12,6 +12,7 @@ import type { FeaturesPayload } from '../../src/modelProtocol';
 import type { HostToWebview, PanelFeatures } from '../../src/protocol';
 import { featureActivations, featureName as name } from '../../src/extension/featureView';
 import { el, fixed, fmt, send, visible } from '../common';
+import { upperBound } from '../../src/core/sortedSearch';
 
 type FeaturesMessage = Extract<HostToWebview, { type: 'features' }>;
 
@@ -291,14 +292,7 @@ export function createFeaturesView(container: HTMLElement): { onMessage(m: Featu
       const p = st.view?.result;
       if (!p) return;
       // The last row starting at or before the cursor (utf16Start never decreases).
-      let lo = 0;
-      let hi = p.tokenCount - 1;
-      while (lo < hi) {
-        const mid = (lo + hi + 1) >> 1;
-        if (p.utf16Start[mid] <= utf16) lo = mid;
-        else hi = mid - 1;
-      }
-      const t = lo;
+      const t = Math.max(0, upperBound(p.utf16Start, utf16, 0, p.tokenCount) - 1);
       if (t === st.current) return;
       st.current = t;
       renderTokens();

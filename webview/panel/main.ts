@@ -13,6 +13,7 @@ import type { PremiumRow } from '../../src/core/premiums/premiums';
 import type { HostToWebview, PanelDocument, PanelMode, TokenizerChoice } from '../../src/protocol';
 import { costColor, el, fixed, fmt, onHostMessage, send, visible } from '../common';
 import { createFeaturesView } from './features';
+import { upperBound } from '../../src/core/sortedSearch';
 
 const FLAG_SPECIAL = 1;
 const FLAG_PARTIAL = 2;
@@ -249,27 +250,13 @@ scroller.addEventListener('keydown', (e) => {
 });
 
 function lineOf(utf16: number): number {
-  const ls = state.lineStarts;
-  let lo = 0;
-  let hi = ls.length - 1;
-  while (lo < hi) {
-    const mid = (lo + hi + 1) >> 1;
-    if (ls[mid] <= utf16) lo = mid;
-    else hi = mid - 1;
-  }
-  return lo;
+  return Math.max(0, upperBound(state.lineStarts, utf16) - 1);
 }
 
 function setCursor(utf16: number): void {
   const s = state.doc?.stream;
   if (!s || !s.count) return;
-  let lo = 0;
-  let hi = s.count - 1;
-  while (lo < hi) {
-    const mid = (lo + hi + 1) >> 1;
-    if (s.utf16Offsets[mid] <= utf16) lo = mid;
-    else hi = mid - 1;
-  }
+  let lo = Math.max(0, upperBound(s.utf16Offsets, utf16, 0, s.count) - 1);
   while (lo > 0 && s.byteIntoChar[lo] > 0) lo--;
   state.currentToken = lo;
   const line = lineOf(s.utf16Offsets[lo]);

@@ -13,6 +13,7 @@
  */
 import { utf8Length } from '../text/utf8';
 import type { EncodeOptions, RestartRules, TokenStream, Tokenizer } from '../tokenizers/types';
+import { lowerBound } from '../sortedSearch';
 
 /** How far to look for a restart point before giving up and taking the document's start or end. */
 const MAX_SCAN_UTF16 = 1 << 16;
@@ -169,13 +170,7 @@ export class DocumentTokens {
   /** Index of the boundary at UTF-16 position u on a character boundary, or -1. */
   private boundaryAt(u: number): number {
     const a = this.arrays;
-    let lo = 0;
-    let hi = a.n;
-    while (lo < hi) {
-      const mid = (lo + hi) >> 1;
-      if (a.utf16Offsets[mid] < u) lo = mid + 1;
-      else hi = mid;
-    }
+    let lo = lowerBound(a.utf16Offsets, u, 0, a.n);
     // Several boundaries may share u (zero-width tokens, partial tokens): take the first clean one.
     while (lo <= a.n && a.utf16Offsets[lo] === u) {
       if (a.byteIntoChar[lo] === 0) return lo;

@@ -3,6 +3,7 @@
  */
 import { charUtf16Length } from '../text/utf8';
 import { TokenFlag, type TokenStream } from '../tokenizers/types';
+import { upperBound } from '../sortedSearch';
 
 /**
  * UTF-16 range to show for token i: whole characters. A token that ends inside a character takes that
@@ -17,15 +18,8 @@ export function tokenUtf16Range(stream: TokenStream, text: string, i: number): [
 
 /** Index of the first token whose byte range ends after `byteOffset` (binary search). */
 export function tokenIndexAtByte(stream: TokenStream, byteOffset: number): number {
-  const b = stream.byteOffsets;
-  let lo = 0;
-  let hi = stream.count - 1;
-  while (lo < hi) {
-    const mid = (lo + hi) >> 1;
-    if (b[mid + 1] <= byteOffset) lo = mid + 1;
-    else hi = mid;
-  }
-  return lo;
+  // Boundary i + 1 is token i's end; the last token when none ends after it.
+  return Math.max(0, upperBound(stream.byteOffsets, byteOffset, 1, stream.count) - 1);
 }
 
 /**
@@ -35,14 +29,8 @@ export function tokenIndexAtByte(stream: TokenStream, byteOffset: number): numbe
 export function tokensAtUtf16(stream: TokenStream, text: string, utf16: number): [number, number] | undefined {
   if (stream.count === 0 || utf16 < 0 || utf16 >= stream.utf16Length) return undefined;
   const u = stream.utf16Offsets;
-  // Last token whose start is <= utf16 and that is not zero-width at a later start.
-  let lo = 0;
-  let hi = stream.count - 1;
-  while (lo < hi) {
-    const mid = (lo + hi + 1) >> 1;
-    if (u[mid] <= utf16) lo = mid;
-    else hi = mid - 1;
-  }
+  // Last token whose start is <= utf16 (u[0] = 0 <= utf16).
+  const lo = upperBound(u, utf16, 0, stream.count) - 1;
   let first = lo;
   let last = lo;
   // Extend over tokens that share the character (partial pieces start at the same char).

@@ -15,6 +15,7 @@
  * The built-in n-gram answers synchronously; callers `await` only where a distribution is fetched, never per
  * token probability, so the fast path stays fast.
  */
+import { indexInSorted } from '../sortedSearch';
 
 export type MaybePromise<T> = T | Promise<T>;
 
@@ -129,19 +130,6 @@ export function formProb(form: DistributionForm, id: number): number {
   return k >= 0 ? form.probs[k] : form.baseWeight * form.base.prob(id);
 }
 
-/** Index of `value` in an ascending Int32Array, or -1. */
-export function indexInSorted(sorted: Int32Array, value: number): number {
-  let lo = 0;
-  let hi = sorted.length - 1;
-  while (lo <= hi) {
-    const mid = (lo + hi) >> 1;
-    const v = sorted[mid];
-    if (v === value) return mid;
-    if (v < value) lo = mid + 1;
-    else hi = mid - 1;
-  }
-  return -1;
-}
 
 /**
  * A distribution given by every id's probability (the form neural models produce): rank, entropy and top-k

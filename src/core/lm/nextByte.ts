@@ -75,6 +75,7 @@ import {
   vocabIndex,
   type VocabIndex,
 } from './vocabIndex';
+import { lowerBound } from '../sortedSearch';
 
 export interface NextByteOptions {
   readonly signal?: AbortSignal;
@@ -967,14 +968,8 @@ function normalized(a: Float64Array): Float64Array {
 
 /** Index k with byteOffsets[k] === byte (a token boundary), or -1. */
 function boundaryIndex(byteOffsets: Uint32Array, count: number, byte: number): number {
-  let lo = 0;
-  let hi = count;
-  while (lo < hi) {
-    const mid = (lo + hi) >> 1;
-    if (byteOffsets[mid] < byte) lo = mid + 1;
-    else hi = mid;
-  }
   // Several boundaries can sit at one byte (zero-width tokens): take the first.
+  const lo = lowerBound(byteOffsets, byte, 0, count);
   return byteOffsets[lo] === byte ? lo : -1;
 }
 

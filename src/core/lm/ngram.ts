@@ -45,8 +45,8 @@
  *   top-k      = the best of S and of the first k + |S| ids of the sorted base.
  * All exact, O(|S| + log V) per position.
  */
+import { indexInSorted } from '../sortedSearch';
 import {
-  indexInSorted,
   LN2,
   plogp,
   throwIfAborted,
@@ -552,17 +552,7 @@ export class NgramModel {
     if (node === 0) return sym < this.rootIndex.length ? this.rootIndex[sym] : -1;
     const t = this.tables;
     if (node >= t.levelStart[t.order]) return -1;
-    let lo = t.firstChild[node];
-    let hi = t.firstChild[node + 1] - 1;
-    const s = t.sym;
-    while (lo <= hi) {
-      const mid = (lo + hi) >> 1;
-      const v = s[mid];
-      if (v === sym) return mid;
-      if (v < sym) lo = mid + 1;
-      else hi = mid - 1;
-    }
-    return -1;
+    return indexInSorted(t.sym, sym, t.firstChild[node], t.firstChild[node + 1]);
   }
 
   /** Order (n-gram length) of a node. */

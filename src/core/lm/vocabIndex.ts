@@ -16,6 +16,7 @@ import { BYTE_TO_CHAR } from '../tokenizers/byteLevel';
 import { preTokenize } from '../tokenizers/preTokenizer';
 import { ByteBpe, codePoints, engineConfig, PatternAutomaton, type EdgeChain } from './preTokens';
 import type { BaseDistribution } from './model';
+import { lowerBound } from '../sortedSearch';
 
 const strictDecoder = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
 
@@ -217,17 +218,7 @@ export class VocabIndex {
 
   /** Ids whose bytes start with `prefix` (a latin1 key), as a range of sortedId positions. */
   prefixRange(prefix: string): [number, number] {
-    const lower = (key: string): number => {
-      let lo = 0;
-      let hi = this.sortedKeys.length;
-      while (lo < hi) {
-        const mid = (lo + hi) >> 1;
-        if (this.sortedKeys[mid] < key) lo = mid + 1;
-        else hi = mid;
-      }
-      return lo;
-    };
-    return [lower(prefix), lower(prefix + '\u0100')];
+    return [lowerBound(this.sortedKeys, prefix), lowerBound(this.sortedKeys, prefix + '\u0100')];
   }
 
   sortedId(position: number): number {
