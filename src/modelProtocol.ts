@@ -5,6 +5,7 @@
  *
  * Token ids travel as Uint32Arrays and scores as typed arrays, transferred, not copied.
  */
+import type { RemoteEndpointConfig } from './core/lm/remote';
 import type { DownloadProgress } from './core/models/download';
 import { ENCODER_KINDS, type EncoderKind } from './core/sae/encoderKinds';
 import type { CachedModel } from './core/models/hubCache';
@@ -32,14 +33,8 @@ export interface ModelRef {
   readonly threads?: number;
 }
 
-export interface RemoteEndpointSettings {
-  readonly url: string;
-  readonly apiKey?: string;
-  readonly model?: string;
-  readonly topK?: number;
-  readonly timeoutMs?: number;
-  readonly maxPromptTokens?: number;
-}
+/** The endpoint settings the host may send (core/lm/remote.ts documents each). */
+export type RemoteEndpointSettings = Pick<RemoteEndpointConfig, 'url' | 'apiKey' | 'model' | 'topK' | 'timeoutMs' | 'maxPromptTokens'>;
 
 /** The tokenizer an endpoint's model uses, as the token worker names it (a bundled id, or a path). */
 export interface EndpointTokenizerRef {

@@ -1,4 +1,5 @@
 /** Shared by the panel and the sidebar: the VS Code webview API and small DOM helpers. */
+import { replaceControls, type ControlNames } from '../src/core/analysis/stream';
 import type { HostToWebview, WebviewToHost } from '../src/protocol';
 
 interface VsCodeApi {
@@ -31,9 +32,11 @@ export function el<K extends keyof HTMLElementTagNameMap>(tag: K, attrs: Record<
 export const fmt = (n: number): string => n.toLocaleString('en-US');
 export const fixed = (n: number | null, d = 2): string => (n === null || !Number.isFinite(n) ? '–' : n.toFixed(d));
 
-/** Whitespace made visible: space `·`, tab `→`, newline `↵`, other controls as `\xNN`. */
+const GLYPHS: ControlNames = { ' ': '·', '\t': '→', '\n': '↵', '\r': '␍' };
+
+/** Whitespace made visible: space `·`, tab `→`, newline `↵`, CR `␍`, other controls as `\xNN`. */
 export function visible(s: string): string {
-  return s.replace(/[ \t\r\n\u0000-\u001f\u007f]/g, (c) => (c === ' ' ? '·' : c === '\t' ? '→' : c === '\n' ? '↵' : c === '\r' ? '␍' : '\\x' + c.charCodeAt(0).toString(16).padStart(2, '0')));
+  return replaceControls(s, GLYPHS);
 }
 
 /** A colour on a diverging blue–grey–orange scale for a cost ratio (colour-blind safe), with 1 in the middle. */

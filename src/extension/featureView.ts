@@ -20,19 +20,6 @@ export function featureTokensAt(p: FeaturesPayload, u: number): number[] {
   return out;
 }
 
-/** Feature f's activation at every row (0 where not among the row's features). */
-export function featureActivations(p: FeaturesPayload, f: number): Float32Array {
-  const out = new Float32Array(p.tokenCount);
-  for (let t = 0; t < p.tokenCount; t++) {
-    for (let e = p.rowStart[t]; e < p.rowStart[t + 1]; e++) {
-      if (p.featureIndex[e] === f) {
-        out[t] = p.activation[e];
-        break;
-      }
-    }
-  }
-  return out;
-}
 
 export function featureName(p: FeaturesPayload, f: number): string {
   const label = p.labels[f];

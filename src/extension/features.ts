@@ -7,7 +7,8 @@
 import * as vscode from 'vscode';
 import type { EncoderKind } from '../core/sae/encode';
 import { KeyedDebouncer } from './debounce';
-import { featureActivations, type FeaturesView } from './featureView';
+import { featureAcrossTokens } from '../core/sae/rows';
+import type { FeaturesView } from './featureView';
 import { allowSpecial, featureModel, hubSettings, saeSettings } from './settings';
 import type { ModelWorkerClient } from './workerClient';
 
@@ -215,7 +216,7 @@ export class FeatureService implements vscode.Disposable {
       const levels: vscode.Range[][] = this.heatTypes.map(() => []);
       if (view && h) {
         const p = view.result;
-        const acts = featureActivations(p, h.feature);
+        const acts = featureAcrossTokens(p, h.feature);
         let max = 0;
         for (const a of acts) max = Math.max(max, a);
         const order = [...acts.keys()].filter((t) => acts[t] > 0 && !p.added[t]).sort((a, b) => acts[b] - acts[a]).slice(0, MAX_HEAT_RANGES);

@@ -9,7 +9,7 @@
  */
 import { join } from 'node:path';
 import { parentPort } from 'node:worker_threads';
-import { loadOnnxHiddenStates, loadOnnxModel, ModelError, type OnnxCausalLM, type OnnxHiddenStates } from '../core/lm/onnx';
+import { loadOnnxHiddenStates, loadOnnxModel, ModelError, type ModelSource, type OnnxCausalLM, type OnnxHiddenStates } from '../core/lm/onnx';
 import { LmAbortError } from '../core/lm/model';
 import { RemoteCompletionsModel, RemoteEndpointError } from '../core/lm/remote';
 import { DownloadError, downloadModel, type ModelDownloadOptions } from '../core/models/download';
@@ -79,17 +79,28 @@ function lru<T>(cache: Map<string, Promise<T>>, key: string, make: () => Promise
   return p;
 }
 
-function getHiddenSource(ref: ModelRef, hub: HubSettings, signal: AbortSignal, requestId: number): Promise<OnnxHiddenStates> {
+/** A model-backed object for a ref, from its LRU cache or loaded (a repo id through the cache, downloaded only when allowed). */
+function byRef<T extends { dispose(): Promise<void> }>(
+  cache: Map<string, Promise<T>>,
+  load: (spec: string, source: ModelSource) => Promise<T>,
+  ref: ModelRef,
+  hub: HubSettings,
+  signal: AbortSignal,
+  requestId: number,
+): Promise<T> {
   return lru(
-    hiddenSources,
+    cache,
     modelKey(ref),
     () => {
       const h = hubOptions(hub, signal, requestId, ref.dtype);
-      return loadOnnxHiddenStates(ref.spec, { ...h, threads: ref.threads, onDownloadProgress: h.onProgress });
+      return load(ref.spec, { ...h, threads: ref.threads, onDownloadProgress: h.onProgress });
     },
-    (s) => void s.dispose(),
+    (m) => void m.dispose(),
   );
 }
+
+const getModel = (ref: ModelRef, hub: HubSettings, signal: AbortSignal, requestId: number): Promise<OnnxCausalLM> => byRef(loaded, loadOnnxModel, ref, hub, signal, requestId);
+const getHiddenSource = (ref: ModelRef, hub: HubSettings, signal: AbortSignal, requestId: number): Promise<OnnxHiddenStates> => byRef(hiddenSources, loadOnnxHiddenStates, ref, hub, signal, requestId);
 
 function getSae(ref: SaeRef, hub: HubSettings, signal: AbortSignal, requestId: number): Promise<{ sae: SparseAutoencoder; labels?: FeatureLabels }> {
   return lru(saes, JSON.stringify([ref.spec, ref.subfolder ?? '', ref.hook ?? '', ref.labels ?? '']), async () => {
@@ -101,19 +112,6 @@ function getSae(ref: SaeRef, hub: HubSettings, signal: AbortSignal, requestId: n
     checkLabelsFit(labels, sae.dSae);
     return { sae, labels };
   });
-}
-
-/** The loaded model for a ref (resolving a repo id through the cache, downloading only when allowed). */
-function getModel(ref: ModelRef, hub: HubSettings, signal: AbortSignal, requestId: number): Promise<OnnxCausalLM> {
-  return lru(
-    loaded,
-    modelKey(ref),
-    () => {
-      const h = hubOptions(hub, signal, requestId, ref.dtype);
-      return loadOnnxModel(ref.spec, { ...h, threads: ref.threads, onDownloadProgress: h.onProgress });
-    },
-    (m) => void m.dispose(),
-  );
 }
 
 function describe(m: OnnxCausalLM): ModelDescription {

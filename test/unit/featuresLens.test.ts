@@ -13,7 +13,8 @@ import type { HiddenStateSource } from '../../src/core/sae/hidden';
 import { parseFeatureLabels } from '../../src/core/sae/labels';
 import { loadSae } from '../../src/core/sae/loader';
 import { loadTokenizer } from '../../src/core/tokenizers/loader';
-import { featureActivations, featuresMarkdown, featureTokensAt } from '../../src/extension/featureView';
+import { featureAcrossTokens } from '../../src/core/sae/rows';
+import { featuresMarkdown, featureTokensAt } from '../../src/extension/featureView';
 import { isHostToModelWorker, isModelWorkerToHost } from '../../src/modelProtocol';
 import { isWebviewToHost } from '../../src/protocol';
 import { featuresPayload } from '../../src/worker/featuresPayload';
@@ -85,7 +86,7 @@ test('the hover finds every token under the mouse: the three that split 🦜 and
   for (const t of rows) assert.match(md, new RegExp(`Token ${t} \\(id ${p.ids[t]}\\): ${p.active[t]} active of ${p.selected[t]} selected`));
   // A feature's activation across the document reads the rows back.
   const f = p.featureIndex[p.rowStart[1]];
-  const acts = featureActivations(p, f);
+  const acts = featureAcrossTokens(p, f);
   assert.equal(acts[1], p.activation[p.rowStart[1]]);
 });
 

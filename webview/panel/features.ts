@@ -10,7 +10,8 @@ import '@vscode-elements/elements/dist/vscode-textfield/index.js';
 import type { EncoderKind } from '../../src/core/sae/encoderKinds';
 import type { FeaturesPayload } from '../../src/modelProtocol';
 import type { HostToWebview, PanelFeatures } from '../../src/protocol';
-import { featureActivations, featureName as name } from '../../src/extension/featureView';
+import { featureAcrossTokens } from '../../src/core/sae/rows';
+import { featureName as name } from '../../src/extension/featureView';
 import { el, fixed, fmt, send, visible } from '../common';
 import { upperBound } from '../../src/core/sortedSearch';
 
@@ -250,7 +251,7 @@ export function createFeaturesView(container: HTMLElement): { onMessage(m: Featu
     st.heat = null;
     st.heatMax = 0;
     if (f !== null && st.view) {
-      st.heat = featureActivations(st.view.result, f);
+      st.heat = featureAcrossTokens(st.view.result, f);
       for (const a of st.heat) st.heatMax = Math.max(st.heatMax, a);
     }
   }

@@ -30,7 +30,7 @@
 import { createReadStream } from 'node:fs';
 import { lstat, readdir, readFile, stat } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
-import { BinaryFileError, decodeFileBytes, type DecodedText } from '../text/readFile';
+import { BinaryFileError, decodeFileBytes, LineBreakCounts, unifyLineBreaks, type DecodedText } from '../text/readFile';
 import type { Tokenizer } from '../tokenizers/types';
 import { ChunkedEncoder, type EncodedPart } from './chunkedEncoder';
 
@@ -547,27 +547,16 @@ export async function* decodedTextPieces(source: () => AsyncIterable<Uint8Array>
     await it1.return?.();
     throw e;
   }
-  let cr = 0;
-  let lf = 0;
-  let crlf = 0;
+  // decodePieces never ends a piece between the CR and LF of a CRLF.
+  const breaks = new LineBreakCounts();
   for await (const s of decodePieces(replay(h.consumed, it1, h.done), encoding)) {
     await breathe(signal);
-    for (let i = 0; i < s.length; i++) {
-      const c = s.charCodeAt(i);
-      if (c === 13) {
-        if (s.charCodeAt(i + 1) === 10) {
-          crlf++;
-          i++;
-        } else cr++;
-      } else if (c === 10) lf++;
-    }
+    breaks.add(s);
   }
-  const all = cr + lf + crlf;
-  const eol = all > 0 && cr + crlf > all / 2 ? '\r\n' : '\n';
-  const needs = eol === '\r\n' ? cr > 0 || lf > 0 : cr > 0 || crlf > 0;
+  const { eol, mixed } = breaks;
   for await (const s of decodePieces(source(), encoding)) {
     await breathe(signal);
-    yield needs ? s.replace(/\r\n|\r|\n/g, eol) : s;
+    yield mixed ? unifyLineBreaks(s, eol) : s;
   }
 }
 

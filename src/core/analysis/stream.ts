@@ -60,26 +60,18 @@ export function tokenText(stream: TokenStream, text: string, utf8: Uint8Array, i
   return text.slice(stream.utf16Offsets[i], stream.utf16Offsets[i + 1]);
 }
 
-/** Makes whitespace visible: space `·`, tab `→`, newline `↵`, other controls as `\xNN`. */
-export function visibleWhitespace(s: string): string {
-  return s.replace(/[ \t\r\n\u0000-\u001f\u007f]/g, (c) => {
-    if (c === ' ') return '·';
-    if (c === '\t') return '→';
-    if (c === '\n') return '↵';
-    if (c === '\r') return '\\r';
-    return '\\x' + c.charCodeAt(0).toString(16).padStart(2, '0');
-  });
+export type ControlNames = Readonly<Record<' ' | '\t' | '\n' | '\r', string>>;
+
+/** Spaces and control characters made visible: the four in `names` as named, other controls as `\xNN`. */
+export function replaceControls(s: string, names: ControlNames): string {
+  return s.replace(/[ \t\r\n\u0000-\u001f\u007f]/g, (c) => names[c as keyof ControlNames] ?? '\\x' + c.charCodeAt(0).toString(16).padStart(2, '0'));
 }
+
+const ESCAPES: ControlNames = { ' ': '·', '\t': '\\t', '\n': '\\n', '\r': '\\r' };
 
 /** Text with C-style escapes for hovers and tables: `\n`, `\t`, `\r`, spaces as `·`. */
 export function escapedText(s: string): string {
-  return s.replace(/[ \t\r\n\u0000-\u001f\u007f]/g, (c) => {
-    if (c === ' ') return '·';
-    if (c === '\t') return '\\t';
-    if (c === '\n') return '\\n';
-    if (c === '\r') return '\\r';
-    return '\\x' + c.charCodeAt(0).toString(16).padStart(2, '0');
-  });
+  return replaceControls(s, ESCAPES);
 }
 
 export interface TokenJson {

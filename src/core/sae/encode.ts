@@ -676,16 +676,4 @@ export function featureTotals(enc: SaeEncoding): FeatureTotal[] {
   return out.sort((a, b) => b.totalActivation - a.totalActivation || a.index - b.index);
 }
 
-/** Feature f's activation at every token (0 where not selected): the heatmap across the document. */
-export function featureAcrossTokens(enc: SaeEncoding, f: number): Float32Array {
-  const out = new Float32Array(enc.tokenCount);
-  for (let t = 0; t < enc.tokenCount; t++) {
-    for (let e = enc.rowStart[t]; e < enc.rowStart[t + 1]; e++) {
-      if (enc.featureIndex[e] === f) {
-        out[t] = enc.activation[e];
-        break;
-      }
-    }
-  }
-  return out;
-}
+export { featureAcrossTokens } from './rows';

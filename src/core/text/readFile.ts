@@ -41,22 +41,45 @@ export function decodeFileBytes(bytes: Uint8Array, path = 'the file'): DecodedTe
   return normalizeEol(text, encoding);
 }
 
+/** Line breaks counted over a text or its pieces (a piece must not end between the CR and LF of a CRLF). */
+export class LineBreakCounts {
+  private cr = 0;
+  private lf = 0;
+  private crlf = 0;
+
+  add(s: string): void {
+    for (let i = 0; i < s.length; i++) {
+      const c = s.charCodeAt(i);
+      if (c === 13) {
+        if (s.charCodeAt(i + 1) === 10) {
+          this.crlf++;
+          i++;
+        } else this.cr++;
+      } else if (c === 10) this.lf++;
+    }
+  }
+
+  /** VS Code's rule: CRLF when more than half of the line breaks involve CR, else LF. */
+  get eol(): '\n' | '\r\n' {
+    const total = this.cr + this.lf + this.crlf;
+    return total > 0 && this.cr + this.crlf > total / 2 ? '\r\n' : '\n';
+  }
+
+  /** Some break is not the dominant one. */
+  get mixed(): boolean {
+    return this.eol === '\r\n' ? this.cr > 0 || this.lf > 0 : this.cr > 0 || this.crlf > 0;
+  }
+}
+
+/** Every line break as `eol`. */
+export function unifyLineBreaks(s: string, eol: '\n' | '\r\n'): string {
+  return s.replace(/\r\n|\r|\n/g, eol);
+}
+
 /** VS Code's rule: CRLF when more than half of the line breaks involve CR, else LF; all breaks unified. */
 export function normalizeEol(text: string, encoding: DecodedText['encoding'] = 'utf8'): DecodedText {
-  let cr = 0;
-  let lf = 0;
-  let crlf = 0;
-  for (let i = 0; i < text.length; i++) {
-    const c = text.charCodeAt(i);
-    if (c === 13) {
-      if (text.charCodeAt(i + 1) === 10) {
-        crlf++;
-        i++;
-      } else cr++;
-    } else if (c === 10) lf++;
-  }
-  const total = cr + lf + crlf;
-  const eol: '\n' | '\r\n' = total > 0 && cr + crlf > total / 2 ? '\r\n' : '\n';
-  const needs = eol === '\r\n' ? cr > 0 || lf > 0 : cr > 0 || crlf > 0;
-  return { text: needs ? text.replace(/\r\n|\r|\n/g, eol) : text, encoding, eol };
+  const breaks = new LineBreakCounts();
+  breaks.add(text);
+  const eol = breaks.eol;
+  return { text: breaks.mixed ? unifyLineBreaks(text, eol) : text, encoding, eol };
 }
