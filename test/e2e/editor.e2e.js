@@ -7,7 +7,7 @@ const assert = require('node:assert/strict');
 const fs = require('node:fs');
 const path = require('node:path');
 const vsc = require('./lib/vscode');
-const { stageExtension, cli, screenshotsDir, workspaceCopy } = require('./lib/project');
+const { stageExtension, cli, openTokenizerPicker, screenshotsDir, workspaceCopy } = require('./lib/project');
 
 const WS = workspaceCopy('editor');
 let vs;
@@ -58,14 +58,7 @@ test('status bar counts equal the CLI for emoji/CJK, BOM, mixed line endings and
 
 test('select Llama 3 from the palette; counts, BOS and hovers equal the CLI', async () => {
   await vsc.openFile(vs.page, 'emoji-cjk.md');
-  // The command opens a second quick pick, so drive the palette by hand.
-  await vs.page.keyboard.press('F1');
-  const box = vs.page.locator('.quick-input-widget .quick-input-box input');
-  await box.waitFor({ state: 'visible' });
-  await box.fill('>Token Inspector: Select Tokenizer');
-  await vs.page.locator('.quick-input-list .monaco-list-row', { hasText: 'Token Inspector: Select Tokenizer' }).first().waitFor();
-  await vs.page.keyboard.press('Enter');
-  await vs.page.locator('.quick-input-list .monaco-list-row', { hasText: 'OpenAI o200k_base' }).first().waitFor();
+  const box = await openTokenizerPicker(vs.page);
   await box.fill('Llama 3.1');
   await vs.page.locator('.quick-input-list .monaco-list-row', { hasText: 'llama3' }).first().waitFor();
   await vs.page.keyboard.press('Enter');

@@ -14,7 +14,7 @@ const fs = require('node:fs');
 const net = require('node:net');
 const path = require('node:path');
 const vsc = require('./lib/vscode');
-const { REPO, stageExtension, cli, screenshotsDir, workspaceCopy } = require('./lib/project');
+const { REPO, stageExtension, cli, openTokenizerPicker, screenshotsDir, workspaceCopy } = require('./lib/project');
 
 const MANIFEST = JSON.parse(fs.readFileSync(path.join(REPO, 'package.json'), 'utf8'));
 
@@ -81,15 +81,8 @@ async function waitForStatus(re, what, timeout = 60000) {
 }
 
 async function pickerRows() {
-  // The command opens a quick pick of its own, so drive the palette by hand (as editor.e2e.js does).
-  await vs.page.keyboard.press('F1');
-  const box = vs.page.locator('.quick-input-widget .quick-input-box input');
-  await box.waitFor({ state: 'visible' });
-  await box.fill('>Token Inspector: Select Tokenizer');
-  await vs.page.locator('.quick-input-list .monaco-list-row', { hasText: 'Token Inspector: Select Tokenizer' }).first().waitFor();
-  await vs.page.keyboard.press('Enter');
+  await openTokenizerPicker(vs.page, { timeout: 20000 });
   const list = vs.page.locator('.quick-input-widget .quick-input-list');
-  await vs.page.locator('.quick-input-list .monaco-list-row', { hasText: 'OpenAI o200k_base' }).first().waitFor({ timeout: 20000 });
   // The list is virtualised: scroll it to read every row.
   const rows = new Map();
   for (let i = 0; i < 40; i++) {

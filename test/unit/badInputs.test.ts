@@ -31,6 +31,7 @@ import type { TokenStream, Tokenizer } from '../../src/core/tokenizers/types';
 import type { TextChange, TokenWorkerToHost } from '../../src/protocol';
 import { hardStringAt, mulberry32 } from '../harness/hardStrings';
 import { checkStream } from '../harness/invariants';
+import { deadline } from '../harness/deadline';
 
 const ROOT = join(__dirname, '..', '..');
 const WORKER_SCRIPT = join(__dirname, '..', 'fixtures', 'workers', 'tokenWorker.js');
@@ -48,15 +49,7 @@ after(async () => {
   rmSync(scratch, { recursive: true, force: true });
 });
 
-/** Waits for a worker answer with a (ref'd) deadline: the worker itself is unref'd, as in the extension. */
-async function within<T>(p: Promise<T>, ms = 120_000): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  try {
-    return await Promise.race([p, new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error(`no answer within ${ms} ms`)), ms)))]);
-  } finally {
-    clearTimeout(timer);
-  }
-}
+const within = <T>(p: Promise<T>, ms = 120_000): Promise<T> => deadline(p, ms);
 
 let docCounter = 0;
 const SAMPLE = 'Token Inspector still works: naïve café, 東京, 🦜 and <|endoftext|>.\n\tdone();\n';

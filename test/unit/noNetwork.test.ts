@@ -23,6 +23,7 @@ import { applyPriceOverrides, contextFraction, inputCost } from '../../src/core/
 import { WorkerClient } from '../../src/extension/workerClient';
 import type { TokenWorkerToHost } from '../../src/protocol';
 import { recordNetwork, type NetAttempt } from './helpers/netGuard';
+import { deadline } from '../harness/deadline';
 
 const WORKER_SCRIPT = join(__dirname, '..', 'fixtures', 'workers', 'tokenWorker.js');
 const FIXTURE_MODEL = join(__dirname, '..', 'fixtures', 'tiny-gpt2');
@@ -35,14 +36,7 @@ const DEFAULT_MODEL = 'gpt-4o';
 const scratch = mkdtempSync(join(tmpdir(), 'ti-nonet-'));
 after(() => rmSync(scratch, { recursive: true, force: true }));
 
-async function within<T>(p: Promise<T>, ms = 300_000): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  try {
-    return await Promise.race([p, new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error(`no answer within ${ms} ms`)), ms)))]);
-  } finally {
-    clearTimeout(timer);
-  }
-}
+const within = <T>(p: Promise<T>, ms = 300_000): Promise<T> => deadline(p, ms);
 
 function expectKind<K extends TokenWorkerToHost['kind']>(reply: TokenWorkerToHost, kind: K): Extract<TokenWorkerToHost, { kind: K }> {
   assert.equal(reply.kind, kind, JSON.stringify(reply).slice(0, 300));

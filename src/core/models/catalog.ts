@@ -132,6 +132,23 @@ function openWeights(s: OpenWeightSpec): ModelEntry {
   };
 }
 
+/** Llama 3.1 and 3.2 sizes: the same tokenizer, 128K context, card and note. */
+function llama31Family(version: string, sizes: readonly string[], aliases: (size: string) => string[]): ModelEntry[] {
+  return sizes.map((size) =>
+    openWeights({
+      id: `llama-${version}-${size.toLowerCase()}`,
+      name: `Llama ${version} ${size}`,
+      aliases: aliases(size),
+      vendor: 'Meta',
+      tokenizer: 'llama3',
+      contextWindow: 131072,
+      contextSource: LLAMA31_CARD,
+      chatTemplate: 'hf',
+      note: LLAMA31_NOTE,
+    }),
+  );
+}
+
 const LLAMA31_NOTE =
   "The bundled chat template is Llama 3 Instruct's. Llama 3.1 and later templates also add a default system block " +
   '("Cutting Knowledge Date: December 2023 / Today Date: …", 25 tokens with its default date) that this count does not include.';
@@ -225,32 +242,8 @@ export const MODELS: readonly ModelEntry[] = [
       chatTemplate: 'hf',
     }),
   ),
-  ...['8B', '70B', '405B'].map((size) =>
-    openWeights({
-      id: `llama-3.1-${size.toLowerCase()}`,
-      name: `Llama 3.1 ${size}`,
-      aliases: [`Llama-3.1-${size}-Instruct`, `Meta-Llama-3.1-${size}-Instruct`],
-      vendor: 'Meta',
-      tokenizer: 'llama3',
-      contextWindow: 131072,
-      contextSource: LLAMA31_CARD,
-      chatTemplate: 'hf',
-      note: LLAMA31_NOTE,
-    }),
-  ),
-  ...['1B', '3B'].map((size) =>
-    openWeights({
-      id: `llama-3.2-${size.toLowerCase()}`,
-      name: `Llama 3.2 ${size}`,
-      aliases: [`Llama-3.2-${size}-Instruct`],
-      vendor: 'Meta',
-      tokenizer: 'llama3',
-      contextWindow: 131072,
-      contextSource: LLAMA31_CARD,
-      chatTemplate: 'hf',
-      note: LLAMA31_NOTE,
-    }),
-  ),
+  ...llama31Family('3.1', ['8B', '70B', '405B'], (size) => [`Llama-3.1-${size}-Instruct`, `Meta-Llama-3.1-${size}-Instruct`]),
+  ...llama31Family('3.2', ['1B', '3B'], (size) => [`Llama-3.2-${size}-Instruct`]),
   openWeights({
     id: 'llama-3.3-70b',
     name: 'Llama 3.3 70B',

@@ -146,15 +146,14 @@ function wasmKernel(enc: PackedEncoder, mod: WebAssembly.Module, shape: KernelSh
     maxTokens,
     maxPanels,
     setTokens(rows, tokenCount) {
-      if (tokenCount > maxTokens) throw new SaeError(`internal: ${tokenCount} tokens in one block (max ${maxTokens})`);
+      checkTokens(tokenCount, maxTokens);
       tokens = tokenCount;
       paddedTokens = (tokenCount + 3) & ~3;
       heap.set(rows.subarray(0, tokenCount * d), xAt / 4);
       heap.fill(0, xAt / 4 + tokenCount * d, xAt / 4 + paddedTokens * d);
     },
     compute(panel0, panel1) {
-      const panels = panel1 - panel0;
-      if (panels < 1 || panels > maxPanels) throw new SaeError(`internal: ${panels} panels in one call (max ${maxPanels})`);
+      const panels = checkPanels(panel0, panel1, maxPanels);
       heap.set(enc.weights.subarray(panel0 * d * PANEL_FEATURES, panel1 * d * PANEL_FEATURES), wAt / 4);
       heap.set(enc.bias.subarray(panel0 * PANEL_FEATURES, panel1 * PANEL_FEATURES), biasAt / 4);
       const width = panels * PANEL_FEATURES;
@@ -162,6 +161,17 @@ function wasmKernel(enc: PackedEncoder, mod: WebAssembly.Module, shape: KernelSh
       return heap.subarray(outAt / 4, outAt / 4 + tokens * width);
     },
   };
+}
+
+/** The kernels' contract with the encoder: a block fits what was sized for it (a failure is a bug here). */
+function checkTokens(tokenCount: number, maxTokens: number): void {
+  if (tokenCount > maxTokens) throw new SaeError(`internal: ${tokenCount} tokens in one block (max ${maxTokens})`);
+}
+
+function checkPanels(panel0: number, panel1: number, maxPanels: number): number {
+  const panels = panel1 - panel0;
+  if (panels < 1 || panels > maxPanels) throw new SaeError(`internal: ${panels} panels in one call (max ${maxPanels})`);
+  return panels;
 }
 
 function jsKernel(enc: PackedEncoder, shape: KernelShape): PreActivationKernel {
@@ -176,13 +186,12 @@ function jsKernel(enc: PackedEncoder, shape: KernelShape): PreActivationKernel {
     maxTokens,
     maxPanels,
     setTokens(rows, tokenCount) {
-      if (tokenCount > maxTokens) throw new SaeError(`internal: ${tokenCount} tokens in one block (max ${maxTokens})`);
+      checkTokens(tokenCount, maxTokens);
       tokens = tokenCount;
       x.set(rows.subarray(0, tokenCount * d));
     },
     compute(panel0, panel1) {
-      const panels = panel1 - panel0;
-      if (panels < 1 || panels > maxPanels) throw new SaeError(`internal: ${panels} panels in one call (max ${maxPanels})`);
+      const panels = checkPanels(panel0, panel1, maxPanels);
       const width = panels * PANEL_FEATURES;
       for (let p = 0; p < panels; p++) {
         const wBase = (panel0 + p) * d * PANEL_FEATURES;

@@ -24,10 +24,25 @@ function workspaceCopy(name) {
   return dir;
 }
 
+/**
+ * Opens Token Inspector: Select Tokenizer from the palette by hand (the command opens a quick pick of its own)
+ * and waits for its list; returns the quick input's box.
+ */
+async function openTokenizerPicker(page, { timeout } = {}) {
+  await page.keyboard.press('F1');
+  const box = page.locator('.quick-input-widget .quick-input-box input');
+  await box.waitFor({ state: 'visible' });
+  await box.fill('>Token Inspector: Select Tokenizer');
+  await page.locator('.quick-input-list .monaco-list-row', { hasText: 'Token Inspector: Select Tokenizer' }).first().waitFor();
+  await page.keyboard.press('Enter');
+  await page.locator('.quick-input-list .monaco-list-row', { hasText: 'OpenAI o200k_base' }).first().waitFor({ timeout });
+  return box;
+}
+
 function screenshotsDir() {
   const dir = path.join(REPO, '.e2e-run', 'screenshots');
   fs.mkdirSync(dir, { recursive: true });
   return dir;
 }
 
-module.exports = { REPO, stageExtension, cli, screenshotsDir, workspaceCopy };
+module.exports = { REPO, stageExtension, cli, openTokenizerPicker, screenshotsDir, workspaceCopy };
