@@ -496,3 +496,26 @@ test('a tap graph that cannot be written is a clear error, and leaves no tempora
     await m.dispose();
   }
 });
+
+test('the same text again (another encoder, k or m) reuses the last states; another text, hook or BOS rule reads anew', async () => {
+  const s = await OnnxHiddenStates.open(model, { threads: 1 });
+  try {
+    const ids = Uint32Array.from(ref.sequences[1].ids);
+    const hook = 'blocks.1.hook_resid_post';
+    const first = await s.hiddenStates(ids, hook);
+    assert.equal(await s.hiddenStates(Uint32Array.from(ids), hook), first, 'kept');
+    const other = await s.hiddenStates(ids, 'blocks.0.hook_resid_post');
+    assert.notEqual(other, first);
+    assert.ok(maxAbsDiff(other.data, first.data) > 0, 'another hook, other states');
+    const edited = Uint32Array.from(ids);
+    edited[edited.length - 1] = 13;
+    const again = await s.hiddenStates(edited, hook);
+    assert.notEqual(again, first);
+    // Causal: the unchanged prefix has the same states; the changed token does not.
+    const n = ids.length;
+    assert.equal(maxAbsDiff(again.data.subarray(0, (n - 1) * D), first.data.subarray(0, (n - 1) * D)), 0);
+    assert.notEqual(await s.hiddenStates(edited, hook, { repeatFirstToken: true }), again, 'another BOS rule is another request');
+  } finally {
+    await s.dispose();
+  }
+});

@@ -113,12 +113,17 @@ function ort(): Promise<OrtModule> {
 
 type Session = InferenceSession;
 
+/** The last request's states are kept up to this size (128 MB). */
+const MAX_KEPT_STATE_FLOATS = 2 ** 25;
+
 /** Hidden states at the residual-stream hooks of an ONNX causal LM. */
 export class OnnxHiddenStates implements HiddenStateSource {
   readonly modelName: string;
   readonly availableHooks: readonly string[];
   readonly layout: BlockLayout;
   private readonly sessions = new Map<string, Promise<Session>>();
+  /** The last request's states (callers only read them). */
+  private last: { hook: string; repeat: boolean; ids: Uint32Array; states: HiddenStates } | undefined;
   private readonly serial = new SerialQueue();
 
   private constructor(
@@ -243,7 +248,14 @@ export class OnnxHiddenStates implements HiddenStateSource {
    */
   hiddenStates(tokenIds: Uint32Array, hook: string, options: HiddenStateOptions = {}): Promise<HiddenStates> {
     const ids = Uint32Array.from(tokenIds);
+    const repeat = options.repeatFirstToken === true;
     return this.exclusive(async () => {
+      // Another encoder, k or m on the same text reads the same states: they are kept from the last request.
+      const last = this.last;
+      if (last && last.hook === hook && last.repeat === repeat && last.ids.length === ids.length && last.ids.every((id, i) => id === ids[i])) {
+        options.onProgress?.(ids.length, ids.length);
+        return last.states;
+      }
       if (!this.taps.hooks.has(hook)) throw new ModelError(`${this.modelName} has no hook ${hook}; it has ${this.availableHooks.join(', ')}`);
       for (const id of ids) if (id >= this.vocabSize) throw new ModelError(`token id ${id} is outside the model's vocabulary (${this.vocabSize} ids)`);
       const d = this.dModel;
@@ -265,7 +277,9 @@ export class OnnxHiddenStates implements HiddenStateSource {
         }
         options.onProgress?.(w.end, n);
       }
-      return { data, dModel: d };
+      const states = { data, dModel: d };
+      this.last = data.length <= MAX_KEPT_STATE_FLOATS ? { hook, repeat, ids, states } : undefined;
+      return states;
     });
   }
 
@@ -273,6 +287,7 @@ export class OnnxHiddenStates implements HiddenStateSource {
   async dispose(): Promise<void> {
     await this.exclusive(async () => {
       this.serial.close();
+      this.last = undefined;
       this.taps.release();
       const sessions = [...this.sessions.values()];
       this.sessions.clear();
