@@ -10,6 +10,7 @@ import { BUNDLED_TOKENIZERS, findBundled } from '../core/tokenizers/catalog';
 import { isWebviewToHost, type HostToWebview, type PanelMode, type TokenizerRef, type WebviewToHost } from '../protocol';
 import type { AnalysisService } from './analysisService';
 import type { FeatureService } from './features';
+import type { FeaturesView } from './featureView';
 import type { ProbabilityService } from './probabilities';
 import { compareTokenizerIds, customTokenizers, referenceTokenizerId, tokenizerFor } from './settings';
 import { setTokenizer } from './tokenizerPicker';
@@ -160,19 +161,20 @@ export class TokenPanel implements vscode.Disposable {
     if (result) this.log(`nextByte offset=${offset} exact=${result.exact} top=${JSON.stringify(result.topCharacters[0]?.text ?? '')}`);
   }
 
-  private sentFeatures = '';
+  /** What the Features tab shows: a result (each run makes a new one), none for a document, or unknown after a reload. */
+  private sentFeatures: FeaturesView | string | undefined;
 
   /** The features tab: the run state always, the features themselves only when they changed. */
   private sendFeatures(): void {
     const ed = this.editor;
     if (!ed || ed.document.isClosed) {
-      this.sentFeatures = '';
+      this.sentFeatures = undefined;
       return this.post({ type: 'features', view: null, running: false, progress: 0, highlighted: null, message: 'Open a file to see its features.' });
     }
     const doc = ed.document;
     const v = this.features.current(doc);
     const st = this.features.state(doc);
-    const key = v ? `${v.docKey}@${v.version}#${v.result.encoder}${v.result.k}/${v.result.m}/${v.result.elapsedMs}` : `none:${doc.uri.toString()}`;
+    const key = v ?? `none:${doc.uri.toString()}`;
     const changed = key !== this.sentFeatures;
     this.sentFeatures = key;
     const view = !changed ? undefined : v ? { fileName: doc.fileName.split(/[\\/]/).pop() ?? doc.fileName, version: v.version, text: doc.getText(), result: v.result } : null;
@@ -237,7 +239,7 @@ export class TokenPanel implements vscode.Disposable {
       case 'ready':
         this.ready = true;
         this.sentVersion = '';
-        this.sentFeatures = '';
+        this.sentFeatures = undefined;
         this.sendFeatures();
         this.sendTokenizers();
         this.post({ type: 'mode', mode: this.mode });
