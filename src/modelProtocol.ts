@@ -8,6 +8,7 @@
 import type { RemoteEndpointConfig } from './core/lm/remote';
 import type { DownloadProgress } from './core/models/download';
 import { ENCODER_KINDS, type EncoderKind } from './core/sae/encoderKinds';
+import { isInt, isNum, isObj, isShortStr, isStr, optional } from './validate';
 import type { CachedModel } from './core/models/hubCache';
 
 /** Weight variants (`onnx/model{suffix}.onnx`); the same names as core/lm/onnx/folder.ts's ONNX_DTYPES. */
@@ -190,13 +191,6 @@ export type ModelWorkerToHost =
 
 // ---------- validation ----------
 
-type Obj = Record<string, unknown>;
-const isObj = (x: unknown): x is Obj => typeof x === 'object' && x !== null && !Array.isArray(x);
-const isInt = (x: unknown): x is number => typeof x === 'number' && Number.isInteger(x) && x >= 0;
-const isStr = (x: unknown): x is string => typeof x === 'string';
-const isShortStr = (x: unknown, max = 4096): x is string => isStr(x) && x.length > 0 && x.length <= max;
-const optional = <T>(x: unknown, check: (v: unknown) => v is T): boolean => x === undefined || check(x);
-const isNum = (x: unknown): x is number => typeof x === 'number' && Number.isFinite(x);
 const MAX_IDS = 1 << 24;
 
 export function isModelDtype(x: unknown): x is ModelDtype {

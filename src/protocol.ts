@@ -6,6 +6,7 @@ import type { TokenStream } from './core/tokenizers/types';
 import type { PremiumRow } from './core/premiums/premiums';
 import { ENCODER_KINDS, type EncoderKind } from './core/sae/encoderKinds';
 import type { FeaturesPayload } from './modelProtocol';
+import { isInt, isObj, isStr, type Obj } from './validate';
 
 /**
  * Every message between the extension host and its workers and webviews, typed and validated in one place.
@@ -125,10 +126,6 @@ export type TokenWorkerToHost =
 
 // ---------- validation ----------
 
-type Obj = Record<string, unknown>;
-const isObj = (x: unknown): x is Obj => typeof x === 'object' && x !== null && !Array.isArray(x);
-const isInt = (x: unknown): x is number => typeof x === 'number' && Number.isInteger(x) && x >= 0;
-const isStr = (x: unknown): x is string => typeof x === 'string';
 
 export function isTokenizerRef(x: unknown): x is TokenizerRef {
   return isObj(x) && isStr(x.id) && x.id.length > 0 && x.id.length < 4096 && (x.path === undefined || (isStr(x.path) && x.path.length < 4096));

@@ -132,7 +132,7 @@ function openWeights(s: OpenWeightSpec): ModelEntry {
   };
 }
 
-/** Llama 3.1 and 3.2 sizes: the same tokenizer, 128K context, card and note. */
+/** Llama 3.1, 3.2 and 3.3 sizes: the same tokenizer, 128K context, card and note. */
 function llama31Family(version: string, sizes: readonly string[], aliases: (size: string) => string[]): ModelEntry[] {
   return sizes.map((size) =>
     openWeights({
@@ -244,17 +244,7 @@ export const MODELS: readonly ModelEntry[] = [
   ),
   ...llama31Family('3.1', ['8B', '70B', '405B'], (size) => [`Llama-3.1-${size}-Instruct`, `Meta-Llama-3.1-${size}-Instruct`]),
   ...llama31Family('3.2', ['1B', '3B'], (size) => [`Llama-3.2-${size}-Instruct`]),
-  openWeights({
-    id: 'llama-3.3-70b',
-    name: 'Llama 3.3 70B',
-    aliases: ['Llama-3.3-70B-Instruct'],
-    vendor: 'Meta',
-    tokenizer: 'llama3',
-    contextWindow: 131072,
-    contextSource: LLAMA31_CARD,
-    chatTemplate: 'hf',
-    note: LLAMA31_NOTE,
-  }),
+  ...llama31Family('3.3', ['70B'], (size) => [`Llama-3.3-${size}-Instruct`]),
   // Qwen3
   qwen3('0.6B'),
   qwen3('1.7B'),
