@@ -1,5 +1,5 @@
 /**
- * The workspace n-gram model (src/core/lm/ngram.ts): interpolated Kneser-Ney probabilities worked out by hand
+ * The workspace n-gram model (src/core/lm/ngram/): interpolated Kneser-Ney probabilities worked out by hand
  * on a tiny corpus, distributions that sum to 1 over the whole vocabulary, rank / entropy / top-k from the
  * sparse parts equal to brute force over the vocabulary, leave-one-out equal to retraining without the file,
  * pruning within a memory budget, and the binary form.
