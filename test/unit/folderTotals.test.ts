@@ -1,5 +1,5 @@
 /**
- * Folder totals (src/core/analysis/folderTotals.ts) and the `count` CLI command:
+ * Folder totals (src/core/analysis/folderTotals.ts with src/core/files/*) and the `count` CLI command:
  * - the fixture tree test/fixtures/folder-tree, copied to a temp folder where its gitignore.txt files become
  *   .gitignore files (negation, anchored and directory-only patterns, `**`, a nested .gitignore overriding the
  *   top one) and a binary file, a UTF-16 file and a .git folder are added; the files counted are checked
@@ -15,19 +15,12 @@ import { spawnSync } from 'node:child_process';
 import { cpSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import {
-  countFolder,
-  countTextTokens,
-  findParentIgnoreFiles,
-  globMatcher,
-  isIgnored,
-  listFolderFiles,
-  nodeFolderFs,
-  parseGitignore,
-  ChunkedTokenCounter,
-  type FolderProgress,
-  type FolderTotals,
-} from '../../src/core/analysis/folderTotals';
+import { ChunkedTokenCounter, countTextTokens } from '../../src/core/analysis/chunkedCount';
+import { countFolder, listFolderFiles, type FolderProgress, type FolderTotals } from '../../src/core/analysis/folderTotals';
+import { nodeFolderFs } from '../../src/core/files/folderFs';
+import { globMatcher } from '../../src/core/files/glob';
+import { isIgnored, parseGitignore } from '../../src/core/files/gitignore';
+import { findParentIgnoreFiles } from '../../src/core/files/parentIgnoreFiles';
 import { findModel } from '../../src/core/models/catalog';
 import { countChat } from '../../src/core/models/chat';
 import { decodeFileBytes } from '../../src/core/text/readFile';

@@ -19,7 +19,7 @@ import {
   trainWorkspaceNgram,
   workspaceKey,
 } from '../../src/core/lm/workspaceFiles';
-import { parseGitignore } from '../../src/core/analysis/folderTotals';
+import { parseGitignore } from '../../src/core/files/gitignore';
 import { loadTokenizer } from '../../src/core/tokenizers/loader';
 import { TokenFlag } from '../../src/core/tokenizers/types';
 

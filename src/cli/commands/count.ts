@@ -1,15 +1,8 @@
 import { statSync } from 'node:fs';
 import { basename, dirname } from 'node:path';
-import {
-  DEFAULT_MAX_FILE_BYTES,
-  countFile,
-  findParentIgnoreFiles,
-  listFolderFiles,
-  nodeFolderFs,
-  type FolderFs,
-  type FolderTotalsOptions,
-  type SkippedFile,
-} from '../../core/analysis/folderTotals';
+import { DEFAULT_MAX_FILE_BYTES, countFile, listFolderFiles, type FolderTotalsOptions, type SkippedFile } from '../../core/analysis/folderTotals';
+import { nodeFolderFs, type FolderFs } from '../../core/files/folderFs';
+import { findParentIgnoreFiles } from '../../core/files/parentIgnoreFiles';
 import { findModel, MODELS, type ModelEntry } from '../../core/models/catalog';
 import { chatMethodFor, chatTemplateForTokenizer, countChatTokens, type ChatMethod } from '../../core/models/chat';
 import { contextFraction, inputCost } from '../../core/models/prices';

@@ -1,7 +1,7 @@
 import { createReadStream, statSync } from 'node:fs';
 import { ChunkedEncoder, type EncodedPart } from '../../core/analysis/chunkedEncoder';
-import { decodedTextPieces } from '../../core/analysis/folderTotals';
 import { escapedText, tokenJson } from '../../core/analysis/stream';
+import { decodedTextPieces } from '../../core/files/decodeStream';
 import { utf8Encode } from '../../core/text/utf8';
 import { loadTokenizer } from '../../core/tokenizers/loader';
 import { parseArgs, UsageError } from '../args';

@@ -113,11 +113,6 @@ export function throwIfAborted(signal: AbortSignal | undefined): void {
 
 export const LN2 = Math.LN2;
 
-/** Lets queued messages (a cancel) in between long computations. */
-export function yieldToEventLoop(): Promise<void> {
-  return new Promise<void>((r) => (typeof setImmediate === 'function' ? setImmediate(r) : setTimeout(r, 0)));
-}
-
 /** p · ln p with 0 · ln 0 = 0. */
 export function plogp(p: number): number {
   return p > 0 ? p * Math.log(p) : 0;

@@ -14,7 +14,8 @@
  */
 import { decodeUtf8Strict } from '../text/utf8';
 import type { TokenStream, Tokenizer } from '../tokenizers/types';
-import { LN2, throwIfAborted, yieldToEventLoop, type LanguageModel, type NextTokenDistribution } from './model';
+import { yieldToEventLoop } from '../eventLoop';
+import { LN2, throwIfAborted, type LanguageModel, type NextTokenDistribution } from './model';
 
 export interface ScoreOptions {
   /** Alternatives kept per token (default 5; 0 for none). */

@@ -8,12 +8,13 @@
  * for folders only, a `/` inside anchoring to the .gitignore's folder, `*`, `?`, `[...]` and `**`. The last
  * matching line wins; a folder that is ignored is not entered (as git does). Paths come back sorted.
  */
-import { isIgnored, parseGitignore, type IgnoreRule, type RuleSet } from '../analysis/folderTotals';
 import { lstatSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { dirname, join, relative, resolve, sep } from 'node:path';
+import { isIgnored, parseGitignore, type IgnoreRule, type RuleSet } from '../files/gitignore';
 import { BinaryFileError, decodeFileBytes } from '../text/readFile';
 import type { Tokenizer } from '../tokenizers/types';
-import { throwIfAborted, yieldToEventLoop } from './model';
+import { yieldToEventLoop } from '../eventLoop';
+import { throwIfAborted } from './model';
 import { NgramTrainer, type NgramModel, type NgramOptions } from './ngram';
 
 export const DEFAULT_MAX_FILE_BYTES = 1024 * 1024;

@@ -11,6 +11,7 @@
  */
 import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { yieldToEventLoop } from '../eventLoop';
 import { utf8Length } from '../text/utf8';
 import { TokenizerError } from '../tokenizers/errors';
 import type { Tokenizer } from '../tokenizers/types';
@@ -160,10 +161,6 @@ function articleBytes(lang: UdhrLanguage): Int32Array {
   return Int32Array.from(lang.articleTexts, (t) => (t === undefined ? -1 : utf8Length(t)));
 }
 
-function pause(): Promise<void> {
-  return new Promise((resolve) => setImmediate(resolve));
-}
-
 /**
  * Premium rows, per tokenizer (in the given order) and per translation (in `languages` order, or every
  * translation in code order when omitted). `languages` selects by file code, ISO 639-3 (its primary
@@ -217,7 +214,7 @@ export async function computePremiums(
       done++;
       onProgress?.(done, total, plan.id);
       if (performance.now() - lastPause > YIELD_EVERY_MS) {
-        await pause();
+        await yieldToEventLoop();
         lastPause = performance.now();
       }
     }
