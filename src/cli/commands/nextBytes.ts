@@ -3,20 +3,17 @@
  * (where VS Code's cursor would be), beside naive tokenization and token healing, from the workspace n-gram
  * (the file left out, as `score` does). The text after the offset is not used.
  */
+import { escapeBytes, escapedText } from '../../core/analysis/stream';
 import { NGRAM_MODEL_ID } from '../../core/lm/ngram';
 import { nextByteDistribution } from '../../core/lm/nextByte';
 import { parseArgs, UsageError } from '../args';
 import { out, type CliCommand } from '../io';
 import { workspaceModelForFile } from './score';
 
+/** A byte as the hover shows text: ASCII as itself with controls escaped, other bytes as `\xNN`; 256 is END. */
 function byteLabel(b: number): string {
   if (b === 256) return 'END';
-  if (b === 0x20) return '·';
-  if (b === 0x0a) return '\\n';
-  if (b === 0x09) return '\\t';
-  if (b === 0x0d) return '\\r';
-  if (b > 0x20 && b < 0x7f) return String.fromCharCode(b);
-  return '\\x' + b.toString(16).padStart(2, '0');
+  return b < 0x80 ? escapedText(String.fromCharCode(b)) : escapeBytes([b]);
 }
 
 export const nextBytesCommand: CliCommand = {

@@ -16,7 +16,9 @@
  * - Lines end at "\n", "\r\n" or "\r"; the line break belongs to the line it ends. A token counts for the
  *   line where its first byte is, so a token spanning lines (`".\n\n"`) counts once, for the line it starts on.
  */
+import { utf8LengthOfCodePoint } from '../text/utf8';
 import type { TokenStream } from '../tokenizers/types';
+import { grownTo } from '../typedArrays';
 
 export interface TextMetrics {
   /** Tokens in the stream (without the BOS/EOS a model adds). */
@@ -48,22 +50,6 @@ export function isWhitespaceCode(c: number): boolean {
   );
 }
 
-/** UTF-8 length of the character starting at UTF-16 index i, and its UTF-16 length (lone surrogates: 3 bytes, 1 unit). */
-function charAt(text: string, i: number): { bytes: number; units: number } {
-  const c = text.charCodeAt(i);
-  if (c < 0x80) return ONE_BYTE;
-  if (c < 0x800) return TWO_BYTES;
-  if (c >= 0xd800 && c <= 0xdbff && i + 1 < text.length) {
-    const d = text.charCodeAt(i + 1);
-    if (d >= 0xdc00 && d <= 0xdfff) return FOUR_BYTES;
-  }
-  return THREE_BYTES;
-}
-const ONE_BYTE = { bytes: 1, units: 1 };
-const TWO_BYTES = { bytes: 2, units: 1 };
-const THREE_BYTES = { bytes: 3, units: 1 };
-const FOUR_BYTES = { bytes: 4, units: 2 };
-
 /** Byte spans of whitespace-separated words, as [start0, end0, start1, end1, ...], and the code-point count. */
 export function wordByteSpans(text: string): { spans: Uint32Array; chars: number; bytes: number } {
   let spans = new Uint32Array(64);
@@ -73,31 +59,26 @@ export function wordByteSpans(text: string): { spans: Uint32Array; chars: number
   let wordStart = -1;
   for (let i = 0; i < text.length; ) {
     const c = text.charCodeAt(i);
-    const ch = charAt(text, i);
+    // A lone surrogate is its own code point here: 3 bytes (as U+FFFD), 1 unit.
+    const cp = text.codePointAt(i) as number;
     const ws = isWhitespaceCode(c);
     if (!ws && wordStart < 0) wordStart = byte;
     else if (ws && wordStart >= 0) {
-      if (n + 2 > spans.length) spans = grow(spans);
+      if (n + 2 > spans.length) spans = grownTo(spans, spans.length * 2);
       spans[n++] = wordStart;
       spans[n++] = byte;
       wordStart = -1;
     }
-    byte += ch.bytes;
-    i += ch.units;
+    byte += utf8LengthOfCodePoint(cp);
+    i += cp > 0xffff ? 2 : 1;
     chars++;
   }
   if (wordStart >= 0) {
-    if (n + 2 > spans.length) spans = grow(spans);
+    if (n + 2 > spans.length) spans = grownTo(spans, spans.length * 2);
     spans[n++] = wordStart;
     spans[n++] = byte;
   }
   return { spans: spans.subarray(0, n), chars, bytes: byte };
-}
-
-function grow(a: Uint32Array): Uint32Array<ArrayBuffer> {
-  const b = new Uint32Array(a.length * 2);
-  b.set(a);
-  return b;
 }
 
 /**
@@ -186,13 +167,13 @@ export function lineStartBytes(text: string): Uint32Array {
       const crlf = c === 0x0d && text.charCodeAt(i + 1) === 0x0a;
       byte += crlf ? 2 : 1;
       i += crlf ? 2 : 1;
-      if (n >= starts.length) starts = grow(starts);
+      if (n >= starts.length) starts = grownTo(starts, starts.length * 2);
       starts[n++] = byte;
       continue;
     }
-    const ch = charAt(text, i);
-    byte += ch.bytes;
-    i += ch.units;
+    const cp = text.codePointAt(i) as number;
+    byte += utf8LengthOfCodePoint(cp);
+    i += cp > 0xffff ? 2 : 1;
   }
   return starts.subarray(0, n);
 }

@@ -48,7 +48,7 @@ export function tokenOriginalBytes(stream: TokenStream, utf8: Uint8Array, i: num
 }
 
 /** `\xNN` escapes of bytes. */
-export function escapeBytes(bytes: Uint8Array): string {
+export function escapeBytes(bytes: Iterable<number>): string {
   let s = '';
   for (const b of bytes) s += '\\x' + b.toString(16).padStart(2, '0');
   return s;

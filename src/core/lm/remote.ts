@@ -14,6 +14,7 @@
  *   ` the`                the token's text (a partial character decodes to U+FFFD and cannot be mapped back)
  * Alternatives that cannot be mapped to an id are left out.
  */
+import { escapeBytes } from '../analysis/stream';
 import { decodeUtf8Strict, utf8Encode } from '../text/utf8';
 import type { TokenStream, Tokenizer } from '../tokenizers/types';
 import { throwIfAborted, LmAbortError, type TokenAlternative } from './model';
@@ -200,14 +201,14 @@ function parseLogprobs(body: unknown): PromptLogprobs {
     const tops: ({ token: string; logProb: number }[] | null)[] = [];
     for (const c of lp.content) {
       if (!isObj(c)) throw new RemoteEndpointError('malformed logprobs.content entry', 'protocol');
-      const tok = typeof c.id === 'number' ? `token_id:${c.id}` : Array.isArray(c.bytes) ? `bytes:${(c.bytes as unknown[]).map((b) => `\\x${Number(b).toString(16).padStart(2, '0')}`).join('')}` : c.token;
+      const tok = typeof c.id === 'number' ? `token_id:${c.id}` : Array.isArray(c.bytes) ? `bytes:${escapeBytes((c.bytes as unknown[]).map(Number))}` : c.token;
       if (typeof tok !== 'string') throw new RemoteEndpointError('malformed logprobs.content entry (no token)', 'protocol');
       tokens.push(tok);
       logProbs.push(typeof c.logprob === 'number' ? c.logprob : null);
       tops.push(
         Array.isArray(c.top_logprobs)
           ? c.top_logprobs.filter(isObj).map((t) => ({
-              token: typeof t.id === 'number' ? `token_id:${t.id}` : Array.isArray(t.bytes) ? `bytes:${(t.bytes as unknown[]).map((b) => `\\x${Number(b).toString(16).padStart(2, '0')}`).join('')}` : String(t.token),
+              token: typeof t.id === 'number' ? `token_id:${t.id}` : Array.isArray(t.bytes) ? `bytes:${escapeBytes((t.bytes as unknown[]).map(Number))}` : String(t.token),
               logProb: Number(t.logprob),
             }))
           : null,
@@ -447,5 +448,5 @@ export function openAiTokenString(tokenizer: Tokenizer, id: number): string {
   const bytes = tokenizer.tokenBytes(id);
   const text = decodeUtf8Strict(bytes);
   if (text !== undefined) return text;
-  return `bytes:${Array.from(bytes, (b) => `\\x${b.toString(16).padStart(2, '0')}`).join('')}`;
+  return `bytes:${escapeBytes(bytes)}`;
 }

@@ -12,6 +12,7 @@
  * `model.contextTokens` tokens before it. Between windows the computation checks the AbortSignal, reports
  * progress and yields to the event loop, so a worker can cancel it when the document changes.
  */
+import { escapeBytes } from '../analysis/stream';
 import { decodeUtf8Strict } from '../text/utf8';
 import type { TokenStream, Tokenizer } from '../tokenizers/types';
 import { yieldToEventLoop } from '../eventLoop';
@@ -157,10 +158,7 @@ export function tokenDisplayText(tokenizer: Tokenizer, id: number): string {
   if (id < 0 || id >= tokenizer.vocabSize) return '';
   const bytes = tokenizer.tokenBytes(id);
   const s = decodeUtf8Strict(bytes);
-  if (s !== undefined) return s;
-  let out = '';
-  for (const b of bytes) out += '\\x' + b.toString(16).padStart(2, '0');
-  return out;
+  return s ?? escapeBytes(bytes);
 }
 
 export function scoredToken(scores: DocumentScores, tokenizer: Tokenizer, i: number): ScoredToken {

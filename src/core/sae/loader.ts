@@ -272,6 +272,28 @@ export function parseSaeLensConfig(cfg: Json, file: string): SaeLensConfig {
   };
 }
 
+/** The shape of a tensor the file must hold. */
+function tensorShape(st: SafetensorsFile, file: string, name: string): readonly number[] {
+  const t = st.tensors.get(name);
+  if (!t) throw new SaeError(`${file}: has no tensor ${name} (it has ${[...st.tensors.keys()].join(', ') || 'none'})`);
+  return t.shape;
+}
+
+/** The encoder and decoder tensors (named in the file's convention) as float32, each checked finite. */
+function readWeights(
+  st: SafetensorsFile,
+  file: string,
+  names: { readonly wEnc: string; readonly bEnc: string; readonly wDec: string; readonly bDec: string },
+): { wEnc: Float32Array; bEnc: Float32Array; wDec: Float32Array; bDec: Float32Array; storedDtype: WeightDtype } {
+  const storedDtype = st.tensors.get(names.wEnc)?.dtype as WeightDtype;
+  const wEnc = st.readFloat32(names.wEnc);
+  const bEnc = st.readFloat32(names.bEnc);
+  const wDec = st.readFloat32(names.wDec);
+  const bDec = st.readFloat32(names.bDec);
+  for (const [n, a] of [[names.wEnc, wEnc], [names.bEnc, bEnc], [names.wDec, wDec], [names.bDec, bDec]] as const) checkFinite(file, n, a);
+  return { wEnc, bEnc, wDec, bDec, storedDtype };
+}
+
 function withSafetensors<T>(path: string, f: (file: SafetensorsFile) => T): T {
   const src = fileSource(path);
   try {
@@ -292,11 +314,7 @@ function loadSaeLens(dir: string, options: LoadSaeOptions): SparseAutoencoder {
   return withSafetensors(weightsPath, (st) => {
     const { dIn, dSae } = cfg;
     const why = `${CONFIG} says d_in=${dIn}, d_sae=${dSae}`;
-    const shapeOf = (name: string) => {
-      const t = st.tensors.get(name);
-      if (!t) throw new SaeError(`${weightsPath}: has no tensor ${name} (it has ${[...st.tensors.keys()].join(', ') || 'none'})`);
-      return t.shape;
-    };
+    const shapeOf = (name: string): readonly number[] => tensorShape(st, weightsPath, name);
     checkShape(weightsPath, 'W_enc', shapeOf('W_enc'), [dIn, dSae], why);
     checkShape(weightsPath, 'W_dec', shapeOf('W_dec'), [dSae, dIn], why);
     checkShape(weightsPath, 'b_enc', shapeOf('b_enc'), [dSae], why);
@@ -315,12 +333,7 @@ function loadSaeLens(dir: string, options: LoadSaeOptions): SparseAutoencoder {
     for (const name of ['scaling_factor', 'finetuning_scaling_factor']) {
       if (st.tensors.has(name) && !allOnes(st.readFloat32(name))) throw new SaeError(`${weightsPath}: a ${name} other than 1 is not supported`);
     }
-    const storedDtype = st.tensors.get('W_enc')?.dtype as WeightDtype;
-    const wEnc = st.readFloat32('W_enc');
-    const bEnc = st.readFloat32('b_enc');
-    const wDec = st.readFloat32('W_dec');
-    const bDec = st.readFloat32('b_dec');
-    for (const [n, a] of [['W_enc', wEnc], ['b_enc', bEnc], ['W_dec', wDec], ['b_dec', bDec]] as const) checkFinite(weightsPath, n, a);
+    const { wEnc, bEnc, wDec, bDec, storedDtype } = readWeights(st, weightsPath, { wEnc: 'W_enc', bEnc: 'b_enc', wDec: 'W_dec', bDec: 'b_dec' });
     return {
       format: 'saelens',
       architecture: cfg.architecture,
@@ -366,22 +379,13 @@ function loadSparsify(dir: string, options: LoadSaeOptions): SparseAutoencoder {
   }
   return withSafetensors(weightsPath, (st) => {
     const why = `${CONFIG} says d_in=${dIn} and ${dSae} latents`;
-    const shapeOf = (name: string) => {
-      const t = st.tensors.get(name);
-      if (!t) throw new SaeError(`${weightsPath}: has no tensor ${name} (it has ${[...st.tensors.keys()].join(', ') || 'none'})`);
-      return t.shape;
-    };
+    const shapeOf = (name: string): readonly number[] => tensorShape(st, weightsPath, name);
     if (st.tensors.has('W_skip')) throw new SaeError(`${weightsPath}: has a skip connection (W_skip), which is not supported`);
     checkShape(weightsPath, 'encoder.weight', shapeOf('encoder.weight'), [dSae, dIn], why);
     checkShape(weightsPath, 'encoder.bias', shapeOf('encoder.bias'), [dSae], why);
     checkShape(weightsPath, 'W_dec', shapeOf('W_dec'), [dSae, dIn], why);
     checkShape(weightsPath, 'b_dec', shapeOf('b_dec'), [dIn], why);
-    const storedDtype = st.tensors.get('encoder.weight')?.dtype as WeightDtype;
-    const wEnc = st.readFloat32('encoder.weight');
-    const bEnc = st.readFloat32('encoder.bias');
-    const wDec = st.readFloat32('W_dec');
-    const bDec = st.readFloat32('b_dec');
-    for (const [n, a] of [['encoder.weight', wEnc], ['encoder.bias', bEnc], ['W_dec', wDec], ['b_dec', bDec]] as const) checkFinite(weightsPath, n, a);
+    const { wEnc, bEnc, wDec, bDec, storedDtype } = readWeights(st, weightsPath, { wEnc: 'encoder.weight', bEnc: 'encoder.bias', wDec: 'W_dec', bDec: 'b_dec' });
     return {
       format: 'sparsify',
       architecture: 'topk',

@@ -6,7 +6,7 @@
  */
 import { grownTo } from '../../typedArrays';
 import { PairHash } from './pairHash';
-import { paddedLength, paddedSymbol } from './tables';
+import { walkPaddedNgrams } from './tables';
 
 /** Bytes per counted n-gram: hash slots (12 bytes at <= 60% load) plus parent, sym, raw, suffix, depth. */
 export const TRAINING_BYTES_PER_NODE = 20 + 17;
@@ -38,18 +38,15 @@ export class CountTrie {
 
   /** Counts every n-gram ending in each symbol of the document's padded sequence (none ending in a BOS). */
   count(ids: Uint32Array): void {
-    const N = this.order;
-    const prev = new Int32Array(N + 1);
-    const cur = new Int32Array(N + 1);
-    const len = paddedLength(ids, N);
-    for (let i = 0; i < len; i++) {
-      const s = paddedSymbol(ids, N, this.vocabSize, i);
-      const kMax = Math.min(i + 1, N);
-      cur[0] = 0;
-      for (let k = 1; k <= kMax; k++) cur[k] = this.node(prev[k - 1], s, k, cur[k - 1]);
-      if (i >= N - 1) for (let k = 1; k <= kMax; k++) this.raw[cur[k]]++;
-      prev.set(cur);
-    }
+    walkPaddedNgrams(
+      ids,
+      this.order,
+      this.vocabSize,
+      (parent, sym, k, suffix) => this.node(parent, sym, k, suffix),
+      (nodes, kMax) => {
+        for (let k = 1; k <= kMax; k++) this.raw[nodes[k]]++;
+      },
+    );
   }
 
   /** Lets the arrays go (the trie is not used after layout). */

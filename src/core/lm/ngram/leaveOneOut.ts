@@ -7,7 +7,7 @@
  * context aggregates (denominator, number of followers) are adjusted to match. Discounts stay those of the
  * full model, so the view is exactly the model trained without the document, up to discounts and pruning.
  */
-import { paddedLength, paddedSymbol, type NgramTables } from './tables';
+import { walkPaddedNgrams, type NgramTables } from './tables';
 
 /** Subtracted counts of one left-out document (absent entries: unchanged). */
 export interface Overlay {
@@ -38,22 +38,19 @@ export function leaveOneOutOverlay(t: NgramTables, child: (node: number, sym: nu
   const dContMissing = new Map<number, number>();
   const parentOf = new Map<number, number>();
   const suffixOf = new Map<number, number>();
-  const prev = new Int32Array(N + 1);
-  const cur = new Int32Array(N + 1);
-  const len = paddedLength(ids, N);
-  for (let i = 0; i < len; i++) {
-    const s = paddedSymbol(ids, N, t.vocabSize, i);
-    const kMax = Math.min(i + 1, N);
-    cur[0] = 0;
-    for (let k = 1; k <= kMax; k++) {
-      const p = prev[k - 1];
-      cur[k] = p < 0 ? -1 : child(p, s);
-      if (cur[k] >= 0 && !parentOf.has(cur[k])) {
-        parentOf.set(cur[k], p);
-        suffixOf.set(cur[k], cur[k - 1]);
+  walkPaddedNgrams(
+    ids,
+    N,
+    t.vocabSize,
+    (p, s, _k, suffix) => {
+      const node = p < 0 ? -1 : child(p, s);
+      if (node >= 0 && !parentOf.has(node)) {
+        parentOf.set(node, p);
+        suffixOf.set(node, suffix);
       }
-    }
-    if (i >= N - 1) {
+      return node;
+    },
+    (cur, kMax) => {
       for (let k = 1; k <= kMax; k++) {
         if (cur[k] >= 0) dRaw.set(cur[k], (dRaw.get(cur[k]) ?? 0) + 1);
         else if (k >= 2 && cur[k - 1] >= 0) {
@@ -61,9 +58,8 @@ export function leaveOneOutOverlay(t: NgramTables, child: (node: number, sym: nu
           dContMissing.set(cur[k - 1], (dContMissing.get(cur[k - 1]) ?? 0) + 1);
         }
       }
-    }
-    prev.set(cur);
-  }
+    },
+  );
   const inner = t.levelStart[N];
   const newRaw = new Map<number, number>();
   const dCont = new Map<number, number>(dContMissing);

@@ -42,13 +42,31 @@ export function bosSymbol(vocabSize: number): number {
   return vocabSize + 1;
 }
 
-/** Length of a document's padded sequence: N-1 BOS, the ids, END. */
-export function paddedLength(ids: Uint32Array, order: number): number {
-  return order - 1 + ids.length + 1;
-}
-
-/** Symbol i of a document's padded sequence (see paddedLength). */
-export function paddedSymbol(ids: Uint32Array, order: number, vocabSize: number, i: number): number {
-  const pad = order - 1;
-  return i < pad ? bosSymbol(vocabSize) : i < pad + ids.length ? ids[i - pad] : endSymbol(vocabSize);
+/**
+ * Walks a document's padded sequence (N-1 BOS, the ids, END) as training counts it: at each position, the
+ * nodes of the n-grams of orders 1..min(i+1, N) that end there, found (or made) by `nodeOf(parent, sym, k,
+ * suffix)` from the node of the same n-gram without its last symbol (`parent`, -1 when that one is absent) and
+ * the node of the order-(k-1) n-gram ending here (`suffix`). `counted(nodes, kMax)` then sees nodes[1..kMax]
+ * at every position past the padding (n-grams ending in a BOS are not counted).
+ */
+export function walkPaddedNgrams(
+  ids: Uint32Array,
+  order: number,
+  vocabSize: number,
+  nodeOf: (parent: number, sym: number, k: number, suffix: number) => number,
+  counted: (nodes: Int32Array, kMax: number) => void,
+): void {
+  const N = order;
+  const pad = N - 1;
+  const prev = new Int32Array(N + 1);
+  const cur = new Int32Array(N + 1);
+  const len = pad + ids.length + 1;
+  for (let i = 0; i < len; i++) {
+    const s = i < pad ? bosSymbol(vocabSize) : i < pad + ids.length ? ids[i - pad] : endSymbol(vocabSize);
+    const kMax = Math.min(i + 1, N);
+    cur[0] = 0;
+    for (let k = 1; k <= kMax; k++) cur[k] = nodeOf(prev[k - 1], s, k, cur[k - 1]);
+    if (i >= pad) counted(cur, kMax);
+    prev.set(cur);
+  }
 }
