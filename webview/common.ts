@@ -9,7 +9,7 @@ interface VsCodeApi {
 }
 declare function acquireVsCodeApi(): VsCodeApi;
 
-export const vscode = acquireVsCodeApi();
+const vscode = acquireVsCodeApi();
 
 export function send(msg: WebviewToHost): void {
   vscode.postMessage(msg);

@@ -2,7 +2,7 @@
  * Growing typed arrays (token streams, count tables, span lists): one implementation for the core, so every
  * growable buffer copies the same way.
  */
-export type GrowableArray =
+type GrowableArray =
   | Int8Array<ArrayBuffer>
   | Uint8Array<ArrayBuffer>
   | Int16Array<ArrayBuffer>

@@ -18,7 +18,7 @@ import { loadTokenizer, type LoadedTokenizer } from '../../core/tokenizers/loade
 import { parseArgs, UsageError, type ParsedArgs } from '../args';
 import { LOAD_OPTIONS, out, readTextFile, type CliCommand } from '../io';
 
-export interface WorkspaceModel {
+interface WorkspaceModel {
   readonly loaded: LoadedTokenizer;
   readonly text: string;
   readonly workspace: string;

@@ -6,7 +6,7 @@
  */
 import type { TokenStream } from '../tokenizers/types';
 
-export interface Chunk {
+interface Chunk {
   readonly utf16Start: number;
   readonly utf16End: number;
   readonly tokens: number;

@@ -5,7 +5,7 @@
 import type { LoadedTokenizer } from '../tokenizers/loader';
 import { perLineRelativeCost, relativeCost, textMetrics, type LineCost } from './metrics';
 
-export interface CompareRow {
+interface CompareRow {
   readonly tokenizer: string;
   readonly name: string;
   readonly count: number;

@@ -30,12 +30,12 @@ import { BinaryFileError, decodeFileBytes } from '../text/readFile';
 import type { Tokenizer } from '../tokenizers/types';
 import { ChunkedTokenCounter, countTextTokens } from './chunkedCount';
 
-export interface NamedTokenizer {
+interface NamedTokenizer {
   readonly id: string;
   readonly tokenizer: Tokenizer;
 }
 
-export interface FileTokens {
+interface FileTokens {
   readonly path: string;
   /** Size on disk. */
   readonly bytes: number;
@@ -53,7 +53,7 @@ export interface SkippedFile {
   readonly message?: string;
 }
 
-export interface FolderTotalsSummary {
+interface FolderTotalsSummary {
   /** Files counted. */
   readonly files: number;
   readonly skippedBinary: number;
@@ -160,7 +160,7 @@ export async function countFile(
   return { path, bytes: bytes.length, tokens: r.tokens, streamed: false, approximate: r.approximate };
 }
 
-export interface FolderListing {
+interface FolderListing {
   /** Files to count, in path order, with their sizes on disk. */
   readonly files: { readonly path: string; readonly size: number }[];
   /** Unreadable folders or files, and entries that are neither files nor folders. */

@@ -20,7 +20,7 @@ import { utf8LengthOfCodePoint } from '../text/utf8';
 import type { TokenStream } from '../tokenizers/types';
 import { grownTo } from '../typedArrays';
 
-export interface TextMetrics {
+interface TextMetrics {
   /** Tokens in the stream (without the BOS/EOS a model adds). */
   readonly count: number;
   readonly bytes: number;
@@ -38,9 +38,9 @@ export interface TextMetrics {
   readonly renyiEfficiency: number | null;
 }
 
-export const RENYI_ALPHA = 2.5;
+const RENYI_ALPHA = 2.5;
 
-export function isWhitespaceCode(c: number): boolean {
+function isWhitespaceCode(c: number): boolean {
   // Exactly the code units JavaScript's \s matches.
   return (
     c === 0x20 ||

@@ -16,12 +16,6 @@ export function tokenUtf16Range(stream: TokenStream, text: string, i: number): [
   return [start, end];
 }
 
-/** Index of the first token whose byte range ends after `byteOffset` (binary search). */
-export function tokenIndexAtByte(stream: TokenStream, byteOffset: number): number {
-  // Boundary i + 1 is token i's end; the last token when none ends after it.
-  return Math.max(0, upperBound(stream.byteOffsets, byteOffset, 1, stream.count) - 1);
-}
-
 /**
  * The tokens shown at UTF-16 offset `utf16`: usually one; several when they split the character there
  * (they are shown together as that character). Returns [first, last] inclusive, or undefined past the end.
@@ -43,7 +37,7 @@ export function tokensAtUtf16(stream: TokenStream, text: string, utf16: number):
 }
 
 /** Original UTF-8 bytes of token i. */
-export function tokenOriginalBytes(stream: TokenStream, utf8: Uint8Array, i: number): Uint8Array {
+function tokenOriginalBytes(stream: TokenStream, utf8: Uint8Array, i: number): Uint8Array {
   return utf8.subarray(stream.byteOffsets[i], stream.byteOffsets[i + 1]);
 }
 
@@ -55,7 +49,7 @@ export function escapeBytes(bytes: Iterable<number>): string {
 }
 
 /** The token's text: its characters when it covers whole ones, else `\xNN` escapes of its bytes. */
-export function tokenText(stream: TokenStream, text: string, utf8: Uint8Array, i: number): string {
+function tokenText(stream: TokenStream, text: string, utf8: Uint8Array, i: number): string {
   if (stream.flags[i] & TokenFlag.Partial) return escapeBytes(tokenOriginalBytes(stream, utf8, i));
   return text.slice(stream.utf16Offsets[i], stream.utf16Offsets[i + 1]);
 }

@@ -7,7 +7,7 @@ import { createReadStream } from 'node:fs';
 import { readdir, readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 
-export type FolderEntryType = 'file' | 'directory' | 'other';
+type FolderEntryType = 'file' | 'directory' | 'other';
 
 export interface FolderEntry {
   readonly name: string;

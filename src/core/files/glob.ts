@@ -15,7 +15,7 @@ export interface PathMatcher {
   test(path: string): boolean;
 }
 
-export interface GlobOptions {
+interface GlobOptions {
   /** `{a,b}` alternatives (VS Code globs); literal braces otherwise (gitignore). */
   readonly braces: boolean;
   /** Also match the pattern at any depth: after any number of leading segments (gitignore names without a slash). */

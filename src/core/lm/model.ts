@@ -17,7 +17,7 @@
  */
 import { indexInSorted } from '../sortedSearch';
 
-export type MaybePromise<T> = T | Promise<T>;
+type MaybePromise<T> = T | Promise<T>;
 
 /** One alternative next token. */
 export interface TokenAlternative {

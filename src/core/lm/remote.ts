@@ -50,7 +50,7 @@ export class RemoteEndpointError extends Error {
 }
 
 /** Scores from an endpoint, named as `DocumentScores`; rank and entropy are not available (null). */
-export interface RemoteScores {
+interface RemoteScores {
   readonly count: number;
   readonly topK: number;
   /** ln p(token | previous tokens); NaN where the endpoint gave none (a first token without a start context). */
@@ -63,7 +63,7 @@ export interface RemoteScores {
   readonly entropies: null;
 }
 
-export interface RemoteScoreOptions {
+interface RemoteScoreOptions {
   readonly signal?: AbortSignal;
   readonly onProgress?: (done: number, total: number) => void;
   /** Ids before the text (default: the tokenizer's BOS, else `<|endoftext|>` where the vocabulary has it, else none). */

@@ -18,7 +18,7 @@ import type { TokenStream, Tokenizer } from '../tokenizers/types';
 import { yieldToEventLoop } from '../eventLoop';
 import { LN2, throwIfAborted, type LanguageModel, type NextTokenDistribution } from './model';
 
-export interface ScoreOptions {
+interface ScoreOptions {
   /** Alternatives kept per token (default 5; 0 for none). */
   readonly topK?: number;
   /** Tokens per window (default 512). */
@@ -49,14 +49,14 @@ export interface DocumentScores {
   readonly surprisalBits: Float64Array;
 }
 
-export interface ScoredAlternative {
+interface ScoredAlternative {
   readonly id: number;
   readonly text: string;
   readonly logProb: number;
 }
 
 /** One token's scores as an object (for hovers, JSON, tests). */
-export interface ScoredToken {
+interface ScoredToken {
   readonly id: number;
   readonly byteStart: number;
   readonly byteEnd: number;

@@ -10,7 +10,7 @@ import { GPT2_PATTERN } from '../tokenizers/hfLoader';
 import { compilePattern } from '../tokenizers/regex';
 import { utf8Encode } from '../text/utf8';
 
-export interface TinyBpeOptions {
+interface TinyBpeOptions {
   /** Emit `ignore_merges: true` (a word that is itself a token is emitted whole, as tiktoken and Llama 3 do). */
   readonly ignoreMerges?: boolean;
   /** A split pattern instead of GPT-2's (written as in tokenizer.json: `(?i:...)`, `\p{L}`, `\s`), as o200k-style files do. */

@@ -17,16 +17,16 @@ import { yieldToEventLoop } from '../eventLoop';
 import { throwIfAborted } from './model';
 import { NgramTrainer, type NgramModel, type NgramOptions } from './ngram';
 
-export const DEFAULT_MAX_FILE_BYTES = 1024 * 1024;
+const DEFAULT_MAX_FILE_BYTES = 1024 * 1024;
 
-export interface WorkspaceFile {
+interface WorkspaceFile {
   readonly path: string;
   /** Relative to the workspace root, with `/` separators: the file's key in the model. */
   readonly relativePath: string;
   readonly size: number;
 }
 
-export interface WorkspaceFileOptions {
+interface WorkspaceFileOptions {
   readonly maxFileBytes?: number;
   /** Stop listing after this many files (default 100,000). */
   readonly maxFiles?: number;
@@ -126,7 +126,7 @@ export function listWorkspaceFiles(root: string, options: WorkspaceFileOptions =
 }
 
 /** A workspace file's text as VS Code would show it, or undefined for a binary or unreadable file. */
-export function readWorkspaceText(path: string): string | undefined {
+function readWorkspaceText(path: string): string | undefined {
   try {
     return decodeFileBytes(readFileSync(path), path).text;
   } catch (e) {

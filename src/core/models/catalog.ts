@@ -24,7 +24,7 @@
  * - 'openai': the documented per-message overhead of OpenAI's chat format (see chat.ts);
  * - 'none': no template ships with the bundled tokenizer; only plain counts are available.
  */
-export type ChatTemplateKind = 'hf' | 'openai' | 'none';
+type ChatTemplateKind = 'hf' | 'openai' | 'none';
 
 export interface ModelEntry {
   /** Stable id: the API model name for OpenAI, `family-size` for open weights (`llama-3.1-8b`). */

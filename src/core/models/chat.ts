@@ -36,7 +36,7 @@ import { bundledFilePath, loadTokenizer, resolveTokenizerFolder, type LoadOption
 import type { Tokenizer } from '../tokenizers/types';
 import type { ModelEntry } from './catalog';
 
-export type ChatRole = 'system' | 'user' | 'assistant';
+type ChatRole = 'system' | 'user' | 'assistant';
 
 export interface ChatMessage {
   readonly role: ChatRole;
@@ -46,7 +46,7 @@ export interface ChatMessage {
 }
 
 /** A chat template and the special tokens it refers to, from a tokenizer_config.json. */
-export interface ChatTemplate {
+interface ChatTemplate {
   readonly template: string;
   readonly bosToken?: string;
   readonly eosToken?: string;
@@ -56,7 +56,7 @@ export interface ChatTemplate {
 
 export type ChatMethod = { readonly kind: 'hf'; readonly template: ChatTemplate } | { readonly kind: 'openai' };
 
-export interface ChatCountOptions {
+interface ChatCountOptions {
   /** Add the header that primes the assistant's reply (default true: a prompt is sent to get a reply). */
   readonly addGenerationPrompt?: boolean;
   /** More variables for the template (Qwen3: `enable_thinking: false`). */
@@ -78,9 +78,9 @@ export interface ChatCount {
 }
 
 /** The cookbook's figures (see the file comment). */
-export const OPENAI_TOKENS_PER_MESSAGE = 3;
-export const OPENAI_TOKENS_PER_NAME = 1;
-export const OPENAI_REPLY_PRIMING_TOKENS = 3;
+const OPENAI_TOKENS_PER_MESSAGE = 3;
+const OPENAI_TOKENS_PER_NAME = 1;
+const OPENAI_REPLY_PRIMING_TOKENS = 3;
 
 function tokenText(x: unknown): string | undefined {
   if (typeof x === 'string') return x;
@@ -112,7 +112,7 @@ export function chatTemplateFromConfig(config: unknown, source: string): ChatTem
 const fileTemplates = new Map<string, ChatTemplate | null>();
 
 /** Reads the chat template of a tokenizer_config.json file (cached per path); undefined if it has none. */
-export function readChatTemplateFile(configPath: string): ChatTemplate | undefined {
+function readChatTemplateFile(configPath: string): ChatTemplate | undefined {
   let cached = fileTemplates.get(configPath);
   if (cached === undefined) {
     if (!existsSync(configPath)) cached = null;
@@ -269,7 +269,7 @@ export function countChatTokens(tokenizer: Tokenizer, method: ChatMethod, messag
   return method.kind === 'hf' ? countHf(tokenizer, method.template, messages, options) : countOpenAi(tokenizer, messages, options);
 }
 
-export interface ModelChatOptions extends ChatCountOptions {
+interface ModelChatOptions extends ChatCountOptions {
   readonly loadOptions?: LoadOptions;
   /** Use this template instead of the bundled one (a model's own tokenizer_config.json). */
   readonly template?: ChatTemplate;

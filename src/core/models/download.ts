@@ -462,7 +462,7 @@ export interface ModelDownloadOptions extends HubOptions {
 }
 
 /** The files an ONNX causal LM needs (graph `base`), given the repo's file list when the hub gave one. */
-export function modelFiles(dtype: OnnxDtype, listing: readonly string[] | undefined, base: GraphBase = 'model'): RepoFile[] {
+function modelFiles(dtype: OnnxDtype, listing: readonly string[] | undefined, base: GraphBase = 'model'): RepoFile[] {
   const graph = onnxFileName(dtype, base);
   const out: RepoFile[] = [{ name: 'config.json' }, { name: 'tokenizer.json' }, { name: graph }];
   const optional = ['generation_config.json', 'tokenizer_config.json', 'special_tokens_map.json'];

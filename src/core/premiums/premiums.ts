@@ -18,7 +18,7 @@ import type { Tokenizer } from '../tokenizers/types';
 import { loadUdhrCorpus, resolveLanguages, UDHR_ARTICLE_COUNT, UDHR_REFERENCE_CODE, type UdhrLanguage, type UdhrOptions } from './corpus';
 import type { ScriptName } from './script';
 
-export interface PremiumTokenizer {
+interface PremiumTokenizer {
   readonly id: string;
   readonly tokenizer: Tokenizer;
 }
@@ -47,9 +47,9 @@ export interface PremiumRow {
 }
 
 /** Called after each translation counted: `done` of `total` (over all tokenizers), and the tokenizer at work. */
-export type PremiumProgress = (done: number, total: number, tokenizerId: string) => void;
+type PremiumProgress = (done: number, total: number, tokenizerId: string) => void;
 
-export interface PremiumOptions {
+interface PremiumOptions {
   /** Where to keep per-tokenizer counts as JSON between runs (created if missing). */
   readonly cacheDir?: string;
   /** Where the declaration files are (see loadUdhrCorpus). */

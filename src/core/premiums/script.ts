@@ -4,7 +4,7 @@
  */
 
 /** Scripts tested, in order; a code point counts for the first that matches. */
-export const DETECTED_SCRIPTS = [
+const DETECTED_SCRIPTS = [
   'Latin',
   'Cyrillic',
   'Greek',
@@ -66,7 +66,7 @@ export const DETECTED_SCRIPTS = [
   'Braille',
 ] as const;
 
-export type DetectedScript = (typeof DETECTED_SCRIPTS)[number];
+type DetectedScript = (typeof DETECTED_SCRIPTS)[number];
 
 /**
  * `Japanese` (Han with kana), `Other` (letters of a script not in the list) and `None` (no letters at all)
@@ -74,14 +74,14 @@ export type DetectedScript = (typeof DETECTED_SCRIPTS)[number];
  */
 export type ScriptName = Exclude<DetectedScript, 'Hiragana' | 'Katakana'> | 'Japanese' | 'Other' | 'None';
 
-export interface ScriptDetection {
+interface ScriptDetection {
   readonly script: ScriptName;
   /** Share of the text's script-bearing code points that belong to `script` (0..1; 0 for `None`). */
   readonly share: number;
 }
 
 /** Kana at or above this share of Han + kana makes a Han text Japanese. */
-export const JAPANESE_KANA_SHARE = 0.05;
+const JAPANESE_KANA_SHARE = 0.05;
 
 const TESTS: readonly RegExp[] = DETECTED_SCRIPTS.map((s) => new RegExp(`^\\p{Script=${s}}$`, 'u'));
 const COMMON_OR_INHERITED = /^[\p{Script=Common}\p{Script=Inherited}]$/u;
@@ -114,7 +114,7 @@ function classify(cp: number): number {
 }
 
 /** Code points per script index (index `DETECTED_SCRIPTS.length` = letters of other scripts). */
-export function scriptCounts(text: string): Uint32Array {
+function scriptCounts(text: string): Uint32Array {
   const counts = new Uint32Array(OTHER + 2);
   for (let i = 0; i < text.length; i++) {
     const c = text.charCodeAt(i);

@@ -34,7 +34,7 @@ export function modelTokens(tokenizer: Tokenizer, stream: TokenStream, withBos: 
   return out;
 }
 
-export interface DocumentFeaturesOptions {
+interface DocumentFeaturesOptions {
   readonly encoder?: EncoderKind;
   readonly k?: number;
   readonly m?: number;

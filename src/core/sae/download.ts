@@ -11,7 +11,7 @@ import { SaeError } from './errors';
 import { findSaeFolders, GEMMA_SCOPE_PARAMS, SAELENS_WEIGHTS, SPARSIFY_WEIGHTS } from './loader';
 import type { SaeFormat } from './types';
 
-export interface SaeDownloadOptions extends HubOptions {
+interface SaeDownloadOptions extends HubOptions {
   /** The folder inside the repo that holds the SAE, e.g. `blocks.8.hook_resid_pre` or `layer_20/width_16k/average_l0_71`. */
   readonly subfolder?: string;
 }

@@ -61,7 +61,7 @@ export interface ModelHookInfo {
   readonly modelName?: string;
 }
 
-export interface SaeHookInfo {
+interface SaeHookInfo {
   readonly dIn: number;
   readonly hook?: string;
   readonly modelName?: string;

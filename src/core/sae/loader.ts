@@ -126,7 +126,7 @@ export function findSaeFolders(root: string, limit = 1000): string[] {
 // ---------------------------------------------------------------------------------------------- pickles
 
 /** Refuse pickled PyTorch files with the reason and the way out. */
-export function pickleRefusal(path: string): SaeError {
+function pickleRefusal(path: string): SaeError {
   return new SaeError(
     `${path} is a pickled PyTorch file: Token Inspector does not open pickles, because unpickling can run arbitrary code. ` +
       `Convert it once to safetensors in Python: safetensors.torch.save_file({k: v.contiguous() for k, v in torch.load(PATH, weights_only=True).items() if torch.is_tensor(v)}, "sae_weights.safetensors"), ` +
@@ -136,7 +136,7 @@ export function pickleRefusal(path: string): SaeError {
 }
 
 /** A pickle (protocol 2+), or torch's zip format (an archive holding `…/data.pkl`). */
-export function looksLikePickle(head: Uint8Array): boolean {
+function looksLikePickle(head: Uint8Array): boolean {
   if (head.length >= 2 && head[0] === 0x80 && head[1] >= 2 && head[1] <= 5) return true;
   if (head.length >= 4 && head[0] === 0x50 && head[1] === 0x4b && head[2] === 0x03 && head[3] === 0x04) {
     const nameLen = head[26] | (head[27] << 8);

@@ -7,7 +7,7 @@ import { convertToFloat32, FLOAT_DTYPE_BYTES, type ByteSource, type FloatDtype }
 import { SaeError } from './errors';
 import { MAX_TENSOR_ELEMENTS, elementCountOf } from './safetensors';
 
-export interface NpyHeader {
+interface NpyHeader {
   readonly dtype: FloatDtype;
   readonly littleEndian: boolean;
   readonly fortranOrder: boolean;
@@ -29,7 +29,7 @@ const MAGIC = [0x93, 0x4e, 0x55, 0x4d, 0x50, 0x59]; // \x93NUMPY
 
 const DESCR: Readonly<Record<string, FloatDtype>> = { f2: 'F16', f4: 'F32', f8: 'F64' };
 
-export function parseNpyHeader(source: ByteSource, baseOffsetBytes = 0, sizeBytes = source.sizeBytes - baseOffsetBytes, name = source.name): NpyHeader {
+function parseNpyHeader(source: ByteSource, baseOffsetBytes = 0, sizeBytes = source.sizeBytes - baseOffsetBytes, name = source.name): NpyHeader {
   const bad: (what: string) => never = (what) => {
     throw new SaeError(`${name}: ${what}`);
   };

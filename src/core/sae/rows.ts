@@ -4,7 +4,7 @@
  */
 
 /** Token t's features are entries rowStart[t] .. rowStart[t+1]-1 of featureIndex/activation. */
-export interface FeatureRows {
+interface FeatureRows {
   readonly tokenCount: number;
   readonly rowStart: Uint32Array;
   readonly featureIndex: Uint32Array;

@@ -9,7 +9,7 @@ import { convertToFloat32, FLOAT_DTYPE_BYTES, type ByteSource, type FloatDtype }
 import { SaeError } from './errors';
 
 /** The safetensors format caps the header at 100 MB; real SAE headers are a few hundred bytes. */
-export const MAX_HEADER_BYTES = 100_000_000;
+const MAX_HEADER_BYTES = 100_000_000;
 /** The most elements one tensor may have here (8 GiB as Float32). */
 export const MAX_TENSOR_ELEMENTS = 2 ** 31 - 1;
 const MAX_RANK = 8;

@@ -7,7 +7,7 @@ import { inflateRawSync } from 'node:zlib';
 import { crc32, memorySource, type ByteSource } from './bytes';
 import { SaeError } from './errors';
 
-export interface ZipEntry {
+interface ZipEntry {
   readonly name: string;
   readonly method: number;
   readonly crc32: number;

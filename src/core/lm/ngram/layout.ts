@@ -18,7 +18,7 @@ import type { NgramTables } from './tables';
 const BYTES_PER_NODE = 8;
 const BYTES_PER_INNER_NODE = 16;
 
-export interface LayoutInput {
+interface LayoutInput {
   readonly trie: CountTrie;
   /** Bytes the tables may take (the documents' ids are extra). */
   readonly budgetBytes: number;

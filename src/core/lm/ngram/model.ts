@@ -8,7 +8,7 @@ import { leaveOneOutOverlay } from './leaveOneOut';
 import { deserializeTables, serializeTables } from './serialize';
 import type { NgramTables } from './tables';
 
-export interface NgramStats {
+interface NgramStats {
   readonly order: number;
   readonly vocabSize: number;
   readonly documents: number;

@@ -33,7 +33,7 @@ export interface NgramTables {
 }
 
 /** The end-of-text symbol of a vocabulary of `vocabSize` ids. */
-export function endSymbol(vocabSize: number): number {
+function endSymbol(vocabSize: number): number {
   return vocabSize;
 }
 

@@ -8,7 +8,7 @@
  */
 import type { DistributionForm, NextTokenDistribution, TokenAlternative } from '../model';
 
-export interface DistributionStats {
+interface DistributionStats {
   /** log Σ exp(logit) over the row. */
   readonly logNormalizer: number;
   /** Entropy of the distribution in nats. */
@@ -34,7 +34,7 @@ export function distributionStats(logits: Float32Array, offset: number, length: 
   return { logNormalizer: r.logNormalizer, entropyNats: r.entropyNats, top: r.top };
 }
 
-export interface RowStats extends DistributionStats {
+interface RowStats extends DistributionStats {
   /** 1-based rank of the target id (1 + ids with a strictly larger logit); 0 without a target. */
   readonly rank: number;
   /** Log-probability of the target id; NaN without a target. */
@@ -147,7 +147,7 @@ export function rankOf(logits: Float32Array, offset: number, length: number, id:
 }
 
 /** The probabilities of one row (softmax), in float64. */
-export function softmax(logits: Float32Array, offset: number, length: number): Float64Array {
+function softmax(logits: Float32Array, offset: number, length: number): Float64Array {
   const z = logSumExp(logits, offset, length);
   const out = new Float64Array(length);
   for (let i = 0; i < length; i++) out[i] = Math.exp(logits[offset + i] - z);

@@ -22,7 +22,7 @@ import { defaultThreads } from './runtime';
 import { GraphTaps, type BlockLayout } from './taps';
 import { SerialQueue, toFloat32 } from './tensors';
 
-export interface OnnxHiddenStatesSource extends ModelSource {
+interface OnnxHiddenStatesSource extends ModelSource {
   /** Tokens per window (default: the model's context from config.json). */
   readonly contextLength?: number;
   /** Context length when config.json declares none (default 2048). */
@@ -32,7 +32,7 @@ export interface OnnxHiddenStatesSource extends ModelSource {
 }
 
 /** One window: ids[start, end) are run (after ids[0] when `prefixed`); positions [keepFrom, end) are kept. */
-export interface HiddenWindow {
+interface HiddenWindow {
   readonly start: number;
   readonly end: number;
   readonly keepFrom: number;

@@ -23,7 +23,7 @@ import { checkModelFiles, ModelError, readModelConfig, resolveModelFolder, type 
 import { SerialQueue } from './tensors';
 import { loadRuntimeModel, type ForwardResult, type PastState, type RuntimeModel } from './runtime';
 
-export interface OnnxLoadOptions {
+interface OnnxLoadOptions {
   /** Weight variant (`onnx/model.onnx` is fp32, the default). */
   readonly dtype?: OnnxDtype;
   /** ONNX Runtime threads (default: up to 4, leaving a core free). */
@@ -36,7 +36,7 @@ export interface OnnxLoadOptions {
   readonly id?: string;
 }
 
-export interface OnnxModelInfo {
+interface OnnxModelInfo {
   readonly id: string;
   /** The folder the files were read from (a snapshot for a Hugging Face cache folder). */
   readonly folder: string;
@@ -57,7 +57,7 @@ export interface OnnxModelInfo {
  * Per-token scores as flat arrays (transferable between threads), named and typed as `DocumentScores`
  * (core/lm/score.ts) so that `onnxDocumentScores` is a plain copy.
  */
-export interface ScoredTokens {
+interface ScoredTokens {
   readonly count: number;
   readonly topK: number;
   /** ln p(token | previous tokens); NaN for a first token without a start context. */
@@ -72,7 +72,7 @@ export interface ScoredTokens {
   readonly topLogProbs: Float64Array;
 }
 
-export interface ScoreOptions {
+interface ScoreOptions {
   /** Alternatives kept per token (default 10, at most 1000). */
   readonly topK?: number;
   readonly signal?: AbortSignal;

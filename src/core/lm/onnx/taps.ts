@@ -32,7 +32,7 @@ const FUSED_RESIDUAL_OPS = new Set(['SkipLayerNormalization', 'SkipSimplifiedLay
 /** How the blocks add to the residual stream. */
 export type BlockLayout = 'sequential' | 'parallel';
 
-export interface GraphHooks {
+interface GraphHooks {
   /** Hook name → tensor name, in block order. */
   readonly hooks: ReadonlyMap<string, string>;
   readonly layerCount: number;
@@ -428,7 +428,7 @@ function readHooksFile(path: string, layerCount: number): GraphHooks | undefined
 }
 
 /** Where a tap graph is: a file next to the source graph, or (a read-only folder, no external data) bytes in memory. */
-export type TapGraph = { readonly kind: 'file'; readonly path: string; readonly reused: boolean } | { readonly kind: 'memory'; readonly bytes: Uint8Array };
+type TapGraph = { readonly kind: 'file'; readonly path: string; readonly reused: boolean } | { readonly kind: 'memory'; readonly bytes: Uint8Array };
 
 /**
  * The hooks of one ONNX graph file and its tap graphs, cached next to it. Opening reads the cached hook map
