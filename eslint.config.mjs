@@ -3,7 +3,11 @@
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['dist/**', 'out/**', 'node_modules/**', 'test/e2e/node_modules/**', '.e2e-run/**', 'test/fixtures/**', '**/*.js', '**/*.mjs', '**/*.cjs'] },
+  {
+    ignores: ['dist/**', 'out/**', 'node_modules/**', 'test/e2e/node_modules/**', '.e2e-run/**', 'test/fixtures/**', '**/*.js', '**/*.mjs', '**/*.cjs',
+      // The end-to-end library and tests are JavaScript that is linted (and type-checked: test/e2e/tsconfig.json).
+      '!test/e2e/*.js', '!test/e2e/lib/*.js'],
+  },
   ...tseslint.configs.recommended,
   {
     rules: {
@@ -13,6 +17,12 @@ export default tseslint.config(
       'no-eval': 'error',
       'no-implied-eval': 'error',
     },
+  },
+  {
+    // CommonJS run by `node --test` without a build step: require() is how it imports.
+    files: ['test/e2e/**/*.js'],
+    languageOptions: { sourceType: 'commonjs' },
+    rules: { '@typescript-eslint/no-require-imports': 'off' },
   },
   {
     files: ['src/core/**/*.ts'],

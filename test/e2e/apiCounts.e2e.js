@@ -1,3 +1,4 @@
+// @ts-check
 'use strict';
 // Counts as the API sees them, in a real VS Code: the context-window gauge, Count as Chat Message for a
 // selection (equal to the CLI's `count --as-chat`), and Count Tokens in Folder from the explorer's context
@@ -10,7 +11,9 @@ const vsc = require('./lib/vscode');
 const { stageExtension, cli, screenshotsDir, workspaceCopy } = require('./lib/project');
 
 const WS = workspaceCopy('api');
+/** @type {import('./lib/vscode').Session} */
 let vs;
+/** @type {string} */
 let testLog;
 
 before(async () => {

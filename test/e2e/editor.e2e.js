@@ -1,3 +1,4 @@
+// @ts-check
 'use strict';
 // The editor in a real VS Code (code-server): status bar counts equal the CLI's for tricky files, the
 // tokenizer picker, hovers (including one half of a split emoji) equal the CLI's token at that offset,
@@ -7,16 +8,20 @@ const assert = require('node:assert/strict');
 const fs = require('node:fs');
 const path = require('node:path');
 const vsc = require('./lib/vscode');
-const { stageExtension, cli, openTokenizerPicker, screenshotsDir, workspaceCopy } = require('./lib/project');
+const { stageExtension, cli, must, openTokenizerPicker, screenshotsDir, workspaceCopy } = require('./lib/project');
 
 const WS = workspaceCopy('editor');
+/** @type {import('./lib/vscode').Session} */
 let vs;
+/** @type {string} */
 let testLog;
 
+/** @param {string} file @param {string} tokenizer @returns {import('./lib/project').TokenizeJson} */
 function cliTokens(file, tokenizer) {
   return cli(['tokenize', path.join(WS, file), '--tokenizer', tokenizer, '--json']);
 }
 
+/** Waits until the status bar shows `expected` tokens for `file`. @param {number} expected @param {string} file */
 async function waitForCount(expected, file) {
   const re = new RegExp(`${expected.toLocaleString('en-US')} tokens`);
   const text = await vsc.statusBarText(vs.page, /tokens/, { timeout: 30000 });
@@ -69,6 +74,7 @@ test('select Llama 3 from the palette; counts, BOS and hovers equal the CLI', as
 
   // A whole-word token: "Parrots" starts a line.
   const text = fs.readFileSync(path.join(WS, 'emoji-cjk.md'), 'utf8');
+  /** @param {number} utf16 */
   const at = (utf16) => cliOut.tokens.filter((t) => t.utf16[0] <= utf16 && utf16 < t.utf16[1]);
   const wordOffset = text.indexOf('Parrots');
   const wordTokens = at(wordOffset);
@@ -105,9 +111,11 @@ test('toggle boundaries removes and restores the decorations; light theme screen
   assert.ok(before > 0, 'token decorations are drawn');
   await vsc.screenshot(vs.page, path.join(screenshotsDir(), 'boundaries-dark.png'));
   await vsc.runCommand(vs.page, 'Token Inspector: Toggle Token Boundaries');
-  await vs.page.waitForFunction(([sel, n]) => document.querySelectorAll(sel).length < n, [SELECTOR, before], { timeout: 15000 });
+  /** @type {[string, number]} */
+  const selectorAndCount = [SELECTOR, before];
+  await vs.page.waitForFunction(([sel, n]) => document.querySelectorAll(sel).length < n, selectorAndCount, { timeout: 15000 });
   await vsc.runCommand(vs.page, 'Token Inspector: Toggle Token Boundaries');
-  await vs.page.waitForFunction(([sel, n]) => document.querySelectorAll(sel).length >= n, [SELECTOR, before], { timeout: 15000 });
+  await vs.page.waitForFunction(([sel, n]) => document.querySelectorAll(sel).length >= n, selectorAndCount, { timeout: 15000 });
   await vsc.setTheme(vs, 'Default Light Modern');
   await vsc.openFile(vs.page, 'emoji-cjk.md');
   await new Promise((r) => setTimeout(r, 800));
@@ -117,7 +125,7 @@ test('toggle boundaries removes and restores the decorations; light theme screen
 test('typing in a 1 MB file: the count stays exact (incremental), and the host event-loop delay is reported', async () => {
   const big = path.join(WS, 'big.txt');
   await vsc.openFile(vs.page, 'big.txt');
-  const tokenizer = / · (\w+)$/.exec(await vsc.statusBarText(vs.page, /tokens/, { timeout: 60000 }))[1];
+  const tokenizer = must(/ · (\w+)$/.exec(await vsc.statusBarText(vs.page, /tokens/, { timeout: 60000 })), 'the tokenizer in the status bar')[1];
   const before = cli(['tokenize', big, '--tokenizer', tokenizer, '--json']).count;
   await waitForCount(before, 'big.txt');
   fs.writeFileSync(testLog, '');
@@ -130,8 +138,8 @@ test('typing in a 1 MB file: the count stays exact (incremental), and the host e
   const after = cli(['tokenize', big, '--tokenizer', tokenizer, '--json']).count;
   assert.notEqual(after, before);
   await waitForCount(after, 'big.txt');
-  const delays = fs.readFileSync(testLog, 'utf8').split('\n').filter((l) => l.includes('eventLoopDelay')).map((l) => Number(/max=([\d.]+)ms/.exec(l)[1]));
-  const analyses = fs.readFileSync(testLog, 'utf8').split('\n').filter((l) => /analysis .*big\.txt/.test(l)).map((l) => Number(/ ([\d.]+)ms$/.exec(l)[1]));
+  const delays = fs.readFileSync(testLog, 'utf8').split('\n').filter((l) => l.includes('eventLoopDelay')).map((l) => Number(must(/max=([\d.]+)ms/.exec(l), `max= in ${l}`)[1]));
+  const analyses = fs.readFileSync(testLog, 'utf8').split('\n').filter((l) => /analysis .*big\.txt/.test(l)).map((l) => Number(must(/ ([\d.]+)ms$/.exec(l), `the time in ${l}`)[1]));
   const report = { eventLoopDelayMaxMs: Math.max(...delays), workerMsPerEditMedian: analyses.sort((a, b) => a - b)[analyses.length >> 1], edits: analyses.length };
   vsc.log(`1 MB typing: ${JSON.stringify(report)}`);
   fs.writeFileSync(path.join(screenshotsDir(), '..', 'typing-report.json'), JSON.stringify(report, null, 2));

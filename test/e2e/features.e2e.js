@@ -1,3 +1,4 @@
+// @ts-check
 'use strict';
 // SAE features in a real VS Code, on the fixture model (test/fixtures/tiny-gpt2) and a fixture TopK SAE that
 // reads its blocks.1.hook_mlp_out: Show Features fills the panel (token count and top feature = the CLI's
@@ -8,7 +9,7 @@ const assert = require('node:assert/strict');
 const fs = require('node:fs');
 const path = require('node:path');
 const vsc = require('./lib/vscode');
-const { REPO, stageExtension, cli, screenshotsDir, workspaceCopy } = require('./lib/project');
+const { REPO, stageExtension, cli, must, screenshotsDir, workspaceCopy } = require('./lib/project');
 
 const WS = workspaceCopy('features');
 // The model is copied (reading hidden states writes a tap graph next to it), under its own name.
@@ -18,8 +19,11 @@ const SAE = path.join(REPO, 'test', 'fixtures', 'sae', 'saelens-topk');
 const LABELS = path.join(REPO, 'test', 'fixtures', 'sae', 'labels', 'plain.json');
 const FILE = 'features.txt';
 const TEXT = 'The quick brown fox jumps over the lazy dog.\nThe dog sleeps; the fox runs away into the forest.\n';
+/** @type {import('./lib/vscode').Session} */
 let vs;
+/** @type {string} */
 let testLog;
+/** @type {import('./lib/project').FeaturesJson} */
 let expected;
 
 before(async () => {
@@ -97,7 +101,7 @@ test('choosing a feature paints it across the document, in the panel and the edi
           } catch {
             continue;
           }
-          for (const r of rules) if (r.selectorText && /rgba\(230, 120, 20/.test(r.cssText)) classes.push(r.selectorText);
+          for (const r of /** @type {Iterable<CSSStyleRule>} */ (rules)) if (r.selectorText && /rgba\(230, 120, 20/.test(r.cssText)) classes.push(r.selectorText);
         }
         let n = 0;
         for (const sel of classes) {
@@ -111,7 +115,7 @@ test('choosing a feature paints it across the document, in the panel and the edi
       }),
     { timeout: 15000 },
   );
-  assert.ok(painted >= 1, 'heat decorations in the editor');
+  assert.ok(painted !== undefined && painted >= 1, 'heat decorations in the editor');
 });
 
 test('Mutual Choice from the panel: k·n features shared by the whole document, as many per token as the CLI gives', async () => {
@@ -123,6 +127,7 @@ test('Mutual Choice from the panel: k·n features shared by the whole document, 
   await vsc.waitForFileText(testLog, /features .*features\.txt v\d+ mutual-choice tokens=/, { timeout: 60000 });
   const info = panel.locator('#features-info[data-encoder="mutual-choice"]');
   await info.waitFor({ timeout: 15000 });
+  /** @type {import('./lib/project').FeaturesJson} */
   const mc = cli(['features', path.join(WS, FILE), '--model', MODEL, '--sae', SAE, '--encoder', 'mutual-choice', '--k', '4', '--json']);
   assert.equal(mc.summary.selected, 4 * mc.tokens.length, 'exactly k·n entries in all');
   assert.equal(Number(await info.getAttribute('data-active')), mc.summary.active);
@@ -131,7 +136,7 @@ test('Mutual Choice from the panel: k·n features shared by the whole document, 
   assert.deepEqual(mc.warnings, [], 'the fixture SAE names this model');
   // The current token's detail says how many it got.
   const detail = panel.locator('#features-token-info');
-  const row = Number((await detail.locator('xpath=..').locator('h3').innerText()).match(/Token (\d+)/)[1]);
+  const row = Number(must((await detail.locator('xpath=..').locator('h3').innerText()).match(/Token (\d+)/), 'Token N in the detail heading')[1]);
   assert.equal(Number(await detail.getAttribute('data-selected')), mc.tokens[row].selected);
   await vsc.screenshot(vs.page, path.join(screenshotsDir(), 'features.png'));
 });

@@ -1,3 +1,4 @@
+// @ts-check
 'use strict';
 // The panel and the sidebar in a real VS Code (code-server): counts equal the CLI's, a click on a chip moves
 // the editor selection, Compare's relative costs equal the CLI's, language premiums render, the webview's
@@ -7,11 +8,14 @@ const assert = require('node:assert/strict');
 const fs = require('node:fs');
 const path = require('node:path');
 const vsc = require('./lib/vscode');
-const { stageExtension, cli, screenshotsDir, workspaceCopy } = require('./lib/project');
+const { stageExtension, cli, must, screenshotsDir, workspaceCopy } = require('./lib/project');
 
 const WS = workspaceCopy('panel');
+/** @type {import('./lib/vscode').Session} */
 let vs;
+/** @type {string} */
 let testLog;
+/** @type {import('playwright-core').FrameLocator} */
 let panel;
 
 before(async () => {
@@ -31,6 +35,7 @@ after(async () => {
 });
 
 test('the panel shows the document as chips with the CLI count; a click selects that token in the editor', async () => {
+  /** @type {import('./lib/project').TokenizeJson} */
   const expected = cli(['tokenize', path.join(WS, 'code.ts'), '--tokenizer', 'o200k_base', '--json']);
   const info = panel.locator('#doc-info');
   await info.waitFor({ timeout: 30000 });
@@ -40,7 +45,7 @@ test('the panel shows the document as chips with the CLI count; a click selects 
   const k = expected.tokens.findIndex((t) => t.text.trim() === 'fibonacci');
   assert.ok(k > 0, 'the CLI has a token "fibonacci"');
   await panel.locator(`.chip[data-i="${k}"]`).click();
-  await vs.page.waitForFunction(() => /Ln 2, Col (1[6-9]|2\d)/.test(document.querySelector('.part.statusbar')?.innerText ?? ''), null, { timeout: 15000 });
+  await vs.page.waitForFunction(() => /Ln 2, Col (1[6-9]|2\d)/.test(/** @type {HTMLElement | null} */ (document.querySelector('.part.statusbar'))?.innerText ?? ''), null, { timeout: 15000 });
   const sel = await vsc.statusBarText(vs.page, /Ln \d+, Col \d+/);
   const t = expected.tokens[k];
   // The token " fibonacci" spans UTF-16 [16, 26) on line 2 (0-based offsets 16..26 from the line start at 74?).
@@ -80,7 +85,7 @@ test('Language premiums: Burmese costs far more than English under gpt2', async 
 });
 
 test("the webview's Content-Security-Policy has a nonce and blocks an inline script", async () => {
-  const csp = await panel.locator('meta[http-equiv="Content-Security-Policy"]').getAttribute('content');
+  const csp = must(await panel.locator('meta[http-equiv="Content-Security-Policy"]').getAttribute('content'), 'the CSP meta tag');
   assert.match(csp, /script-src 'nonce-[A-Za-z0-9+/=]+'/);
   assert.match(csp, /default-src 'none'/);
   assert.doesNotMatch(csp, /unsafe-inline|unsafe-eval|\*(?!\.vscode-cdn\.net)/);
@@ -91,7 +96,7 @@ test("the webview's Content-Security-Policy has a nonce and blocks an inline scr
     s.textContent = 'window.__injected = 1;';
     document.body.append(s);
     await new Promise((r) => setTimeout(r, 200));
-    return window.__injected === 1;
+    return /** @type {Window & { __injected?: number }} */ (window).__injected === 1;
   });
   assert.equal(ran, false, 'an inline script without the nonce must not run');
 });

