@@ -1,6 +1,7 @@
 /**
- * Tokenizer efficiency measures over one text and its token stream(s) (ALGORITHMS.md §3). Pure functions
- * over the stream's typed arrays: no object per token.
+ * Tokenizer efficiency measures over one text and its token stream(s)
+ * (docs/ALGORITHMS.md#tokenizer-efficiency-and-premiums). Pure functions over the stream's typed arrays: no
+ * object per token.
  *
  * Conventions:
  * - Bytes are UTF-8 bytes of the well-formed text (a lone surrogate counts as U+FFFD, 3 bytes), as in the

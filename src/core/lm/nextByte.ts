@@ -1,7 +1,7 @@
 /**
  * The exact next-byte distribution at a position of a text, from a token-level language model (the
  * Byte-Token Representation Lemma, Phan et al. 2024, "Exact Byte-Level Probabilities from Tokenized Language
- * Models"; ../../../shared/design/ALGORITHMS.md section 1), beside two baselines.
+ * Models"; docs/ALGORITHMS.md#exact-next-byte-probabilities), beside two baselines.
  *
  * Definitions (bytes are the text's UTF-8; x = the bytes before the cursor):
  * - A token sequence t is valid iff it is the canonical encoding of its own bytes: encode(decode(t)) == t.

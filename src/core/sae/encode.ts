@@ -1,5 +1,5 @@
 /**
- * One encoder, five allocations (ALGORITHMS.md §2; Ayonrinde 2024 for the allocation view): for the
+ * One encoder, five allocations (docs/ALGORITHMS.md#encoders; Ayonrinde 2024 for the allocation view): for the
  * pre-activations Z = (normalize(x) − b_dec·apply_b_dec_to_input) W_enc + b_enc of n tokens,
  * - relu:           token t selects feature f when Z[t,f] > 0;
  * - jumprelu:       when Z[t,f] > θ_f;
