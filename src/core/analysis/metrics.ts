@@ -60,8 +60,9 @@ export function wordByteSpans(text: string): { spans: Uint32Array; chars: number
   let wordStart = -1;
   for (let i = 0; i < text.length; ) {
     const c = text.charCodeAt(i);
-    // A lone surrogate is its own code point here: 3 bytes (as U+FFFD), 1 unit.
-    const cp = text.codePointAt(i) as number;
+    // ASCII inline (most text); other characters through codePointAt, where a lone surrogate is its own
+    // code point: 3 bytes (as U+FFFD), 1 unit.
+    const cp = c < 0x80 ? c : (text.codePointAt(i) as number);
     const ws = isWhitespaceCode(c);
     if (!ws && wordStart < 0) wordStart = byte;
     else if (ws && wordStart >= 0) {
@@ -172,7 +173,7 @@ export function lineStartBytes(text: string): Uint32Array {
       starts[n++] = byte;
       continue;
     }
-    const cp = text.codePointAt(i) as number;
+    const cp = c < 0x80 ? c : (text.codePointAt(i) as number);
     byte += utf8LengthOfCodePoint(cp);
     i += cp > 0xffff ? 2 : 1;
   }
