@@ -105,7 +105,8 @@ test('speed at GPT-2-small SAE scale: d_in 768, 24576 features', (t) => {
     const ms = performance.now() - started;
     const gmacs = (n * d * F) / (r.encodeMs * 1e6);
     t.diagnostic(`${encoder}: n=${n} ${ms.toFixed(0)} ms (encode ${r.encodeMs.toFixed(0)} ms, ${gmacs.toFixed(1)} GMAC/s, ${r.kernel}), ${r.featureIndex.length} selected`);
-    // Generous floors: they catch a kernel gone wrong (e.g. the TypeScript fallback taken by mistake), not noise.
-    if (r.kernel === 'wasm') assert.ok(gmacs > 2, `${gmacs.toFixed(2)} GMAC/s`);
+    // Speed is the benchmark's business (npm run bench:sae); here only that the fast kernel was the one taken
+    // (Node 20 and 24 both have WASM SIMD), which is what a speed floor used to stand in for.
+    assert.equal(r.kernel, 'wasm');
   }
 });
