@@ -1,21 +1,20 @@
 /**
- * One encoder, five allocations (docs/ALGORITHMS.md#encoders; Ayonrinde 2024 for the allocation view): for the
- * pre-activations Z = (normalize(x) − b_dec·apply_b_dec_to_input) W_enc + b_enc of n tokens,
- * - relu:           token t selects feature f when Z[t,f] > 0;
- * - jumprelu:       when Z[t,f] > θ_f;
- * - topk:           each token selects its k largest Z[t,·] (ties: the lower feature index);
- * - feature-choice: each feature selects its m largest Z[·,f] over the document (ties: the lower token index),
- *                   m = max(1, ⌈k·n/F⌉) unless given;
- * - mutual-choice:  the k·n largest entries of the whole matrix (ties: the lower (token, feature) index).
+ * One encoder, an allocation per kind (docs/ALGORITHMS.md#encoders; Ayonrinde 2024 for the allocation view): for the
+ * pre-activations Z = (normalize(x) − b_dec·apply_b_dec_to_input) W_enc + b_enc of n tokens, each kind selects
+ * (token, feature) entries of Z: ReLU the positive ones, JumpReLU those above θ_f, TopK k per token, Feature
+ * Choice m per feature, Mutual Choice the k·n largest (each kind is one module in encoders/, listed in the table
+ * of encoderKinds.ts; ties go to the lower index).
  * A selected feature's activation is ReLU(Z[t,f]): it may be 0, so "selected" and "active" are both counted.
  * The reconstruction x̂ = act W_dec + b_dec, with the normalization undone, and per-token normalized MSE
  * ‖x − x̂‖² / ‖x‖² and fraction of variance explained 1 − ‖x − x̂‖² / ‖x − x̄‖² (x̄ the document's mean
  * vector, as SAELens's evals compute it over a batch).
  *
- * Z is never held whole: token blocks stream against chunks of features through the kernel; TopK keeps a
- * k-heap per token of the block, Feature Choice an m-heap per feature, Mutual Choice one k·n-heap.
+ * Z is never held whole: token blocks stream against chunks of features through the kernel, and each chunk goes
+ * to the kind's run (its heaps, if it keeps any); this file does what the kinds share.
  */
-import { ENCODER_KINDS, type EncoderKind } from './encoderKinds';
+import { encoderDefinition, ENCODER_KINDS, isEncoderKind, type EncoderKind } from './encoderKinds';
+import type { EncoderBudgets } from './encoders/definition';
+import { SelectedEntries } from './encoders/selectedEntries';
 import { SaeError } from './errors';
 import { createKernel, defaultBlockTokens, packEncoder, PANEL_FEATURES, type KernelKind, type PackedEncoder } from './kernel';
 import { defaultEncoderFor, type SparseAutoencoder } from './types';
@@ -24,10 +23,6 @@ export { ENCODER_KINDS, type EncoderKind };
 
 /** The layer-norm epsilon of SAELens's `layer_norm` and OpenAI's TopK SAEs. */
 export const LAYER_NORM_EPS = 1e-5;
-/** The most (value, index) entries the Feature and Mutual Choice heaps may keep (12 bytes each). */
-const MAX_KEPT_ENTRIES = 2 ** 27;
-/** TopK keeps k entries per token of a block: the block shrinks for very large k. */
-const MAX_TOPK_BLOCK_ENTRIES = 2 ** 22;
 
 export interface EncodeOptions {
   /** Default: the SAE's own (standard → relu, jumprelu, topk). */
@@ -85,101 +80,9 @@ export interface SaeEncoding {
   readonly encodeMs: number;
 }
 
-/** Growable (token, feature, activation) triples. */
-class Triples {
-  tokens = new Uint32Array(1024);
-  features = new Uint32Array(1024);
-  values = new Float32Array(1024);
-  length = 0;
-  push(t: number, f: number, v: number): void {
-    if (this.length === this.tokens.length) {
-      const cap = this.length * 2;
-      const grow = <T extends Uint32Array | Float32Array>(a: T, make: (n: number) => T): T => {
-        const b = make(cap);
-        b.set(a);
-        return b;
-      };
-      this.tokens = grow(this.tokens, (n) => new Uint32Array(n));
-      this.features = grow(this.features, (n) => new Uint32Array(n));
-      this.values = grow(this.values, (n) => new Float32Array(n));
-    }
-    this.tokens[this.length] = t;
-    this.features[this.length] = f;
-    this.values[this.length] = v;
-    this.length++;
-  }
-}
-
-/**
- * `count` bounded heaps of `capacity` (value, key) pairs that keep the best entries: larger value first, then
- * smaller key. Each heap is a min-heap on that order, so its root is the worst entry kept.
- */
-class BestHeaps {
-  readonly values: Float32Array;
-  readonly keys: Float64Array;
-  readonly sizes: Int32Array;
-  constructor(
-    count: number,
-    readonly capacity: number,
-  ) {
-    this.values = new Float32Array(count * capacity);
-    this.keys = new Float64Array(count * capacity);
-    this.sizes = new Int32Array(count);
-  }
-  reset(): void {
-    this.sizes.fill(0);
-  }
-  /** Offers (v, key) to heap h. */
-  offer(h: number, v: number, key: number): void {
-    const cap = this.capacity;
-    const base = h * cap;
-    const vals = this.values;
-    const keys = this.keys;
-    const size = this.sizes[h];
-    if (size < cap) {
-      // Sift up from the end.
-      let i = size;
-      while (i > 0) {
-        const parent = (i - 1) >> 1;
-        const pv = vals[base + parent];
-        if (pv < v || (pv === v && keys[base + parent] > key)) break; // parent is worse: heap order holds
-        vals[base + i] = pv;
-        keys[base + i] = keys[base + parent];
-        i = parent;
-      }
-      vals[base + i] = v;
-      keys[base + i] = key;
-      this.sizes[h] = size + 1;
-      return;
-    }
-    const rv = vals[base];
-    if (v < rv || (v === rv && key > keys[base])) return; // not better than the worst kept
-    // Replace the root and sift down.
-    let i = 0;
-    for (;;) {
-      const l = 2 * i + 1;
-      if (l >= cap) break;
-      let c = l;
-      const r = l + 1;
-      if (r < cap && (vals[base + r] < vals[base + l] || (vals[base + r] === vals[base + l] && keys[base + r] > keys[base + l]))) c = r;
-      const cv = vals[base + c];
-      if (v < cv || (v === cv && key > keys[base + c])) break; // new entry is worse than the worse child
-      vals[base + i] = cv;
-      keys[base + i] = keys[base + c];
-      i = c;
-    }
-    vals[base + i] = v;
-    keys[base + i] = key;
-  }
-}
-
 /** What an encoding will do: the encoder and its budgets. */
-export interface EncodingPlan {
+export interface EncodingPlan extends EncoderBudgets {
   readonly encoder: EncoderKind;
-  readonly k?: number;
-  readonly m?: number;
-  /** Mutual choice: entries kept in total. */
-  readonly budget?: number;
 }
 
 function positiveIntOption(name: string, v: number | undefined): number | undefined {
@@ -191,33 +94,11 @@ function positiveIntOption(name: string, v: number | undefined): number | undefi
 /** The encoder, k and m an encoding will use (throws a SaeError when they do not fit the SAE). */
 export function planEncoding(sae: Pick<SparseAutoencoder, 'architecture' | 'dSae' | 'k' | 'threshold' | 'path'>, tokenCount: number, options: Pick<EncodeOptions, 'encoder' | 'k' | 'm'> = {}): EncodingPlan {
   const encoder = options.encoder ?? defaultEncoderFor(sae);
-  if (!ENCODER_KINDS.includes(encoder)) throw new SaeError(`unknown encoder ${JSON.stringify(encoder)} (one of ${ENCODER_KINDS.join(', ')})`);
+  if (!isEncoderKind(encoder)) throw new SaeError(`unknown encoder ${JSON.stringify(encoder)} (one of ${ENCODER_KINDS.join(', ')})`);
   const k = positiveIntOption('k', options.k) ?? sae.k;
   const m = positiveIntOption('m', options.m);
   if (k !== undefined && k > sae.dSae) throw new SaeError(`k = ${k} exceeds the SAE's ${sae.dSae} features`);
-  const F = sae.dSae;
-  switch (encoder) {
-    case 'relu':
-      return { encoder };
-    case 'jumprelu':
-      if (!sae.threshold) throw new SaeError(`${sae.path}: the jumprelu encoder needs per-feature thresholds, and this ${sae.architecture} SAE has none`);
-      return { encoder };
-    case 'topk':
-      if (k === undefined) throw new SaeError(`the topk encoder needs k (this ${sae.architecture} SAE has none of its own)`);
-      return { encoder, k };
-    case 'feature-choice': {
-      if (k === undefined && m === undefined) throw new SaeError(`the feature-choice encoder needs k or m (this ${sae.architecture} SAE has no k of its own)`);
-      const mm = Math.min(m ?? Math.max(1, Math.ceil(((k as number) * tokenCount) / F)), Math.max(1, tokenCount));
-      if (mm * F > MAX_KEPT_ENTRIES) throw new SaeError(`feature-choice with m = ${mm} keeps ${mm * F} entries (${F} features × m); at most ${MAX_KEPT_ENTRIES} are kept: lower m or k`);
-      return { encoder, k, m: mm };
-    }
-    case 'mutual-choice': {
-      if (k === undefined) throw new SaeError(`the mutual-choice encoder needs k (this ${sae.architecture} SAE has no k of its own)`);
-      const budget = Math.min(k * tokenCount, tokenCount * F);
-      if (budget > MAX_KEPT_ENTRIES) throw new SaeError(`mutual-choice with k = ${k} over ${tokenCount} tokens keeps ${budget} entries; at most ${MAX_KEPT_ENTRIES} are kept: lower k or encode fewer tokens`);
-      return { encoder, k, budget };
-    }
-  }
+  return { encoder, ...encoderDefinition(encoder).plan(sae, tokenCount, { k, m }) };
 }
 
 /** Per-token normalization state (what `run_time_activation_norm_fn_out` needs). */
@@ -287,9 +168,10 @@ function* encodeSteps(sae: SparseAutoencoder, hidden: Float32Array, options: Enc
   const started = performance.now();
   const n = checkInput(sae, hidden);
   const plan = planEncoding(sae, n, options);
+  const kind = encoderDefinition(plan.encoder);
   const d = sae.dIn;
   const F = sae.dSae;
-  const blockCap = plan.encoder === 'topk' ? Math.floor(MAX_TOPK_BLOCK_ENTRIES / (plan.k as number)) : Infinity;
+  const blockCap = kind.maxBlockTokens?.(plan) ?? Infinity;
   const kernel = createKernel(sae.encoder, options.kernel ?? 'auto', { maxTokens: Math.min(defaultBlockTokens(d), blockCap) });
   const blockTokens = kernel.maxTokens;
   const panelCount = sae.encoder.panelCount;
@@ -299,101 +181,26 @@ function* encodeSteps(sae: SparseAutoencoder, hidden: Float32Array, options: Enc
     std: sae.normalization === 'layer_norm' ? new Float64Array(n) : undefined,
     coeff: sae.normalization === 'constant_norm_rescale' ? new Float64Array(n) : undefined,
   };
-  const picked = new Triples();
-  const threshold = sae.threshold;
-  const tokenHeaps = plan.encoder === 'topk' ? new BestHeaps(blockTokens, plan.k as number) : undefined;
-  const featureHeaps = plan.encoder === 'feature-choice' ? new BestHeaps(F, plan.m as number) : undefined;
-  const globalHeap = plan.encoder === 'mutual-choice' && (plan.budget as number) > 0 ? new BestHeaps(1, plan.budget as number) : undefined;
+  const picked = new SelectedEntries();
+  // The one place the kind is chosen: the loops below call its run and never look at the kind again.
+  const run = kind.start(plan, { selected: picked, dSae: F, blockTokens, threshold: sae.threshold });
 
   for (let t0 = 0; t0 < n; t0 += blockTokens) {
     const count = Math.min(blockTokens, n - t0);
     prepareRows(sae, hidden, t0, count, rows, norms);
     kernel.setTokens(rows, count);
-    tokenHeaps?.reset();
     for (let p0 = 0; p0 < panelCount; p0 += kernel.maxPanels) {
       const p1 = Math.min(panelCount, p0 + kernel.maxPanels);
       const pre = kernel.compute(p0, p1);
-      const width = (p1 - p0) * PANEL_FEATURES;
       const f0 = p0 * PANEL_FEATURES;
-      const valid = Math.min(F, p1 * PANEL_FEATURES) - f0;
-      switch (plan.encoder) {
-        case 'relu':
-          for (let i = 0; i < count; i++) {
-            const o = i * width;
-            for (let c = 0; c < valid; c++) {
-              const v = pre[o + c];
-              if (v > 0) picked.push(t0 + i, f0 + c, v);
-            }
-          }
-          break;
-        case 'jumprelu': {
-          const th = threshold as Float32Array;
-          for (let i = 0; i < count; i++) {
-            const o = i * width;
-            for (let c = 0; c < valid; c++) {
-              const v = pre[o + c];
-              if (v > th[f0 + c]) picked.push(t0 + i, f0 + c, v > 0 ? v : 0);
-            }
-          }
-          break;
-        }
-        case 'topk': {
-          const heaps = tokenHeaps as BestHeaps;
-          for (let i = 0; i < count; i++) {
-            const o = i * width;
-            for (let c = 0; c < valid; c++) heaps.offer(i, pre[o + c], f0 + c);
-          }
-          break;
-        }
-        case 'feature-choice': {
-          const heaps = featureHeaps as BestHeaps;
-          for (let i = 0; i < count; i++) {
-            const o = i * width;
-            for (let c = 0; c < valid; c++) heaps.offer(f0 + c, pre[o + c], t0 + i);
-          }
-          break;
-        }
-        case 'mutual-choice': {
-          if (!globalHeap) break;
-          for (let i = 0; i < count; i++) {
-            const o = i * width;
-            const keyBase = (t0 + i) * F + f0;
-            for (let c = 0; c < valid; c++) globalHeap.offer(0, pre[o + c], keyBase + c);
-          }
-          break;
-        }
-      }
+      run.take(pre, (p1 - p0) * PANEL_FEATURES, Math.min(F, p1 * PANEL_FEATURES) - f0, t0, count, f0);
     }
-    if (tokenHeaps) {
-      const cap = tokenHeaps.capacity;
-      for (let i = 0; i < count; i++) {
-        for (let e = 0; e < tokenHeaps.sizes[i]; e++) {
-          const v = tokenHeaps.values[i * cap + e];
-          picked.push(t0 + i, tokenHeaps.keys[i * cap + e], v > 0 ? v : 0);
-        }
-      }
-    }
+    run.endBlock?.(t0, count);
     options.onProgress?.(t0 + count, n);
     if (options.isCancelled?.()) throw new EncodeCancelledError();
     yield t0 + count;
   }
-  if (featureHeaps) {
-    const cap = featureHeaps.capacity;
-    for (let f = 0; f < F; f++) {
-      for (let e = 0; e < featureHeaps.sizes[f]; e++) {
-        const v = featureHeaps.values[f * cap + e];
-        picked.push(featureHeaps.keys[f * cap + e], f, v > 0 ? v : 0);
-      }
-    }
-  }
-  if (globalHeap) {
-    for (let e = 0; e < globalHeap.sizes[0]; e++) {
-      const key = globalHeap.keys[e];
-      const v = globalHeap.values[e];
-      const t = Math.floor(key / F);
-      picked.push(t, key - t * F, v > 0 ? v : 0);
-    }
-  }
+  run.drain?.();
 
   // Rows: counting sort by token, then each row by activation descending, feature ascending.
   const rowStart = new Uint32Array(n + 1);
