@@ -3,6 +3,8 @@
  *
  *   npm run bench:sae                               fixture + d=256 (7 timed rounds)
  *   npm run bench:sae -- --runs 15 --tokens 2048    more rounds, a longer document
+ *   npm run bench:sae -- --baseline DIR             also time DIR's build (a checkout of another commit, e.g.
+ *                                                   `git archive main | tar -x -C DIR`), case by case in turn
  *   other flags: --features F (d=256 shape; default 8192), --batch B (fixture encodes per timing; default 400),
  *                --kernel wasm|js|auto, --json (the results as JSON only)
  *
@@ -12,14 +14,17 @@
  * - d=256: a random SAE with d_in 256, F features (about 50 positive pre-activations per token, as a trained
  *   ReLU SAE's L0), n tokens, k = 32. This shape shows the per-entry work of each allocation beside the kernel.
  *
- * Cases are interleaved round by round (every case once per round, after one warm-up round) and each figure is
- * the median over rounds. `encode` is the encoding's own `encodeMs` (pre-activations, allocation, row sort);
- * `total` adds the reconstruction. `checksum` hashes the selected (token, feature, activation) entries, so
- * two builds compared with this script can be seen to give the same result.
+ * Cases are interleaved round by round (every case once per round, after one warm-up round; with --baseline,
+ * each case under the baseline's build and then this one's) and each figure is the median over rounds.
+ * `encode` is the encoding's own `encodeMs` (pre-activations, allocation, row sort); `total` adds the
+ * reconstruction; `cpu` is the process's CPU time for the whole encode, steadier than wall time on a machine
+ * that other work shares. `checksum` hashes the selected (token, feature, activation) entries, so two builds
+ * can be seen to give the same result.
  */
 import { readFileSync } from 'node:fs';
 import { arch, cpus, loadavg } from 'node:os';
 import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 import { encodeHiddenStates, type EncodeOptions, type SaeEncoding } from '../src/core/sae/encode';
 import { packEncoder, type KernelKind } from '../src/core/sae/kernel';
@@ -40,7 +45,15 @@ interface BenchCase {
   readonly batch: number;
 }
 
+type Encode = typeof encodeHiddenStates;
+
+interface Build {
+  readonly name: string;
+  readonly encode: Encode;
+}
+
 interface CaseResult {
+  readonly build: string;
   readonly shape: string;
   readonly label: string;
   readonly tokens: number;
@@ -52,6 +65,7 @@ interface CaseResult {
   /** Median over rounds of the time of one encode, in milliseconds. */
   readonly encodeMs: number;
   readonly totalMs: number;
+  readonly cpuMs: number;
   readonly rounds: number;
 }
 
@@ -152,19 +166,37 @@ function checksum(enc: SaeEncoding): string {
   return h.toString(16).padStart(8, '0');
 }
 
-function timeCase(c: BenchCase): { encodeMs: number; totalMs: number; last: SaeEncoding } {
+interface Timing {
+  readonly encodeMs: number;
+  readonly totalMs: number;
+  readonly cpuMs: number;
+  readonly last: SaeEncoding;
+}
+
+/** One timing of a case: the mean over its batch of encodes. */
+function timeCase(encode: Encode, c: BenchCase): Timing {
   let encodeMs = 0;
   let last: SaeEncoding | undefined;
+  const cpu = process.cpuUsage();
   const started = performance.now();
   for (let i = 0; i < c.batch; i++) {
-    last = encodeHiddenStates(c.sae, c.hidden, c.options);
+    last = encode(c.sae, c.hidden, c.options);
     encodeMs += last.encodeMs;
   }
   const totalMs = performance.now() - started;
-  return { encodeMs: encodeMs / c.batch, totalMs: totalMs / c.batch, last: last as SaeEncoding };
+  const used = process.cpuUsage(cpu);
+  return { encodeMs: encodeMs / c.batch, totalMs: totalMs / c.batch, cpuMs: (used.user + used.system) / 1000 / c.batch, last: last as SaeEncoding };
 }
 
-function main(): void {
+/** The encoder of another checkout (its own modules: kernel, heaps and all). */
+async function baselineBuild(dir: string): Promise<Build> {
+  const mod = (await import(pathToFileURL(join(dir, 'src', 'core', 'sae', 'encode.ts')).href)) as { encodeHiddenStates?: Encode; default?: { encodeHiddenStates?: Encode } };
+  const encode = mod.encodeHiddenStates ?? mod.default?.encodeHiddenStates;
+  if (!encode) throw new Error(`${dir}/src/core/sae/encode.ts has no encodeHiddenStates`);
+  return { name: 'baseline', encode };
+}
+
+async function main(): Promise<void> {
   const { values } = parseArgs({
     options: {
       runs: { type: 'string' },
@@ -172,6 +204,7 @@ function main(): void {
       features: { type: 'string' },
       batch: { type: 'string' },
       kernel: { type: 'string', default: 'auto' },
+      baseline: { type: 'string' },
       json: { type: 'boolean', default: false },
     },
   });
@@ -181,46 +214,59 @@ function main(): void {
   const batch = positiveInt(values.batch, 400, 'batch');
   const kernel = values.kernel as KernelKind | 'auto';
   if (!['wasm', 'js', 'auto'].includes(kernel)) throw new Error(`--kernel must be wasm, js or auto, got ${kernel}`);
+  const builds: Build[] = [...(values.baseline ? [await baselineBuild(values.baseline)] : []), { name: 'this', encode: encodeHiddenStates }];
 
   const cases = [...fixtureCases(kernel, batch), ...d256Cases(tokens, features, kernel)];
-  const encode: number[][] = cases.map(() => []);
-  const total: number[][] = cases.map(() => []);
-  const lastOf: SaeEncoding[] = [];
+  const runsOf = builds.map(() => cases.map((): Timing[] => []));
   for (let round = -1; round < runs; round++) {
     cases.forEach((c, i) => {
-      const r = timeCase(c);
-      lastOf[i] = r.last;
-      if (round < 0) return; // warm-up
-      encode[i].push(r.encodeMs);
-      total[i].push(r.totalMs);
-      if (!values.json) process.stderr.write('.');
+      builds.forEach((b, j) => {
+        const r = timeCase(b.encode, c);
+        if (round >= 0) runsOf[j][i].push(r); // round -1 warms up
+      });
+      if (!values.json && round >= 0) process.stderr.write('.');
     });
   }
   if (!values.json) process.stderr.write('\n');
-  const results: CaseResult[] = cases.map((c, i) => ({
-    shape: c.shape,
-    label: c.label,
-    tokens: lastOf[i].tokenCount,
-    dIn: c.sae.dIn,
-    dSae: c.sae.dSae,
-    kernel: lastOf[i].kernel,
-    selected: lastOf[i].featureIndex.length,
-    checksum: checksum(lastOf[i]),
-    encodeMs: median(encode[i]),
-    totalMs: median(total[i]),
-    rounds: runs,
-  }));
+  const results: CaseResult[] = [];
+  cases.forEach((c, i) =>
+    builds.forEach((b, j) => {
+      const timings = runsOf[j][i];
+      const last = timings[timings.length - 1].last;
+      results.push({
+        build: b.name,
+        shape: c.shape,
+        label: c.label,
+        tokens: last.tokenCount,
+        dIn: c.sae.dIn,
+        dSae: c.sae.dSae,
+        kernel: last.kernel,
+        selected: last.featureIndex.length,
+        checksum: checksum(last),
+        encodeMs: median(timings.map((t) => t.encodeMs)),
+        totalMs: median(timings.map((t) => t.totalMs)),
+        cpuMs: median(timings.map((t) => t.cpuMs)),
+        rounds: runs,
+      });
+    }),
+  );
   const machine = { node: process.version, arch: arch(), cpus: cpus().length, cpuModel: cpus()[0]?.model ?? '', loadavg1: loadavg()[0] };
   if (values.json) {
     process.stdout.write(`${JSON.stringify({ machine, results }, null, 2)}\n`);
     return;
   }
   process.stdout.write(`node ${machine.node}, ${machine.cpus} × ${machine.cpuModel}, load ${machine.loadavg1.toFixed(2)}; median of ${runs} rounds\n`);
-  process.stdout.write(`${'shape'.padEnd(8)}${'case'.padEnd(28)}${'tokens×d×F'.padEnd(18)}${'kernel'.padEnd(7)}${'selected'.padStart(9)}${'encode ms'.padStart(12)}${'total ms'.padStart(12)}  checksum\n`);
+  const wide = builds.length > 1;
+  process.stdout.write(`${wide ? 'build'.padEnd(10) : ''}${'shape'.padEnd(8)}${'case'.padEnd(28)}${'tokens×d×F'.padEnd(18)}${'kernel'.padEnd(7)}${'selected'.padStart(9)}${'encode ms'.padStart(12)}${'total ms'.padStart(12)}${'cpu ms'.padStart(12)}  checksum\n`);
   for (const r of results) {
     const fmt = (ms: number) => (ms < 1 ? ms.toFixed(4) : ms.toFixed(1)).padStart(12);
-    process.stdout.write(`${r.shape.padEnd(8)}${r.label.padEnd(28)}${`${r.tokens}×${r.dIn}×${r.dSae}`.padEnd(18)}${r.kernel.padEnd(7)}${String(r.selected).padStart(9)}${fmt(r.encodeMs)}${fmt(r.totalMs)}  ${r.checksum}\n`);
+    process.stdout.write(
+      `${wide ? r.build.padEnd(10) : ''}${r.shape.padEnd(8)}${r.label.padEnd(28)}${`${r.tokens}×${r.dIn}×${r.dSae}`.padEnd(18)}${r.kernel.padEnd(7)}${String(r.selected).padStart(9)}${fmt(r.encodeMs)}${fmt(r.totalMs)}${fmt(r.cpuMs)}  ${r.checksum}\n`,
+    );
   }
 }
 
-main();
+void main().catch((e: unknown) => {
+  process.stderr.write(`${e instanceof Error ? e.message : String(e)}\n`);
+  process.exitCode = 1;
+});
