@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { after, test } from 'node:test';
 import { makeFeaturesCommand, NO_HIDDEN_STATE_SOURCE, type FeaturesCommandDeps } from '../../src/cli/commands/features';
 import { encodeNpy, fileSource, readNpy, SaeError, type HiddenStateSource } from '../../src/core/sae';
+import { ENCODERS } from '../../src/core/sae/encoderKinds';
 import { loadTokenizer } from '../../src/core/tokenizers/loader';
 
 const ROOT = join(__dirname, '..', '..');
@@ -195,6 +196,16 @@ test('messages: no ONNX model yet, rows or widths that do not fit, bad options',
   const sp = await runJson([TEXT, '--model', 'gpt2', '--sae', join(FIXTURES, 'hf-cache', 'models--fixture--sparsify-tiny-gpt2'), '--sae-id', 'layers.1', '--hidden', INPUT]);
   assert.equal(sp.encoder, 'topk');
   assert.equal(sp.k, 8);
+});
+
+test('features --help: every encoder kind of the table, what it selects and the budgets it reads', async () => {
+  const help = await run(['--help']);
+  const escape = (x: string) => x.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+  assert.match(help, /--encoder relu\|jumprelu\|topk\|feature-choice\|mutual-choice\]/);
+  for (const e of ENCODERS) assert.match(help, new RegExp(`^  ${escape(e.id)} +${escape(e.label)}: ${escape(e.help)}`, 'm'));
+  assert.match(help, /^ {2}\(none\) +The SAE's own activation/m);
+  assert.match(help, /^ {2}feature-choice +Feature Choice: .* \(--k, default the SAE's own k; --m, default max\(1, ⌈k·n\/F⌉\)\)$/m);
+  assert.match(help, /^ {2}relu +ReLU: every feature with a positive pre-activation$/m);
 });
 
 test('registered in the CLI: exit codes and one-line messages through main', () => {

@@ -12,7 +12,8 @@ import { defaultHubCacheDir } from '../../core/models/hubCache';
 import { resolveSaeSpec } from '../../core/sae/download';
 import { fileSource } from '../../core/sae/bytes';
 import { documentFeatures, modelTokens, type ModelToken } from '../../core/sae/documentFeatures';
-import { encodeHiddenStates, ENCODER_KINDS, featureTotals, type EncoderKind, type SaeEncoding } from '../../core/sae/encode';
+import { encodeHiddenStates, featureTotals, type SaeEncoding } from '../../core/sae/encode';
+import { ENCODER_KINDS, ENCODERS, isEncoderKind, OWN_ENCODER } from '../../core/sae/encoderKinds';
 import { SaeError } from '../../core/sae/errors';
 import type { HiddenStateSource } from '../../core/sae/hidden';
 import { checkLabelsFit, featureDisplayName, loadFeatureLabels, type FeatureLabels } from '../../core/sae/labels';
@@ -125,13 +126,28 @@ function alignRows(path: string, rows: number, withBos: ModelToken[], withoutBos
   throw new SaeError(`${path} has ${rows} rows but ${file} is ${counts} tokens under ${model}: the hidden states are of another text or tokenizer`);
 }
 
+/** What --encoder takes, one kind a line with the budgets it reads (the encoder table's help). */
+export function encoderHelp(): string {
+  const width = Math.max(...ENCODER_KINDS.map((k) => k.length)) + 2;
+  const lines = [`  ${'(none)'.padEnd(width)}${OWN_ENCODER.help}`];
+  for (const e of ENCODERS) {
+    const budgets = Object.entries(e.budgets).map(([name, byDefault]) => `--${name}, default ${byDefault}`);
+    lines.push(`  ${e.id.padEnd(width)}${e.label}: ${e.help}${budgets.length ? ` (${budgets.join('; ')})` : ''}`);
+  }
+  return lines.join('\n');
+}
+
 export function makeFeaturesCommand(deps: FeaturesCommandDeps = {}): CliCommand {
   const write = deps.write ?? out;
+  const usage = `features FILE --model PATH_OR_ID --sae PATH_OR_ID [--sae-id SUBFOLDER] [--encoder ${ENCODER_KINDS.join('|')}] [--k N] [--m N] [--hook HOOK] [--hidden FILE.npy] [--labels FILE] [--top N] [--dtype fp32|q8|…] [--allow-downloads] [--cache-dir DIR] [--hub-host URL] [--json]   SAE features per token`;
   return {
     name: 'features',
-    usage:
-      'features FILE --model PATH_OR_ID --sae PATH_OR_ID [--sae-id SUBFOLDER] [--encoder relu|jumprelu|topk|feature-choice|mutual-choice] [--k N] [--m N] [--hook HOOK] [--hidden FILE.npy] [--labels FILE] [--top N] [--dtype fp32|q8|…] [--allow-downloads] [--cache-dir DIR] [--hub-host URL] [--json]   SAE features per token',
+    usage,
     async run(argv) {
+      if (argv.includes('--help') || argv.includes('-h')) {
+        write(`usage: token-inspector ${usage}\n\n--encoder (how features are allocated to tokens):\n${encoderHelp()}`);
+        return;
+      }
       const args = parseArgs(argv, ['model', 'sae', 'sae-id', 'encoder', 'k', 'm', 'hook', 'hidden', 'labels', 'top', 'dtype', 'cache-dir', 'hub-host'], ['json', 'allow-special', 'allow-downloads']);
       const file = args.positionals[0];
       if (!file) throw new UsageError('features needs a FILE');
@@ -143,7 +159,7 @@ export function makeFeaturesCommand(deps: FeaturesCommandDeps = {}): CliCommand 
       if (!isOnnxDtype(dtype)) throw new UsageError(`--dtype must be fp32, fp16, q8, int8, uint8, q4, q4f16 or bnb4, not ${dtype}`);
       const hub = { allowDownloads: args.flags.has('allow-downloads'), cacheDir: args.options.get('cache-dir') ?? defaultHubCacheDir(), host: args.options.get('hub-host') };
       const encoderArg = args.options.get('encoder');
-      if (encoderArg !== undefined && !ENCODER_KINDS.includes(encoderArg as EncoderKind)) throw new UsageError(`--encoder must be one of ${ENCODER_KINDS.join(', ')}`);
+      if (encoderArg !== undefined && !isEncoderKind(encoderArg)) throw new UsageError(`--encoder must be one of ${ENCODER_KINDS.join(', ')} (features --help says what each selects)`);
       const k = positiveInt('k', args.options.get('k'));
       const m = positiveInt('m', args.options.get('m'));
       const top = positiveInt('top', args.options.get('top'));
@@ -160,7 +176,7 @@ export function makeFeaturesCommand(deps: FeaturesCommandDeps = {}): CliCommand 
         checkLabelsFit(labels, sae.dSae);
       }
       // The model's own tokenizer comes with its hidden states; with --hidden, --model names a tokenizer.
-      const encodeOptions = { encoder: encoderArg as EncoderKind | undefined, k, m };
+      const encodeOptions = { encoder: encoderArg, k, m };
       const allowSpecial = args.flags.has('allow-special');
       let loaded: LoadedTokenizer;
       let stream: TokenStream;
