@@ -1,6 +1,7 @@
 /** Reading Token Inspector's settings for a document, and resolving the chosen tokenizer. */
 import * as vscode from 'vscode';
 import { findBundled } from '../core/tokenizers/catalog';
+import { isEncoderKind, type EncoderKind } from '../core/sae/encoderKinds';
 import type { TokenizerRef } from '../protocol';
 
 export const SECTION = 'tokenInspector';
@@ -104,16 +105,13 @@ export function featureModel(): string | undefined {
   return p !== WORKSPACE_NGRAM && p !== 'remote' ? p : undefined;
 }
 
-export const SAE_ENCODERS = ['relu', 'jumprelu', 'topk', 'feature-choice', 'mutual-choice'] as const;
-export type SaeEncoderSetting = (typeof SAE_ENCODERS)[number];
-
 export interface SaeSettings {
   readonly spec: string;
   readonly subfolder?: string;
   readonly hook?: string;
   readonly labels?: string;
   /** Undefined: the SAE's own activation. */
-  readonly encoder?: SaeEncoderSetting;
+  readonly encoder?: EncoderKind;
   readonly k?: number;
   readonly m?: number;
 }
@@ -134,7 +132,7 @@ export function saeSettings(): SaeSettings | undefined {
     subfolder: str('saeId'),
     hook: str('saeHook'),
     labels: str('saeLabels'),
-    encoder: (SAE_ENCODERS as readonly string[]).includes(encoder ?? '') ? (encoder as SaeEncoderSetting) : undefined,
+    encoder: isEncoderKind(encoder) ? encoder : undefined,
     k: positive('saeK'),
     m: positive('saeM'),
   };

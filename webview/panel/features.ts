@@ -7,7 +7,7 @@
 import '@vscode-elements/elements/dist/vscode-single-select/index.js';
 import '@vscode-elements/elements/dist/vscode-option/index.js';
 import '@vscode-elements/elements/dist/vscode-textfield/index.js';
-import type { EncoderKind } from '../../src/core/sae/encoderKinds';
+import { encoderChoiceLabel, ENCODERS, isEncoderKind, OWN_ENCODER } from '../../src/core/sae/encoderKinds';
 import type { FeaturesPayload } from '../../src/modelProtocol';
 import type { HostToWebview, PanelFeatures } from '../../src/protocol';
 import { featureAcrossTokens } from '../../src/core/sae/rows';
@@ -34,20 +34,17 @@ interface FeatureState {
 
 const st: FeatureState = { view: null, highlighted: null, heat: null, heatMax: 0, current: -1, shadeError: false };
 
-const ENCODERS: readonly [string, string][] = [
-  ['', "SAE's own"],
-  ['relu', 'ReLU'],
-  ['jumprelu', 'JumpReLU'],
-  ['topk', 'TopK (k per token)'],
-  ['feature-choice', 'Feature Choice (m tokens per feature)'],
-  ['mutual-choice', 'Mutual Choice (k·n in all)'],
+/** The chooser's entries, from the encoder table: the SAE's own first (value ''), then every kind. */
+const ENCODER_CHOICES: readonly { readonly value: string; readonly label: string; readonly help: string }[] = [
+  { value: '', label: OWN_ENCODER.label, help: OWN_ENCODER.help },
+  ...ENCODERS.map((e) => ({ value: e.id, label: encoderChoiceLabel(e), help: `${e.label}: ${e.help}` })),
 ];
 
 const heatColor = (share: number): string => `color-mix(in srgb, var(--ti-costly) ${Math.round(Math.max(0, Math.min(1, share)) * 85)}%, transparent)`;
 
 export function createFeaturesView(container: HTMLElement): { onMessage(m: FeaturesMessage): void; onCursor(utf16: number): void } {
   const encoder = el('vscode-single-select', { id: 'features-encoder', 'aria-label': 'Encoder' });
-  for (const [value, label] of ENCODERS) encoder.append(el('vscode-option', { value }, label));
+  for (const c of ENCODER_CHOICES) encoder.append(el('vscode-option', { value: c.value, description: c.help }, c.label));
   const kField = el('vscode-textfield', { id: 'features-k', type: 'number', min: '1', placeholder: "SAE's k", 'aria-label': 'k: features per token' });
   const mField = el('vscode-textfield', { id: 'features-m', type: 'number', min: '1', placeholder: 'auto', 'aria-label': 'm: tokens per feature (Feature Choice)' });
   const run = el('vscode-button', { id: 'features-run' }, 'Run');
@@ -85,7 +82,7 @@ export function createFeaturesView(container: HTMLElement): { onMessage(m: Featu
   };
   run.addEventListener('click', () => {
     const e = (encoder as unknown as { value: string }).value;
-    send({ type: 'runFeatures', encoder: e ? (e as EncoderKind) : null, k: intValue(kField), m: intValue(mField) });
+    send({ type: 'runFeatures', encoder: isEncoderKind(e) ? e : null, k: intValue(kField), m: intValue(mField) });
   });
   cancel.addEventListener('click', () => send({ type: 'cancelFeatures' }));
   shade.addEventListener('change', () => {
