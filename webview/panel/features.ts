@@ -7,7 +7,7 @@
 import '@vscode-elements/elements/dist/vscode-single-select/index.js';
 import '@vscode-elements/elements/dist/vscode-option/index.js';
 import '@vscode-elements/elements/dist/vscode-textfield/index.js';
-import { encoderChoiceLabel, ENCODERS, isEncoderKind, OWN_ENCODER } from '../../src/core/sae/encoderKinds';
+import { encoderChoiceLabel, ENCODERS, encoderSettingDescription, isEncoderKind, OWN_ENCODER } from '../../src/core/sae/encoderKinds';
 import type { FeaturesPayload } from '../../src/modelProtocol';
 import type { HostToWebview, PanelFeatures } from '../../src/protocol';
 import { featureAcrossTokens } from '../../src/core/sae/rows';
@@ -34,10 +34,10 @@ interface FeatureState {
 
 const st: FeatureState = { view: null, highlighted: null, heat: null, heatMax: 0, current: -1, shadeError: false };
 
-/** The chooser's entries, from the encoder table: the SAE's own first (value ''), then every kind. */
+/** The chooser's entries, from the encoder table: the SAE's own first (value ''), then every kind, each described as in the setting. */
 const ENCODER_CHOICES: readonly { readonly value: string; readonly label: string; readonly help: string }[] = [
   { value: '', label: OWN_ENCODER.label, help: OWN_ENCODER.help },
-  ...ENCODERS.map((e) => ({ value: e.id, label: encoderChoiceLabel(e), help: `${e.label}: ${e.help}` })),
+  ...ENCODERS.map((e) => ({ value: e.id, label: encoderChoiceLabel(e), help: encoderSettingDescription(e) })),
 ];
 
 const heatColor = (share: number): string => `color-mix(in srgb, var(--ti-costly) ${Math.round(Math.max(0, Math.min(1, share)) * 85)}%, transparent)`;
