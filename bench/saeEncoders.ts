@@ -15,7 +15,7 @@
  *   ReLU SAE's L0), n tokens, k = 32. This shape shows the per-entry work of each allocation beside the kernel.
  *
  * Cases are interleaved round by round (every case once per round, after one warm-up round; with --baseline,
- * each case under the baseline's build and then this one's) and each figure is the median over rounds.
+ * each case under both builds in turn, the first one alternating) and each figure is the median over rounds.
  * `encode` is the encoding's own `encodeMs` (pre-activations, allocation, row sort); `total` adds the
  * reconstruction; `cpu` is the process's CPU time for the whole encode, steadier than wall time on a machine
  * that other work shares. `checksum` hashes the selected (token, feature, activation) entries, so two builds
@@ -220,10 +220,12 @@ async function main(): Promise<void> {
   const runsOf = builds.map(() => cases.map((): Timing[] => []));
   for (let round = -1; round < runs; round++) {
     cases.forEach((c, i) => {
-      builds.forEach((b, j) => {
-        const r = timeCase(b.encode, c);
+      // The builds take turns going first, so that neither always runs on the caches the other left.
+      const order = round % 2 === 0 ? builds.map((_, j) => j) : builds.map((_, j) => builds.length - 1 - j);
+      for (const j of order) {
+        const r = timeCase(builds[j].encode, c);
         if (round >= 0) runsOf[j][i].push(r); // round -1 warms up
-      });
+      }
       if (!values.json && round >= 0) process.stderr.write('.');
     });
   }
