@@ -27,9 +27,9 @@ export const LAYER_NORM_EPS = 1e-5;
 export interface EncodeOptions {
   /** Default: the SAE's own (standard → relu, jumprelu, topk). */
   readonly encoder?: EncoderKind;
-  /** The per-token budget for topk, feature-choice and mutual-choice. Default: the SAE's k. */
+  /** The per-token budget, for the kinds whose `budgets` name k. Default: the SAE's k. */
   readonly k?: number;
-  /** Tokens per feature under feature-choice. Default: max(1, ⌈k·n/F⌉). */
+  /** Tokens per feature, for the kinds whose `budgets` name m (feature-choice: default max(1, ⌈k·n/F⌉)). */
   readonly m?: number;
   readonly kernel?: KernelKind | 'auto';
   /** Called after each block of tokens. */
@@ -53,9 +53,9 @@ export class EncodeCancelledError extends SaeError {
 
 export interface SaeEncoding {
   readonly encoder: EncoderKind;
-  /** The budget used (topk, feature-choice, mutual-choice). */
+  /** The per-token budget used, by the kinds that read one. */
   readonly k?: number;
-  /** Tokens per feature (feature-choice). */
+  /** Tokens per feature, by the kinds that read it. */
   readonly m?: number;
   readonly tokenCount: number;
   readonly dIn: number;
