@@ -5,8 +5,8 @@
  *   npm run bench:sae -- --runs 15 --tokens 2048    more rounds, a longer document
  *   npm run bench:sae -- --baseline DIR             also time DIR's build (a checkout of another commit, e.g.
  *                                                   `git archive main | tar -x -C DIR`), case by case in turn
- *   other flags: --features F (d=256 shape; default 8192), --batch B (fixture encodes per timing; default 400),
- *                --kernel wasm|js|auto, --json (the results as JSON only)
+ *   other flags: --shape fixture|d256 (one shape only), --features F (d=256 shape; default 8192),
+ *                --batch B (fixture encodes per timing; default 400), --kernel wasm|js|auto, --json (JSON only)
  *
  * - fixture: test/fixtures/sae/saelens-jumprelu (d_in 32, 128 features, 12 tokens) with the k and m of its
  *   expected.json cases. An encode takes microseconds, so each timing is a batch of encodes: this shape shows
@@ -205,6 +205,7 @@ async function main(): Promise<void> {
       batch: { type: 'string' },
       kernel: { type: 'string', default: 'auto' },
       baseline: { type: 'string' },
+      shape: { type: 'string' },
       json: { type: 'boolean', default: false },
     },
   });
@@ -216,7 +217,8 @@ async function main(): Promise<void> {
   if (!['wasm', 'js', 'auto'].includes(kernel)) throw new Error(`--kernel must be wasm, js or auto, got ${kernel}`);
   const builds: Build[] = [...(values.baseline ? [await baselineBuild(values.baseline)] : []), { name: 'this', encode: encodeHiddenStates }];
 
-  const cases = [...fixtureCases(kernel, batch), ...d256Cases(tokens, features, kernel)];
+  if (values.shape !== undefined && values.shape !== 'fixture' && values.shape !== 'd256') throw new Error(`--shape must be fixture or d256, got ${values.shape}`);
+  const cases = [...(values.shape !== 'd256' ? fixtureCases(kernel, batch) : []), ...(values.shape !== 'fixture' ? d256Cases(tokens, features, kernel) : [])];
   const runsOf = builds.map(() => cases.map((): Timing[] => []));
   for (let round = -1; round < runs; round++) {
     cases.forEach((c, i) => {
