@@ -121,6 +121,7 @@ test('choosing a feature paints it across the document, in the panel and the edi
 test('Mutual Choice from the panel: k·n features shared by the whole document, as many per token as the CLI gives', async () => {
   const panel = vsc.webviewFrame(vs.page, { view: 'panel' });
   // The chooser offers what the setting offers (both read the encoder table), each kind with its description.
+  /** @type {{ enum: string[], enumDescriptions: string[] }} */
   const setting = JSON.parse(fs.readFileSync(path.join(REPO, 'package.json'), 'utf8')).contributes.configuration.properties['tokenInspector.saeEncoder'];
   const options = await panel.locator('#features-encoder vscode-option').evaluateAll((os) => os.map((o) => ({ value: o.getAttribute('value'), description: o.getAttribute('description') })));
   assert.deepEqual(options, setting.enum.map((value, i) => ({ value, description: setting.enumDescriptions[i] })));

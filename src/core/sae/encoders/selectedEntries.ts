@@ -1,4 +1,6 @@
 /** Growable (token, feature, activation) triples: what an encoder selected, in any order. */
+import { grownTo } from '../../typedArrays';
+
 export class SelectedEntries {
   tokens = new Uint32Array(1024);
   features = new Uint32Array(1024);
@@ -7,14 +9,9 @@ export class SelectedEntries {
   push(t: number, f: number, v: number): void {
     if (this.length === this.tokens.length) {
       const cap = this.length * 2;
-      const grow = <T extends Uint32Array | Float32Array>(a: T, make: (n: number) => T): T => {
-        const b = make(cap);
-        b.set(a);
-        return b;
-      };
-      this.tokens = grow(this.tokens, (n) => new Uint32Array(n));
-      this.features = grow(this.features, (n) => new Uint32Array(n));
-      this.values = grow(this.values, (n) => new Float32Array(n));
+      this.tokens = grownTo(this.tokens, cap);
+      this.features = grownTo(this.features, cap);
+      this.values = grownTo(this.values, cap);
     }
     this.tokens[this.length] = t;
     this.features[this.length] = f;
