@@ -127,7 +127,7 @@ function alignRows(path: string, rows: number, withBos: ModelToken[], withoutBos
 }
 
 /** What --encoder takes, one kind a line with the budgets it reads (the encoder table's help). */
-export function encoderHelp(): string {
+function encoderHelp(): string {
   const width = Math.max(...ENCODER_KINDS.map((k) => k.length)) + 2;
   const lines = [`  ${'(none)'.padEnd(width)}${OWN_ENCODER.help}`];
   for (const e of ENCODERS) {
