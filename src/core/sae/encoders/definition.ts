@@ -8,10 +8,10 @@ import type { SparseAutoencoder } from '../types';
 import type { SelectedEntries } from './selectedEntries';
 
 /** What planning reads of the SAE. */
-export type PlanSae = Pick<SparseAutoencoder, 'architecture' | 'dSae' | 'k' | 'threshold' | 'path'>;
+type PlanSae = Pick<SparseAutoencoder, 'architecture' | 'dSae' | 'k' | 'threshold' | 'path'>;
 
 /** The budgets as given: k already defaulted to the SAE's own k, both checked to be positive integers ≤ F. */
-export interface BudgetOptions {
+interface BudgetOptions {
   readonly k?: number;
   readonly m?: number;
 }
@@ -27,7 +27,7 @@ export interface EncoderBudgets {
 }
 
 /** What a run is handed when it starts. */
-export interface RunContext {
+interface RunContext {
   /** Where selected (token, feature, activation) entries go, in any order. */
   readonly selected: SelectedEntries;
   readonly dSae: number;
