@@ -70,8 +70,10 @@ export class TokenDecorator implements vscode.Disposable {
       vscode.window.onDidChangeTextEditorVisibleRanges((e) => this.render(e.textEditor)),
       vscode.window.onDidChangeVisibleTextEditors((eds) => eds.forEach((ed) => this.render(ed))),
       vscode.window.onDidChangeTextEditorSelection((e) => {
-        // Long lines follow the cursor.
-        if (e.textEditor.document.lineAt(e.selections[0].active.line).text.length > settings.get('maxDecoratedColumns')) this.render(e.textEditor);
+        // Long lines follow the cursor. (A selection event can arrive after an edit removed its line.)
+        const doc = e.textEditor.document;
+        const line = e.selections[0].active.line;
+        if (line < doc.lineCount && doc.lineAt(line).text.length > settings.get('maxDecoratedColumns')) this.render(e.textEditor);
       }),
       vscode.workspace.onDidChangeTextDocument((e) => this.markStale(e.document)),
       analyses.onDidAnalyze((doc) => vscode.window.visibleTextEditors.filter((ed) => ed.document === doc).forEach((ed) => this.render(ed))),

@@ -5,6 +5,7 @@
  */
 import * as vscode from 'vscode';
 import { tokenUtf16Range } from '../../core/analysis/stream';
+import { utf8LengthOfCodePoint } from '../../core/text/utf8';
 import type { Ctx } from '../context';
 import { baseName, panelTab, selectRange, type FromWebview, type PanelHost, type PanelTab } from './tab';
 
@@ -20,7 +21,7 @@ function charSurprisal(text: string, perByte: Float64Array): Float32Array {
   for (let u = 0; u < text.length && b < perByte.length; ) {
     const cp = text.codePointAt(u) as number;
     const units = cp > 0xffff ? 2 : 1;
-    const bytes = cp < 0x80 ? 1 : cp < 0x800 ? 2 : cp < 0x10000 ? 3 : 4;
+    const bytes = utf8LengthOfCodePoint(cp);
     let sum = 0;
     for (let k = 0; k < bytes && b < perByte.length; k++) sum += perByte[b++];
     out[u] = sum;
