@@ -78,7 +78,7 @@ export class Settings implements vscode.Disposable {
   }
 
   /** Runs the listeners of these targets, in the table's order. */
-  refresh(targets: readonly RefreshTarget[]): void {
+  private refresh(targets: readonly RefreshTarget[]): void {
     for (const t of REFRESH_TARGETS) if (targets.includes(t)) this.emitters.get(t)?.fire();
   }
 
