@@ -123,6 +123,11 @@ export class Settings implements vscode.Disposable {
     return c ? { id: c.name, path: c.path } : undefined;
   }
 
+  /** The ids that resolve, as references (unknown ids are left out). */
+  resolveTokenizers(ids: readonly string[]): TokenizerRef[] {
+    return ids.map((id) => this.resolveTokenizer(id)).filter((r): r is TokenizerRef => r !== undefined);
+  }
+
   tokenizerChoices(): { id: string; name: string }[] {
     return [...BUNDLED_TOKENIZERS.map((e) => ({ id: e.id, name: e.name })), ...this.customTokenizers().map((c) => ({ id: c.name, name: c.name }))];
   }

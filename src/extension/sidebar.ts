@@ -3,7 +3,7 @@
  * relative-cost bars for the chosen tokenizers, and buttons for the panel's modes.
  */
 import * as vscode from 'vscode';
-import { isWebviewToHost, type HostToWebview, type TokenizerRef } from '../protocol';
+import { isWebviewToHost, type HostToWebview } from '../protocol';
 import { WEBVIEW_RUN_COMMANDS } from './commandIds';
 import type { Ctx } from './context';
 import { setTokenizer } from './tokenizerPicker';
@@ -114,7 +114,7 @@ export class SidebarProvider implements vscode.WebviewViewProvider, vscode.Dispo
     if (this.costsTimer) clearTimeout(this.costsTimer);
     this.costsTimer = setTimeout(async () => {
       this.costsTimer = undefined;
-      const refs = settings.compareTokenizerIds().map((id) => settings.resolveTokenizer(id)).filter((r): r is TokenizerRef => r !== undefined);
+      const refs = settings.resolveTokenizers(settings.compareTokenizerIds());
       const reply = await this.ctx.worker.request({ kind: 'compare', text: doc.getText().slice(0, COSTS_MAX_UTF16), tokenizers: refs, reference: settings.referenceTokenizer() }).catch(() => undefined);
       if (reply?.kind !== 'compared') return;
       this.costs = { key, rows: reply.result.tokenizers.map((r) => ({ tokenizer: r.tokenizer, relativeCost: r.relativeCost, count: r.count })) };

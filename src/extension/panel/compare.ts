@@ -4,7 +4,6 @@
  * webview/panel/compare.ts.
  */
 import * as vscode from 'vscode';
-import type { TokenizerRef } from '../../protocol';
 import type { Ctx } from '../context';
 import { panelTab, type FromWebview, type PanelHost, type PanelTab } from './tab';
 
@@ -18,7 +17,7 @@ class CompareTab implements PanelTab<'compare'> {
     const { settings } = this.ctx;
     const ed = this.host.editor() ?? vscode.window.activeTextEditor;
     if (!ed) return this.host.post({ type: 'compare', result: null, scope, message: 'Open a file to compare tokenizers on it.' });
-    const refs = ids.map((id) => settings.resolveTokenizer(id)).filter((r): r is TokenizerRef => r !== undefined);
+    const refs = settings.resolveTokenizers(ids);
     const sel = ed.selections.filter((s) => !s.isEmpty);
     const text = scope === 'selection' && sel.length ? sel.map((s) => ed.document.getText(s)).join('\n') : ed.document.getText();
     const reply = await this.ctx.worker.request({ kind: 'compare', text, tokenizers: refs, reference: settings.referenceTokenizer() });

@@ -4,7 +4,6 @@
  * document's dominant script. The webview side is webview/panel/premiums.ts.
  */
 import { detectScript } from '../../core/premiums/script';
-import type { TokenizerRef } from '../../protocol';
 import type { Ctx } from '../context';
 import { panelTab, type FromWebview, type PanelHost, type PanelTab } from './tab';
 
@@ -19,7 +18,7 @@ class PremiumsTab implements PanelTab<'premiums'> {
 
   async handle({ tokenizers: ids }: FromWebview<'premiums'>): Promise<void> {
     const { settings } = this.ctx;
-    const refs = ids.map((id) => settings.resolveTokenizer(id)).filter((r): r is TokenizerRef => r !== undefined);
+    const refs = settings.resolveTokenizers(ids);
     const docText = this.host.editor()?.document.getText() ?? '';
     const documentScript = docText.trim() ? detectScript(docText.slice(0, SCRIPT_SAMPLE_UTF16)).script : null;
     this.host.post({ type: 'premiums', rows: null, documentScript, progress: 0 });
