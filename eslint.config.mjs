@@ -30,4 +30,11 @@ export default tseslint.config(
       'no-restricted-imports': ['error', { paths: [{ name: 'vscode', message: 'src/core never imports vscode: it runs in the worker, the CLI and tests.' }] }],
     },
   },
+  {
+    files: ['src/**/*.ts'],
+    ignores: ['src/extension/settings.ts'],
+    rules: {
+      'no-restricted-properties': ['error', { property: 'getConfiguration', message: 'Read and write settings through the Settings object (src/extension/settings.ts).' }],
+    },
+  },
 );

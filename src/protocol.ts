@@ -7,6 +7,7 @@ import type { PremiumRow } from './core/premiums/premiums';
 import { ENCODER_KINDS, type EncoderKind } from './core/sae/encoderKinds';
 import type { FeaturesPayload } from './modelProtocol';
 import { isInt, isObj, isStr, type Obj } from './validate';
+import { isPanelTabId, type PanelTabId } from './panelTabs';
 
 /**
  * Every message between the extension host and its workers and webviews, typed and validated in one place.
@@ -251,8 +252,8 @@ export function isTokenWorkerToHost(x: unknown): x is TokenWorkerToHost {
 
 // ---------- webviews (panel and sidebar) ----------
 
-export type PanelMode = 'tokens' | 'compare' | 'premiums' | 'nextByte' | 'features';
-export const PANEL_MODES: readonly PanelMode[] = ['tokens', 'compare', 'premiums', 'nextByte', 'features'];
+/** A panel tab's id: the tab list is src/panelTabs.ts. */
+export type PanelMode = PanelTabId;
 
 /** The features tab's picture: a document's SAE features, with its text to show the tokens. */
 export interface PanelFeatures {
@@ -336,7 +337,7 @@ export function isWebviewToHost(x: unknown): x is WebviewToHost {
     case 'scrolled':
       return isInt(x.line) && x.line < 2 ** 31;
     case 'mode':
-      return PANEL_MODES.includes(x.mode as PanelMode);
+      return isPanelTabId(x.mode);
     case 'compare':
       return Array.isArray(x.tokenizers) && x.tokenizers.length <= 32 && x.tokenizers.every(isId) && (x.scope === 'document' || x.scope === 'selection');
     case 'premiums':

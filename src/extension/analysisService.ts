@@ -4,7 +4,7 @@
  */
 import * as vscode from 'vscode';
 import type { StreamPayload, TextChange, TokenizerDescription, TokenizerRef } from '../protocol';
-import { allowSpecial, tokenizerFor, tokenizerRefKey } from './settings';
+import { tokenizerRefKey, type Settings } from './settings';
 import type { WorkerClient } from './workerClient';
 
 export interface Analysis {
@@ -41,6 +41,7 @@ export class AnalysisService implements vscode.Disposable {
 
   constructor(
     private readonly worker: WorkerClient,
+    private readonly settings: Settings,
     private readonly log: (line: string) => void,
   ) {
     this.disposables.push(
@@ -96,14 +97,14 @@ export class AnalysisService implements vscode.Disposable {
   current(doc: vscode.TextDocument): Analysis | undefined {
     const e = this.entries.get(this.key(doc));
     const a = e?.analysis;
-    if (!a || a.version !== doc.version || a.tokenizerKey !== tokenizerRefKey(tokenizerFor(doc))) return undefined;
+    if (!a || a.version !== doc.version || a.tokenizerKey !== tokenizerRefKey(this.settings.tokenizerFor(doc))) return undefined;
     return a;
   }
 
   /** The last error for the document's tokenizer, if its analysis failed. */
   error(doc: vscode.TextDocument): string | undefined {
     const e = this.entries.get(this.key(doc));
-    return e?.error && e.error.tokenizerKey === tokenizerRefKey(tokenizerFor(doc)) ? e.error.message : undefined;
+    return e?.error && e.error.tokenizerKey === tokenizerRefKey(this.settings.tokenizerFor(doc)) ? e.error.message : undefined;
   }
 
   /** Makes sure an analysis for the current version is coming; resolves when one is there (or failed). */
@@ -129,14 +130,14 @@ export class AnalysisService implements vscode.Disposable {
     if (doc.isClosed) return;
     e.running = true;
     e.dirty = false;
-    const ref: TokenizerRef = tokenizerFor(doc);
+    const ref: TokenizerRef = this.settings.tokenizerFor(doc);
     const tokenizerKey = tokenizerRefKey(ref);
     const version = doc.version;
     const base = e.workerVersion;
     const changes = e.changes;
     e.changes = [];
     e.workerVersion = version;
-    const common = { kind: 'analyze' as const, docKey: this.key(doc), version, tokenizer: ref, allowSpecial: allowSpecial(doc) };
+    const common = { kind: 'analyze' as const, docKey: this.key(doc), version, tokenizer: ref, allowSpecial: this.settings.allowSpecial(doc) };
     try {
       let reply = await this.worker.request(base !== undefined ? { ...common, baseVersion: base, changes } : { ...common, text: doc.getText() });
       if (reply.kind === 'needText') {
@@ -183,7 +184,7 @@ export class AnalysisService implements vscode.Disposable {
 
   /** Counts a piece of text (a selection) on its own. */
   async count(doc: vscode.TextDocument, text: string): Promise<number | undefined> {
-    const reply = await this.worker.request({ kind: 'count', tokenizer: tokenizerFor(doc), text, allowSpecial: allowSpecial(doc) }).catch(() => undefined);
+    const reply = await this.worker.request({ kind: 'count', tokenizer: this.settings.tokenizerFor(doc), text, allowSpecial: this.settings.allowSpecial(doc) }).catch(() => undefined);
     return reply?.kind === 'count' ? reply.count : undefined;
   }
 }

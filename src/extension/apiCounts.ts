@@ -6,10 +6,9 @@ import * as vscode from 'vscode';
 import type { FolderTotals } from '../core/analysis/folderTotals';
 import { findModel, inputLimit, MODELS, type ModelEntry } from '../core/models/catalog';
 import { applyPriceOverrides, inputCost } from '../core/models/prices';
-import type { AnalysisService } from './analysisService';
-import { SECTION, tokenizerFor } from './settings';
+import type { Ctx } from './context';
+import type { Settings } from './settings';
 import { setTokenizer } from './tokenizerPicker';
-import type { WorkerClient } from './workerClient';
 
 /** The gauge turns to warning at this share of the context window, and to error past it. */
 const WARNING_FRACTION = 0.8;
@@ -17,29 +16,26 @@ const WARNING_FRACTION = 0.8;
 const fmt = (n: number): string => n.toLocaleString('en-US');
 const usd = (x: number): string => (x >= 1 ? `$${x.toFixed(2)}` : x >= 0.01 ? `$${x.toFixed(3)}` : `$${x.toPrecision(2)}`);
 
-/** The chosen model, with the user's price overrides applied. */
-export function currentModel(): ModelEntry {
-  const cfg = vscode.workspace.getConfiguration(SECTION);
-  const models = applyPriceOverrides(cfg.get<unknown>('prices') ?? {}, MODELS, { source: 'your tokenInspector.prices setting' }).models;
-  return findModel(cfg.get<string>('model') ?? 'gpt-4o', models) ?? (findModel('gpt-4o', models) as ModelEntry);
+/** The chosen model, with the user's price overrides applied; an unknown one falls back to the default model. */
+export function currentModel(settings: Settings): ModelEntry {
+  const models = applyPriceOverrides(settings.get('prices'), MODELS, { source: 'your tokenInspector.prices setting' }).models;
+  return findModel(settings.get('model'), models) ?? (findModel(settings.default('model'), models) as ModelEntry);
 }
 
 export class ContextGauge implements vscode.Disposable {
   private readonly item = vscode.window.createStatusBarItem('tokenInspector.gauge', vscode.StatusBarAlignment.Right, 99);
   private readonly disposables: vscode.Disposable[] = [];
 
-  constructor(private readonly analyses: AnalysisService) {
+  constructor(private readonly ctx: Pick<Ctx, 'analyses' | 'settings'>) {
     this.item.name = 'Token Inspector: context window';
     this.item.command = 'tokenInspector.selectModel';
     this.disposables.push(
       this.item,
-      analyses.onDidAnalyze((doc) => {
+      ctx.analyses.onDidAnalyze((doc) => {
         if (doc === vscode.window.activeTextEditor?.document) this.update();
       }),
       vscode.window.onDidChangeActiveTextEditor(() => this.update()),
-      vscode.workspace.onDidChangeConfiguration((e) => {
-        if (e.affectsConfiguration(SECTION)) this.update();
-      }),
+      ctx.settings.onDidChange('gauge', () => this.update()),
     );
     this.update();
   }
@@ -50,9 +46,9 @@ export class ContextGauge implements vscode.Disposable {
 
   update(): void {
     const editor = vscode.window.activeTextEditor;
-    const a = editor && this.analyses.current(editor.document);
+    const a = editor && this.ctx.analyses.current(editor.document);
     if (!editor || !a) return this.item.hide();
-    const model = currentModel();
+    const model = currentModel(this.ctx.settings);
     const tokens = a.stream.count + a.stream.addedTokens.length;
     const limit = inputLimit(model);
     const fraction = tokens / limit;
@@ -61,7 +57,7 @@ export class ContextGauge implements vscode.Disposable {
     this.item.backgroundColor = fraction > 1 ? new vscode.ThemeColor('statusBarItem.errorBackground') : fraction >= WARNING_FRACTION ? new vscode.ThemeColor('statusBarItem.warningBackground') : undefined;
     const md = new vscode.MarkdownString();
     md.appendMarkdown(`**${model.name}**: ${fmt(tokens)} of ${fmt(limit)} input tokens (${(fraction * 100).toFixed(1)}%)\n\n`);
-    if (tokenizerFor(editor.document).id !== model.tokenizer) {
+    if (this.ctx.settings.tokenizerFor(editor.document).id !== model.tokenizer) {
       md.appendMarkdown(`Counted with ${a.tokenizer.name}; ${model.name} uses \`${model.tokenizer}\` — choose the model to switch.\n\n`);
     }
     const cost = inputCost(tokens, model);
@@ -93,74 +89,73 @@ function folderReport(root: string, r: FolderTotals, tokenizerIds: readonly stri
   return lines.join('\n') + '\n';
 }
 
-export function registerApiCountCommands(analyses: AnalysisService, worker: WorkerClient, log: (line: string) => void): vscode.Disposable[] {
-  return [
-    vscode.commands.registerCommand('tokenInspector.selectModel', async () => {
-      const current = currentModel();
-      const pick = await vscode.window.showQuickPick(
-        MODELS.map((m) => ({
-          label: `${m.id === current.id ? '$(check) ' : ''}${m.name}`,
-          description: `${m.vendor} · ${fmt(m.contextWindow)} tokens · ${m.tokenizer}`,
-          detail: m.inputPricePerMTok === null ? 'no list price' : `$${m.inputPricePerMTok}/M input tokens (${m.priceDate})`,
-          model: m,
-        })),
-        { title: 'Select Model (sets its tokenizer, context window and price)', matchOnDescription: true },
-      );
-      if (!pick) return;
-      const target = vscode.workspace.workspaceFolders?.length ? vscode.ConfigurationTarget.Workspace : vscode.ConfigurationTarget.Global;
-      await vscode.workspace.getConfiguration(SECTION).update('model', pick.model.id, target);
-      await setTokenizer(pick.model.tokenizer, undefined);
-    }),
-    vscode.commands.registerCommand('tokenInspector.countAsChat', async () => {
-      const editor = vscode.window.activeTextEditor;
-      if (!editor) return void vscode.window.showInformationMessage('Token Inspector: open a file first.');
-      const sel = editor.selections.filter((s) => !s.isEmpty);
-      const text = sel.length ? sel.map((s) => editor.document.getText(s)).join('\n') : editor.document.getText();
-      const picked = await vscode.window.showQuickPick(['user', 'system'], { title: 'Count as a chat message from' });
-      if (picked !== 'user' && picked !== 'system') return;
-      const role: 'user' | 'system' = picked;
-      const model = currentModel();
-      const reply = await worker.request({ kind: 'chat', model: model.id, text, role });
-      if (reply.kind !== 'chat') return void vscode.window.showErrorMessage(`Token Inspector: ${reply.kind === 'error' ? reply.message : 'no answer'}`);
-      const r = reply.result;
-      const cost = inputCost(r.tokens, model);
-      const msg = `${sel.length ? 'Selection' : 'Document'} as a ${role} message for ${model.name}: ${fmt(r.tokens)} tokens (${fmt(r.contentTokens)} content + ${fmt(r.templateTokens)} template)${cost === null ? '' : `, ${usd(cost)} input`}.${r.notes.length ? ` ${r.notes.join(' ')}` : ''}`;
-      log(`chat ${model.id} ${role} tokens=${r.tokens} content=${r.contentTokens} template=${r.templateTokens}`);
-      const choice = await vscode.window.showInformationMessage(msg, ...(r.rendered ? ['Show Prompt'] : []));
-      if (choice && r.rendered) await vscode.window.showTextDocument(await vscode.workspace.openTextDocument({ content: r.rendered, language: 'plaintext' }));
-    }),
-    vscode.commands.registerCommand('tokenInspector.countFolder', async (uri?: vscode.Uri) => {
-      const folder = uri ?? (await vscode.window.showOpenDialog({ canSelectFolders: true, canSelectFiles: false, title: 'Count Tokens in Folder' }))?.[0];
-      if (!folder || folder.scheme !== 'file') return;
-      const model = currentModel();
-      const ids = [...new Set([tokenizerFor(vscode.window.activeTextEditor?.document).id, model.tokenizer])];
-      const excludeCfg = vscode.workspace.getConfiguration('files', folder).get<Record<string, unknown>>('exclude') ?? {};
-      const exclude = Object.entries(excludeCfg).filter(([, on]) => on === true).map(([glob]) => glob);
-      const result = await vscode.window.withProgress(
-        { location: vscode.ProgressLocation.Notification, title: `Token Inspector: counting ${folder.fsPath}`, cancellable: true },
-        async (progress, token) => {
-          const ac = new AbortController();
-          token.onCancellationRequested(() => ac.abort());
-          let last = 0;
-          return worker.request(
-            { kind: 'countFolder', root: folder.fsPath, tokenizers: ids.map((id) => ({ id })), exclude },
-            (done, total) => {
-              const pct = total ? (done / total) * 100 : 0;
-              progress.report({ message: `${fmt(done)} / ${fmt(total)} files`, increment: pct - last });
-              last = pct;
-            },
-            ac.signal,
-          );
+/** Select Model: sets the model (context window, price, chat template) and its tokenizer. */
+export async function selectModel(ctx: Pick<Ctx, 'settings'>): Promise<void> {
+  const current = currentModel(ctx.settings);
+  const pick = await vscode.window.showQuickPick(
+    MODELS.map((m) => ({
+      label: `${m.id === current.id ? '$(check) ' : ''}${m.name}`,
+      description: `${m.vendor} · ${fmt(m.contextWindow)} tokens · ${m.tokenizer}`,
+      detail: m.inputPricePerMTok === null ? 'no list price' : `$${m.inputPricePerMTok}/M input tokens (${m.priceDate})`,
+      model: m,
+    })),
+    { title: 'Select Model (sets its tokenizer, context window and price)', matchOnDescription: true },
+  );
+  if (!pick) return;
+  await ctx.settings.update('model', pick.model.id, ctx.settings.workspaceOrGlobal());
+  await setTokenizer(ctx.settings, pick.model.tokenizer, undefined);
+}
+
+/** Count as Chat Message: the selection or document as a user or system message under the model's chat template. */
+export async function countAsChat(ctx: Pick<Ctx, 'settings' | 'worker' | 'log'>): Promise<void> {
+  const editor = vscode.window.activeTextEditor;
+  if (!editor) return void vscode.window.showInformationMessage('Token Inspector: open a file first.');
+  const sel = editor.selections.filter((s) => !s.isEmpty);
+  const text = sel.length ? sel.map((s) => editor.document.getText(s)).join('\n') : editor.document.getText();
+  const picked = await vscode.window.showQuickPick(['user', 'system'], { title: 'Count as a chat message from' });
+  if (picked !== 'user' && picked !== 'system') return;
+  const role: 'user' | 'system' = picked;
+  const model = currentModel(ctx.settings);
+  const reply = await ctx.worker.request({ kind: 'chat', model: model.id, text, role });
+  if (reply.kind !== 'chat') return void vscode.window.showErrorMessage(`Token Inspector: ${reply.kind === 'error' ? reply.message : 'no answer'}`);
+  const r = reply.result;
+  const cost = inputCost(r.tokens, model);
+  const msg = `${sel.length ? 'Selection' : 'Document'} as a ${role} message for ${model.name}: ${fmt(r.tokens)} tokens (${fmt(r.contentTokens)} content + ${fmt(r.templateTokens)} template)${cost === null ? '' : `, ${usd(cost)} input`}.${r.notes.length ? ` ${r.notes.join(' ')}` : ''}`;
+  ctx.log(`chat ${model.id} ${role} tokens=${r.tokens} content=${r.contentTokens} template=${r.templateTokens}`);
+  const choice = await vscode.window.showInformationMessage(msg, ...(r.rendered ? ['Show Prompt'] : []));
+  if (choice && r.rendered) await vscode.window.showTextDocument(await vscode.workspace.openTextDocument({ content: r.rendered, language: 'plaintext' }));
+}
+
+/** Count Tokens in Folder: the explorer's folder (or one chosen) under the editor's and the model's tokenizers. */
+export async function countFolder(ctx: Pick<Ctx, 'settings' | 'worker' | 'log'>, uri?: vscode.Uri): Promise<void> {
+  const folder = uri ?? (await vscode.window.showOpenDialog({ canSelectFolders: true, canSelectFiles: false, title: 'Count Tokens in Folder' }))?.[0];
+  if (!folder || folder.scheme !== 'file') return;
+  const model = currentModel(ctx.settings);
+  const ids = [...new Set([ctx.settings.tokenizerFor(vscode.window.activeTextEditor?.document).id, model.tokenizer])];
+  const exclude = ctx.settings.filesExclude(folder);
+  const result = await vscode.window.withProgress(
+    { location: vscode.ProgressLocation.Notification, title: `Token Inspector: counting ${folder.fsPath}`, cancellable: true },
+    async (progress, token) => {
+      const ac = new AbortController();
+      token.onCancellationRequested(() => ac.abort());
+      let last = 0;
+      return ctx.worker.request(
+        { kind: 'countFolder', root: folder.fsPath, tokenizers: ids.map((id) => ({ id })), exclude },
+        (done, total) => {
+          const pct = total ? (done / total) * 100 : 0;
+          progress.report({ message: `${fmt(done)} / ${fmt(total)} files`, increment: pct - last });
+          last = pct;
         },
+        ac.signal,
       );
-      if (result.kind !== 'folder') {
-        if (result.kind === 'error') void vscode.window.showWarningMessage(`Token Inspector: ${result.message}`);
-        return;
-      }
-      const t = result.result.totals;
-      log(`folder ${folder.fsPath} files=${t.files} binary=${t.skippedBinary} ignored=${t.skippedIgnored} tokens=${JSON.stringify(t.tokens)}`);
-      const doc = await vscode.workspace.openTextDocument({ content: folderReport(folder.fsPath, result.result, ids), language: 'markdown' });
-      await vscode.window.showTextDocument(doc, { preview: true });
-    }),
-  ];
+    },
+  );
+  if (result.kind !== 'folder') {
+    if (result.kind === 'error') void vscode.window.showWarningMessage(`Token Inspector: ${result.message}`);
+    return;
+  }
+  const t = result.result.totals;
+  ctx.log(`folder ${folder.fsPath} files=${t.files} binary=${t.skippedBinary} ignored=${t.skippedIgnored} tokens=${JSON.stringify(t.tokens)}`);
+  const doc = await vscode.workspace.openTextDocument({ content: folderReport(folder.fsPath, result.result, ids), language: 'markdown' });
+  await vscode.window.showTextDocument(doc, { preview: true });
 }

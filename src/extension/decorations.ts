@@ -7,8 +7,8 @@ import * as vscode from 'vscode';
 import { charUtf16Length } from '../core/text/utf8';
 import { TokenFlag } from '../core/tokenizers/types';
 import type { AnalysisService } from './analysisService';
-import { rankBucket, surprisalBin, type ProbabilityService } from './probabilities';
-import { maxDecoratedColumns, showBoundaries } from './settings';
+import type { Ctx } from './context';
+import { rankBucket, surprisalBin } from './probabilities';
 
 const color = (id: string): vscode.ThemeColor => new vscode.ThemeColor(id);
 
@@ -64,21 +64,22 @@ export class TokenDecorator implements vscode.Disposable {
   private readonly staleTimers = new Map<vscode.TextEditor, NodeJS.Timeout>();
   private readonly disposables: vscode.Disposable[] = [];
 
-  private probabilities: ProbabilityService | undefined;
-
-  constructor(
-    private readonly analyses: AnalysisService,
-    private readonly log: (line: string) => void,
-  ) {
+  constructor(private readonly ctx: Pick<Ctx, 'analyses' | 'probabilities' | 'settings' | 'log'>) {
+    const { analyses, probabilities, settings } = ctx;
     this.disposables.push(
       vscode.window.onDidChangeTextEditorVisibleRanges((e) => this.render(e.textEditor)),
       vscode.window.onDidChangeVisibleTextEditors((eds) => eds.forEach((ed) => this.render(ed))),
       vscode.window.onDidChangeTextEditorSelection((e) => {
-        // Long lines follow the cursor.
-        if (e.textEditor.document.lineAt(e.selections[0].active.line).text.length > maxDecoratedColumns()) this.render(e.textEditor);
+        // Long lines follow the cursor. (A selection event can arrive after an edit removed its line.)
+        const doc = e.textEditor.document;
+        const line = e.selections[0].active.line;
+        if (line < doc.lineCount && doc.lineAt(line).text.length > settings.get('maxDecoratedColumns')) this.render(e.textEditor);
       }),
       vscode.workspace.onDidChangeTextDocument((e) => this.markStale(e.document)),
       analyses.onDidAnalyze((doc) => vscode.window.visibleTextEditors.filter((ed) => ed.document === doc).forEach((ed) => this.render(ed))),
+      // Colour tokens by probability when that service has scores for the document's current version.
+      probabilities.onDidScore((doc) => vscode.window.visibleTextEditors.filter((ed) => ed.document === doc).forEach((ed) => this.render(ed))),
+      settings.onDidChange('decorations', () => this.renderAll()),
     );
   }
 
@@ -86,12 +87,6 @@ export class TokenDecorator implements vscode.Disposable {
     for (const t of this.types) t.dispose();
     for (const d of this.disposables) d.dispose();
     for (const t of this.staleTimers.values()) clearTimeout(t);
-  }
-
-  /** Colour tokens by probability when that service has scores for the document's current version. */
-  useProbabilities(p: ProbabilityService): vscode.Disposable {
-    this.probabilities = p;
-    return p.onDidScore((doc) => vscode.window.visibleTextEditors.filter((ed) => ed.document === doc).forEach((ed) => this.render(ed)));
   }
 
   renderAll(): void {
@@ -112,7 +107,7 @@ export class TokenDecorator implements vscode.Disposable {
         ed,
         setTimeout(() => {
           this.staleTimers.delete(ed);
-          if (!this.analyses.current(doc)) this.clear(ed);
+          if (!this.ctx.analyses.current(doc)) this.clear(ed);
         }, STALE_CLEAR_MS),
       );
     }
@@ -122,15 +117,15 @@ export class TokenDecorator implements vscode.Disposable {
     const t0 = performance.now();
     this.renderNow(editor);
     const ms = performance.now() - t0;
-    if (ms > 8) this.log(`slow: decorations ${ms.toFixed(1)}ms`);
+    if (ms > 8) this.ctx.log(`slow: decorations ${ms.toFixed(1)}ms`);
   }
 
   private renderNow(editor: vscode.TextEditor): void {
     const doc = editor.document;
-    if (!showBoundaries()) return this.clear(editor);
-    const analysis = this.analyses.current(doc);
+    if (!this.ctx.settings.get('showBoundaries')) return this.clear(editor);
+    const analysis = this.ctx.analyses.current(doc);
     if (!analysis) {
-      this.analyses.request(doc);
+      this.ctx.analyses.request(doc);
       return;
     }
     const pending = this.staleTimers.get(editor);
@@ -141,16 +136,16 @@ export class TokenDecorator implements vscode.Disposable {
     const s = analysis.stream;
     const out = { even: [] as vscode.Range[], odd: [] as vscode.Range[], space: [] as vscode.Range[], tab: [] as vscode.Range[], nlEven: [] as vscode.Range[], nlOdd: [] as vscode.Range[], partial: [] as vscode.Range[], zero: [] as vscode.Range[] };
     // In probability mode a token's background is its bucket instead of its parity.
-    const p = this.probabilities;
-    const view = p?.enabled ? p.current(doc) : undefined;
-    const buckets = view ? (p?.colorBy === 'surprisal' ? this.surprisalTypes : this.rankTypes) : undefined;
+    const p = this.ctx.probabilities;
+    const view = p.enabled ? p.current(doc) : undefined;
+    const buckets = view ? (p.colorBy === 'surprisal' ? this.surprisalTypes : this.rankTypes) : undefined;
     const bucketRanges: vscode.Range[][] = buckets ? buckets.map(() => []) : [];
     const bucketOf = view
-      ? p?.colorBy === 'surprisal'
+      ? p.colorBy === 'surprisal'
         ? (i: number) => surprisalBin(-view.scores.logProbs[i] / Math.LN2)
         : (i: number) => rankBucket(view.scores.ranks[i])
       : undefined;
-    const maxCols = maxDecoratedColumns();
+    const maxCols = this.ctx.settings.get('maxDecoratedColumns');
     const cursor = editor.selection.active;
     const done = new Set<number>();
     for (const vr of editor.visibleRanges) {

@@ -8,9 +8,8 @@ import * as vscode from 'vscode';
 import type { EncoderKind } from '../core/sae/encode';
 import { KeyedDebouncer } from './debounce';
 import { featureAcrossTokens } from '../core/sae/rows';
+import type { Ctx } from './context';
 import type { FeaturesView } from './featureView';
-import { allowSpecial, featureModel, hubSettings, saeSettings } from './settings';
-import type { ModelWorkerClient } from './workerClient';
 
 /** What the panel may change for one run; the settings give the rest. */
 export interface FeatureRunOptions {
@@ -54,10 +53,7 @@ export class FeatureService implements vscode.Disposable {
   );
   private readonly disposables: vscode.Disposable[] = [];
 
-  constructor(
-    private readonly models: ModelWorkerClient,
-    private readonly log: (line: string) => void,
-  ) {
+  constructor(private readonly ctx: Pick<Ctx, 'settings' | 'models' | 'log'>) {
     this.disposables.push(
       this.emitter,
       ...this.heatTypes,
@@ -123,8 +119,8 @@ export class FeatureService implements vscode.Disposable {
   async run(doc: vscode.TextDocument, options?: FeatureRunOptions, loud = true): Promise<FeaturesView | undefined> {
     const key = doc.uri.toString();
     if (options) this.runOptions.set(key, options);
-    const model = featureModel();
-    const sae = saeSettings();
+    const model = this.ctx.settings.featureModel();
+    const sae = this.ctx.settings.sae();
     if (!model || !sae) {
       const message = !model
         ? 'Set tokenInspector.featureModel to an ONNX model folder or hub repo id (the model whose hidden states the SAE reads).'
@@ -144,17 +140,17 @@ export class FeatureService implements vscode.Disposable {
     const o = { ...sae, ...this.runOptions.get(key) };
     this.setState(doc, { running: true, progress: 0 });
     const work = async (report: (share: number) => void): Promise<FeaturesView | undefined> => {
-      const reply = await this.models.request(
+      const reply = await this.ctx.models.request(
         {
           kind: 'features',
           model: { spec: model },
-          hub: hubSettings(),
+          hub: this.ctx.settings.hub(),
           sae: { spec: sae.spec, subfolder: sae.subfolder, hook: sae.hook, labels: sae.labels },
           text: doc.getText(),
           encoder: o.encoder,
           k: o.k,
           m: o.m,
-          allowSpecial: allowSpecial(doc),
+          allowSpecial: this.ctx.settings.allowSpecial(doc),
         },
         (done, total) => report(total ? done / total : 0),
         ac.signal,
@@ -165,7 +161,7 @@ export class FeatureService implements vscode.Disposable {
         const view: FeaturesView = { docKey: key, version, result: reply.result };
         this.views.set(key, view);
         const r = reply.result;
-        this.log(`features ${key} v${version} ${r.encoder} tokens=${r.tokenCount} entries=${r.featureIndex.length} top=${r.ranking[0]?.index ?? -1} ms=${Math.round(r.elapsedMs)}`);
+        this.ctx.log(`features ${key} v${version} ${r.encoder} tokens=${r.tokenCount} entries=${r.featureIndex.length} top=${r.ranking[0]?.index ?? -1} ms=${Math.round(r.elapsedMs)}`);
         this.setState(doc, { running: false, progress: 1 });
         this.paint();
         return view;
@@ -175,7 +171,7 @@ export class FeatureService implements vscode.Disposable {
           this.setState(doc, { running: false, progress: 0, message: 'Cancelled.' });
           return undefined;
         }
-        this.log(`features failed: ${reply.message}`);
+        this.ctx.log(`features failed: ${reply.message}`);
         this.following.delete(key);
         this.setState(doc, { running: false, progress: 0, message: reply.message });
         if (loud) void vscode.window.showErrorMessage(`Token Inspector: ${reply.message}`);
@@ -192,7 +188,7 @@ export class FeatureService implements vscode.Disposable {
         }),
       );
     } catch (e) {
-      this.log(`features failed: ${(e as Error).message}`);
+      this.ctx.log(`features failed: ${(e as Error).message}`);
       this.setState(doc, { running: false, progress: 0, message: (e as Error).message });
       return undefined;
     } finally {
@@ -204,7 +200,7 @@ export class FeatureService implements vscode.Disposable {
   highlight(doc: vscode.TextDocument, feature: number | null): void {
     this.highlightedFeature = feature === null ? undefined : { docKey: doc.uri.toString(), feature };
     this.paint();
-    this.log(`feature highlight ${feature ?? 'none'}`);
+    this.ctx.log(`feature highlight ${feature ?? 'none'}`);
     this.emitter.fire(doc);
   }
 

@@ -7,9 +7,9 @@ import { escapedText, escapeBytes, tokensAtUtf16, tokenUtf16Range } from '../cor
 import { decodeUtf8Strict, hexBytes, utf8Encode } from '../core/text/utf8';
 import { TokenFlag } from '../core/tokenizers/types';
 import type { Analysis, AnalysisService } from './analysisService';
-import type { FeatureService } from './features';
+import type { Ctx } from './context';
 import { featuresMarkdown, featureTokensAt } from './featureView';
-import { nextBytesMarkdown, probabilityMarkdown, type ProbabilityService } from './probabilities';
+import { nextBytesMarkdown, probabilityMarkdown } from './probabilities';
 
 /** How long a hover waits for the analysis of the current version before giving up. */
 const HOVER_WAIT_MS = 1500;
@@ -82,7 +82,7 @@ export function hoverMarkdown(a: Analysis, text: string, first: number, last: nu
 /** How long a hover waits for the next-byte distribution under the mouse. */
 const NEXT_BYTE_WAIT_MS = 800;
 
-export function registerHover(service: AnalysisService, probabilities: ProbabilityService, features: FeatureService): vscode.Disposable {
+export function registerHover({ analyses: service, probabilities, features }: Pick<Ctx, 'analyses' | 'probabilities' | 'features'>): vscode.Disposable {
   return vscode.languages.registerHoverProvider(
     '*',
     {

@@ -7,10 +7,10 @@
 import * as vscode from 'vscode';
 import { spreadSurprisal } from '../core/lm/score';
 import type { NextBytesPayload, ScoresPayload } from '../protocol';
-import type { Analysis, AnalysisService } from './analysisService';
+import type { Analysis } from './analysisService';
+import type { Ctx } from './context';
 import { KeyedDebouncer } from './debounce';
-import { allowSpecial, hubSettings, probabilityModel, remoteEndpoint, resolvedModelFolders, SECTION, tokenizerFor, tokenizerRefKey, WORKSPACE_NGRAM } from './settings';
-import type { ModelWorkerClient, WorkerClient } from './workerClient';
+import { tokenizerRefKey, WORKSPACE_NGRAM } from './settings';
 
 export interface DocumentScoresView {
   readonly version: number;
@@ -41,16 +41,10 @@ export class ProbabilityService implements vscode.Disposable {
   private readonly disposables: vscode.Disposable[] = [];
   private training: Promise<void> | undefined;
 
-  constructor(
-    private readonly context: vscode.ExtensionContext,
-    private readonly analyses: AnalysisService,
-    private readonly worker: WorkerClient,
-    private readonly models: ModelWorkerClient,
-    private readonly log: (line: string) => void,
-  ) {
+  constructor(private readonly ctx: Pick<Ctx, 'analyses' | 'settings' | 'worker' | 'models' | 'log' | 'storage'>) {
     this.disposables.push(
       this.emitter,
-      analyses.onDidAnalyze((doc) => {
+      this.ctx.analyses.onDidAnalyze((doc) => {
         if (this.enabled && vscode.window.visibleTextEditors.some((e) => e.document === doc)) this.schedule(doc);
       }),
       vscode.workspace.onDidCloseTextDocument((doc) => this.scores.delete(doc.uri.toString())),
@@ -58,10 +52,11 @@ export class ProbabilityService implements vscode.Disposable {
       vscode.window.onDidChangeVisibleTextEditors(() => this.refreshVisible()),
       // The workspace model follows the files: a saved change retrains it in the background (once per burst).
       vscode.workspace.onDidSaveTextDocument((doc) => {
-        if (!this.enabled || probabilityModel() !== WORKSPACE_NGRAM || !vscode.workspace.getWorkspaceFolder(doc.uri)) return;
+        if (!this.enabled || this.ctx.settings.probabilityModel() !== WORKSPACE_NGRAM || !vscode.workspace.getWorkspaceFolder(doc.uri)) return;
         if (this.retrainTimer) clearTimeout(this.retrainTimer);
         this.retrainTimer = setTimeout(() => void this.retrain(true), RETRAIN_AFTER_SAVE_MS);
       }),
+      this.ctx.settings.onDidChange('probabilities', () => this.refreshVisible()),
     );
   }
 
@@ -74,22 +69,22 @@ export class ProbabilityService implements vscode.Disposable {
   }
 
   get enabled(): boolean {
-    return vscode.workspace.getConfiguration(SECTION).get<boolean>('showProbabilities') === true;
+    return this.ctx.settings.get('showProbabilities');
   }
 
   get colorBy(): 'rank' | 'surprisal' {
-    return vscode.workspace.getConfiguration(SECTION).get<string>('probabilityColors') === 'surprisal' ? 'surprisal' : 'rank';
+    return this.ctx.settings.get('probabilityColors');
   }
 
   /** Scores for the document's current version and tokenizer, if ready. */
   current(doc: vscode.TextDocument): DocumentScoresView | undefined {
     const s = this.scores.get(doc.uri.toString());
-    return s && s.version === doc.version && s.tokenizerKey === tokenizerRefKey(tokenizerFor(doc)) ? s : undefined;
+    return s && s.version === doc.version && s.tokenizerKey === tokenizerRefKey(this.ctx.settings.tokenizerFor(doc)) ? s : undefined;
   }
 
   refreshVisible(): void {
     if (!this.enabled) return;
-    for (const ed of vscode.window.visibleTextEditors) if (this.analyses.current(ed.document)) this.schedule(ed.document);
+    for (const ed of vscode.window.visibleTextEditors) if (this.ctx.analyses.current(ed.document)) this.schedule(ed.document);
   }
 
   private target(doc: vscode.TextDocument) {
@@ -97,11 +92,11 @@ export class ProbabilityService implements vscode.Disposable {
     return {
       docKey: doc.uri.toString(),
       version: doc.version,
-      tokenizer: tokenizerFor(doc),
-      allowSpecial: allowSpecial(doc),
+      tokenizer: this.ctx.settings.tokenizerFor(doc),
+      allowSpecial: this.ctx.settings.allowSpecial(doc),
       workspaceRoot: folder?.uri.scheme === 'file' ? folder.uri.fsPath : null,
       path: doc.uri.scheme === 'file' ? doc.uri.fsPath : null,
-      storageDir: vscode.Uri.joinPath(this.context.globalStorageUri, 'models').fsPath,
+      storageDir: this.ctx.storage.modelsDir,
     };
   }
 
@@ -113,14 +108,14 @@ export class ProbabilityService implements vscode.Disposable {
 
   /** A hub repo id is resolved (downloaded when allowed) once; its folder's tokenizer then tokenizes the editor. */
   private async resolveNeural(spec: string): Promise<boolean> {
-    if (spec === 'remote' || resolvedModelFolders.has(spec) || /^[A-Za-z]:[\\/]|^[/~.]/.test(spec)) return true;
-    const reply = await this.models.request({ kind: 'load', model: { spec }, hub: hubSettings() }).catch((e: Error) => ({ kind: 'error' as const, requestId: -1, code: 'internal' as const, message: e.message }));
+    if (this.ctx.settings.isModelResolved(spec)) return true;
+    const reply = await this.ctx.models.request({ kind: 'load', model: { spec }, hub: this.ctx.settings.hub() }).catch((e: Error) => ({ kind: 'error' as const, requestId: -1, code: 'internal' as const, message: e.message }));
     if (reply.kind !== 'loaded') {
       void vscode.window.showWarningMessage(`Token Inspector: ${reply.kind === 'error' ? reply.message : 'the model did not load'}`);
       return false;
     }
-    resolvedModelFolders.set(spec, reply.model.folder);
-    this.analyses.refreshAll();
+    this.ctx.settings.rememberModelFolder(spec, reply.model.folder);
+    this.ctx.analyses.refreshAll();
     return false; // the documents are re-tokenized with the model's tokenizer first
   }
 
@@ -129,21 +124,21 @@ export class ProbabilityService implements vscode.Disposable {
     let reply;
     if (spec === 'remote') {
       // The endpoint scores exactly the token ids shown (sent as ids); it gives log-probs and top-k only.
-      const endpoint = remoteEndpoint();
+      const endpoint = this.ctx.settings.remoteEndpoint();
       if (!endpoint) {
         void vscode.window.showWarningMessage('Token Inspector: set tokenInspector.remoteEndpoint to {"url": "http://host:port/v1/completions"} to score with a remote model.');
         return undefined;
       }
-      const tok = tokenizerFor(doc);
-      reply = await this.models.request({ kind: 'remoteScore', endpoint, tokenizer: { id: tok.id, path: tok.path }, ids: a.stream.ids.slice() });
-    } else reply = await this.models.request({ kind: 'score', model: { spec }, hub: hubSettings(), ids: a.stream.ids.slice(), topK: 5 });
+      const tok = this.ctx.settings.tokenizerFor(doc);
+      reply = await this.ctx.models.request({ kind: 'remoteScore', endpoint, tokenizer: { id: tok.id, path: tok.path }, ids: a.stream.ids.slice() });
+    } else reply = await this.ctx.models.request({ kind: 'score', model: { spec }, hub: this.ctx.settings.hub(), ids: a.stream.ids.slice(), topK: 5 });
     if (reply.kind !== 'scored') {
       if (reply.kind === 'error') void vscode.window.showWarningMessage(`Token Inspector: ${reply.message}`);
       return undefined;
     }
     const sc = reply.scores;
     const ids = [...new Set(Array.from(sc.topIds).filter((id) => id >= 0))];
-    const texts = await this.worker.request({ kind: 'tokenTexts', tokenizer: tokenizerFor(doc), ids });
+    const texts = await this.ctx.worker.request({ kind: 'tokenTexts', tokenizer: this.ctx.settings.tokenizerFor(doc), ids });
     const nan = (): Float64Array => new Float64Array(sc.count).fill(NaN);
     return {
       model: { id: spec === 'remote' ? reply.model : spec, description: spec === 'remote' ? 'remote endpoint (rank and entropy unavailable)' : `ONNX causal LM ${spec}` },
@@ -161,22 +156,22 @@ export class ProbabilityService implements vscode.Disposable {
 
   private async score(doc: vscode.TextDocument): Promise<void> {
     const key = doc.uri.toString();
-    if (this.inFlight.has(key) || doc.isClosed || !this.analyses.current(doc)) return;
-    const spec = probabilityModel();
+    if (this.inFlight.has(key) || doc.isClosed || !this.ctx.analyses.current(doc)) return;
+    const spec = this.ctx.settings.probabilityModel();
     if (spec !== WORKSPACE_NGRAM) {
       if (!(await this.resolveNeural(spec))) return;
-      const a = this.analyses.current(doc);
+      const a = this.ctx.analyses.current(doc);
       if (!a) return;
       this.inFlight.add(key);
       try {
         const scores = await this.scoreNeural(doc, a, spec);
         if (scores) {
           this.scores.set(key, { version: a.version, tokenizerKey: a.tokenizerKey, scores });
-          this.log(`scores ${key} v${a.version} ${spec} count=${scores.count}`);
+          this.ctx.log(`scores ${key} v${a.version} ${spec} count=${scores.count}`);
           if (a.version === doc.version) this.emitter.fire(doc);
         }
       } catch (e) {
-        this.log(`scores failed: ${(e as Error).message}`);
+        this.ctx.log(`scores failed: ${(e as Error).message}`);
       } finally {
         this.inFlight.delete(key);
       }
@@ -196,18 +191,18 @@ export class ProbabilityService implements vscode.Disposable {
           await this.training;
         });
       }
-      const reply = await this.worker.request({ kind: 'score', ...t }, (d, n) => progress?.(d, n));
+      const reply = await this.ctx.worker.request({ kind: 'score', ...t }, (d, n) => progress?.(d, n));
       finishProgress?.();
       if (reply.kind === 'scores') {
         this.scores.set(key, { version: reply.version, tokenizerKey: tokenizerRefKey(t.tokenizer), scores: reply.scores });
-        this.log(`scores ${key} v${reply.version} ${reply.scores.model.id} count=${reply.scores.count}`);
+        this.ctx.log(`scores ${key} v${reply.version} ${reply.scores.model.id} count=${reply.scores.count}`);
         if (reply.version === doc.version) this.emitter.fire(doc);
       } else if (reply.kind === 'error') {
-        this.log(`scores failed: ${reply.message}`);
+        this.ctx.log(`scores failed: ${reply.message}`);
         void vscode.window.showWarningMessage(`Token Inspector: ${reply.message}`);
       }
     } catch (e) {
-      this.log(`scores failed: ${(e as Error).message}`);
+      this.ctx.log(`scores failed: ${(e as Error).message}`);
     } finally {
       this.inFlight.delete(key);
     }
@@ -224,9 +219,9 @@ export class ProbabilityService implements vscode.Disposable {
     }
     const location = quiet ? vscode.ProgressLocation.Window : vscode.ProgressLocation.Notification;
     await vscode.window.withProgress({ location, title: 'Token Inspector: training the workspace model', cancellable: false }, async (p) => {
-      const reply = await this.worker.request({ kind: 'retrain', tokenizer: t.tokenizer, workspaceRoot: t.workspaceRoot as string, storageDir: t.storageDir }, (d, n) => p.report({ message: `${d}/${n} files` }));
+      const reply = await this.ctx.worker.request({ kind: 'retrain', tokenizer: t.tokenizer, workspaceRoot: t.workspaceRoot as string, storageDir: t.storageDir }, (d, n) => p.report({ message: `${d}/${n} files` }));
       if (reply.kind === 'trained') {
-        this.log(`retrained: ${reply.description}`);
+        this.ctx.log(`retrained: ${reply.description}`);
         if (!quiet) void vscode.window.showInformationMessage(`Token Inspector: ${reply.description}`);
       }
     });
@@ -237,10 +232,10 @@ export class ProbabilityService implements vscode.Disposable {
   /** The exact next-byte distribution (with the naive and token-healing baselines) at a UTF-16 offset. */
   async nextBytes(doc: vscode.TextDocument, utf16Offset: number): Promise<NextBytesPayload | undefined> {
     // The exact next-byte view runs on the workspace n-gram (a neural model would need many forward passes per byte).
-    if (!this.analyses.current(doc) || probabilityModel() !== WORKSPACE_NGRAM) return undefined;
-    const reply = await this.worker.request({ kind: 'nextBytes', ...this.target(doc), utf16Offset }).catch(() => undefined);
+    if (!this.ctx.analyses.current(doc) || this.ctx.settings.probabilityModel() !== WORKSPACE_NGRAM) return undefined;
+    const reply = await this.ctx.worker.request({ kind: 'nextBytes', ...this.target(doc), utf16Offset }).catch(() => undefined);
     if (reply?.kind === 'nextBytes' && reply.version === doc.version) return reply.result;
-    if (reply?.kind === 'error') this.log(`next bytes failed: ${reply.message}`);
+    if (reply?.kind === 'error') this.ctx.log(`next bytes failed: ${reply.message}`);
     return undefined;
   }
 }

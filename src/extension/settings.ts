@@ -1,108 +1,35 @@
-/** Reading Token Inspector's settings for a document, and resolving the chosen tokenizer. */
+/**
+ * Token Inspector's settings, read through one object: typed values with package.json's defaults (the table
+ * is settingsTable.ts), scoped by document where the setting is, and a change dispatcher that refreshes only
+ * what the changed settings show. No other module calls `vscode.workspace.getConfiguration`.
+ */
 import * as vscode from 'vscode';
-import { findBundled } from '../core/tokenizers/catalog';
-import { isEncoderKind, type EncoderKind } from '../core/sae/encoderKinds';
+import { BUNDLED_TOKENIZERS, findBundled } from '../core/tokenizers/catalog';
 import type { TokenizerRef } from '../protocol';
+import {
+  DEFAULTS,
+  isScopedByDocument,
+  readSetting,
+  REFRESH_TARGETS,
+  refreshesFor,
+  SECTION,
+  SETTING_KEYS,
+  type CustomTokenizer,
+  type RefreshTarget,
+  type RemoteEndpoint,
+  type SaeEncoderSetting,
+  type SettingKey,
+  type SettingValue,
+  WORKSPACE_NGRAM,
+} from './settingsTable';
 
-export const SECTION = 'tokenInspector';
+export { SECTION, WORKSPACE_NGRAM, type CustomTokenizer, type RefreshTarget, type SaeEncoderSetting } from './settingsTable';
 
-export interface CustomTokenizer {
-  readonly name: string;
-  readonly path: string;
-}
-
-export function customTokenizers(): CustomTokenizer[] {
-  const raw = vscode.workspace.getConfiguration(SECTION).get<unknown>('customTokenizers');
-  if (!Array.isArray(raw)) return [];
-  return raw.filter((x): x is CustomTokenizer => typeof x === 'object' && x !== null && typeof x.name === 'string' && typeof x.path === 'string');
-}
-
-export const WORKSPACE_NGRAM = 'workspace-ngram';
-
-/** The model probability mode uses: the built-in workspace n-gram, or an ONNX model folder or hub repo id. */
-export function probabilityModel(): string {
-  const v = vscode.workspace.getConfiguration(SECTION).get<string>('probabilityModel');
-  return v && v.trim() ? v.trim() : WORKSPACE_NGRAM;
-}
-
-/** Hub repo ids resolved to their downloaded folders (filled in when the model worker loads them). */
-export const resolvedModelFolders = new Map<string, string>();
-
-/** A neural model's folder when probability mode uses one: its own tokenizer then tokenizes the editor. */
-export function neuralModelFolder(): string | undefined {
-  const cfg = vscode.workspace.getConfiguration(SECTION);
-  if (cfg.get<boolean>('showProbabilities') !== true) return undefined;
-  const spec = probabilityModel();
-  if (spec === WORKSPACE_NGRAM) return undefined;
-  return resolvedModelFolders.get(spec) ?? (/^[A-Za-z]:[\\/]|^[/~.]/.test(spec) ? spec : undefined);
-}
-
-export function hubSettings(): { allowDownloads: boolean; cacheDir?: string; host?: string } {
-  const cfg = vscode.workspace.getConfiguration(SECTION);
-  const cacheDir = cfg.get<string>('modelCacheDir')?.trim();
-  const host = cfg.get<string>('modelHubHost')?.trim();
-  return { allowDownloads: cfg.get<boolean>('allowDownloads') === true, cacheDir: cacheDir || undefined, host: host || undefined };
-}
-
-/** The tokenizer setting for a document (language- and folder-aware), resolved to a bundled id or a file. */
-export function tokenizerFor(doc: vscode.TextDocument | undefined): TokenizerRef {
-  const neural = neuralModelFolder();
-  if (neural) return { id: neural.split(/[\\/]/).filter(Boolean).pop() ?? 'model', path: neural };
-  const cfg = vscode.workspace.getConfiguration(SECTION, doc ? { uri: doc.uri, languageId: doc.languageId } : undefined);
-  const id = cfg.get<string>('tokenizer') ?? 'o200k_base';
-  const bundled = findBundled(id);
-  if (bundled) return { id: bundled.id };
-  const custom = customTokenizers().find((c) => c.name === id);
-  if (custom) return { id: custom.name, path: custom.path };
-  return { id: 'o200k_base' };
-}
-
-export function tokenizerRefKey(ref: TokenizerRef): string {
-  return ref.path ? `${ref.id}@${ref.path}` : ref.id;
-}
-
-export function allowSpecial(doc: vscode.TextDocument): boolean {
-  return vscode.workspace.getConfiguration(SECTION, doc.uri).get<boolean>('allowSpecialTokens') === true;
-}
-
-export function showBoundaries(): boolean {
-  return vscode.workspace.getConfiguration(SECTION).get<boolean>('showBoundaries') !== false;
-}
-
-export function maxDecoratedColumns(): number {
-  return Math.max(200, vscode.workspace.getConfiguration(SECTION).get<number>('maxDecoratedColumns') ?? 4000);
-}
-
-export const DEFAULT_COMPARE = ['o200k_base', 'cl100k_base', 'llama3', 'qwen3', 'gemma3', 'deepseek_v3', 'mistral', 'gpt2'];
-
-/** The tokenizers Compare and the sidebar show side by side. */
-export function compareTokenizerIds(): string[] {
-  const raw = vscode.workspace.getConfiguration(SECTION).get<unknown>('compareTokenizers');
-  const ids = Array.isArray(raw) ? raw.filter((x): x is string => typeof x === 'string') : [];
-  return ids.length ? ids : DEFAULT_COMPARE;
-}
-
-/** Relative cost is measured against this tokenizer. */
-export function referenceTokenizerId(): string {
-  return vscode.workspace.getConfiguration(SECTION).get<string>('referenceTokenizer') ?? 'o200k_base';
-}
-
-/** An OpenAI-compatible completions endpoint for probabilities (probabilityModel = "remote"); off by default. */
-export function remoteEndpoint(): { url: string; model?: string; topK?: number } | undefined {
-  const raw = vscode.workspace.getConfiguration(SECTION).get<unknown>('remoteEndpoint');
-  if (typeof raw !== 'object' || raw === null) return undefined;
-  const r = raw as { url?: unknown; model?: unknown; topK?: unknown };
-  if (typeof r.url !== 'string' || !/^https?:\/\//.test(r.url)) return undefined;
-  return { url: r.url, model: typeof r.model === 'string' ? r.model : undefined, topK: typeof r.topK === 'number' ? Math.min(20, Math.max(1, r.topK)) : undefined };
-}
-
-/** The model whose hidden states the SAE reads: tokenInspector.featureModel, else an ONNX probability model. */
-export function featureModel(): string | undefined {
-  const cfg = vscode.workspace.getConfiguration(SECTION);
-  const v = cfg.get<string>('featureModel')?.trim();
-  if (v) return v;
-  const p = probabilityModel();
-  return p !== WORKSPACE_NGRAM && p !== 'remote' ? p : undefined;
+export interface HubSettings {
+  readonly allowDownloads: boolean;
+  /** Undefined: the standard Hugging Face cache. */
+  readonly cacheDir?: string;
+  readonly host?: string;
 }
 
 export interface SaeSettings {
@@ -111,29 +38,181 @@ export interface SaeSettings {
   readonly hook?: string;
   readonly labels?: string;
   /** Undefined: the SAE's own activation. */
-  readonly encoder?: EncoderKind;
+  readonly encoder?: Exclude<SaeEncoderSetting, ''>;
   readonly k?: number;
   readonly m?: number;
 }
 
-/** The SAE settings, or undefined when no SAE is set. */
-export function saeSettings(): SaeSettings | undefined {
-  const cfg = vscode.workspace.getConfiguration(SECTION);
-  const str = (key: string): string | undefined => cfg.get<string>(key)?.trim() || undefined;
-  const spec = str('sae');
-  if (!spec) return undefined;
-  const encoder = str('saeEncoder');
-  const positive = (key: string): number | undefined => {
-    const n = cfg.get<number>(key);
-    return typeof n === 'number' && Number.isInteger(n) && n >= 1 ? n : undefined;
-  };
-  return {
-    spec,
-    subfolder: str('saeId'),
-    hook: str('saeHook'),
-    labels: str('saeLabels'),
-    encoder: isEncoderKind(encoder) ? encoder : undefined,
-    k: positive('saeK'),
-    m: positive('saeM'),
-  };
+/** A model reference that is a local folder rather than a hub repo id. */
+const LOCAL_PATH = /^[A-Za-z]:[\\/]|^[/~.]/;
+
+export function tokenizerRefKey(ref: TokenizerRef): string {
+  return ref.path ? `${ref.id}@${ref.path}` : ref.id;
+}
+
+export class Settings implements vscode.Disposable {
+  /** Hub repo ids resolved to their downloaded folders (filled in when the model worker loads them). */
+  private readonly resolvedModelFolders = new Map<string, string>();
+  private readonly emitters = new Map<RefreshTarget, vscode.EventEmitter<void>>(REFRESH_TARGETS.map((t) => [t, new vscode.EventEmitter<void>()]));
+  private readonly subscription: vscode.Disposable;
+
+  constructor(private readonly log: (line: string) => void) {
+    this.subscription = vscode.workspace.onDidChangeConfiguration((e) => {
+      if (!e.affectsConfiguration(SECTION)) return;
+      const changed = SETTING_KEYS.filter((k) => e.affectsConfiguration(`${SECTION}.${k}`));
+      // A change inside the section that names no known key (none expected): refresh everything.
+      const targets = changed.length ? refreshesFor(changed) : [...REFRESH_TARGETS];
+      this.log(`configuration changed: ${changed.join(', ') || 'unknown'} → ${targets.join(', ') || 'nothing to refresh'}`);
+      this.refresh(targets);
+    });
+  }
+
+  dispose(): void {
+    this.subscription.dispose();
+    for (const e of this.emitters.values()) e.dispose();
+  }
+
+  /** Calls `listener` whenever a setting that `target` shows changes. */
+  onDidChange(target: RefreshTarget, listener: () => void): vscode.Disposable {
+    return (this.emitters.get(target) as vscode.EventEmitter<void>).event(listener);
+  }
+
+  /** Runs the listeners of these targets, in the table's order. */
+  private refresh(targets: readonly RefreshTarget[]): void {
+    for (const t of REFRESH_TARGETS) if (targets.includes(t)) this.emitters.get(t)?.fire();
+  }
+
+  /** A setting's value (for the document's folder and language where it is scoped so), else its default. */
+  get<K extends SettingKey>(key: K, doc?: vscode.TextDocument): SettingValue<K> {
+    const scope = doc && isScopedByDocument(key) ? { uri: doc.uri, languageId: doc.languageId } : undefined;
+    return readSetting(key, vscode.workspace.getConfiguration(SECTION, scope).get<unknown>(key)) ?? DEFAULTS[key];
+  }
+
+  default<K extends SettingKey>(key: K): SettingValue<K> {
+    return DEFAULTS[key];
+  }
+
+  /** The workspace's settings when a folder is open, else the user's. */
+  workspaceOrGlobal(): vscode.ConfigurationTarget {
+    return vscode.workspace.workspaceFolders?.length ? vscode.ConfigurationTarget.Workspace : vscode.ConfigurationTarget.Global;
+  }
+
+  /** Sets a value; with `languageId`, for that language only. */
+  async update<K extends SettingKey>(key: K, value: SettingValue<K>, target: vscode.ConfigurationTarget, languageId?: string): Promise<void> {
+    await vscode.workspace.getConfiguration(SECTION, languageId ? { languageId } : undefined).update(key, value, target, languageId !== undefined);
+  }
+
+  /** VS Code's own `files.exclude` for a folder: the globs turned on. */
+  filesExclude(folder: vscode.Uri): string[] {
+    const raw = vscode.workspace.getConfiguration('files', folder).get<unknown>('exclude');
+    if (typeof raw !== 'object' || raw === null) return [];
+    return Object.entries(raw).filter(([, on]) => on === true).map(([glob]) => glob);
+  }
+
+  // ---------- tokenizers ----------
+
+  customTokenizers(): CustomTokenizer[] {
+    return this.get('customTokenizers');
+  }
+
+  /** A tokenizer id (bundled, or the name of one of the user's) as a reference, or undefined. */
+  resolveTokenizer(id: string): TokenizerRef | undefined {
+    const b = findBundled(id);
+    if (b) return { id: b.id };
+    const c = this.customTokenizers().find((t) => t.name === id);
+    return c ? { id: c.name, path: c.path } : undefined;
+  }
+
+  /** The ids that resolve, as references (unknown ids are left out). */
+  resolveTokenizers(ids: readonly string[]): TokenizerRef[] {
+    return ids.map((id) => this.resolveTokenizer(id)).filter((r): r is TokenizerRef => r !== undefined);
+  }
+
+  tokenizerChoices(): { id: string; name: string }[] {
+    return [...BUNDLED_TOKENIZERS.map((e) => ({ id: e.id, name: e.name })), ...this.customTokenizers().map((c) => ({ id: c.name, name: c.name }))];
+  }
+
+  /** The tokenizer for a document (language- and folder-aware): a neural model's own, the setting's, or the default. */
+  tokenizerFor(doc: vscode.TextDocument | undefined): TokenizerRef {
+    const neural = this.neuralModelFolder();
+    if (neural) return { id: neural.split(/[\\/]/).filter(Boolean).pop() ?? 'model', path: neural };
+    return this.resolveTokenizer(this.get('tokenizer', doc)) ?? { id: DEFAULTS.tokenizer };
+  }
+
+  allowSpecial(doc: vscode.TextDocument): boolean {
+    return this.get('allowSpecialTokens', doc);
+  }
+
+  /** The tokenizers Compare and the sidebar show side by side. */
+  compareTokenizerIds(): string[] {
+    return this.get('compareTokenizers');
+  }
+
+  /** Relative cost is measured against this tokenizer. */
+  referenceTokenizerId(): string {
+    return this.get('referenceTokenizer');
+  }
+
+  /** The reference tokenizer resolved; an unknown id falls back to the default reference. */
+  referenceTokenizer(): TokenizerRef {
+    return this.resolveTokenizer(this.referenceTokenizerId()) ?? { id: DEFAULTS.referenceTokenizer };
+  }
+
+  // ---------- models ----------
+
+  /** The model probability mode uses: the built-in workspace n-gram, "remote", or an ONNX model folder or hub repo id. */
+  probabilityModel(): string {
+    return this.get('probabilityModel');
+  }
+
+  /** Remembers the folder a hub repo id was downloaded to: its tokenizer then tokenizes the editor. */
+  rememberModelFolder(spec: string, folder: string): void {
+    this.resolvedModelFolders.set(spec, folder);
+  }
+
+  /** Whether a model reference needs no resolving (the endpoint, a local folder, or a hub id resolved before). */
+  isModelResolved(spec: string): boolean {
+    return spec === 'remote' || this.resolvedModelFolders.has(spec) || LOCAL_PATH.test(spec);
+  }
+
+  /** A neural model's folder when probability mode uses one: its own tokenizer then tokenizes the editor. */
+  neuralModelFolder(): string | undefined {
+    if (!this.get('showProbabilities')) return undefined;
+    const spec = this.probabilityModel();
+    if (spec === WORKSPACE_NGRAM) return undefined;
+    return this.resolvedModelFolders.get(spec) ?? (LOCAL_PATH.test(spec) ? spec : undefined);
+  }
+
+  hub(): HubSettings {
+    return { allowDownloads: this.get('allowDownloads'), cacheDir: this.get('modelCacheDir') || undefined, host: this.get('modelHubHost') || undefined };
+  }
+
+  /** An OpenAI-compatible completions endpoint for probabilities (probabilityModel = "remote"); off by default. */
+  remoteEndpoint(): RemoteEndpoint | undefined {
+    return this.get('remoteEndpoint') ?? undefined;
+  }
+
+  /** The model whose hidden states the SAE reads: tokenInspector.featureModel, else an ONNX probability model. */
+  featureModel(): string | undefined {
+    const v = this.get('featureModel');
+    if (v) return v;
+    const p = this.probabilityModel();
+    return p !== WORKSPACE_NGRAM && p !== 'remote' ? p : undefined;
+  }
+
+  /** The SAE settings, or undefined when no SAE is set. */
+  sae(): SaeSettings | undefined {
+    const spec = this.get('sae');
+    if (!spec) return undefined;
+    const positive = (n: number): number | undefined => (n >= 1 ? n : undefined);
+    return {
+      spec,
+      subfolder: this.get('saeId') || undefined,
+      hook: this.get('saeHook') || undefined,
+      labels: this.get('saeLabels') || undefined,
+      encoder: this.get('saeEncoder') || undefined,
+      k: positive(this.get('saeK')),
+      m: positive(this.get('saeM')),
+    };
+  }
 }

@@ -3,13 +3,11 @@
  * relative-cost bars for the chosen tokenizers, and buttons for the panel's modes.
  */
 import * as vscode from 'vscode';
-import { isWebviewToHost, type HostToWebview, type TokenizerRef } from '../protocol';
-import type { AnalysisService } from './analysisService';
-import { resolveTokenizerId, tokenizerChoices } from './panel';
-import { compareTokenizerIds, referenceTokenizerId, tokenizerFor } from './settings';
+import { isWebviewToHost, type HostToWebview } from '../protocol';
+import { WEBVIEW_RUN_COMMANDS } from './commandIds';
+import type { Ctx } from './context';
 import { setTokenizer } from './tokenizerPicker';
 import { webviewHtml, webviewOptions } from './webviewHtml';
-import type { WorkerClient } from './workerClient';
 
 /** Relative costs are recomputed at most this often while typing. */
 const COSTS_DEBOUNCE_MS = 400;
@@ -27,14 +25,9 @@ export class SidebarProvider implements vscode.WebviewViewProvider, vscode.Dispo
   private editor: vscode.TextEditor | undefined = vscode.window.activeTextEditor;
   private readonly disposables: vscode.Disposable[] = [];
 
-  constructor(
-    private readonly context: vscode.ExtensionContext,
-    private readonly analyses: AnalysisService,
-    private readonly worker: WorkerClient,
-    private readonly log: (line: string) => void,
-  ) {
+  constructor(private readonly ctx: Pick<Ctx, 'analyses' | 'settings' | 'worker' | 'log' | 'storage'>) {
     this.disposables.push(
-      analyses.onDidAnalyze((doc) => {
+      ctx.analyses.onDidAnalyze((doc) => {
         if (doc === this.editor?.document) this.refresh();
       }),
       vscode.window.onDidChangeActiveTextEditor((ed) => {
@@ -44,11 +37,9 @@ export class SidebarProvider implements vscode.WebviewViewProvider, vscode.Dispo
       vscode.window.onDidChangeTextEditorSelection((e) => {
         if (e.textEditor === vscode.window.activeTextEditor) void this.countSelection(e.textEditor);
       }),
-      vscode.workspace.onDidChangeConfiguration((e) => {
-        if (e.affectsConfiguration('tokenInspector')) {
-          this.costs.key = '';
-          this.refresh();
-        }
+      ctx.settings.onDidChange('sidebar', () => {
+        this.costs.key = '';
+        this.refresh();
       }),
     );
   }
@@ -61,21 +52,20 @@ export class SidebarProvider implements vscode.WebviewViewProvider, vscode.Dispo
   resolveWebviewView(view: vscode.WebviewView): void {
     this.view = view;
     this.ready = false;
-    view.webview.options = webviewOptions(this.context.extensionUri);
-    view.webview.html = webviewHtml(view.webview, this.context.extensionUri, 'sidebar', 'Token Inspector');
+    view.webview.options = webviewOptions(this.ctx.storage.extensionUri);
+    view.webview.html = webviewHtml(view.webview, this.ctx.storage.extensionUri, 'sidebar', 'Token Inspector');
     view.webview.onDidReceiveMessage((raw: unknown) => {
       if (!isWebviewToHost(raw)) {
-        this.log(`sidebar: ignored an invalid message ${JSON.stringify(raw)?.slice(0, 200)}`);
+        this.ctx.log(`sidebar: ignored an invalid message ${JSON.stringify(raw)?.slice(0, 200)}`);
         return;
       }
       if (raw.type === 'ready') {
         this.ready = true;
         this.refresh();
       } else if (raw.type === 'setTokenizer') {
-        if (resolveTokenizerId(raw.id)) void setTokenizer(raw.id, undefined);
+        if (this.ctx.settings.resolveTokenizer(raw.id)) void setTokenizer(this.ctx.settings, raw.id, undefined);
       } else if (raw.type === 'run') {
-        const command = { showPanel: 'tokenInspector.showPanel', compare: 'tokenInspector.compareTokenizers', premiums: 'tokenInspector.showLanguagePremiums', selectTokenizer: 'tokenInspector.selectTokenizer' }[raw.command];
-        void vscode.commands.executeCommand(command);
+        void vscode.commands.executeCommand(WEBVIEW_RUN_COMMANDS[raw.command]);
       }
     });
     view.onDidDispose(() => {
@@ -93,7 +83,7 @@ export class SidebarProvider implements vscode.WebviewViewProvider, vscode.Dispo
     if (!sel.length) this.selectionTokens = null;
     else {
       let total = 0;
-      for (const s of sel) total += (await this.analyses.count(editor.document, editor.document.getText(s))) ?? 0;
+      for (const s of sel) total += (await this.ctx.analyses.count(editor.document, editor.document.getText(s))) ?? 0;
       this.selectionTokens = total;
     }
     this.refresh();
@@ -102,9 +92,10 @@ export class SidebarProvider implements vscode.WebviewViewProvider, vscode.Dispo
   private refresh(): void {
     if (!this.view || !this.ready) return;
     const editor = this.editor && !this.editor.document.isClosed ? this.editor : undefined;
-    const ref = tokenizerFor(editor?.document);
-    const a = editor ? this.analyses.current(editor.document) : undefined;
-    this.post({ type: 'tokenizers', all: tokenizerChoices(), compare: compareTokenizerIds(), reference: referenceTokenizerId(), current: ref.id });
+    const { settings } = this.ctx;
+    const ref = settings.tokenizerFor(editor?.document);
+    const a = editor ? this.ctx.analyses.current(editor.document) : undefined;
+    this.post({ type: 'tokenizers', all: settings.tokenizerChoices(), compare: settings.compareTokenizerIds(), reference: settings.referenceTokenizerId(), current: ref.id });
     this.post({
       type: 'summary',
       tokenizer: { id: ref.id, name: a?.tokenizer.name ?? ref.id },
@@ -117,14 +108,14 @@ export class SidebarProvider implements vscode.WebviewViewProvider, vscode.Dispo
   }
 
   private scheduleCosts(doc: vscode.TextDocument): void {
-    const key = `${doc.uri.toString()}@${doc.version}:${compareTokenizerIds().join(',')}:${referenceTokenizerId()}`;
+    const { settings } = this.ctx;
+    const key = `${doc.uri.toString()}@${doc.version}:${settings.compareTokenizerIds().join(',')}:${settings.referenceTokenizerId()}`;
     if (key === this.costs.key) return;
     if (this.costsTimer) clearTimeout(this.costsTimer);
     this.costsTimer = setTimeout(async () => {
       this.costsTimer = undefined;
-      const refs = compareTokenizerIds().map(resolveTokenizerId).filter((r): r is TokenizerRef => r !== undefined);
-      const reference = resolveTokenizerId(referenceTokenizerId()) ?? { id: 'o200k_base' };
-      const reply = await this.worker.request({ kind: 'compare', text: doc.getText().slice(0, COSTS_MAX_UTF16), tokenizers: refs, reference }).catch(() => undefined);
+      const refs = settings.resolveTokenizers(settings.compareTokenizerIds());
+      const reply = await this.ctx.worker.request({ kind: 'compare', text: doc.getText().slice(0, COSTS_MAX_UTF16), tokenizers: refs, reference: settings.referenceTokenizer() }).catch(() => undefined);
       if (reply?.kind !== 'compared') return;
       this.costs = { key, rows: reply.result.tokenizers.map((r) => ({ tokenizer: r.tokenizer, relativeCost: r.relativeCost, count: r.count })) };
       this.refresh();

@@ -6,6 +6,7 @@
 import { statSync } from 'node:fs';
 import * as vscode from 'vscode';
 import type { AnalysisService } from './analysisService';
+import type { Ctx } from './context';
 
 /** VS Code does not give extensions documents above this size. */
 const EXTENSION_FILE_LIMIT_BYTES = 50 * 1024 * 1024;
@@ -18,7 +19,10 @@ export class StatusBar implements vscode.Disposable {
   private selection: { key: string; count: number | undefined } = { key: '', count: undefined };
   private selectionTimer: NodeJS.Timeout | undefined;
 
-  constructor(private readonly analyses: AnalysisService) {
+  private readonly analyses: AnalysisService;
+
+  constructor(ctx: Pick<Ctx, 'analyses' | 'settings'>) {
+    this.analyses = ctx.analyses;
     this.item.name = 'Token Inspector';
     this.item.command = 'tokenInspector.selectTokenizer';
     this.disposables.push(
@@ -28,12 +32,13 @@ export class StatusBar implements vscode.Disposable {
       vscode.window.onDidChangeTextEditorSelection((e) => {
         if (e.textEditor === vscode.window.activeTextEditor) this.scheduleSelection();
       }),
-      analyses.onDidAnalyze((doc) => {
+      ctx.analyses.onDidAnalyze((doc) => {
         if (doc === vscode.window.activeTextEditor?.document) {
           this.update();
           this.scheduleSelection();
         }
       }),
+      ctx.settings.onDidChange('statusBar', () => this.update()),
     );
     this.update();
   }

@@ -51,86 +51,89 @@ export function tokensCsv(tokens: readonly TokenJson[]): string {
   return rows.join('\n') + '\n';
 }
 
-export function registerTokenCommands(analyses: AnalysisService): vscode.Disposable[] {
-  return [
-    vscode.commands.registerCommand('tokenInspector.exportTokens', async () => {
-      const got = await currentAnalysis(analyses);
-      if (!got) return;
-      const { editor, a } = got;
-      const format = await vscode.window.showQuickPick(['JSON', 'CSV'], { title: 'Export Tokens as' });
-      if (!format) return;
-      const text = editor.document.getText();
-      const tokens = tokensOf(a, text);
-      const base = editor.document.uri.path.split('/').pop() ?? 'document';
-      const target = await vscode.window.showSaveDialog({
-        defaultUri: vscode.Uri.joinPath(editor.document.uri, '..', `${base}.${a.tokenizer.id}.tokens.${format.toLowerCase()}`),
-        filters: format === 'JSON' ? { JSON: ['json'] } : { CSV: ['csv'] },
-      });
-      if (!target) return;
-      const body =
-        format === 'JSON'
-          ? JSON.stringify({ tokenizer: a.tokenizer.id, byteLength: a.stream.byteLength, utf16Length: a.stream.utf16Length, count: a.stream.count, addedTokens: a.stream.addedTokens, tokens }, null, 1)
-          : tokensCsv(tokens);
-      await vscode.workspace.fs.writeFile(target, new TextEncoder().encode(body));
-      void vscode.window.showInformationMessage(`Token Inspector: exported ${a.stream.count} tokens to ${target.fsPath}`);
-    }),
-    vscode.commands.registerCommand('tokenInspector.goToToken', async () => {
-      const got = await currentAnalysis(analyses);
-      if (!got) return;
-      const { editor, a } = got;
-      const input = await vscode.window.showInputBox({
-        title: 'Go to Token',
-        prompt: `Token index, 0 to ${a.stream.count - 1}`,
-        validateInput: (v) => (/^\d+$/.test(v.trim()) && Number(v) < a.stream.count ? undefined : `a whole number from 0 to ${a.stream.count - 1}`),
-      });
-      if (input === undefined) return;
-      const i = Number(input.trim());
-      const start = editor.document.positionAt(a.stream.utf16Offsets[i]);
-      const end = editor.document.positionAt(Math.max(a.stream.utf16Offsets[i + 1], a.stream.utf16Offsets[i]));
-      editor.selection = new vscode.Selection(start, end);
-      editor.revealRange(new vscode.Range(start, end), vscode.TextEditorRevealType.InCenter);
-    }),
-    vscode.commands.registerCommand('tokenInspector.copyTokenIds', async () => {
-      const got = await currentAnalysis(analyses);
-      if (!got) return;
-      const { editor, a } = got;
-      const s = a.stream;
-      const sel = editor.selection;
-      let first = 0;
-      let last = s.count;
-      if (!sel.isEmpty) {
-        const u0 = editor.document.offsetAt(sel.start);
-        const u1 = editor.document.offsetAt(sel.end);
-        // Tokens that overlap the selection.
-        while (first < s.count && s.utf16Offsets[first + 1] <= u0) first++;
-        last = first;
-        while (last < s.count && s.utf16Offsets[last] < u1) last++;
-      }
-      const ids = Array.from(s.ids.subarray(first, last));
-      await vscode.env.clipboard.writeText(JSON.stringify(ids));
-      void vscode.window.showInformationMessage(`Token Inspector: copied ${ids.length} token ids (${a.tokenizer.id}).`);
-    }),
-    vscode.commands.registerCommand('tokenInspector.splitByTokenBudget', async () => {
-      const got = await currentAnalysis(analyses);
-      if (!got) return;
-      const { editor, a } = got;
-      const input = await vscode.window.showInputBox({ title: 'Split Selection by Token Budget', prompt: 'At most this many tokens per chunk', value: '1000', validateInput: (v) => (/^[1-9]\d*$/.test(v.trim()) ? undefined : 'a positive whole number') });
-      if (!input) return;
-      const budget = Number(input);
-      const sel = editor.selection;
-      const u0 = sel.isEmpty ? 0 : editor.document.offsetAt(sel.start);
-      const u1 = sel.isEmpty ? a.stream.utf16Length : editor.document.offsetAt(sel.end);
-      const chunks = splitByTokenBudget(a.stream, u0, u1, budget);
-      const text = editor.document.getText();
-      if (chunks.length > 20) {
-        const go = await vscode.window.showWarningMessage(`That makes ${chunks.length} chunks, each opened as a new document. Continue?`, { modal: true }, 'Open All');
-        if (!go) return;
-      }
-      for (const c of chunks) {
-        const doc = await vscode.workspace.openTextDocument({ content: text.slice(c.utf16Start, c.utf16End), language: editor.document.languageId });
-        await vscode.window.showTextDocument(doc, { preview: false, preserveFocus: true });
-      }
-      void vscode.window.showInformationMessage(`Token Inspector: ${chunks.length} chunks of at most ${budget} tokens (${a.tokenizer.id}).`);
-    }),
-  ];
+/** Export Tokens (JSON or CSV, with byte and UTF-16 offsets). */
+export async function exportTokens(analyses: AnalysisService): Promise<void> {
+  const got = await currentAnalysis(analyses);
+  if (!got) return;
+  const { editor, a } = got;
+  const format = await vscode.window.showQuickPick(['JSON', 'CSV'], { title: 'Export Tokens as' });
+  if (!format) return;
+  const text = editor.document.getText();
+  const tokens = tokensOf(a, text);
+  const base = editor.document.uri.path.split('/').pop() ?? 'document';
+  const target = await vscode.window.showSaveDialog({
+    defaultUri: vscode.Uri.joinPath(editor.document.uri, '..', `${base}.${a.tokenizer.id}.tokens.${format.toLowerCase()}`),
+    filters: format === 'JSON' ? { JSON: ['json'] } : { CSV: ['csv'] },
+  });
+  if (!target) return;
+  const body =
+    format === 'JSON'
+      ? JSON.stringify({ tokenizer: a.tokenizer.id, byteLength: a.stream.byteLength, utf16Length: a.stream.utf16Length, count: a.stream.count, addedTokens: a.stream.addedTokens, tokens }, null, 1)
+      : tokensCsv(tokens);
+  await vscode.workspace.fs.writeFile(target, new TextEncoder().encode(body));
+  void vscode.window.showInformationMessage(`Token Inspector: exported ${a.stream.count} tokens to ${target.fsPath}`);
+}
+
+/** Go to Token: selects the token with the given index. */
+export async function goToToken(analyses: AnalysisService): Promise<void> {
+  const got = await currentAnalysis(analyses);
+  if (!got) return;
+  const { editor, a } = got;
+  const input = await vscode.window.showInputBox({
+    title: 'Go to Token',
+    prompt: `Token index, 0 to ${a.stream.count - 1}`,
+    validateInput: (v) => (/^\d+$/.test(v.trim()) && Number(v) < a.stream.count ? undefined : `a whole number from 0 to ${a.stream.count - 1}`),
+  });
+  if (input === undefined) return;
+  const i = Number(input.trim());
+  const start = editor.document.positionAt(a.stream.utf16Offsets[i]);
+  const end = editor.document.positionAt(Math.max(a.stream.utf16Offsets[i + 1], a.stream.utf16Offsets[i]));
+  editor.selection = new vscode.Selection(start, end);
+  editor.revealRange(new vscode.Range(start, end), vscode.TextEditorRevealType.InCenter);
+}
+
+/** Copy Token Ids: the ids of the tokens that overlap the selection (or all), as JSON. */
+export async function copyTokenIds(analyses: AnalysisService): Promise<void> {
+  const got = await currentAnalysis(analyses);
+  if (!got) return;
+  const { editor, a } = got;
+  const s = a.stream;
+  const sel = editor.selection;
+  let first = 0;
+  let last = s.count;
+  if (!sel.isEmpty) {
+    const u0 = editor.document.offsetAt(sel.start);
+    const u1 = editor.document.offsetAt(sel.end);
+    // Tokens that overlap the selection.
+    while (first < s.count && s.utf16Offsets[first + 1] <= u0) first++;
+    last = first;
+    while (last < s.count && s.utf16Offsets[last] < u1) last++;
+  }
+  const ids = Array.from(s.ids.subarray(first, last));
+  await vscode.env.clipboard.writeText(JSON.stringify(ids));
+  void vscode.window.showInformationMessage(`Token Inspector: copied ${ids.length} token ids (${a.tokenizer.id}).`);
+}
+
+/** Split Selection by Token Budget: chunks of at most N tokens, cut at token boundaries, as untitled documents. */
+export async function splitSelectionByTokenBudget(analyses: AnalysisService): Promise<void> {
+  const got = await currentAnalysis(analyses);
+  if (!got) return;
+  const { editor, a } = got;
+  const input = await vscode.window.showInputBox({ title: 'Split Selection by Token Budget', prompt: 'At most this many tokens per chunk', value: '1000', validateInput: (v) => (/^[1-9]\d*$/.test(v.trim()) ? undefined : 'a positive whole number') });
+  if (!input) return;
+  const budget = Number(input);
+  const sel = editor.selection;
+  const u0 = sel.isEmpty ? 0 : editor.document.offsetAt(sel.start);
+  const u1 = sel.isEmpty ? a.stream.utf16Length : editor.document.offsetAt(sel.end);
+  const chunks = splitByTokenBudget(a.stream, u0, u1, budget);
+  const text = editor.document.getText();
+  if (chunks.length > 20) {
+    const go = await vscode.window.showWarningMessage(`That makes ${chunks.length} chunks, each opened as a new document. Continue?`, { modal: true }, 'Open All');
+    if (!go) return;
+  }
+  for (const c of chunks) {
+    const doc = await vscode.workspace.openTextDocument({ content: text.slice(c.utf16Start, c.utf16End), language: editor.document.languageId });
+    await vscode.window.showTextDocument(doc, { preview: false, preserveFocus: true });
+  }
+  void vscode.window.showInformationMessage(`Token Inspector: ${chunks.length} chunks of at most ${budget} tokens (${a.tokenizer.id}).`);
 }

@@ -5,26 +5,22 @@
 import * as vscode from 'vscode';
 import { BUNDLED_TOKENIZERS } from '../core/tokenizers/catalog';
 import type { TokenizerRef } from '../protocol';
-import { customTokenizers, SECTION, tokenizerFor, type CustomTokenizer } from './settings';
-import type { WorkerClient } from './workerClient';
+import type { Ctx } from './context';
+import type { CustomTokenizer, Settings } from './settings';
 
 interface PickItem extends vscode.QuickPickItem {
   readonly value?: string;
   readonly addFromFile?: boolean;
 }
 
-function target(): vscode.ConfigurationTarget {
-  return vscode.workspace.workspaceFolders?.length ? vscode.ConfigurationTarget.Workspace : vscode.ConfigurationTarget.Global;
+/** Saves the tokenizer for the workspace (or, without a folder, the user), for all files or one language. */
+export async function setTokenizer(settings: Settings, id: string, languageId: string | undefined): Promise<void> {
+  await settings.update('tokenizer', id, settings.workspaceOrGlobal(), languageId);
 }
 
-export async function setTokenizer(id: string, languageId: string | undefined): Promise<void> {
-  const cfg = vscode.workspace.getConfiguration(SECTION, languageId ? { languageId } : undefined);
-  await cfg.update('tokenizer', id, target(), languageId !== undefined);
-}
-
-export async function selectTokenizer(worker: WorkerClient): Promise<void> {
+export async function selectTokenizer(ctx: Pick<Ctx, 'settings' | 'worker'>): Promise<void> {
   const editor = vscode.window.activeTextEditor;
-  const current = tokenizerFor(editor?.document).id;
+  const current = ctx.settings.tokenizerFor(editor?.document).id;
   const languageId = editor?.document.languageId;
   const qp = vscode.window.createQuickPick<PickItem>();
   qp.title = 'Select Tokenizer';
@@ -46,7 +42,7 @@ export async function selectTokenizer(worker: WorkerClient): Promise<void> {
       value: e.id,
     });
   }
-  const custom = customTokenizers();
+  const custom = ctx.settings.customTokenizers();
   if (custom.length) items.push({ label: 'Yours', kind: vscode.QuickPickItemKind.Separator });
   for (const c of custom) items.push({ label: `${c.name === current ? '$(check) ' : ''}${c.name}`, description: c.path, value: c.name });
   items.push({ label: '', kind: vscode.QuickPickItemKind.Separator }, { label: '$(add) Add Tokenizer from File…', addFromFile: true });
@@ -65,8 +61,8 @@ export async function selectTokenizer(worker: WorkerClient): Promise<void> {
   });
   qp.dispose();
   if (!chosen) return;
-  if (chosen.addFromFile) return addTokenizerFromFile(worker);
-  if (chosen.value) await setTokenizer(chosen.value, perLanguage ? languageId : undefined);
+  if (chosen.addFromFile) return addTokenizerFromFile(ctx);
+  if (chosen.value) await setTokenizer(ctx.settings, chosen.value, perLanguage ? languageId : undefined);
 }
 
 function nameFor(path: string, existing: readonly CustomTokenizer[]): string {
@@ -78,7 +74,7 @@ function nameFor(path: string, existing: readonly CustomTokenizer[]): string {
   return name;
 }
 
-export async function addTokenizerFromFile(worker: WorkerClient, given?: string): Promise<void> {
+export async function addTokenizerFromFile(ctx: Pick<Ctx, 'settings' | 'worker'>, given?: string): Promise<void> {
   let path = given;
   if (!path) {
     const picked = await vscode.window.showOpenDialog({
@@ -91,17 +87,17 @@ export async function addTokenizerFromFile(worker: WorkerClient, given?: string)
     if (!picked?.length) return;
     path = picked[0].fsPath;
   }
-  const existing = customTokenizers();
+  const existing = ctx.settings.customTokenizers();
   const ref: TokenizerRef = { id: nameFor(path, existing), path };
   const reply = await vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: 'Token Inspector: loading tokenizer…' }, () =>
-    worker.request({ kind: 'describe', tokenizer: ref }).catch((e: Error) => ({ kind: 'error' as const, requestId: -1, message: e.message })),
+    ctx.worker.request({ kind: 'describe', tokenizer: ref }).catch((e: Error) => ({ kind: 'error' as const, requestId: -1, message: e.message })),
   );
   if (reply.kind !== 'described') {
     void vscode.window.showErrorMessage(`Token Inspector could not use ${path}: ${reply.kind === 'error' ? reply.message : 'no answer'}`);
     return;
   }
   const list = [...existing.filter((c) => c.name !== ref.id), { name: ref.id, path }];
-  await vscode.workspace.getConfiguration(SECTION).update('customTokenizers', list, vscode.ConfigurationTarget.Global);
-  await setTokenizer(ref.id, undefined);
+  await ctx.settings.update('customTokenizers', list, vscode.ConfigurationTarget.Global);
+  await setTokenizer(ctx.settings, ref.id, undefined);
   void vscode.window.showInformationMessage(`Token Inspector: using ${ref.id} (${reply.tokenizer.algorithm}, ${reply.tokenizer.vocabSize.toLocaleString('en-US')} ids).`);
 }

@@ -2,7 +2,7 @@
 'use strict';
 // The editor in a real VS Code (code-server): status bar counts equal the CLI's for tricky files, the
 // tokenizer picker, hovers (including one half of a split emoji) equal the CLI's token at that offset,
-// the boundaries toggle, and screenshots in light and dark themes.
+// the boundaries toggle (which refreshes the decorations alone), and screenshots in light and dark themes.
 const { test, before, after } = require('node:test');
 const assert = require('node:assert/strict');
 const fs = require('node:fs');
@@ -67,6 +67,8 @@ test('select Llama 3 from the palette; counts, BOS and hovers equal the CLI', as
   await box.fill('Llama 3.1');
   await vs.page.locator('.quick-input-list .monaco-list-row', { hasText: 'llama3' }).first().waitFor();
   await vs.page.keyboard.press('Enter');
+  // The tokenizer setting changes the tokens: everything that shows them is refreshed, tokens first.
+  await vsc.waitForFileText(testLog, 'configuration changed: tokenizer → tokenization, probabilities, decorations, statusBar, gauge, panel, sidebar', { timeout: 15000 });
   const cliOut = cliTokens('emoji-cjk.md', 'llama3');
   const shown = await waitForCount(cliOut.count, 'emoji-cjk.md');
   assert.match(shown, /\+1 BOS/);
@@ -114,6 +116,8 @@ test('toggle boundaries removes and restores the decorations; light theme screen
   /** @type {[string, number]} */
   const selectorAndCount = [SELECTOR, before];
   await vs.page.waitForFunction(([sel, n]) => document.querySelectorAll(sel).length < n, selectorAndCount, { timeout: 15000 });
+  // The toggle refreshes the decorations alone (no re-tokenization, status bar, panel or sidebar refresh).
+  await vsc.waitForFileText(testLog, 'configuration changed: showBoundaries → decorations\n', { timeout: 15000 });
   await vsc.runCommand(vs.page, 'Token Inspector: Toggle Token Boundaries');
   await vs.page.waitForFunction(([sel, n]) => document.querySelectorAll(sel).length >= n, selectorAndCount, { timeout: 15000 });
   await vsc.setTheme(vs, 'Default Light Modern');

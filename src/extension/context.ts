@@ -1,0 +1,37 @@
+/**
+ * The extension's one context, built once in activate() and handed to every feature: the log, the settings,
+ * the workers' clients, the services over them, and where things are stored. A feature's constructor takes
+ * the parts it uses (`Pick<Ctx, …>`), so the order of construction is checked by the compiler.
+ */
+import type * as vscode from 'vscode';
+import type { AnalysisService } from './analysisService';
+import type { FeatureService } from './features';
+import type { ProbabilityService } from './probabilities';
+import type { Settings } from './settings';
+import type { ModelWorkerClient, WorkerClient } from './workerClient';
+
+export type Log = (line: string) => void;
+
+/** Where the extension's files and caches are. */
+export interface StoragePaths {
+  /** The installed extension (webview scripts, media). */
+  readonly extensionUri: vscode.Uri;
+  /** The language-premium counts, cached across sessions. */
+  readonly premiumsCacheDir: string;
+  /** The workspace n-gram models, saved across sessions. */
+  readonly modelsDir: string;
+}
+
+export interface Ctx {
+  /** One line to the output channel (and to the test log in end-to-end runs). */
+  readonly log: Log;
+  readonly settings: Settings;
+  readonly storage: StoragePaths;
+  /** The tokenization worker (also training, scoring, next byte, premiums, folder totals). */
+  readonly worker: WorkerClient;
+  /** The ONNX model worker (neural scores, SAE features, the model cache). */
+  readonly models: ModelWorkerClient;
+  readonly analyses: AnalysisService;
+  readonly probabilities: ProbabilityService;
+  readonly features: FeatureService;
+}

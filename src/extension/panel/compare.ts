@@ -1,0 +1,35 @@
+/**
+ * The panel's Compare tab, host side: the followed document (or its selection) under the chosen tokenizers
+ * side by side, computed in the worker, relative to the reference tokenizer. The webview side is
+ * webview/panel/compare.ts.
+ */
+import * as vscode from 'vscode';
+import type { Ctx } from '../context';
+import { panelTab, type FromWebview, type PanelHost, type PanelTab } from './tab';
+
+class CompareTab implements PanelTab<'compare'> {
+  constructor(
+    private readonly ctx: Pick<Ctx, 'settings' | 'worker' | 'log'>,
+    private readonly host: PanelHost<'compare'>,
+  ) {}
+
+  async handle({ tokenizers: ids, scope }: FromWebview<'compare'>): Promise<void> {
+    const { settings } = this.ctx;
+    const ed = this.host.editor() ?? vscode.window.activeTextEditor;
+    if (!ed) return this.host.post({ type: 'compare', result: null, scope, message: 'Open a file to compare tokenizers on it.' });
+    const refs = settings.resolveTokenizers(ids);
+    const sel = ed.selections.filter((s) => !s.isEmpty);
+    const text = scope === 'selection' && sel.length ? sel.map((s) => ed.document.getText(s)).join('\n') : ed.document.getText();
+    const reply = await this.ctx.worker.request({ kind: 'compare', text, tokenizers: refs, reference: settings.referenceTokenizer() });
+    if (reply.kind === 'compared') {
+      this.host.post({ type: 'compare', result: reply.result, scope: scope === 'selection' && sel.length ? 'selection' : 'document' });
+      this.ctx.log(`compare ${reply.result.tokenizers.map((r) => `${r.tokenizer}=${r.relativeCost?.toFixed(4)}`).join(' ')}`);
+    } else if (reply.kind === 'error') this.host.post({ type: 'compare', result: null, scope, message: reply.message });
+  }
+}
+
+export const compareTab = panelTab({
+  handles: ['compare'],
+  sends: ['compare'],
+  create: (ctx, host) => new CompareTab(ctx, host),
+});

@@ -1,0 +1,64 @@
+/**
+ * The panel's Next byte tab, host side: follows the cursor of the followed editor while the tab is shown and
+ * sends the exact next-byte distribution there (with the naive and token-healing baselines). The latest
+ * cursor position wins; older answers are dropped. The webview side is webview/panel/nextByte.ts.
+ */
+import * as vscode from 'vscode';
+import type { Ctx } from '../context';
+import { panelTab, type PanelHost, type PanelTab } from './tab';
+
+/** Wait for the cursor to rest this long before asking. */
+const CURSOR_DEBOUNCE_MS = 120;
+/** The text shown before the cursor. */
+const CONTEXT_UTF16 = 40;
+
+class NextByteTab implements PanelTab<never> {
+  private timer: NodeJS.Timeout | undefined;
+  private seq = 0;
+  private readonly disposables: vscode.Disposable[];
+
+  constructor(
+    private readonly ctx: Pick<Ctx, 'probabilities' | 'log'>,
+    private readonly host: PanelHost<'nextByte'>,
+  ) {
+    this.disposables = [
+      vscode.window.onDidChangeTextEditorSelection((e) => {
+        if (e.textEditor === host.editor() && host.isShown()) this.schedule();
+      }),
+    ];
+  }
+
+  dispose(): void {
+    if (this.timer) clearTimeout(this.timer);
+    for (const d of this.disposables) d.dispose();
+  }
+
+  onShown(): void {
+    this.schedule();
+  }
+
+  private schedule(): void {
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = setTimeout(() => void this.send(), CURSOR_DEBOUNCE_MS);
+  }
+
+  private async send(): Promise<void> {
+    const ed = this.host.editor();
+    if (!ed) return this.host.post({ type: 'nextByte', result: null, before: '', message: 'Open a file and put the cursor somewhere.' });
+    const seq = ++this.seq;
+    const doc = ed.document;
+    const offset = doc.offsetAt(ed.selection.active);
+    const version = doc.version;
+    const result = await this.ctx.probabilities.nextBytes(doc, offset);
+    if (seq !== this.seq || doc.version !== version) return;
+    const before = doc.getText(new vscode.Range(doc.positionAt(Math.max(0, offset - CONTEXT_UTF16)), doc.positionAt(offset)));
+    this.host.post({ type: 'nextByte', result: result ?? null, before, message: result ? undefined : 'The workspace model is not ready (open a workspace folder; the first run trains it).' });
+    if (result) this.ctx.log(`nextByte offset=${offset} exact=${result.exact} top=${JSON.stringify(result.topCharacters[0]?.text ?? '')}`);
+  }
+}
+
+export const nextByteTab = panelTab({
+  handles: [],
+  sends: ['nextByte'],
+  create: (ctx, host) => new NextByteTab(ctx, host),
+});

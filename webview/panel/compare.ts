@@ -1,0 +1,98 @@
+/**
+ * The panel's Compare tab: the chosen tokenizers side by side on the document or the selection (count, bytes
+ * and characters per token, fertility, words split, relative cost with bars) and the relative cost per line
+ * (click a line to go there). The host side is src/extension/panel/compare.ts.
+ */
+import '@vscode-elements/elements/dist/vscode-button/index.js';
+import '@vscode-elements/elements/dist/vscode-checkbox/index.js';
+import '@vscode-elements/elements/dist/vscode-progress-bar/index.js';
+import type { CompareResult } from '../../src/core/analysis/compare';
+import { costColor, el, fixed, fmt, send } from '../common';
+import { checkedTokenizers, tokenizerChecks } from './checks';
+import { webviewTab } from './tab';
+
+export function createCompareView(container: HTMLElement) {
+  /** The user's choice; the setting's list until the first Compare. */
+  let compareIds: string[] = [];
+  const controls = el('div', { class: 'toolbar wrap', id: 'compare-controls' });
+  const run = el('vscode-button', { id: 'compare-run' }, 'Compare');
+  const selectionOnly = el('vscode-checkbox', { label: 'Selection only', id: 'compare-selection' });
+  const out = el('div', { id: 'compare-out', 'aria-live': 'polite' });
+  container.append(controls, el('div', { class: 'toolbar' }, selectionOnly, run), out);
+  run.addEventListener('click', () => {
+    compareIds = checkedTokenizers(controls);
+    out.replaceChildren(el('vscode-progress-bar', {}));
+    send({ type: 'compare', tokenizers: compareIds, scope: (selectionOnly as unknown as { checked: boolean }).checked ? 'selection' : 'document' });
+  });
+
+  function render(result: CompareResult | null, scope: string, message?: string): void {
+    if (!result) {
+      out.replaceChildren(el('p', { class: 'message' }, message ?? 'Choose tokenizers and press Compare.'));
+      return;
+    }
+    const maxCost = Math.max(1, ...result.tokenizers.map((r) => r.relativeCost ?? 0));
+    const table = el('table', { class: 'data', id: 'compare-table' });
+    table.append(
+      el('thead', {}, el('tr', {}, ...['Tokenizer', 'Tokens', 'Bytes/token', 'Chars/token', 'Fertility', 'Words split', 'Relative cost', ''].map((h) => el('th', { scope: 'col' }, h)))),
+    );
+    const body = el('tbody', {});
+    for (const r of result.tokenizers) {
+      const bar = el('span', { class: 'bar', role: 'img', 'aria-label': `relative cost ${fixed(r.relativeCost)}` });
+      bar.style.width = `${((r.relativeCost ?? 0) / maxCost) * 100}%`;
+      bar.style.background = costColor(r.relativeCost);
+      body.append(
+        el(
+          'tr',
+          { 'data-tokenizer': r.tokenizer },
+          el('th', { scope: 'row' }, r.name),
+          el('td', { class: 'num count' }, fmt(r.count)),
+          el('td', { class: 'num' }, fixed(r.bytesPerToken)),
+          el('td', { class: 'num' }, fixed(r.charsPerToken)),
+          el('td', { class: 'num' }, fixed(r.fertility)),
+          el('td', { class: 'num' }, `${(r.continuedWordShare * 100).toFixed(1)}%`),
+          el('td', { class: 'num relative-cost' }, r.relativeCost === null ? '–' : `${r.relativeCost.toFixed(3)}×`),
+          el('td', { class: 'barcell' }, bar),
+        ),
+      );
+    }
+    table.append(body);
+    // The per-line strip: which lines cost most under each tokenizer relative to the reference.
+    const strips = el('div', { class: 'strips', role: 'group', 'aria-label': 'Relative cost per line' });
+    for (const l of result.lines) {
+      const col = el('div', { class: 'strip' }, el('div', { class: 'strip-label' }, l.tokenizer));
+      const cells = el('div', { class: 'strip-cells' });
+      const step = Math.max(1, Math.ceil(l.lines.length / 600));
+      for (let k = 0; k < l.lines.length; k += step) {
+        const c = l.lines[k];
+        const cell = el('div', { class: 'cell', 'data-line': String(c.line), title: `line ${c.line + 1}: ${c.tokens} vs ${c.referenceTokens} tokens (${fixed(c.relativeCost)}×)` });
+        cell.style.background = costColor(c.relativeCost);
+        cells.append(cell);
+      }
+      col.append(cells);
+      strips.append(col);
+    }
+    strips.addEventListener('click', (e) => {
+      const line = (e.target as HTMLElement).getAttribute('data-line');
+      if (line !== null) send({ type: 'scrolled', line: Number(line) });
+    });
+    out.replaceChildren(
+      el('p', {}, `${scope === 'selection' ? 'Selection' : 'Document'}: ${fmt(result.bytes)} bytes, ${fmt(result.chars)} characters, ${fmt(result.words)} words. Relative cost = tokens ÷ tokens under ${result.reference} (${fmt(result.referenceCount)}).`),
+      table,
+      el('h3', {}, 'Relative cost per line (blue cheaper, orange costlier than the reference; click a line to go there)'),
+      strips,
+    );
+  }
+
+  return webviewTab({
+    receives: ['tokenizers', 'compare'],
+    onMessage(m) {
+      switch (m.type) {
+        case 'tokenizers':
+          if (!compareIds.length) compareIds = [...m.compare];
+          return tokenizerChecks(controls, m.all, compareIds);
+        case 'compare':
+          return render(m.result, m.scope, m.message);
+      }
+    },
+  });
+}

@@ -1,0 +1,69 @@
+/**
+ * The panel's Next byte tab: the exact next-byte distribution at the cursor beside naive tokenization and
+ * token healing, the row where they differ most highlighted, and the most probable next characters. The
+ * host side is src/extension/panel/nextByte.ts.
+ */
+import { el, fmt, visible } from '../common';
+import { webviewTab, type ToWebview } from './tab';
+
+/** Bytes shown, most probable first. */
+const TOP_BYTES = 12;
+/** A difference between exact and naive below this is not highlighted. */
+const HIGHLIGHT_MIN_DIFFERENCE = 0.01;
+
+function byteLabel(b: number): string {
+  if (b === 256) return 'end of text';
+  const hex = `0x${b.toString(16).padStart(2, '0')}`;
+  if (b === 32) return `${hex} ·`;
+  if (b === 10) return `${hex} ↵`;
+  if (b === 9) return `${hex} →`;
+  return b > 32 && b < 127 ? `${hex} ${String.fromCharCode(b)}` : hex;
+}
+
+export function createNextByteView(container: HTMLElement) {
+  const out = el('div', { id: 'nextbyte-out', 'aria-live': 'polite' });
+  container.append(
+    el('p', { class: 'explain' }, 'The exact distribution of the next byte at the cursor (Phan et al. 2024: every valid tokenization that covers the text so far counts), beside naive tokenization (the canonical tokens of the prefix, then the next token) and token healing (the last token backed off). Where they differ is the tokenization bias.'),
+    out,
+  );
+
+  function render(m: ToWebview<'nextByte'>): void {
+    const r = m.result;
+    if (!r) {
+      out.replaceChildren(el('p', { class: 'message' }, m.message ?? ''));
+      return;
+    }
+    const order = Array.from({ length: 257 }, (_, i) => i).sort((a, b) => r.distribution[b] - r.distribution[a] || a - b);
+    const top = order.slice(0, TOP_BYTES);
+    const diffs = top.map((b) => Math.abs(r.distribution[b] - r.naive[b]));
+    const maxDiff = Math.max(...diffs);
+    const table = el('table', { class: 'data', id: 'nextbyte-table' });
+    table.append(el('thead', {}, el('tr', {}, ...['Next byte', 'Exact', 'Naive', 'Token healing', ''].map((h) => el('th', { scope: 'col' }, h)))));
+    const body = el('tbody', {});
+    top.forEach((b, k) => {
+      const bar = el('span', { class: 'bar' });
+      bar.style.width = `${r.distribution[b] * 100}%`;
+      bar.style.background = 'var(--ti-cheap)';
+      const row = el(
+        'tr',
+        { 'data-byte': String(b), class: diffs[k] === maxDiff && maxDiff > HIGHLIGHT_MIN_DIFFERENCE ? 'mine' : '' },
+        el('th', { scope: 'row' }, byteLabel(b)),
+        el('td', { class: 'num exact' }, `${(r.distribution[b] * 100).toFixed(2)}%`),
+        el('td', { class: 'num' }, `${(r.naive[b] * 100).toFixed(2)}%`),
+        el('td', { class: 'num' }, `${(r.healing[b] * 100).toFixed(2)}%`),
+        el('td', { class: 'barcell' }, bar),
+      );
+      body.append(row);
+    });
+    table.append(body);
+    out.replaceChildren(
+      el('p', {}, el('code', {}, visible(m.before)), el('strong', {}, '▮'), ` byte ${fmt(r.byteOffset)}${r.exact ? ' · exact' : ` · within a ${r.window}-byte window (${r.inexactReason ?? 'no pre-token boundary'})`} · ${r.ms.toFixed(1)} ms`),
+      el('h3', {}, 'Next character'),
+      el('p', { id: 'nextbyte-chars' }, r.topCharacters.slice(0, 8).map((c) => `${visible(c.text) || '∅'} ${(c.probability * 100).toFixed(1)}%`).join(' · ')),
+      el('h3', {}, 'Next byte (the row where exact and naive differ most is highlighted)'),
+      table,
+    );
+  }
+
+  return webviewTab({ receives: ['nextByte'], onMessage: render });
+}
