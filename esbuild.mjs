@@ -1,7 +1,7 @@
 // One build script: extension host bundle, tokenization worker, CLI, webviews, and the vocabulary files
 // the bundled tokenizers need (converted from their npm packages into compact dist/tokenizers/<id>.bin files).
 import * as esbuild from 'esbuild';
-import { copyFileSync, existsSync, mkdirSync, readdirSync, statSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 
@@ -11,12 +11,47 @@ const production = process.argv.includes('--production');
 
 const common = { bundle: true, sourcemap: !production, minify: production, logLevel: 'info', target: 'node20' };
 
+/**
+ * The bundles that run ONNX models (the model worker, the CLI). onnxruntime-node is native and sits beside the
+ * bundle in the per-platform packages (scripts/package.mjs), so it stays out of the bundle; onnxruntime-web's
+ * JS goes in, its WASM binary is copied to dist/ort by the packaging. `sharp` (images) is never used.
+ */
+const modelBundle = {
+  external: ['onnxruntime-node'],
+  alias: { sharp: './src/core/lm/onnx/sharpStub.ts' },
+  // src/core/lm/onnx/backend.ts: inside the package, runtimes are looked up in the extension's own folder.
+  define: { 'process.env.TOKEN_INSPECTOR_BUNDLE': '"dist"' },
+  plugins: [transformersRuntimePlugin()],
+};
+
+/**
+ * transformers.js requires onnxruntime-node when its module is evaluated, which fails in the universal package
+ * (no native runtime). This hands that require to backend.ts, which returns the native runtime or sets up the
+ * WASM one. The build fails if transformers.js stops loading it that way.
+ */
+function transformersRuntimePlugin() {
+  const LOAD = 'requireFromHere("onnxruntime-node")';
+  const backend = join(root, 'src', 'core', 'lm', 'onnx', 'backend.ts');
+  return {
+    name: 'transformers-onnx-runtime',
+    setup(build) {
+      build.onLoad({ filter: /[\\/]@huggingface[\\/]transformers[\\/]dist[\\/]transformers\.node\.(mjs|cjs)$/ }, (args) => {
+        const text = readFileSync(args.path, 'utf8');
+        const found = text.split(LOAD).length - 1;
+        if (found !== 1) throw new Error(`${args.path}: expected one ${LOAD}, found ${found}; update transformersRuntimePlugin in esbuild.mjs`);
+        const head = `import { onnxRuntimeForTransformers as __tiOnnxRuntime } from ${JSON.stringify(backend)};\n`;
+        return { contents: head + text.replace(LOAD, '__tiOnnxRuntime()'), loader: 'js', resolveDir: dirname(args.path) };
+      });
+    },
+  };
+}
+
 const builds = [
   { ...common, entryPoints: ['src/extension/main.ts'], outfile: 'dist/extension.js', platform: 'node', format: 'cjs', external: ['vscode'] },
   { ...common, entryPoints: ['src/worker/tokenWorker.ts'], outfile: 'dist/tokenWorker.js', platform: 'node', format: 'cjs' },
-  // ONNX models in a worker of their own; onnxruntime-node (native) ships beside the bundle, not in it.
-  { ...common, entryPoints: ['src/worker/modelWorker.ts'], outfile: 'dist/modelWorker.js', platform: 'node', format: 'cjs', external: ['onnxruntime-node'], alias: { sharp: './src/core/lm/onnx/sharpStub.ts' } },
-  { ...common, entryPoints: ['src/cli/main.ts'], outfile: 'dist/cli.js', platform: 'node', format: 'cjs', banner: { js: '#!/usr/bin/env node' }, external: ['onnxruntime-node'], alias: { sharp: './src/core/lm/onnx/sharpStub.ts' } },
+  // ONNX models in a worker of their own (see modelBundle).
+  { ...common, ...modelBundle, entryPoints: ['src/worker/modelWorker.ts'], outfile: 'dist/modelWorker.js', platform: 'node', format: 'cjs' },
+  { ...common, ...modelBundle, entryPoints: ['src/cli/main.ts'], outfile: 'dist/cli.js', platform: 'node', format: 'cjs', banner: { js: '#!/usr/bin/env node' } },
 ];
 for (const [name, entry] of [['panel', 'webview/panel/main.ts'], ['sidebar', 'webview/sidebar/main.ts']]) {
   if (existsSync(join(root, entry))) {

@@ -187,7 +187,9 @@ export type ModelWorkerToHost =
   | { readonly kind: 'progress'; readonly requestId: number; readonly done: number; readonly total: number }
   /** Download progress (bytes). */
   | { readonly kind: 'downloadProgress'; readonly requestId: number; readonly progress: DownloadProgress }
-  | { readonly kind: 'error'; readonly requestId: number; readonly code: ModelErrorCode; readonly message: string };
+  | { readonly kind: 'error'; readonly requestId: number; readonly code: ModelErrorCode; readonly message: string }
+  /** Once per worker, with its first model (request id 0: it answers none): which ONNX Runtime runs the models (WASM is the slower fallback) and from where. */
+  | { readonly kind: 'runtime'; readonly requestId: number; readonly runtime: 'native' | 'wasm'; readonly origin: string };
 
 // ---------- validation ----------
 
@@ -389,6 +391,8 @@ export function isModelWorkerToHost(x: unknown): x is ModelWorkerToHost {
       return isObj(x.progress) && isStr(x.progress.file) && isInt(x.progress.bytes) && isInt(x.progress.filesDone) && isInt(x.progress.files);
     case 'error':
       return ERROR_CODES.includes(x.code as ModelErrorCode) && isStr(x.message);
+    case 'runtime':
+      return (x.runtime === 'native' || x.runtime === 'wasm') && isStr(x.origin);
     default:
       return false;
   }

@@ -51,6 +51,7 @@ export function activate(context: vscode.ExtensionContext): void {
       if (firstTime) void vscode.window.showWarningMessage(`Token Inspector: ${message}. It restarts on the next request.`);
     },
     log,
+    { onRuntime: runtimeNotice(log, subscriptions) },
   );
   const storage = {
     extensionUri: context.extensionUri,
@@ -81,6 +82,21 @@ export function activate(context: vscode.ExtensionContext): void {
   );
   if (testLog) subscriptions.push(monitorEventLoop(log));
   log('activated');
+}
+
+/**
+ * The model worker says once which ONNX Runtime runs its models; on the universal package's WASM fallback
+ * (no native runtime for this platform in it, docs/RUNTIME.md) the status bar says so, once per session.
+ */
+function runtimeNotice(log: Log, subscriptions: vscode.Disposable[]): (runtime: 'native' | 'wasm', origin: string) => void {
+  let told = false;
+  return (runtime, origin) => {
+    log(`model runtime ${runtime} ${origin}`);
+    if (runtime !== 'wasm' || told) return;
+    told = true;
+    // Short enough to fit the status bar.
+    subscriptions.push(vscode.window.setStatusBarMessage('$(info) Token Inspector: the model runs on the slower WASM runtime (universal package)', 60_000));
+  };
 }
 
 /**

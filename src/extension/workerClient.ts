@@ -23,6 +23,8 @@ export class WorkerCrashedError extends Error {
 export interface WorkerOptions {
   /** The worker's heap limits (default: 4 GB of old generation). */
   readonly resourceLimits?: ResourceLimits;
+  /** The model worker's one 'runtime' message (which ONNX Runtime runs the models); it answers no request. */
+  readonly onRuntime?: (runtime: 'native' | 'wasm', origin: string) => void;
 }
 
 class GenericWorkerClient<Req extends { readonly kind: string }, Res extends Reply> {
@@ -48,6 +50,11 @@ class GenericWorkerClient<Req extends { readonly kind: string }, Res extends Rep
     w.on('message', (raw: unknown) => {
       if (!this.isReply(raw)) {
         this.log('ignored an invalid message from the worker');
+        return;
+      }
+      if (raw.kind === 'runtime') {
+        const r = raw as unknown as { runtime: 'native' | 'wasm'; origin: string };
+        this.options.onRuntime?.(r.runtime, r.origin);
         return;
       }
       const p = this.pending.get(raw.requestId);

@@ -1,5 +1,5 @@
 /**
- * The model worker: ONNX language models (transformers.js on onnxruntime-node), the Hugging Face model cache
+ * The model worker: ONNX language models (transformers.js on ONNX Runtime, native or WASM), the Hugging Face model cache
  * and downloads, and a remote completions endpoint. Separate from the tokenization worker, which stays small:
  * this one starts when a model is first needed and can be terminated to free its memory.
  *
@@ -11,6 +11,7 @@ import { join } from 'node:path';
 import { parentPort } from 'node:worker_threads';
 import { loadOnnxHiddenStates, loadOnnxModel, ModelError, type ModelSource, type OnnxCausalLM, type OnnxHiddenStates } from '../core/lm/onnx';
 import { LmAbortError } from '../core/lm/model';
+import { onnxBackend } from '../core/lm/onnx/backend';
 import { RemoteCompletionsModel, RemoteEndpointError } from '../core/lm/remote';
 import { DownloadError, downloadModel, type ModelDownloadOptions } from '../core/models/download';
 import { defaultHubCacheDir, HubCacheError, listCachedModels, removeCachedModel } from '../core/models/hubCache';
@@ -79,6 +80,16 @@ function lru<T>(cache: Map<string, Promise<T>>, key: string, make: () => Promise
   return p;
 }
 
+let runtimeAnnounced = false;
+/** Tells the host once which ONNX Runtime this worker's models run on (it says so when it is the slower WASM one). */
+function announceRuntime(): void {
+  if (runtimeAnnounced) return;
+  runtimeAnnounced = true;
+  const { kind, origin } = onnxBackend();
+  // Request id 0: no request has it (ids start at 1); this answers none.
+  post({ kind: 'runtime', requestId: 0, runtime: kind, origin });
+}
+
 /** A model-backed object for a ref, from its LRU cache or loaded (a repo id through the cache, downloaded only when allowed). */
 function byRef<T extends { dispose(): Promise<void> }>(
   cache: Map<string, Promise<T>>,
@@ -91,9 +102,11 @@ function byRef<T extends { dispose(): Promise<void> }>(
   return lru(
     cache,
     modelKey(ref),
-    () => {
+    async () => {
       const h = hubOptions(hub, signal, requestId, ref.dtype);
-      return load(ref.spec, { ...h, threads: ref.threads, onDownloadProgress: h.onProgress });
+      const m = await load(ref.spec, { ...h, threads: ref.threads, onDownloadProgress: h.onProgress });
+      announceRuntime();
+      return m;
     },
     (m) => void m.dispose(),
   );

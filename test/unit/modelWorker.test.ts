@@ -65,6 +65,10 @@ test('the worker loads a model folder, scores ids (transferred arrays) and answe
       assert.deepEqual(loaded.model.startContext, [50256]);
       assert.equal(loaded.model.runtime, 'onnxruntime-node');
     }
+    // The one runtime notice (request id 0) names the native runtime and where it came from.
+    const notices = inbox.filter((m) => m.kind === 'runtime');
+    assert.deepEqual(notices.map((m) => m.kind === 'runtime' && [m.requestId, m.runtime]), [[0, 'native']]);
+    inbox.splice(inbox.indexOf(notices[0]), 1);
     const ids = local.tokenizer.tokenizer.encodeIds('Hello, world! The quick brown fox.');
     const want = await local.score(ids, { topK: 3 });
     const sent = ids.slice();

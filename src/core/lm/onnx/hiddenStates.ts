@@ -1,6 +1,6 @@
 /**
  * Hidden states of an ONNX causal LM at TransformerLens hooks, for SAEs: the model's graph is cut down to the
- * hook (taps.ts) and run directly on onnxruntime-node, one session per hook.
+ * hook (taps.ts) and run directly on ONNX Runtime (native, or WASM: backend.ts), one session per hook.
  *
  * Windows. A sequence longer than the context is read in windows of the context length that overlap by half,
  * each run fresh (positions from 0). Position i's state comes from the first window that holds it with at
@@ -9,7 +9,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { basename, join, resolve } from 'node:path';
-import type { InferenceSession, Tensor, TypedTensor } from 'onnxruntime-node';
+import type { InferenceSession, Tensor, TypedTensor } from 'onnxruntime-common';
 import { isValidRepoId } from '../../models/hubCache';
 import { looksLikePath } from '../../models/download';
 import { hfRepoIdOfPath } from '../../sae/loader';
@@ -18,7 +18,8 @@ import { loadTokenizer, type LoadedTokenizer } from '../../tokenizers/loader';
 import { LmAbortError } from '../model';
 import { checkModelFiles, ModelError, readModelConfig, resolveModelFolder } from './folder';
 import { resolveModelSource, type ModelSource } from './load';
-import { defaultThreads } from './runtime';
+import { onnxBackend, type OrtModule } from './backend';
+import { defaultThreads } from './threads';
 import { GraphTaps, type BlockLayout } from './taps';
 import { SerialQueue, toFloat32 } from './tensors';
 
@@ -91,24 +92,13 @@ function readArchitecture(folder: string): Architecture {
   };
 }
 
-interface OrtModule {
-  readonly InferenceSession: typeof InferenceSession;
-  readonly Tensor: typeof Tensor;
-}
-
-let ortPromise: Promise<OrtModule> | undefined;
-
-/** onnxruntime-node, imported on first use (it is large and native). */
-function ort(): Promise<OrtModule> {
-  ortPromise ??= import('onnxruntime-node').then(
-    // A bundle's import() of this CommonJS package may hand its exports over as `default` only.
-    (m) => ((m as Partial<OrtModule>).InferenceSession ? m : (m as { default: unknown }).default) as OrtModule,
-    (e: unknown) => {
-      ortPromise = undefined;
-      throw new ModelError(`the ONNX runtime cannot be loaded on ${process.platform}-${process.arch}: ${(e as Error).message}`);
-    },
-  );
-  return ortPromise;
+/** The process's ONNX Runtime (native or WASM, backend.ts), as a promise for the callers below. */
+async function ort(): Promise<OrtModule> {
+  try {
+    return onnxBackend().ort;
+  } catch (e) {
+    throw new ModelError((e as Error).message);
+  }
 }
 
 type Session = InferenceSession;

@@ -49,7 +49,8 @@ interface OnnxModelInfo {
   readonly contextLength: number;
   readonly startContext: readonly number[];
   readonly endOfTextId: number;
-  readonly runtime: 'onnxruntime-node';
+  /** The package that runs it: native, or the WASM fallback (backend.ts). */
+  readonly runtime: 'onnxruntime-node' | 'onnxruntime-web';
   readonly loadMs: number;
 }
 
@@ -151,7 +152,7 @@ export class OnnxCausalLM implements LanguageModel {
       contextLength,
       startContext,
       endOfTextId: endOfText(config, tokenizer),
-      runtime: 'onnxruntime-node',
+      runtime: runtime.runtime === 'native' ? 'onnxruntime-node' : 'onnxruntime-web',
       loadMs: performance.now() - t0,
     };
     return new OnnxCausalLM(info, tokenizer, runtime);

@@ -1,15 +1,19 @@
 /**
- * The one place that touches `@huggingface/transformers` (and through it `onnxruntime-node`): load a causal
- * LM from a local folder, never from the network, and run one forward step with a KV cache.
+ * The one place that touches `@huggingface/transformers` (and through it ONNX Runtime, native or WASM: see
+ * backend.ts): load a causal LM from a local folder, never from the network, and run one forward step with a
+ * KV cache.
  *
  * transformers.js picks the graph file for the dtype, reads config.json, builds the session and names the
  * cache inputs of each architecture (`past_key_values.{i}.key|value`, merged decoders' `use_cache_branch`,
  * `num_logits_to_keep`); this module only feeds token ids and positions and takes `logits` and `present.*`.
  */
-import { availableParallelism } from 'node:os';
 import { resolve } from 'node:path';
+import { onnxBackend, type OnnxBackendKind } from './backend';
 import { ModelError, type GraphBase, type OnnxDtype } from './folder';
 import { toFloat32 } from './tensors';
+import { defaultThreads } from './threads';
+
+export { defaultThreads };
 
 /** A tensor as transformers.js hands it over (CPU data). */
 export interface RuntimeTensor {
@@ -31,6 +35,8 @@ export interface ForwardResult {
 }
 
 export interface RuntimeModel {
+  /** Which ONNX Runtime runs it (the process's choice, backend.ts). */
+  readonly runtime: OnnxBackendKind;
   /** Runs `ids` at positions `start…` after `past` (which holds positions 0…start-1). */
   forward(ids: ArrayLike<number>, start: number, past: PastState | undefined): Promise<ForwardResult>;
   /** Cuts a cache to its first `length` positions (a copy); undefined when this model's cache cannot be cut. */
@@ -44,14 +50,6 @@ export interface RuntimeOptions {
   readonly graph?: GraphBase;
   /** ONNX Runtime intra-op threads; default: see `defaultThreads`. */
   readonly threads?: number;
-}
-
-/**
- * Threads for one model: ONNX Runtime's default (every core) competes with the editor and the tokenization
- * worker, and on the measured shapes 2-4 threads were within noise of all cores (docs/RUNTIME.md).
- */
-export function defaultThreads(): number {
-  return Math.max(1, Math.min(4, availableParallelism() - 1));
 }
 
 interface TfTensorCtor {
@@ -77,9 +75,11 @@ async function transformers(): Promise<TfModule> {
     tfPromise = (async () => {
       let mod: unknown;
       try {
+        // The runtime is chosen before transformers.js is evaluated: it takes a WASM runtime only if one is set by then.
+        onnxBackend();
         mod = await import('@huggingface/transformers');
       } catch (e) {
-        throw new ModelError(`the ONNX runtime cannot be loaded on ${process.platform}-${process.arch} (onnxruntime-node ships for linux-x64/arm64, darwin-arm64, win32-x64/arm64; a remote endpoint works anywhere): ${(e as Error).message}`);
+        throw new ModelError(`the ONNX runtime cannot be loaded on ${process.platform}-${process.arch}: ${(e as Error).message}`);
       }
       const tf = mod as TfModule;
       // Downloads are this project's own (core/models/download.ts), written into the Hugging Face cache layout;
@@ -107,6 +107,7 @@ function isNumericArray(x: unknown): x is NumericArray {
 /** Loads `folder` (absolute) with transformers.js, fp32 by default, local files only. */
 export async function loadRuntimeModel(folder: string, options: RuntimeOptions): Promise<RuntimeModel> {
   const tf = await transformers();
+  const runtime = onnxBackend().kind;
   const threads = options.threads ?? defaultThreads();
   let model: TfModel;
   try {
@@ -114,9 +115,12 @@ export async function loadRuntimeModel(folder: string, options: RuntimeOptions):
     model = await tf.AutoModelForCausalLM.from_pretrained(resolve(folder), {
       dtype: options.dtype,
       model_file_name: options.graph ?? 'model',
-      device: 'cpu',
       local_files_only: true,
-      session_options: { intraOpNumThreads: threads, interOpNumThreads: 1 },
+      // With a runtime handed over, transformers.js knows no device names ('cpu' is refused): 'auto' plus the
+      // WASM provider. The WASM runtime's threads are set once for the process (backend.ts).
+      ...(runtime === 'native'
+        ? { device: 'cpu', session_options: { intraOpNumThreads: threads, interOpNumThreads: 1 } }
+        : { device: 'auto', session_options: { executionProviders: ['wasm'] } }),
     });
   } catch (e) {
     throw new ModelError(`cannot load the ONNX model in ${folder}: ${(e as Error).message}`);
@@ -128,6 +132,7 @@ export async function loadRuntimeModel(folder: string, options: RuntimeOptions):
   const i64 = (values: readonly number[], dims: number[]) => new Tensor('int64', BigInt64Array.from(values, (v) => BigInt(v)), dims);
 
   return {
+    runtime,
     async forward(ids, start, past) {
       const n = ids.length;
       if (n === 0) throw new Error('forward: no tokens');
