@@ -19,8 +19,6 @@ const common = { bundle: true, sourcemap: !production, minify: production, logLe
 const modelBundle = {
   external: ['onnxruntime-node'],
   alias: { sharp: './src/core/lm/onnx/sharpStub.ts' },
-  // src/core/lm/onnx/backend.ts: inside the package, runtimes are looked up in the extension's own folder.
-  define: { 'process.env.TOKEN_INSPECTOR_BUNDLE': '"dist"' },
   plugins: [transformersRuntimePlugin()],
 };
 

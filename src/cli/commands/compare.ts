@@ -1,6 +1,7 @@
 import { compareTokenizers } from '../../core/analysis/compare';
 import { loadTokenizer, type LoadedTokenizer } from '../../core/tokenizers/loader';
 import { parseArgs, UsageError } from '../args';
+import { TOKENIZER_ID, TOKENIZER_IDS } from '../pathOrId';
 import { LOAD_OPTIONS, out, readTextFile, type CliCommand } from '../io';
 
 /** `a,b,c` → unique non-empty names, in order. */
@@ -17,12 +18,11 @@ function fixed(n: number | null, digits = 2): string {
 export const compareCommand: CliCommand = {
   name: 'compare',
   usage:
-    'compare FILE --tokenizers ID,ID,... [--reference ID] [--json]   counts, bytes/chars per token, fertility, continued words and relative cost per tokenizer and line (reference default o200k_base)',
+    'compare FILE --tokenizers ID|PATH,... [--reference ID|PATH] [--json]   counts, bytes/chars per token, fertility, continued words and relative cost per tokenizer and line (reference default o200k_base)',
   async run(argv) {
-    const args = parseArgs(argv, ['tokenizers', 'reference'], ['json']);
+    const args = parseArgs(argv, ['tokenizers', 'reference'], ['json'], { positionals: 1, pathOrId: { tokenizers: TOKENIZER_IDS, reference: TOKENIZER_ID } });
     const file = args.positionals[0];
     if (!file) throw new UsageError('compare needs a FILE');
-    if (args.positionals.length > 1) throw new UsageError(`compare takes one FILE (got ${args.positionals.length})`);
     const ids = tokenizerList(args.options.get('tokenizers'), 'compare');
     const referenceId = args.options.get('reference') ?? 'o200k_base';
     const text = readTextFile(file);

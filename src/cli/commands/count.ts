@@ -9,6 +9,7 @@ import { contextFraction, inputCost } from '../../core/models/prices';
 import { BinaryFileError, decodeFileBytes } from '../../core/text/readFile';
 import { loadTokenizer, type LoadedTokenizer } from '../../core/tokenizers/loader';
 import { parseArgs, UsageError } from '../args';
+import { TOKENIZER_ID } from '../pathOrId';
 import { LOAD_OPTIONS, out, type CliCommand } from '../io';
 
 const GLOB_CHARS = /[*?[{]/;
@@ -96,7 +97,10 @@ export const countCommand: CliCommand = {
   usage:
     'count PATH... (--model NAME | --tokenizer ID|PATH) [--as-chat [--system] [--no-generation-prompt]] [--exclude GLOB,...] [--no-gitignore] [--price USD] [--max-file-mb N] [--json]   tokens per file and in total, with the share of the model\'s context window and the input cost; folders respect .gitignore and skip binary files; --as-chat counts each file as one chat message (template tokens included)',
   async run(argv) {
-    const args = parseArgs(argv, ['model', 'tokenizer', 'exclude', 'price', 'max-file-mb'], ['json', 'as-chat', 'system', 'no-gitignore', 'no-generation-prompt']);
+    const args = parseArgs(argv, ['model', 'tokenizer', 'exclude', 'price', 'max-file-mb'], ['json', 'as-chat', 'system', 'no-gitignore', 'no-generation-prompt'], {
+      positionals: Infinity,
+      pathOrId: { tokenizer: TOKENIZER_ID },
+    });
     if (!args.positionals.length) throw new UsageError('count needs a PATH (files, folders or a quoted glob)');
     const modelName = args.options.get('model');
     const tokenizerSpec = args.options.get('tokenizer');

@@ -24,6 +24,7 @@ import { utf8Encode } from '../../core/text/utf8';
 import { loadTokenizer, type LoadedTokenizer } from '../../core/tokenizers/loader';
 import type { TokenStream } from '../../core/tokenizers/types';
 import { parseArgs, UsageError } from '../args';
+import { REPO_ID } from '../pathOrId';
 import { LOAD_OPTIONS, out, readTextFile, type CliCommand } from '../io';
 
 /** A hidden-state source as the CLI uses it: it may bring the model's own tokenizer, and be disposed. */
@@ -148,7 +149,10 @@ export function makeFeaturesCommand(deps: FeaturesCommandDeps = {}): CliCommand 
         write(`usage: token-inspector ${usage}\n\n--encoder (how features are allocated to tokens):\n${encoderHelp()}`);
         return;
       }
-      const args = parseArgs(argv, ['model', 'sae', 'sae-id', 'encoder', 'k', 'm', 'hook', 'hidden', 'labels', 'top', 'dtype', 'cache-dir', 'hub-host'], ['json', 'allow-special', 'allow-downloads']);
+      const args = parseArgs(argv, ['model', 'sae', 'sae-id', 'encoder', 'k', 'm', 'hook', 'hidden', 'labels', 'top', 'dtype', 'cache-dir', 'hub-host'], ['json', 'allow-special', 'allow-downloads'], {
+        positionals: 1,
+        pathOrId: { model: REPO_ID, sae: REPO_ID },
+      });
       const file = args.positionals[0];
       if (!file) throw new UsageError('features needs a FILE');
       const model = args.options.get('model');

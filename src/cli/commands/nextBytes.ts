@@ -7,6 +7,7 @@ import { escapeBytes, escapedText } from '../../core/analysis/stream';
 import { NGRAM_MODEL_ID } from '../../core/lm/ngram';
 import { nextByteDistribution } from '../../core/lm/nextByte';
 import { parseArgs, UsageError } from '../args';
+import { TOKENIZER_ID } from '../pathOrId';
 import { out, type CliCommand } from '../io';
 import { workspaceModelForFile } from './score';
 
@@ -19,9 +20,9 @@ function byteLabel(b: number): string {
 export const nextBytesCommand: CliCommand = {
   name: 'next-bytes',
   usage:
-    'next-bytes FILE --offset N [--model workspace-ngram] [--workspace DIR] [--tokenizer ID] [--order N] [--json]   exact next-byte distribution at UTF-16 offset N, with naive and token-healing baselines',
+    'next-bytes FILE --offset N [--model workspace-ngram] [--workspace DIR] [--tokenizer ID|PATH] [--order N] [--json]   exact next-byte distribution at UTF-16 offset N, with naive and token-healing baselines',
   async run(argv) {
-    const args = parseArgs(argv, ['offset', 'model', 'workspace', 'tokenizer', 'order', 'top'], ['json']);
+    const args = parseArgs(argv, ['offset', 'model', 'workspace', 'tokenizer', 'order', 'top'], ['json'], { positionals: 1, pathOrId: { tokenizer: TOKENIZER_ID } });
     const file = args.positionals[0];
     if (!file) throw new UsageError('next-bytes needs a FILE');
     const offsetText = args.options.get('offset');

@@ -1,16 +1,16 @@
 import { computePremiums, loadUdhrCorpus, resolveLanguages, UDHR_ARTICLE_COUNT, type PremiumRow } from '../../core/premiums';
 import { loadTokenizer } from '../../core/tokenizers/loader';
 import { parseArgs, UsageError } from '../args';
+import { TOKENIZER_IDS } from '../pathOrId';
 import { LOAD_OPTIONS, out, type CliCommand } from '../io';
 import { tokenizerList } from './compare';
 
 export const premiumsCommand: CliCommand = {
   name: 'premiums',
   usage:
-    'premiums --tokenizers ID,ID,... [--languages eng,fra,...] [--cache-dir DIR] [--json]   language token premiums on the UDHR (tokens per English token on the same articles)',
+    'premiums --tokenizers ID|PATH,... [--languages eng,fra,...] [--cache-dir DIR] [--json]   language token premiums on the UDHR (tokens per English token on the same articles)',
   async run(argv) {
-    const args = parseArgs(argv, ['tokenizers', 'languages', 'cache-dir'], ['json']);
-    if (args.positionals.length) throw new UsageError(`premiums takes no FILE (got ${args.positionals[0]})`);
+    const args = parseArgs(argv, ['tokenizers', 'languages', 'cache-dir'], ['json'], { pathOrId: { tokenizers: TOKENIZER_IDS } });
     const ids = tokenizerList(args.options.get('tokenizers'), 'premiums');
     const selectors = args.options.has('languages') ? (args.options.get('languages') ?? '').split(',').map((s) => s.trim()).filter(Boolean) : undefined;
     if (selectors && !selectors.length) throw new UsageError('--languages needs codes such as eng,fra,cmn');

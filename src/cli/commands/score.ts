@@ -16,6 +16,7 @@ import { defaultWorkspaceFor, listWorkspaceFiles, trainWorkspaceNgram, workspace
 import { escapedText } from '../../core/analysis/stream';
 import { loadTokenizer, type LoadedTokenizer } from '../../core/tokenizers/loader';
 import { parseArgs, UsageError, type ParsedArgs } from '../args';
+import { LANGUAGE_MODEL_ID, TOKENIZER_ID } from '../pathOrId';
 import { LOAD_OPTIONS, out, readTextFile, type CliCommand } from '../io';
 
 interface WorkspaceModel {
@@ -137,9 +138,12 @@ async function scoreWithOnnxModel(file: string, spec: string, args: ParsedArgs, 
 export const scoreCommand: CliCommand = {
   name: 'score',
   usage:
-    'score FILE [--model workspace-ngram|PATH_OR_ID] [--workspace DIR] [--tokenizer ID] [--order N] [--top K] [--dtype fp32|q8|…] [--allow-downloads] [--cache-dir DIR] [--hub-host URL] [--json]   per-token log-prob, rank, entropy; per-byte surprisal (the n-gram leaves the file out; PATH_OR_ID: an ONNX model folder or hub repo id)',
+    'score FILE [--model workspace-ngram|PATH_OR_ID] [--workspace DIR] [--tokenizer ID|PATH] [--order N] [--top K] [--dtype fp32|q8|…] [--allow-downloads] [--cache-dir DIR] [--hub-host URL] [--json]   per-token log-prob, rank, entropy; per-byte surprisal (the n-gram leaves the file out; PATH_OR_ID: an ONNX model folder or hub repo id)',
   async run(argv) {
-    const args = parseArgs(argv, ['model', 'workspace', 'tokenizer', 'order', 'top', 'dtype', 'cache-dir', 'hub-host'], ['json', 'allow-downloads']);
+    const args = parseArgs(argv, ['model', 'workspace', 'tokenizer', 'order', 'top', 'dtype', 'cache-dir', 'hub-host'], ['json', 'allow-downloads'], {
+      positionals: 1,
+      pathOrId: { model: LANGUAGE_MODEL_ID, tokenizer: TOKENIZER_ID },
+    });
     const file = args.positionals[0];
     if (!file) throw new UsageError('score needs a FILE');
     const topText = args.options.get('top') ?? '5';

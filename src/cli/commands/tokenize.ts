@@ -5,6 +5,7 @@ import { decodedTextPieces } from '../../core/files/decodeStream';
 import { utf8Encode } from '../../core/text/utf8';
 import { loadTokenizer } from '../../core/tokenizers/loader';
 import { parseArgs, UsageError } from '../args';
+import { TOKENIZER_ID } from '../pathOrId';
 import { LOAD_OPTIONS, out, readTextFile, type CliCommand } from '../io';
 
 /** Files above this size are read and tokenized in pieces, in bounded memory (a 100 MB file included). */
@@ -32,7 +33,7 @@ export const tokenizeCommand: CliCommand = {
   name: 'tokenize',
   usage: 'tokenize FILE [--tokenizer ID|PATH] [--json] [--allow-special]   tokens with byte and UTF-16 spans (default o200k_base)',
   async run(argv) {
-    const args = parseArgs(argv, ['tokenizer'], ['json', 'allow-special']);
+    const args = parseArgs(argv, ['tokenizer'], ['json', 'allow-special'], { positionals: 1, pathOrId: { tokenizer: TOKENIZER_ID } });
     const file = args.positionals[0];
     if (!file) throw new UsageError('tokenize needs a FILE');
     let st;

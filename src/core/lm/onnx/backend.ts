@@ -40,11 +40,14 @@ export class OnnxRuntimeUnavailableError extends Error {
 }
 
 /**
- * Set by the bundles (esbuild `define`): inside the extension the runtimes are looked up in the extension's own
- * folder only. A bare `require('onnxruntime-node')` would also search every node_modules above it, so an
- * installed universal package could pick up a copy that is not its own.
+ * Inside a package the runtimes sit beside the bundle (scripts/stage-extension.mjs): the native one in
+ * dist/node_modules (a platform package), the WASM one in dist/ort (the universal package). There they are
+ * looked up in the package's own folder only: a bare `require('onnxruntime-node')` also searches every
+ * node_modules above it, where an installed universal package could find a copy that is not its own. From the
+ * source tree (the repository's dist/, or src/ under tsx) neither folder exists and Node's resolution is used.
  */
-const BUNDLE_LAYOUT = process.env.TOKEN_INSPECTOR_BUNDLE === 'dist';
+const PACKAGED_NATIVE = join(__dirname, 'node_modules', 'onnxruntime-node');
+const PACKAGED_WASM = join(__dirname, 'ort');
 
 /** The symbol under which transformers.js takes a runtime it should use instead of onnxruntime-node. */
 const TRANSFORMERS_RUNTIME = Symbol.for('onnxruntime');
@@ -61,12 +64,10 @@ function asOrtModule(m: unknown): OrtModule {
 }
 
 function loadNative(): OnnxBackend {
-  if (BUNDLE_LAYOUT) {
-    // dist/node_modules in a platform package (scripts/stage-extension.mjs).
-    const folder = join(__dirname, 'node_modules', 'onnxruntime-node');
-    if (!existsSync(join(folder, 'package.json'))) throw new Error(`this package holds no native ONNX runtime (${folder})`);
+  if (existsSync(PACKAGED_WASM)) throw new Error('this is the universal package, which holds no native ONNX runtime');
+  if (existsSync(PACKAGED_NATIVE)) {
     // eslint-disable-next-line @typescript-eslint/no-require-imports
-    return { kind: 'native', ort: asOrtModule(require(folder)), origin: folder };
+    return { kind: 'native', ort: asOrtModule(require(PACKAGED_NATIVE)), origin: PACKAGED_NATIVE };
   }
   // eslint-disable-next-line @typescript-eslint/no-require-imports
   const ort = asOrtModule(require('onnxruntime-node'));
@@ -75,8 +76,10 @@ function loadNative(): OnnxBackend {
 
 /** The folder holding `ort-wasm-simd-threaded.{wasm,mjs}`: dist/ort in the package, onnxruntime-web's dist from source. */
 function wasmFolder(): string {
+  if (existsSync(PACKAGED_WASM)) return PACKAGED_WASM;
+  if (existsSync(PACKAGED_NATIVE)) throw new Error('a platform package holds no WASM runtime');
   // (createRequire: the bundler would otherwise try to resolve this source-tree path at build time.)
-  return BUNDLE_LAYOUT ? join(__dirname, 'ort') : dirname(createRequire(__filename).resolve('onnxruntime-web'));
+  return dirname(createRequire(__filename).resolve('onnxruntime-web'));
 }
 
 function loadWasm(nativeError: string | undefined): OnnxBackend {
