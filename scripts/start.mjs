@@ -1,5 +1,6 @@
 // `npm start`: builds the extension, installs the local VS Code (code-server) if needed, and opens the sample
-// workspace in it with Token Inspector loaded. Prints the address; Ctrl+C stops it.
+// workspace in it with Token Inspector loaded (laid out as this machine's package, scripts/stage-extension.mjs).
+// Prints the address; Ctrl+C stops it. Needs no browser here: open the address in yours.
 import { spawn, spawnSync } from 'node:child_process';
 import { cpSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
@@ -31,7 +32,7 @@ function freePort(preferred) {
 }
 
 run(process.execPath, ['esbuild.mjs']);
-run('bash', ['scripts/setup-e2e.sh']);
+run('bash', ['scripts/setup-code-server.sh']);
 const extension = stageExtension();
 const vsc = require('../test/e2e/lib/vscode.js');
 const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8'));
