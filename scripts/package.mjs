@@ -59,6 +59,7 @@ export function packageExtension({ targets = TARGETS, build = true, log = consol
     rmSync(stage, { recursive: true, force: true });
     log(`  ${target.padEnd(13)} ${(statSync(file).size / 2 ** 20).toFixed(2).padStart(6)} MB  ${String(files).padStart(4)} files  ${file} (${((Date.now() - t0) / 1000).toFixed(0)} s)`);
   }
+  rmSync(join(ROOT, 'out', 'stage'), { recursive: true, force: true });
   const previous = lastBuild();
   const built = previous?.fingerprint === fingerprint ? new Set([...previous.targets, ...targets]) : new Set(targets);
   writeFileSync(BUILD_INFO, JSON.stringify({ fingerprint, version: version(), targets: [...built] }, null, 2) + '\n');

@@ -8,7 +8,7 @@ const assert = require('node:assert/strict');
 const fs = require('node:fs');
 const path = require('node:path');
 const vsc = require('./lib/vscode');
-const { stageExtension, cli, screenshotsDir, workspaceCopy } = require('./lib/project');
+const { hostPackage, assertInstalledPackage, cli, screenshotsDir, workspaceCopy } = require('./lib/project');
 
 const WS = workspaceCopy('api');
 /** @type {import('./lib/vscode').Session} */
@@ -25,11 +25,12 @@ before(async () => {
   fs.writeFileSync(path.join(docs, 'secret.log'), 'ignored by .gitignore\n');
   fs.writeFileSync(path.join(docs, '.gitignore'), '*.log\n');
   fs.writeFileSync(path.join(docs, 'image.bin'), Buffer.from([0x89, 0x50, 0x4e, 0x47, 0, 0, 0, 1, 2, 3]));
-  const extensionDir = await stageExtension();
+  const vsix = await hostPackage();
   testLog = path.join(vsc.paths.RUN_ROOT, `api-log-${process.pid}.txt`);
   fs.writeFileSync(testLog, '');
-  vs = await vsc.startVSCode({ extensionDir, workspace: WS, name: 'api', env: { TOKEN_INSPECTOR_TEST_LOG: testLog } });
-  await vsc.waitForFileText(testLog, 'activated', { timeout: 60000 });
+  vs = await vsc.startVSCode({ vsix, workspace: WS, name: 'api', env: { TOKEN_INSPECTOR_TEST_LOG: testLog } });
+  assertInstalledPackage(vs);
+  await vsc.waitForFileText(testLog, 'activated', { timeout: vsc.scaledMs(60000) });
 });
 
 after(async () => {
@@ -38,7 +39,7 @@ after(async () => {
 
 test('the gauge shows the share of GPT-4o\'s context window; Count as Chat Message equals the CLI', async () => {
   await vsc.openFile(vs.page, 'code.ts');
-  const gauge = await vsc.statusBarText(vs.page, /% of 128k · GPT-4o/, { timeout: 30000 });
+  const gauge = await vsc.statusBarText(vs.page, /% of 128k · GPT-4o/, { timeout: vsc.scaledMs(30000) });
   assert.match(gauge, /<1% of 128k · GPT-4o/);
   // Select the whole document and count it as a user message.
   await vs.page.locator('.part.editor .monaco-editor .view-lines').first().click();
@@ -52,7 +53,7 @@ test('the gauge shows the share of GPT-4o\'s context window; Count as Chat Messa
   await vs.page.keyboard.press('Enter');
   const expected = cli(['count', path.join(WS, 'code.ts'), '--model', 'gpt-4o', '--as-chat', '--json']).total;
   const toast = vs.page.locator('.notifications-toasts .notification-list-item-message', { hasText: 'as a user message for GPT-4o' }).first();
-  await toast.waitFor({ timeout: 30000 });
+  await toast.waitFor({ timeout: vsc.scaledMs(30000) });
   const text = await toast.innerText();
   assert.ok(text.includes(`${expected.tokens} tokens (${expected.contentTokens} content + ${expected.templateTokens} template)`), text);
   await vsc.screenshot(vs.page, path.join(screenshotsDir(), 'chat-count.png'));
@@ -63,22 +64,22 @@ test('Count Tokens in Folder from the explorer skips ignored and binary files an
   await vs.page.keyboard.press('Escape');
   await vsc.runCommand(vs.page, 'Notifications: Clear All Notifications').catch(() => undefined);
   const row = vs.page.locator('.explorer-folders-view .monaco-list-row', { hasText: 'docs' }).first();
-  await row.waitFor({ timeout: 15000 });
+  await row.waitFor({ timeout: vsc.scaledMs(15000) });
   let line;
   for (let attempt = 0; attempt < 2 && !line; attempt++) {
     await row.click({ button: 'right' });
     const item = vs.page.locator('.context-view .action-item', { hasText: 'Count Tokens in Folder' }).first();
-    await item.waitFor({ timeout: 15000 });
+    await item.waitFor({ timeout: vsc.scaledMs(15000) });
     // The menu fades in; a click during the animation can be lost.
-    await vs.page.waitForTimeout(500);
+    await vs.page.waitForTimeout(vsc.scaledMs(500));
     await item.click();
-    line = await vsc.waitForFileText(testLog, /folder .*docs files=/, { timeout: attempt ? 60000 : 20000 }).catch((e) => (attempt ? Promise.reject(e) : undefined));
+    line = await vsc.waitForFileText(testLog, /folder .*docs files=/, { timeout: vsc.scaledMs(attempt ? 60000 : 20000) }).catch((e) => (attempt ? Promise.reject(e) : undefined));
   }
   const expected = cli(['count', path.join(WS, 'docs'), '--tokenizer', 'o200k_base', '--json']).total;
   const logLine = fs.readFileSync(testLog, 'utf8').split('\n').find((l) => / folder .*docs files=/.test(l));
   assert.ok(logLine, String(line));
   assert.match(logLine, new RegExp(`files=${expected.files} binary=1 ignored=1 `));
   assert.match(logLine, new RegExp(`"o200k_base":${expected.tokens}\\b`));
-  await vs.page.locator('.part.editor .monaco-editor .view-lines', { hasText: 'Tokens in' }).first().waitFor({ timeout: 15000 });
+  await vs.page.locator('.part.editor .monaco-editor .view-lines', { hasText: 'Tokens in' }).first().waitFor({ timeout: vsc.scaledMs(15000) });
   await vsc.screenshot(vs.page, path.join(screenshotsDir(), 'folder-count.png'));
 });

@@ -1,14 +1,15 @@
 // @ts-check
 'use strict';
-// The editor in a real VS Code (code-server): status bar counts equal the CLI's for tricky files, the
-// tokenizer picker, hovers (including one half of a split emoji) equal the CLI's token at that offset,
-// the boundaries toggle (which refreshes the decorations alone), and screenshots in light and dark themes.
+// The editor in a real VS Code (code-server), with the package built for this machine installed as users
+// install it: status bar counts equal the CLI's for tricky files, the tokenizer picker, hovers (including one
+// half of a split emoji) equal the CLI's token at that offset, the boundaries toggle (which refreshes the
+// decorations alone), and screenshots in light and dark themes.
 const { test, before, after } = require('node:test');
 const assert = require('node:assert/strict');
 const fs = require('node:fs');
 const path = require('node:path');
 const vsc = require('./lib/vscode');
-const { stageExtension, cli, must, openTokenizerPicker, screenshotsDir, workspaceCopy } = require('./lib/project');
+const { hostPackage, assertInstalledPackage, cli, must, openTokenizerPicker, screenshotsDir, workspaceCopy } = require('./lib/project');
 
 const WS = workspaceCopy('editor');
 /** @type {import('./lib/vscode').Session} */
@@ -24,14 +25,14 @@ function cliTokens(file, tokenizer) {
 /** Waits until the status bar shows `expected` tokens for `file`. @param {number} expected @param {string} file */
 async function waitForCount(expected, file) {
   const re = new RegExp(`${expected.toLocaleString('en-US')} tokens`);
-  const text = await vsc.statusBarText(vs.page, /tokens/, { timeout: 30000 });
+  const text = await vsc.statusBarText(vs.page, /tokens/, { timeout: vsc.scaledMs(30000) });
   if (re.test(text)) return text;
   // Analysis may still be in flight for this file: poll the status bar until it settles.
   const t0 = Date.now();
   for (;;) {
-    const t = await vsc.statusBarText(vs.page, /tokens/, { timeout: 30000 });
+    const t = await vsc.statusBarText(vs.page, /tokens/, { timeout: vsc.scaledMs(30000) });
     if (re.test(t)) return t;
-    if (Date.now() - t0 > 30000) assert.fail(`${file}: status bar says "${t}", the CLI counts ${expected}`);
+    if (Date.now() - t0 > vsc.scaledMs(30000)) assert.fail(`${file}: status bar says "${t}", the CLI counts ${expected}`);
     await new Promise((r) => setTimeout(r, 200));
   }
 }
@@ -40,12 +41,13 @@ before(async () => {
   // The 1 MB file exists before VS Code starts, so Quick Open's file index has it.
   const unit = fs.readFileSync(path.join(WS, 'code.ts'), 'utf8');
   fs.writeFileSync(path.join(WS, 'big.txt'), unit.repeat(Math.ceil(1_000_000 / unit.length)));
-  const extensionDir = await stageExtension();
+  const vsix = await hostPackage();
   testLog = path.join(vsc.paths.RUN_ROOT, `editor-log-${process.pid}.txt`);
   fs.mkdirSync(path.dirname(testLog), { recursive: true });
   fs.writeFileSync(testLog, '');
-  vs = await vsc.startVSCode({ extensionDir, workspace: WS, name: 'editor', theme: 'Default Dark Modern', env: { TOKEN_INSPECTOR_TEST_LOG: testLog } });
-  await vsc.waitForFileText(testLog, 'activated', { timeout: 60000 });
+  vs = await vsc.startVSCode({ vsix, workspace: WS, name: 'editor', theme: 'Default Dark Modern', env: { TOKEN_INSPECTOR_TEST_LOG: testLog } });
+  assertInstalledPackage(vs);
+  await vsc.waitForFileText(testLog, 'activated', { timeout: vsc.scaledMs(60000) });
 });
 
 after(async () => {
@@ -68,7 +70,7 @@ test('select Llama 3 from the palette; counts, BOS and hovers equal the CLI', as
   await vs.page.locator('.quick-input-list .monaco-list-row', { hasText: 'llama3' }).first().waitFor();
   await vs.page.keyboard.press('Enter');
   // The tokenizer setting changes the tokens: everything that shows them is refreshed, tokens first.
-  await vsc.waitForFileText(testLog, 'configuration changed: tokenizer → tokenization, probabilities, decorations, statusBar, gauge, panel, sidebar', { timeout: 15000 });
+  await vsc.waitForFileText(testLog, 'configuration changed: tokenizer → tokenization, probabilities, decorations, statusBar, gauge, panel, sidebar', { timeout: vsc.scaledMs(15000) });
   const cliOut = cliTokens('emoji-cjk.md', 'llama3');
   const shown = await waitForCount(cliOut.count, 'emoji-cjk.md');
   assert.match(shown, /\+1 BOS/);
@@ -108,28 +110,29 @@ test('toggle boundaries removes and restores the decorations; light theme screen
   await vsc.openFile(vs.page, 'code.ts');
   const SELECTOR = '.part.editor .monaco-editor [class*="ced-"]';
   const decorated = () => vs.page.evaluate((sel) => document.querySelectorAll(sel).length, SELECTOR);
-  await vs.page.waitForFunction((sel) => document.querySelectorAll(sel).length > 0, SELECTOR, { timeout: 30000 });
+  await vs.page.waitForFunction((sel) => document.querySelectorAll(sel).length > 0, SELECTOR, { timeout: vsc.scaledMs(30000) });
   const before = await decorated();
   assert.ok(before > 0, 'token decorations are drawn');
   await vsc.screenshot(vs.page, path.join(screenshotsDir(), 'boundaries-dark.png'));
   await vsc.runCommand(vs.page, 'Token Inspector: Toggle Token Boundaries');
   /** @type {[string, number]} */
   const selectorAndCount = [SELECTOR, before];
-  await vs.page.waitForFunction(([sel, n]) => document.querySelectorAll(sel).length < n, selectorAndCount, { timeout: 15000 });
+  await vs.page.waitForFunction(([sel, n]) => document.querySelectorAll(sel).length < n, selectorAndCount, { timeout: vsc.scaledMs(15000) });
   // The toggle refreshes the decorations alone (no re-tokenization, status bar, panel or sidebar refresh).
-  await vsc.waitForFileText(testLog, 'configuration changed: showBoundaries → decorations\n', { timeout: 15000 });
+  await vsc.waitForFileText(testLog, 'configuration changed: showBoundaries → decorations\n', { timeout: vsc.scaledMs(15000) });
   await vsc.runCommand(vs.page, 'Token Inspector: Toggle Token Boundaries');
-  await vs.page.waitForFunction(([sel, n]) => document.querySelectorAll(sel).length >= n, selectorAndCount, { timeout: 15000 });
+  await vs.page.waitForFunction(([sel, n]) => document.querySelectorAll(sel).length >= n, selectorAndCount, { timeout: vsc.scaledMs(15000) });
+  // The theme is a setting: VS Code restarts with it (the library's updateSettings), then the file reopens.
   await vsc.setTheme(vs, 'Default Light Modern');
   await vsc.openFile(vs.page, 'emoji-cjk.md');
-  await new Promise((r) => setTimeout(r, 800));
+  await vs.page.waitForFunction((sel) => document.querySelectorAll(sel).length > 0, SELECTOR, { timeout: vsc.scaledMs(30000) });
   await vsc.screenshot(vs.page, path.join(screenshotsDir(), 'boundaries-light.png'));
 });
 
 test('typing in a 1 MB file: the count stays exact (incremental), and the host event-loop delay is reported', async () => {
   const big = path.join(WS, 'big.txt');
   await vsc.openFile(vs.page, 'big.txt');
-  const tokenizer = must(/ · (\w+)$/.exec(await vsc.statusBarText(vs.page, /tokens/, { timeout: 60000 })), 'the tokenizer in the status bar')[1];
+  const tokenizer = must(/ · (\w+)$/.exec(await vsc.statusBarText(vs.page, /tokens/, { timeout: vsc.scaledMs(60000) })), 'the tokenizer in the status bar')[1];
   const before = cli(['tokenize', big, '--tokenizer', tokenizer, '--json']).count;
   await waitForCount(before, 'big.txt');
   fs.writeFileSync(testLog, '');
@@ -138,7 +141,8 @@ test('typing in a 1 MB file: the count stays exact (incremental), and the host e
   await vs.page.keyboard.press('End');
   await vs.page.keyboard.type(' // typed: naïve 🦜 text', { delay: 15 });
   await vs.page.keyboard.press('Control+S');
-  await new Promise((r) => setTimeout(r, 2500));
+  // The CLI reads the file as saved.
+  await vsc.waitForFileText(big, '// typed: naïve 🦜 text', { timeout: vsc.scaledMs(15000) });
   const after = cli(['tokenize', big, '--tokenizer', tokenizer, '--json']).count;
   assert.notEqual(after, before);
   await waitForCount(after, 'big.txt');

@@ -9,7 +9,7 @@ const assert = require('node:assert/strict');
 const fs = require('node:fs');
 const path = require('node:path');
 const vsc = require('./lib/vscode');
-const { REPO, stageExtension, cli, must, screenshotsDir, workspaceCopy } = require('./lib/project');
+const { REPO, hostPackage, assertInstalledPackage, cli, must, screenshotsDir, workspaceCopy } = require('./lib/project');
 
 const WS = workspaceCopy('features');
 // The model is copied (reading hidden states writes a tap graph next to it), under its own name.
@@ -30,18 +30,19 @@ before(async () => {
   fs.rmSync(MODEL_ROOT, { recursive: true, force: true });
   fs.cpSync(path.join(REPO, 'test', 'fixtures', 'tiny-gpt2'), MODEL, { recursive: true });
   fs.writeFileSync(path.join(WS, FILE), TEXT);
-  const extensionDir = await stageExtension();
+  const vsix = await hostPackage();
   testLog = path.join(vsc.paths.RUN_ROOT, `features-log-${process.pid}.txt`);
   fs.writeFileSync(testLog, '');
   vs = await vsc.startVSCode({
-    extensionDir,
+    vsix,
     workspace: WS,
     name: 'features',
     settings: { 'tokenInspector.featureModel': MODEL, 'tokenInspector.sae': SAE, 'tokenInspector.saeLabels': LABELS },
     env: { TOKEN_INSPECTOR_TEST_LOG: testLog },
     viewport: { width: 1600, height: 900 },
   });
-  await vsc.waitForFileText(testLog, 'activated', { timeout: 60000 });
+  assertInstalledPackage(vs);
+  await vsc.waitForFileText(testLog, 'activated', { timeout: vsc.scaledMs(60000) });
   expected = cli(['features', path.join(WS, FILE), '--model', MODEL, '--sae', SAE, '--labels', LABELS, '--json']);
 });
 
@@ -53,10 +54,10 @@ after(async () => {
 test('Show Features: the panel lists the document\'s features as the CLI computes them', async () => {
   await vsc.openFile(vs.page, FILE);
   await vsc.runCommand(vs.page, 'Token Inspector: Show Features');
-  await vsc.waitForFileText(testLog, /features .*features\.txt v\d+ topk tokens=/, { timeout: 120000 });
+  await vsc.waitForFileText(testLog, /features .*features\.txt v\d+ topk tokens=/, { timeout: vsc.scaledMs(120000) });
   const panel = vsc.webviewFrame(vs.page, { view: 'panel' });
   const info = panel.locator('#features-info[data-tokens]');
-  await info.waitFor({ timeout: 30000 });
+  await info.waitFor({ timeout: vsc.scaledMs(30000) });
   assert.equal(Number(await info.getAttribute('data-tokens')), expected.tokens.length, 'tokens, BOS included, as the CLI');
   assert.equal(await info.getAttribute('data-encoder'), 'topk');
   const firstRow = panel.locator('#features-ranking tbody tr').first();
@@ -84,10 +85,10 @@ test('choosing a feature paints it across the document, in the panel and the edi
   const panel = vsc.webviewFrame(vs.page, { view: 'panel' });
   const f = expected.summary.topFeatures[0];
   await panel.locator(`#features-ranking tbody tr[data-feature="${f.index}"]`).click();
-  await vsc.waitForFileText(testLog, `feature highlight ${f.index}`, { timeout: 15000 });
-  await panel.locator(`#features-ranking tr.mine[data-feature="${f.index}"]`).waitFor({ timeout: 15000 });
+  await vsc.waitForFileText(testLog, `feature highlight ${f.index}`, { timeout: vsc.scaledMs(15000) });
+  await panel.locator(`#features-ranking tr.mine[data-feature="${f.index}"]`).waitFor({ timeout: vsc.scaledMs(15000) });
   // The panel window holds every token of this short document (the BOS row included).
-  await vsc.poll('heat chips', async () => (await panel.locator('#features-tokens .chip[data-heat]').count()) === f.activeTokens || undefined, { timeout: 15000 });
+  await vsc.poll('heat chips', async () => (await panel.locator('#features-tokens .chip[data-heat]').count()) === f.activeTokens || undefined, { timeout: vsc.scaledMs(15000) });
   // The editor: decoration rules with the heat colour, applied to as many tokens as fired (outside BOS).
   const painted = await vsc.poll(
     'heat decorations in the editor',
@@ -113,7 +114,7 @@ test('choosing a feature paints it across the document, in the panel and the edi
         }
         return n > 0 ? n : undefined;
       }),
-    { timeout: 15000 },
+    { timeout: vsc.scaledMs(15000) },
   );
   assert.ok(painted !== undefined && painted >= 1, 'heat decorations in the editor');
 });
@@ -129,9 +130,9 @@ test('Mutual Choice from the panel: k·n features shared by the whole document, 
   await panel.locator('#features-encoder').getByText('Mutual Choice (k·n in all)', { exact: true }).last().click();
   await panel.locator('#features-k').locator('input').fill('4');
   await panel.locator('#features-run').click();
-  await vsc.waitForFileText(testLog, /features .*features\.txt v\d+ mutual-choice tokens=/, { timeout: 60000 });
+  await vsc.waitForFileText(testLog, /features .*features\.txt v\d+ mutual-choice tokens=/, { timeout: vsc.scaledMs(60000) });
   const info = panel.locator('#features-info[data-encoder="mutual-choice"]');
-  await info.waitFor({ timeout: 15000 });
+  await info.waitFor({ timeout: vsc.scaledMs(15000) });
   /** @type {import('./lib/project').FeaturesJson} */
   const mc = cli(['features', path.join(WS, FILE), '--model', MODEL, '--sae', SAE, '--encoder', 'mutual-choice', '--k', '4', '--json']);
   assert.equal(mc.summary.selected, 4 * mc.tokens.length, 'exactly k·n entries in all');

@@ -8,7 +8,7 @@ const assert = require('node:assert/strict');
 const fs = require('node:fs');
 const path = require('node:path');
 const vsc = require('./lib/vscode');
-const { stageExtension, cli, must, screenshotsDir, workspaceCopy } = require('./lib/project');
+const { hostPackage, assertInstalledPackage, cli, must, screenshotsDir, workspaceCopy } = require('./lib/project');
 
 const WS = workspaceCopy('panel');
 /** @type {import('./lib/vscode').Session} */
@@ -19,13 +19,14 @@ let testLog;
 let panel;
 
 before(async () => {
-  const extensionDir = await stageExtension();
+  const vsix = await hostPackage();
   testLog = path.join(vsc.paths.RUN_ROOT, `panel-log-${process.pid}.txt`);
   fs.writeFileSync(testLog, '');
-  vs = await vsc.startVSCode({ extensionDir, workspace: WS, name: 'panel', theme: 'Default Dark Modern', env: { TOKEN_INSPECTOR_TEST_LOG: testLog }, viewport: { width: 1600, height: 900 } });
-  await vsc.waitForFileText(testLog, 'activated', { timeout: 60000 });
+  vs = await vsc.startVSCode({ vsix, workspace: WS, name: 'panel', theme: 'Default Dark Modern', env: { TOKEN_INSPECTOR_TEST_LOG: testLog }, viewport: { width: 1600, height: 900 } });
+  assertInstalledPackage(vs);
+  await vsc.waitForFileText(testLog, 'activated', { timeout: vsc.scaledMs(60000) });
   await vsc.openFile(vs.page, 'code.ts');
-  await vsc.statusBarText(vs.page, /\d tokens/, { timeout: 30000 });
+  await vsc.statusBarText(vs.page, /\d tokens/, { timeout: vsc.scaledMs(30000) });
   await vsc.runCommand(vs.page, 'Token Inspector: Show Panel');
   panel = vsc.webviewFrame(vs.page, { view: 'panel' });
 });
@@ -38,14 +39,14 @@ test('the panel shows the document as chips with the CLI count; a click selects 
   /** @type {import('./lib/project').TokenizeJson} */
   const expected = cli(['tokenize', path.join(WS, 'code.ts'), '--tokenizer', 'o200k_base', '--json']);
   const info = panel.locator('#doc-info');
-  await info.waitFor({ timeout: 30000 });
+  await info.waitFor({ timeout: vsc.scaledMs(30000) });
   await vs.page.waitForFunction(() => true);
-  await panel.locator(`#doc-info[data-count="${expected.count}"]`).waitFor({ timeout: 30000 });
+  await panel.locator(`#doc-info[data-count="${expected.count}"]`).waitFor({ timeout: vsc.scaledMs(30000) });
   // Click the chip of the token "fibonacci" in `export function fibonacci(`.
   const k = expected.tokens.findIndex((t) => t.text.trim() === 'fibonacci');
   assert.ok(k > 0, 'the CLI has a token "fibonacci"');
   await panel.locator(`.chip[data-i="${k}"]`).click();
-  await vs.page.waitForFunction(() => /Ln 2, Col (1[6-9]|2\d)/.test(/** @type {HTMLElement | null} */ (document.querySelector('.part.statusbar'))?.innerText ?? ''), null, { timeout: 15000 });
+  await vs.page.waitForFunction(() => /Ln 2, Col (1[6-9]|2\d)/.test(/** @type {HTMLElement | null} */ (document.querySelector('.part.statusbar'))?.innerText ?? ''), null, { timeout: vsc.scaledMs(15000) });
   const sel = await vsc.statusBarText(vs.page, /Ln \d+, Col \d+/);
   const t = expected.tokens[k];
   // The token " fibonacci" spans UTF-16 [16, 26) on line 2 (0-based offsets 16..26 from the line start at 74?).
@@ -59,7 +60,7 @@ test('Compare shows relative costs equal to the CLI', async () => {
   await vsc.runCommand(vs.page, 'Token Inspector: Compare Tokenizers');
   await panel.locator('#compare-run').click();
   const table = panel.locator('#compare-table');
-  await table.waitFor({ timeout: 60000 });
+  await table.waitFor({ timeout: vsc.scaledMs(60000) });
   const expected = cli(['compare', path.join(WS, 'code.ts'), '--tokenizers', 'o200k_base,cl100k_base,llama3,qwen3,gemma3,deepseek_v3,mistral,gpt2', '--reference', 'o200k_base', '--json']);
   for (const row of expected.tokenizers) {
     const shown = (await table.locator(`tr[data-tokenizer="${row.tokenizer}"] td.relative-cost`).innerText()).trim();
@@ -74,7 +75,7 @@ test('Language premiums: Burmese costs far more than English under gpt2', async 
   await vsc.runCommand(vs.page, 'Token Inspector: Show Language Premiums');
   await panel.locator('#premiums-run').click();
   const table = panel.locator('#premiums-table');
-  await table.waitFor({ timeout: 120000 });
+  await table.waitFor({ timeout: vsc.scaledMs(120000) });
   const eng = (await table.locator('tr[data-language="eng"] td.premium[data-tokenizer="gpt2"]').first().innerText()).trim();
   const mya = Number((await table.locator('tr[data-language="mya"] td.premium[data-tokenizer="gpt2"]').first().innerText()).trim());
   const myaO200k = Number((await table.locator('tr[data-language="mya"] td.premium[data-tokenizer="o200k_base"]').first().innerText()).trim());
@@ -104,10 +105,10 @@ test("the webview's Content-Security-Policy has a nonce and blocks an inline scr
 test('the sidebar shows the tokenizer, counts and relative-cost bars', async () => {
   await vsc.runCommand(vs.page, 'Token Inspector: Focus on Tokens View');
   const side = vsc.webviewFrame(vs.page, { view: 'sidebar' });
-  await side.locator('#document-count').waitFor({ timeout: 30000 });
-  await side.locator('.cost-row[data-tokenizer="gpt2"]').waitFor({ timeout: 60000 });
+  await side.locator('#document-count').waitFor({ timeout: vsc.scaledMs(30000) });
+  await side.locator('.cost-row[data-tokenizer="gpt2"]').waitFor({ timeout: vsc.scaledMs(60000) });
   const expected = cli(['tokenize', path.join(WS, 'code.ts'), '--tokenizer', 'o200k_base', '--json']);
-  await side.locator('#document-count', { hasText: expected.count.toLocaleString('en-US') }).waitFor({ timeout: 30000 });
+  await side.locator('#document-count', { hasText: expected.count.toLocaleString('en-US') }).waitFor({ timeout: vsc.scaledMs(30000) });
   const gpt2 = cli(['compare', path.join(WS, 'code.ts'), '--tokenizers', 'gpt2', '--json']).tokenizers[0];
   assert.equal((await side.locator('.cost-row[data-tokenizer="gpt2"] .num').innerText()).trim(), `${gpt2.relativeCost.toFixed(2)}×`);
   await vsc.screenshot(vs.page, path.join(screenshotsDir(), 'sidebar.png'));

@@ -1,13 +1,15 @@
 // @ts-check
 'use strict';
-// Probabilities in a real VS Code: the workspace n-gram colours tokens, the hover's log-prob equals the CLI's
-// `score`, and the Next byte view's top byte at a cursor inside a word equals the CLI's `next-bytes`.
+// Probabilities in a real VS Code, with the package for this machine installed: the workspace n-gram colours
+// tokens, the hover's log-prob equals the CLI's `score`, the Next byte view's top byte at a cursor inside a word
+// equals the CLI's `next-bytes`; then an ONNX model (the tiny GPT-2 fixture) on the package's own native
+// runtime, its hover log-prob equal to the CLI's.
 const { test, before, after } = require('node:test');
 const assert = require('node:assert/strict');
 const fs = require('node:fs');
 const path = require('node:path');
 const vsc = require('./lib/vscode');
-const { stageExtension, cli, must, screenshotsDir, workspaceCopy } = require('./lib/project');
+const { hostPackage, assertInstalledPackage, cli, must, screenshotsDir, workspaceCopy } = require('./lib/project');
 
 const WS = workspaceCopy('prob');
 /** @type {import('./lib/vscode').Session} */
@@ -16,11 +18,12 @@ let vs;
 let testLog;
 
 before(async () => {
-  const extensionDir = await stageExtension();
+  const vsix = await hostPackage();
   testLog = path.join(vsc.paths.RUN_ROOT, `prob-log-${process.pid}.txt`);
   fs.writeFileSync(testLog, '');
-  vs = await vsc.startVSCode({ extensionDir, workspace: WS, name: 'prob', settings: { 'tokenInspector.showProbabilities': true }, env: { TOKEN_INSPECTOR_TEST_LOG: testLog }, viewport: { width: 1600, height: 900 } });
-  await vsc.waitForFileText(testLog, 'activated', { timeout: 60000 });
+  vs = await vsc.startVSCode({ vsix, workspace: WS, name: 'prob', settings: { 'tokenInspector.showProbabilities': true }, env: { TOKEN_INSPECTOR_TEST_LOG: testLog }, viewport: { width: 1600, height: 900 } });
+  assertInstalledPackage(vs);
+  await vsc.waitForFileText(testLog, 'activated', { timeout: vsc.scaledMs(60000) });
 });
 
 after(async () => {
@@ -29,7 +32,7 @@ after(async () => {
 
 test('the hover shows the workspace model\'s log-prob for a token, equal to the CLI', async () => {
   await vsc.openFile(vs.page, 'code.ts');
-  await vsc.waitForFileText(testLog, /scores .*code\.ts/, { timeout: 90000 });
+  await vsc.waitForFileText(testLog, /scores .*code\.ts/, { timeout: vsc.scaledMs(90000) });
   /** @type {import('./lib/project').ScoreJson} */
   const scored = cli(['score', path.join(WS, 'code.ts'), '--model', 'workspace-ngram', '--workspace', WS, '--tokenizer', 'o200k_base', '--json']);
   const text = fs.readFileSync(path.join(WS, 'code.ts'), 'utf8');
@@ -61,7 +64,7 @@ test('Show Next Byte: the top byte inside a word equals the CLI', async () => {
   await vsc.runCommand(vs.page, 'Token Inspector: Show Next Byte');
   const panel = vsc.webviewFrame(vs.page, { view: 'panel' });
   const table = panel.locator('#nextbyte-table');
-  await table.waitFor({ timeout: 60000 });
+  await table.waitFor({ timeout: vsc.scaledMs(60000) });
   const expected = cli(['next-bytes', path.join(WS, 'code.ts'), '--offset', String(offset), '--model', 'workspace-ngram', '--workspace', WS, '--tokenizer', 'o200k_base', '--json']);
   let best = 0;
   for (let b = 1; b < 257; b++) if (expected.distribution[b] > expected.distribution[best]) best = b;
@@ -75,19 +78,22 @@ test('the panel shades each character by its surprisal', async () => {
   await vsc.runCommand(vs.page, 'Token Inspector: Show Panel');
   const panel = vsc.webviewFrame(vs.page, { view: 'panel' });
   const box = panel.locator('#surprisal-box:not([disabled])');
-  await box.waitFor({ timeout: 30000 });
+  await box.waitFor({ timeout: vsc.scaledMs(30000) });
   await box.click();
   const ch = panel.locator('.chip .char').first();
-  await ch.waitFor({ timeout: 15000 });
+  await ch.waitFor({ timeout: vsc.scaledMs(15000) });
   assert.match(must(await ch.getAttribute('title'), 'the character\'s title'), /^\d+\.\d\d bits$/);
   await vsc.screenshot(vs.page, path.join(screenshotsDir(), 'panel-surprisal.png'));
 });
 
-test('an ONNX model (the tiny GPT-2 fixture): the hover log-prob equals the CLI\'s score --model PATH', async () => {
+test('an ONNX model (the tiny GPT-2 fixture) on the package\'s native runtime: the hover log-prob equals the CLI\'s score --model PATH', async () => {
   const model = path.join(vsc.paths.REPO_DIR, 'test', 'fixtures', 'tiny-gpt2');
+  // A setting: VS Code restarts with it (the library's updateSettings); the extension activates again.
+  fs.writeFileSync(testLog, '');
   await vs.updateSettings({ 'tokenInspector.probabilityModel': model });
+  await vsc.waitForFileText(testLog, 'activated', { timeout: vsc.scaledMs(60000) });
   await vsc.openFile(vs.page, 'emoji-cjk.md');
-  await vsc.waitForFileText(testLog, new RegExp(`scores .*emoji-cjk\\.md v\\d+ ${model.replace(/[/.]/g, '\\$&')}`), { timeout: 120000 });
+  await vsc.waitForFileText(testLog, new RegExp(`scores .*emoji-cjk\\.md v\\d+ ${model.replace(/[/.]/g, '\\$&')}`), { timeout: vsc.scaledMs(120000) });
   /** @type {import('./lib/project').ScoreJson} */
   const scored = cli(['score', path.join(WS, 'emoji-cjk.md'), '--model', model, '--json']);
   const text = fs.readFileSync(path.join(WS, 'emoji-cjk.md'), 'utf8');
@@ -97,5 +103,9 @@ test('an ONNX model (the tiny GPT-2 fixture): the hover log-prob equals the CLI\
   const row = hover.split('\n').find((l) => l.startsWith(`${k}\t`) && /bits/.test(l));
   assert.ok(row, `a probability row for token ${k}: ${hover}`);
   assert.equal(row.split('\t')[1], scored.tokens[k].logProb.toFixed(3), 'log-prob equals the CLI');
+  // The model ran on the native runtime the package carries for this platform, not on one from the source tree.
+  const runtime = must(/model runtime (\w+) (.*)$/m.exec(fs.readFileSync(testLog, 'utf8')), 'the model worker\'s runtime line');
+  assert.equal(runtime[1], 'native');
+  assert.equal(runtime[2], path.join(must(vs.extensionPath, 'the installed extension'), 'dist', 'node_modules', 'onnxruntime-node'));
   await vsc.screenshot(vs.page, path.join(screenshotsDir(), 'probabilities-onnx.png'));
 });

@@ -15,7 +15,7 @@ const fs = require('node:fs');
 const net = require('node:net');
 const path = require('node:path');
 const vsc = require('./lib/vscode');
-const { REPO, stageExtension, cli, openTokenizerPicker, screenshotsDir, workspaceCopy } = require('./lib/project');
+const { REPO, hostPackage, assertInstalledPackage, cli, openTokenizerPicker, screenshotsDir, workspaceCopy } = require('./lib/project');
 
 const MANIFEST = JSON.parse(fs.readFileSync(path.join(REPO, 'package.json'), 'utf8'));
 
@@ -77,7 +77,7 @@ after(async () => {
 });
 
 /** Waits until the status bar's token count matches `re`. @param {RegExp} re @param {string} what */
-async function waitForStatus(re, what, timeout = 60000) {
+async function waitForStatus(re, what, timeout = vsc.scaledMs(60000)) {
   const t0 = Date.now();
   for (;;) {
     const t = await vsc.statusBarText(vs.page, /tokens/, { timeout });
@@ -88,7 +88,7 @@ async function waitForStatus(re, what, timeout = 60000) {
 }
 
 async function pickerRows() {
-  await openTokenizerPicker(vs.page, { timeout: 20000 });
+  await openTokenizerPicker(vs.page, { timeout: vsc.scaledMs(20000) });
   const list = vs.page.locator('.quick-input-widget .quick-input-list');
   // The list is virtualised: scroll it to read every row.
   const rows = new Map();
@@ -106,7 +106,7 @@ async function pickerRows() {
   return [...rows.keys()];
 }
 
-test('Restricted Mode: the extension tokenizes with the default tokenizer and ignores the workspace\'s tokenizer, model, host, endpoint, cache and SAE paths; trusting the workspace applies them', { timeout: 600000 }, async () => {
+test('Restricted Mode: the extension tokenizes with the default tokenizer and ignores the workspace\'s tokenizer, model, host, endpoint, cache and SAE paths; trusting the workspace applies them', { timeout: vsc.scaledMs(600000) }, async () => {
   // Outside the workspace: a real tokenizer (GPT-2's, so its counts differ), and a canary for the host and endpoint.
   fs.rmSync(OUTSIDE, { recursive: true, force: true });
   fs.mkdirSync(path.join(OUTSIDE, 'tokenizer'), { recursive: true });
@@ -135,17 +135,18 @@ test('Restricted Mode: the extension tokenizes with the default tokenizer and ig
     'tokenInspector.model': 'gpt-5',
   }, null, 2));
 
-  const extensionDir = await stageExtension();
+  const vsix = await hostPackage();
   const testLog = path.join(vsc.paths.RUN_ROOT, `trust-log-${process.pid}.txt`);
   fs.writeFileSync(testLog, '');
   vs = await vsc.startVSCode({
-    extensionDir, workspace: WS, name: 'trust', trust: true,
+    vsix, workspace: WS, name: 'trust', trust: true,
     // No modal question at startup: an untrusted folder opens in Restricted Mode.
     settings: { 'security.workspace.trust.startupPrompt': 'never', 'security.workspace.trust.banner': 'never' },
     env: { TOKEN_INSPECTOR_TEST_LOG: testLog },
   });
-  await vsc.waitForFileText(testLog, 'activated', { timeout: 60000 });
-  await vsc.statusBarText(vs.page, /Restricted Mode/, { timeout: 30000 });
+  assertInstalledPackage(vs);
+  await vsc.waitForFileText(testLog, 'activated', { timeout: vsc.scaledMs(60000) });
+  await vsc.statusBarText(vs.page, /Restricted Mode/, { timeout: vsc.scaledMs(30000) });
 
   const file = path.join(WS, 'emoji-cjk.md');
   const defaultCount = cli(['tokenize', file, '--tokenizer', 'o200k_base', '--json']).count;
@@ -155,9 +156,9 @@ test('Restricted Mode: the extension tokenizes with the default tokenizer and ig
   const shown = await waitForStatus(new RegExp(`^\\S*\\s*${defaultCount.toLocaleString('en-US')} tokens · o200k_base$`), 'restricted');
   vsc.log(`trust: restricted status bar "${shown}"`);
   // The workspace's unrestricted settings do apply: the gauge shows its model.
-  assert.match(await vsc.statusBarText(vs.page, /% of .* · GPT-5$/, { timeout: 30000 }), /% of \d+k · GPT-5$/);
+  assert.match(await vsc.statusBarText(vs.page, /% of .* · GPT-5$/, { timeout: vsc.scaledMs(30000) }), /% of \d+k · GPT-5$/);
   // Probability mode runs, on the built-in workspace n-gram (not the endpoint).
-  await vsc.waitForFileText(testLog, /scores .*emoji-cjk\.md v\d+ /, { timeout: 120000 });
+  await vsc.waitForFileText(testLog, /scores .*emoji-cjk\.md v\d+ /, { timeout: vsc.scaledMs(120000) });
   const rows = await pickerRows();
   assert.ok(rows.some((r) => r.startsWith('OpenAI o200k_base') || r.includes('o200k_base')), `the picker lists the bundled tokenizers: ${rows.join(' | ')}`);
   assert.ok(!rows.some((r) => /^(\$\(check\) )?outside\t/.test(r) || r.includes(OUTSIDE)), `the picker does not list the workspace's tokenizer: ${rows.join(' | ')}`);
@@ -172,17 +173,17 @@ test('Restricted Mode: the extension tokenizes with the default tokenizer and ig
   // Trust the workspace: the same settings now apply (the outside tokenizer; probability mode calls the endpoint).
   await vsc.runCommand(vs.page, 'Workspaces: Manage Workspace Trust');
   const trustButton = vs.page.locator('.workspace-trust-editor .monaco-button', { hasText: /^Trust$/ }).first();
-  await trustButton.waitFor({ timeout: 20000 });
+  await trustButton.waitFor({ timeout: vsc.scaledMs(20000) });
   await trustButton.click();
-  await vs.page.locator('.part.statusbar .statusbar-item', { hasText: 'Restricted Mode' }).waitFor({ state: 'detached', timeout: 20000 }).catch(() => {});
+  await vs.page.locator('.part.statusbar .statusbar-item', { hasText: 'Restricted Mode' }).waitFor({ state: 'detached', timeout: vsc.scaledMs(20000) }).catch(() => {});
   await vsc.openFile(vs.page, 'emoji-cjk.md');
-  const trusted = await waitForStatus(new RegExp(`${outsideCount.toLocaleString('en-US')} tokens · outside$`), 'trusted', 90000);
+  const trusted = await waitForStatus(new RegExp(`${outsideCount.toLocaleString('en-US')} tokens · outside$`), 'trusted', vsc.scaledMs(90000));
   vsc.log(`trust: trusted status bar "${trusted}"`);
   // (The re-analysis ran while the trust editor hid this one; an edit makes probability mode score it now.)
   await vs.page.locator('.part.editor .monaco-editor .view-lines').first().click();
   await vs.page.keyboard.press('Control+End');
   await vs.page.keyboard.type(' more');
   const t0 = Date.now();
-  while (connections === 0 && Date.now() - t0 < 60000) await new Promise((r) => setTimeout(r, 250));
+  while (connections === 0 && Date.now() - t0 < vsc.scaledMs(60000)) await new Promise((r) => setTimeout(r, 250));
   assert.ok(connections > 0, 'once trusted, probability mode calls the workspace\'s endpoint');
 });

@@ -1,17 +1,90 @@
 // @ts-check
 'use strict';
-// Project-specific helpers for the end-to-end tests: the staged extension, the CLI, where screenshots go.
+// Project-specific helpers for the end-to-end tests: the packages under test, the CLI, where screenshots go.
 const path = require('node:path');
 const fs = require('node:fs');
 const assert = require('node:assert/strict');
 const { execFileSync } = require('node:child_process');
+const { pathToFileURL } = require('node:url');
 
 const REPO = path.resolve(__dirname, '..', '..', '..');
 
-/** Builds the folder VS Code loads the extension from (scripts/stage-extension.mjs); returns its path. @returns {Promise<string>} */
-async function stageExtension() {
-  const { stageExtension: stage } = await import(path.join(REPO, 'scripts', 'stage-extension.mjs'));
-  return stage();
+/**
+ * scripts/package.mjs and scripts/stage-extension.mjs, as the tests use them.
+ * @typedef {{ packageExtension: (o: { targets: string[], log?: (line: string) => void }) => unknown,
+ *   packagePath: (target: string) => string, lastBuild: () => { fingerprint: string, targets: string[] } | undefined,
+ *   MAX_PACKAGE_BYTES: number }} PackageScript
+ * @typedef {{ TARGETS: string[], UNIVERSAL: string, NATIVE_TARGETS: Record<string, string[]>, WASM_FILES: string[],
+ *   RUNTIME_MODULES: string, hostTarget: () => string, sourceFingerprint: () => string }} PackageLayout
+ */
+
+/** @returns {Promise<PackageScript>} */
+function packageScript() {
+  return import(pathToFileURL(path.join(REPO, 'scripts', 'package.mjs')).href);
+}
+
+/** @returns {Promise<PackageLayout>} */
+function packageLayout() {
+  return import(pathToFileURL(path.join(REPO, 'scripts', 'stage-extension.mjs')).href);
+}
+
+/**
+ * The .vsix of `target` (scripts/package.mjs), built now when the sources changed since the last packaging
+ * (or it was never built). The tests install it into a fresh profile as users do.
+ * @param {string} target
+ */
+async function packageFor(target) {
+  const { packageExtension, packagePath, lastBuild } = await packageScript();
+  const { sourceFingerprint } = await packageLayout();
+  const file = packagePath(target);
+  const fresh = () => {
+    const last = lastBuild();
+    return fs.existsSync(file) && !!last && last.fingerprint === sourceFingerprint() && last.targets.includes(target);
+  };
+  if (fresh()) return file;
+  // One packaging at a time (test files may run in parallel); the others wait for it, then find it fresh.
+  const lock = path.join(REPO, 'out', 'packages.lock');
+  fs.mkdirSync(path.dirname(lock), { recursive: true });
+  for (const end = Date.now() + 20 * 60_000; ; ) {
+    try {
+      fs.mkdirSync(lock);
+      break;
+    } catch {
+      if (Date.now() > end) throw new Error(`${lock} is still held after 20 minutes; remove it if no packaging runs`);
+      await new Promise((r) => setTimeout(r, 1000));
+    }
+  }
+  try {
+    if (!fresh()) {
+      console.log(`[e2e] packaging ${target} (the sources changed since the last npm run package)`);
+      packageExtension({ targets: [target], log: (l) => console.log(`[e2e] ${l}`) });
+    }
+  } finally {
+    fs.rmSync(lock, { recursive: true, force: true });
+  }
+  return file;
+}
+
+/** The package built for this machine (a platform package where onnxruntime-node has binaries). */
+async function hostPackage() {
+  return packageFor((await packageLayout()).hostTarget());
+}
+
+/** The universal package (models on the WASM runtime). */
+function universalPackage() {
+  return packageFor('universal');
+}
+
+/**
+ * Checks that the extension VS Code runs is the installed package: its folder is under the run's extensions
+ * folder (not the source tree), and it holds no sources or source maps. Returns its folder.
+ * @param {import('./vscode').Session} vs
+ */
+function assertInstalledPackage(vs) {
+  const ext = vs.extensionPath;
+  assert.ok(ext && ext.startsWith(vs.dirs.extensions + path.sep), `the extension is not installed in the run's profile: ${ext}`);
+  assert.ok(!fs.existsSync(path.join(ext, 'src')) && !fs.readdirSync(path.join(ext, 'dist')).some((f) => f.endsWith('.map')), `${ext} holds sources or source maps: it is not the package`);
+  return ext;
 }
 
 /**
@@ -77,4 +150,4 @@ function screenshotsDir() {
   return dir;
 }
 
-module.exports = { REPO, stageExtension, cli, must, openTokenizerPicker, screenshotsDir, workspaceCopy };
+module.exports = { REPO, hostPackage, universalPackage, packageFor, packageScript, packageLayout, assertInstalledPackage, cli, must, openTokenizerPicker, screenshotsDir, workspaceCopy };

@@ -57,6 +57,8 @@ const DEFAULT_EXTENSION_ID = 'token-inspector.token-inspector';
  * @property {boolean} _stopped
  * @property {import('child_process').ChildProcess | null} _cs
  * @property {import('fs').WriteStream} [_blog]
+ * @property {{ args: string[], csEnv: NodeJS.ProcessEnv, viewport: { width: number, height: number }, timeout: number }} _launch
+ *   how launch() starts code-server and the browser (again after updateSettings)
  */
 /** @typedef {{ pid: number, ppid: number, pgid: number }} Proc */
 
@@ -121,7 +123,7 @@ async function step(name, fn, page) {
     if (s && !(e instanceof E2EError && e.shot)) {
       const shot = path.join(s.dirs.screenshots, `FAILED-${++failShots}.png`);
       try {
-        await page.screenshot({ path: shot, timeout: 5000 });
+        await page.screenshot({ path: shot, timeout: scaledMs(5000) });
         msg += ` [screenshot: ${shot}]`;
       } catch { /* page gone */ }
     }
@@ -136,6 +138,54 @@ async function step(name, fn, page) {
 /** @param {number} ms */
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
+// --------------------------------------------------------- machine factor ---
+// Waits are written in milliseconds as they were tuned on the project's 2-core development VM. A CI machine may
+// be slower, or busier: each wait is multiplied by how much slower this machine is right now (`scaledMs`).
+// That is measured with a fixed piece of JavaScript work (JSON, regexes, sorting: what the extension host
+// and the workbench spend their time on), timed a few times, against its time on the development VM, at
+// least 1 (a faster machine keeps the tuned waits) and at most 8; E2E_TIME_FACTOR sets it by hand.
+// startVSCode measures it again (the machine's load changes) and raises it when the workbench took longer
+// to appear than it did there.
+const CALIBRATION_REFERENCE_MS = 30;
+const WORKBENCH_REFERENCE_MS = 12000;
+const MAX_TIME_FACTOR = 8;
+let timeFactorNow = 0;
+
+/** One timed run of the calibration work, in ms. */
+function calibrationRunMs() {
+  const t = process.hrtime.bigint();
+  /** @type {string[]} */
+  const words = [];
+  for (let i = 0; i < 4000; i++) words.push(`w${(i * 2654435761) % 100003}:${i.toString(36)}`);
+  let acc = 0;
+  for (let r = 0; r < 4; r++) {
+    const text = JSON.stringify(words.map((w, i) => ({ w, i, u: w.toUpperCase() })));
+    acc += JSON.parse(text).length + (text.match(/w\d+7:/g) || []).length + [...words].sort().indexOf(words[r]);
+  }
+  if (acc < 0) throw new Error('unreachable'); // keeps the work from being optimised away
+  return Number(process.hrtime.bigint() - t) / 1e6;
+}
+
+/** Measures the machine factor again (see above) and returns it. */
+function measureTimeFactor() {
+  const fixed = Number(process.env.E2E_TIME_FACTOR);
+  if (fixed > 0) return (timeFactorNow = fixed);
+  calibrationRunMs(); // warm-up: the first run includes compilation
+  const runs = Array.from({ length: 7 }, calibrationRunMs).sort((a, b) => a - b);
+  timeFactorNow = Math.min(MAX_TIME_FACTOR, Math.max(1, runs[3] / CALIBRATION_REFERENCE_MS));
+  return timeFactorNow;
+}
+
+/** How much slower this machine is now than the one the waits were tuned on (>= 1). */
+function timeFactor() {
+  return timeFactorNow || measureTimeFactor();
+}
+
+/** A wait tuned on the development VM, for this machine: `ms` times the machine factor. @param {number} ms */
+function scaledMs(ms) {
+  return Math.round(ms * timeFactor());
+}
+
 /**
  * Calls fn every `interval` ms until it returns a truthy value (errors count as not yet), and returns that.
  * @template T
@@ -144,7 +194,7 @@ const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
  * @param {{ timeout?: number, interval?: number }} [options]
  * @returns {Promise<T>}
  */
-async function poll(what, fn, { timeout = 15000, interval = 100 } = {}) {
+async function poll(what, fn, { timeout = scaledMs(15000), interval = 100 } = {}) {
   const end = Date.now() + timeout;
   /** @type {unknown} */
   let last;
@@ -388,7 +438,7 @@ function installVsix(vsix, csArgs, env, extensionsDir, runDir) {
   if (!fs.existsSync(vsix)) throw new E2EError(`vsix ${vsix} does not exist`);
   const before = new Set(fs.readdirSync(extensionsDir));
   const r = spawnSync(NODE24, [...csArgs, '--install-extension', vsix], {
-    cwd: runDir, env, encoding: 'utf8', timeout: 120000,
+    cwd: runDir, env, encoding: 'utf8', timeout: scaledMs(120000),
   });
   fs.writeFileSync(path.join(runDir, 'install-extension.log'), `${r.stdout || ''}${r.stderr || ''}`);
   if (r.status !== 0) {
@@ -425,11 +475,12 @@ let runCounter = 0;
 async function startVSCode(o = {}) {
   const {
     extensionDir, vsix, workspace, settings = {}, trust = false, theme, env = {}, name = 'run',
-    viewport = { width: 1400, height: 900 }, timeout = 90000, keepProfile = false, extraArgs = [],
+    viewport = { width: 1400, height: 900 }, timeout = scaledMs(90000), keepProfile = false, extraArgs = [],
   } = o;
   checkInstalled();
+  measureTimeFactor();
   if (extensionDir && vsix) throw new E2EError('startVSCode: pass extensionDir or vsix, not both');
-  const { chromium } = loadPlaywright();
+  loadPlaywright(); // fails early, with the setup command, when the tools are missing
   installExitHooks();
   reapStaleRuns();
 
@@ -510,67 +561,85 @@ async function startVSCode(o = {}) {
       session.extensionPath = r.dest;
     }
 
-    const tSpawn = Date.now();
-    for (let attempt = 1; ; attempt++) {
-      const port = await freePort();
-      const logFd = fs.openSync(session.logFile, 'a');
-      const cs = spawn(NODE24, [...args, '--bind-addr', `127.0.0.1:${port}`], {
-        cwd: runDir, env: csEnv, detached: true, stdio: ['ignore', logFd, logFd],
-      });
-      fs.closeSync(logFd);
-      cs.unref();
-      session._cs = cs;
-      session._csPid = /** @type {number} */ (cs.pid);
-      session.port = port;
-      /** @type {{ code: number | null, sig: NodeJS.Signals | null } | null} */
-      let exited = null;
-      cs.on('exit', (code, sig) => { exited = { code, sig }; });
-      writeJson(path.join(runDir, 'pids.json'), { owner: process.pid, codeServer: cs.pid });
-      try {
-        await step(`code-server listening on 127.0.0.1:${port}`, () => poll('/healthz', async () => {
-          if (exited) throw new E2EError(`code-server exited (${JSON.stringify(exited)})`);
-          return (await httpStatus(`http://127.0.0.1:${port}/healthz`)) === 200;
-        }, { timeout }));
-        break;
-      } catch (e) {
-        const logTail = tail(session.logFile);
-        if (exited && /EADDRINUSE/.test(logTail) && attempt < 3) { log('port taken, retrying'); continue; }
-        throw new E2EError(`${messageOf(e)}\n--- ${session.logFile} (tail) ---\n${logTail}`);
-      }
-    }
-    session.startupMs = { codeServer: Date.now() - tSpawn };
-
-    // browser
-    const context = await step('launch chromium', () => chromium.launchPersistentContext(dirs.chromiumProfile, {
-      executablePath: CHROMIUM, headless: true, args: CHROMIUM_ARGS, viewport, timeout,
-      // our own signal handlers kill chromium and code-server, then let the signal terminate the process
-      handleSIGINT: false, handleSIGTERM: false, handleSIGHUP: false,
-      env: { ...process.env, XDG_CONFIG_HOME: dirs.chromiumXdg, XDG_CACHE_HOME: dirs.chromiumXdg, TMPDIR: dirs.tmp },
-    }));
-    session.context = context;
-    session._chromiumPid = findChromiumPid(dirs.chromiumProfile);
-    writeJson(path.join(runDir, 'pids.json'), { owner: process.pid, codeServer: session._csPid, chromium: session._chromiumPid });
-    const page = context.pages()[0] || await context.newPage();
-    session.page = page;
-    pages.set(page, session);
-    const blog = fs.createWriteStream(session.browserLogFile, { flags: 'a' });
-    session._blog = blog;
-    page.on('pageerror', (e) => blog.write(`[pageerror] ${e.message}\n`));
-    page.on('console', (m) => { if (m.type() === 'error' || m.type() === 'warning') blog.write(`[console.${m.type()}] ${m.text()}\n`); });
-
-    const q = ws.endsWith('.code-workspace') ? 'workspace' : 'folder';
-    session.url = `http://127.0.0.1:${session.port}/?${q}=${encodeURIComponent(ws)}`;
-    await step(`open workbench ${session.url}`, async () => {
-      await page.goto(session.url, { timeout });
-      await page.locator('.monaco-workbench').waitFor({ timeout });
-    }, page);
-    session.startupMs.workbench = Date.now() - tSpawn;
-    log(`startVSCode: workbench visible ${(session.startupMs.workbench / 1000).toFixed(2)}s after spawn`);
+    session._launch = { args, csEnv, viewport, timeout };
+    await launch(session);
     return session;
   } catch (e) {
     await stopSession(session, { keepProfile: true }).catch(() => {});
     throw e;
   }
+}
+
+/**
+ * Starts code-server and the browser for a session whose run dir, settings and extension are in place, and
+ * opens the workbench (startVSCode, and again in updateSettings).
+ * @param {Session} session
+ */
+async function launch(session) {
+  const { args, csEnv, viewport, timeout } = session._launch;
+  const { chromium } = loadPlaywright();
+  const { dirs, runDir } = session;
+  const ws = session.workspace;
+  const tSpawn = Date.now();
+  for (let attempt = 1; ; attempt++) {
+    const port = await freePort();
+    const logFd = fs.openSync(session.logFile, 'a');
+    const cs = spawn(NODE24, [...args, '--bind-addr', `127.0.0.1:${port}`], {
+      cwd: runDir, env: csEnv, detached: true, stdio: ['ignore', logFd, logFd],
+    });
+    fs.closeSync(logFd);
+    cs.unref();
+    session._cs = cs;
+    session._csPid = /** @type {number} */ (cs.pid);
+    session.port = port;
+    /** @type {{ code: number | null, sig: NodeJS.Signals | null } | null} */
+    let exited = null;
+    cs.on('exit', (code, sig) => { exited = { code, sig }; });
+    writeJson(path.join(runDir, 'pids.json'), { owner: process.pid, codeServer: cs.pid });
+    try {
+      await step(`code-server listening on 127.0.0.1:${port}`, () => poll('/healthz', async () => {
+        if (exited) throw new E2EError(`code-server exited (${JSON.stringify(exited)})`);
+        return (await httpStatus(`http://127.0.0.1:${port}/healthz`)) === 200;
+      }, { timeout }));
+      break;
+    } catch (e) {
+      const logTail = tail(session.logFile);
+      if (exited && /EADDRINUSE/.test(logTail) && attempt < 3) { log('port taken, retrying'); continue; }
+      throw new E2EError(`${messageOf(e)}\n--- ${session.logFile} (tail) ---\n${logTail}`);
+    }
+  }
+  session.startupMs = { codeServer: Date.now() - tSpawn };
+
+  // browser
+  const context = await step('launch chromium', () => chromium.launchPersistentContext(dirs.chromiumProfile, {
+    executablePath: CHROMIUM, headless: true, args: CHROMIUM_ARGS, viewport, timeout,
+    // our own signal handlers kill chromium and code-server, then let the signal terminate the process
+    handleSIGINT: false, handleSIGTERM: false, handleSIGHUP: false,
+    env: { ...process.env, XDG_CONFIG_HOME: dirs.chromiumXdg, XDG_CACHE_HOME: dirs.chromiumXdg, TMPDIR: dirs.tmp },
+  }));
+  session.context = context;
+  session._chromiumPid = findChromiumPid(dirs.chromiumProfile);
+  writeJson(path.join(runDir, 'pids.json'), { owner: process.pid, codeServer: session._csPid, chromium: session._chromiumPid });
+  const page = context.pages()[0] || await context.newPage();
+  // Playwright waits that name no timeout (30 s by default) get the machine factor too.
+  context.setDefaultTimeout(scaledMs(30000));
+  session.page = page;
+  pages.set(page, session);
+  const blog = fs.createWriteStream(session.browserLogFile, { flags: 'a' });
+  session._blog = blog;
+  page.on('pageerror', (e) => blog.write(`[pageerror] ${e.message}\n`));
+  page.on('console', (m) => { if (m.type() === 'error' || m.type() === 'warning') blog.write(`[console.${m.type()}] ${m.text()}\n`); });
+
+  const q = ws.endsWith('.code-workspace') ? 'workspace' : 'folder';
+  session.url = `http://127.0.0.1:${session.port}/?${q}=${encodeURIComponent(ws)}`;
+  await step(`open workbench ${session.url}`, async () => {
+    await page.goto(session.url, { timeout });
+    await page.locator('.monaco-workbench').waitFor({ timeout });
+  }, page);
+  session.startupMs.workbench = Date.now() - tSpawn;
+  // A workbench slower to appear than on the development VM means a slower machine than measured: wait longer.
+  if (!(Number(process.env.E2E_TIME_FACTOR) > 0)) timeFactorNow = Math.min(MAX_TIME_FACTOR, Math.max(timeFactor(), session.startupMs.workbench / WORKBENCH_REFERENCE_MS));
+  log(`startVSCode: workbench visible ${(session.startupMs.workbench / 1000).toFixed(2)}s after spawn; waits scaled ×${timeFactor().toFixed(2)}`);
 }
 
 /** @param {string} profileDir */
@@ -584,24 +653,21 @@ function findChromiumPid(profileDir) {
   return 0;
 }
 
-/** @param {Session} s @param {{ keepProfile?: boolean }} [options] */
-async function stopSession(s, { keepProfile = false } = {}) {
-  if (s._stopped) return;
-  s._stopped = true;
-  const t = Date.now();
+/** Closes the browser and ends code-server and every process it or chromium left, for stop and restart. @param {Session} s */
+async function endProcesses(s) {
   if (s.context) {
     /** @type {NodeJS.Timeout | undefined} */
     let timer;
     await Promise.race([
       s.context.close().catch(() => {}),
-      new Promise((r) => { timer = setTimeout(r, 10000); }),
+      new Promise((r) => { timer = setTimeout(r, scaledMs(10000)); }),
     ]);
     clearTimeout(timer); // a pending timer would keep the test process alive
   }
   if (s._chromiumPid && pidAlive(s._chromiumPid)) killTreeSync(s._chromiumPid, 'SIGKILL');
   if (s._csPid) {
     killTreeSync(s._csPid, 'SIGTERM');
-    const end = Date.now() + 5000;
+    const end = Date.now() + scaledMs(5000);
     while (Date.now() < end && (groupAlive(s._csPid) || descendants(s._csPid).length)) await sleep(100);
     if (groupAlive(s._csPid) || pidAlive(s._csPid)) {
       log('stop: code-server did not exit on SIGTERM, sending SIGKILL');
@@ -611,6 +677,16 @@ async function stopSession(s, { keepProfile = false } = {}) {
   const stray = killByPathSync(s.runDir);
   if (stray.length) log(`stop: killed ${stray.length} stray process(es) still using ${s.runDir}`);
   if (s._blog) s._blog.end();
+  s._chromiumPid = 0;
+  s._csPid = 0;
+}
+
+/** @param {Session} s @param {{ keepProfile?: boolean }} [options] */
+async function stopSession(s, { keepProfile = false } = {}) {
+  if (s._stopped) return;
+  s._stopped = true;
+  const t = Date.now();
+  await endProcesses(s);
   live.delete(s);
   try { fs.rmSync(path.join(s.runDir, 'pids.json'), { force: true }); } catch { /* ignore */ }
   if (!keepProfile) {
@@ -637,49 +713,26 @@ function sessionOf(sessionOrPage) {
 }
 
 /**
- * Merges `patch` into User/settings.json of a running session (a key set to undefined is removed).
- * VS Code 1.139 under code-server does not reliably pick up edits made to that file on disk once it is
- * running, so this goes through VS Code itself: "Preferences: Open User Settings (JSON)", replace the
- * text, save, close. Before startVSCode, use its `settings` option instead.
+ * Merges `patch` into User/settings.json (a key set to undefined is removed) and restarts VS Code with it: the
+ * same profile, workspace and installed extension, a new code-server and browser page (`session.page` is the
+ * new page; locators of the old one are gone). VS Code 1.139 under code-server does not reliably pick up
+ * edits made to that file on disk while it runs, and saving it through the settings editor was slow and
+ * flaky on a busy machine; a file written while VS Code is stopped is always read. Settings known at start
+ * go in startVSCode's `settings`.
  * @param {Session | Page} sessionOrPage
  * @param {Settings} patch
- * @param {{ timeout?: number }} [options]
  * @returns {Promise<void>}
  */
-async function updateSettings(sessionOrPage, patch, { timeout = 20000 } = {}) {
+async function updateSettings(sessionOrPage, patch) {
   const s = sessionOf(sessionOrPage);
-  const page = s.page;
-  return step(`updateSettings ${Object.keys(patch).join(', ')}`, async () => {
-    const cur = readJsonc(s.settingsFile);
-    const next = { ...cur, ...patch };
+  return step(`updateSettings ${Object.keys(patch).join(', ')} (restart)`, async () => {
+    if (s._stopped) throw new E2EError('updateSettings: the session was stopped');
+    await endProcesses(s);
+    const next = { ...readJsonc(s.settingsFile), ...patch };
     for (const k of Object.keys(patch)) if (patch[k] === undefined) delete next[k];
-    const firstKey = Object.keys(cur)[0];
-    const snippet = firstKey ? `"${firstKey}"` : '{';
-    await runCommand(page, 'Preferences: Open User Settings (JSON)', { timeout });
-    // the settings editor takes the focus
-    await page.waitForFunction((snip) => {
-      const a = document.activeElement;
-      const ed = a && a.closest && a.closest('.monaco-editor');
-      const vl = ed && ed.querySelector('.view-lines');
-      return !!vl && (vl.textContent || '').replace(/\u00a0/g, ' ').includes(snip);
-    }, snippet, { timeout }).catch(() => {
-      throw new E2EError(`the User settings.json editor did not get the focus within ${timeout}ms`);
-    });
-    await page.keyboard.press('Control+A');
-    await page.keyboard.insertText(JSON.stringify(next)); // one line: nothing for auto-indent to act on
-    // drop what auto-closing added after the cursor (a '}' or '"')
-    await page.keyboard.press('Control+Shift+End');
-    await page.keyboard.press('Delete');
-    await page.keyboard.press('Control+S');
-    const want = JSON.stringify(next);
-    await poll('settings.json on disk to hold the new settings', () => {
-      try { return JSON.stringify(readJsonc(s.settingsFile)) === want; } catch { return false; }
-    }, { timeout }).catch(async (e) => {
-      await page.screenshot({ path: path.join(s.dirs.screenshots, 'updateSettings-failure.png') }).catch(() => {});
-      throw new E2EError(`${e.message}; on disk: ${fs.readFileSync(s.settingsFile, 'utf8')}`);
-    });
-    await runCommand(page, 'View: Close Editor', { timeout });
-  }, page);
+    writeJson(s.settingsFile, next);
+    await launch(s);
+  });
 }
 
 /**
@@ -689,7 +742,7 @@ async function updateSettings(sessionOrPage, patch, { timeout = 20000 } = {}) {
  * @param {{ timeout?: number }} [options]
  * @returns {Promise<void>}
  */
-async function setTheme(sessionOrPage, theme, { timeout = 15000 } = {}) {
+async function setTheme(sessionOrPage, theme, { timeout = scaledMs(15000) } = {}) {
   const s = sessionOf(sessionOrPage);
   return step(`setTheme ${theme}`, async () => {
     const { id, kind } = resolveTheme(theme);
@@ -774,7 +827,7 @@ async function openQuickInput(page, key, timeout) {
       if (document.activeElement && document.activeElement.tagName === 'IFRAME') document.body.focus();
     });
     await page.keyboard.press(key);
-    const wait = Math.max(1000, Math.min(3000, end - Date.now()));
+    const wait = Math.max(scaledMs(1000), Math.min(scaledMs(3000), end - Date.now()));
     try {
       await box.waitFor({ state: 'visible', timeout: wait });
       return box;
@@ -795,7 +848,7 @@ async function openQuickInput(page, key, timeout) {
 async function closeQuickInput(page) {
   if (await page.locator(QUICK_INPUT).isVisible().catch(() => false)) {
     await page.keyboard.press('Escape');
-    await page.locator(QUICK_INPUT).waitFor({ state: 'hidden', timeout: 5000 }).catch(() => {});
+    await page.locator(QUICK_INPUT).waitFor({ state: 'hidden', timeout: scaledMs(5000) }).catch(() => {});
   }
 }
 
@@ -844,7 +897,7 @@ function quickInputRows(page) {
  * @param {{ timeout?: number }} [options]
  * @returns {Promise<void>}
  */
-async function runCommand(page, title, { timeout = 20000 } = {}) {
+async function runCommand(page, title, { timeout = scaledMs(20000) } = {}) {
   return step(`runCommand "${title}"`, async () => {
     await closeQuickInput(page);
     const box = await openQuickInput(page, 'F1', timeout);
@@ -861,7 +914,7 @@ async function runCommand(page, title, { timeout = 20000 } = {}) {
  * @param {{ timeout?: number }} [options]
  * @returns {Promise<void>}
  */
-async function openFile(page, relativeName, { timeout = 20000 } = {}) {
+async function openFile(page, relativeName, { timeout = scaledMs(20000) } = {}) {
   const rel = relativeName.split(path.sep).join('/');
   const base = path.posix.basename(rel);
   const dir = path.posix.dirname(rel);
@@ -884,7 +937,7 @@ async function openFile(page, relativeName, { timeout = 20000 } = {}) {
       const base = rel.split('/').pop() || '';
       const idx = items.lastIndexOf(base);
       return idx >= 0 && ('/' + items.slice(0, idx + 1).join('/')).endsWith('/' + rel);
-    }, rel), { timeout: 5000 });
+    }, rel), { timeout: scaledMs(5000) });
   }, page);
 }
 
@@ -894,7 +947,7 @@ async function openFile(page, relativeName, { timeout = 20000 } = {}) {
  * @param {string} text
  * @param {{ timeout?: number }} [options]
  */
-async function waitForEditorText(page, text, { timeout = 20000 } = {}) {
+async function waitForEditorText(page, text, { timeout = scaledMs(20000) } = {}) {
   return step(`waitForEditorText ${JSON.stringify(text)}`, () => page.waitForFunction((t) => {
     return [...document.querySelectorAll('.part.editor .monaco-editor .view-lines')]
       .some((v) => [...v.querySelectorAll('.view-line')]
@@ -917,7 +970,7 @@ async function waitForEditorText(page, text, { timeout = 20000 } = {}) {
  *                                   editor; '.part.editor .monaco-editor' searches all visible editors)
  * @returns {Promise<string>}
  */
-async function hoverOnText(page, text, { occurrence = 0, charOffset, marker, timeout = 15000, scope = '.part.editor .editor-group-container.active .monaco-editor' } = {}) {
+async function hoverOnText(page, text, { occurrence = 0, charOffset, marker, timeout = scaledMs(15000), scope = '.part.editor .editor-group-container.active .monaco-editor' } = {}) {
   const label = `hoverOnText ${JSON.stringify(text)}#${occurrence}${charOffset !== undefined ? ` @${charOffset}` : ''}`;
   return step(label, async () => {
     // hide any open hover (it may cover the text): Escape, mouse to a neutral spot at the right edge; then
@@ -926,7 +979,7 @@ async function hoverOnText(page, text, { occurrence = 0, charOffset, marker, tim
     const vp = page.viewportSize() || { width: 1400, height: 900 };
     await page.mouse.move(vp.width - 3, Math.round(vp.height / 2));
     await page.waitForFunction(() => ![.../** @type {NodeListOf<HTMLElement>} */ (document.querySelectorAll('.monaco-hover:not(.hidden) .monaco-hover-content'))]
-      .some((h) => h.getClientRects().length > 0 && h.innerText.trim()), null, { timeout: 2000 }).catch(() => {});
+      .some((h) => h.getClientRects().length > 0 && h.innerText.trim()), null, { timeout: scaledMs(2000) }).catch(() => {});
     await page.evaluate(() => {
       for (const c of document.querySelectorAll('.monaco-hover-content')) {
         for (const k of c.querySelectorAll('*')) k.setAttribute('data-e2e-stale', '1');
@@ -1026,7 +1079,7 @@ async function hoverOnText(page, text, { occurrence = 0, charOffset, marker, tim
  * @param {{ timeout?: number }} [options]
  * @returns {Promise<string>}
  */
-async function statusBarText(page, idOrText, { timeout = 15000 } = {}) {
+async function statusBarText(page, idOrText, { timeout = scaledMs(15000) } = {}) {
   /** @type {{ id?: string, re?: string, flags?: string }} */
   const q = idOrText instanceof RegExp ? { re: idOrText.source, flags: idOrText.flags } : { id: String(idOrText) };
   return step(`statusBarText ${idOrText}`, async () => {
@@ -1086,7 +1139,7 @@ async function screenshot(page, file) {
  * @param {{ timeout?: number }} [options]
  * @returns {Promise<string>}
  */
-async function waitForFileText(file, text, { timeout = 30000 } = {}) {
+async function waitForFileText(file, text, { timeout = scaledMs(30000) } = {}) {
   return step(`waitForFileText ${path.basename(file)} ~ ${text}`, () => poll(`${file} to contain ${text}`, () => {
     if (!fs.existsSync(file)) return '';
     const c = fs.readFileSync(file, 'utf8');
@@ -1110,6 +1163,8 @@ module.exports = {
   builtinColorThemes,
   waitForFileText,
   poll,
+  scaledMs,
+  timeFactor,
   step,
   log,
   E2EError,
