@@ -45,7 +45,7 @@ test('Show Probabilities on the WASM runtime: the hover log-prob equals the CLI\
   const runtime = must(/model runtime (\w+) (.*)$/m.exec(fs.readFileSync(testLog, 'utf8')), 'the model worker\'s runtime line');
   assert.equal(runtime[1], 'wasm');
   assert.equal(runtime[2], path.join(must(vs.extensionPath, 'the installed extension'), 'dist', 'ort'));
-  assert.match(await vsc.statusBarText(vs.page, /slower WASM runtime/), /Token Inspector: the model runs on the slower WASM runtime \(no native ONNX runtime for linux-x64 in this package\)/);
+  assert.match(await vsc.statusBarText(vs.page, /slower WASM runtime/), /Token Inspector: the model runs on the slower WASM runtime \(universal package\)$/);
 
   /** @type {import('./lib/project').ScoreJson & { runtime: string }} */
   const scored = cli(['score', path.join(WS, 'emoji-cjk.md'), '--model', MODEL, '--json']);
