@@ -87,7 +87,7 @@ describe('e2e library self-test (real VS Code via code-server)', { timeout: 2400
     fs.writeFileSync(path.join(ext, 'package.json'), JSON.stringify(PROBE_PKG, null, 2));
     fs.writeFileSync(path.join(ext, 'extension.js'), PROBE_JS);
     fs.writeFileSync(path.join(ext, 'icon.svg'), ICON_SVG);
-    fs.writeFileSync(path.join(ws, 'sample.txt'), 'the quick brown fox jumps over the lazy dog\nsecond line: quick again\nemoji \u{1F600} tokens here\n');
+    fs.writeFileSync(path.join(ws, 'sample.txt'), 'the quick brown fox jumps over the lazy dog\nsecond line: quick again\nemoji \u{1F600} tokens here\nfar right:' + ' '.repeat(400) + 'faraway\n');
     fs.writeFileSync(path.join(ws, 'sub', 'sample.txt'), 'nested file with zebra words\n');
     marker = path.join(tmp, 'marker.log');
     vs = await vsc.startVSCode({
@@ -161,11 +161,18 @@ describe('e2e library self-test (real VS Code via code-server)', { timeout: 2400
     await vsc.screenshot(vs.page, 'webviews-light.png');
   });
 
-  it('changes settings at run time, switches the theme and takes a screenshot', async () => {
+  it('reports text out of view; changes settings (by a restart), switches the theme and takes a screenshot', async () => {
+    await vsc.openFile(vs.page, 'sample.txt');
+    // 'faraway' is past the editor's right edge (400 spaces in): a clear error, not a wrong hover
+    await assert.rejects(vsc.hoverOnText(vs.page, 'faraway', { marker: 'PROBE_HOVER', timeout: 2000 }), /is not visible/);
+    const before = vs.page;
     await vsc.updateSettings(vs.page, { 'editor.fontSize': 19, 'git.enabled': undefined });
+    assert.notEqual(vs.page, before, 'a new page after the restart');
     const onDisk = JSON.parse(fs.readFileSync(vs.settingsFile, 'utf8'));
     assert.equal(onDisk['editor.fontSize'], 19);
     assert.ok(!('git.enabled' in onDisk));
+    await vsc.waitForFileText(marker, /activated[\s\S]*activated/, { timeout: vsc.scaledMs(60000) });
+    await vsc.openFile(vs.page, 'sample.txt');
     await vs.page.waitForFunction(() => {
       const l = document.querySelector('.part.editor .monaco-editor .view-line');
       return l && getComputedStyle(l).fontSize === '19px';
@@ -174,8 +181,6 @@ describe('e2e library self-test (real VS Code via code-server)', { timeout: 2400
     assert.ok(await vs.page.locator('.monaco-workbench.vs-dark').count(), 'dark theme applied');
     assert.equal(JSON.parse(fs.readFileSync(vs.settingsFile, 'utf8'))['workbench.colorTheme'], 'Dark Modern');
     await vsc.openFile(vs.page, 'sample.txt');
-    // 'lazy' is scrolled out of view (the webview panel takes the right half): a clear error, not a wrong hover
-    await assert.rejects(vsc.hoverOnText(vs.page, 'lazy', { marker: 'PROBE_HOVER', timeout: 2000 }), /is not visible/);
     const h = await vsc.hoverOnText(vs.page, 'second', { marker: 'PROBE_HOVER' });
     assert.match(h, /word=second/);
     const file = await vsc.screenshot(vs.page, 'dark.png');
