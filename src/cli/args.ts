@@ -23,6 +23,8 @@ export class HelpRequested extends Error {
 
 /** The ids an option takes when its value is not an existing file or folder (src/cli/pathOrId.ts). */
 export interface IdKind {
+  /** What the option names, for messages: "tokenizer", "model". */
+  readonly noun: string;
   /** What such an id is, for messages: "a bundled tokenizer (o200k_base, …)". */
   readonly what: string;
   readonly accepts: (id: string) => boolean;
@@ -56,7 +58,7 @@ export function pathOrId(option: string, value: string, kind: IdKind, note: (lin
     return explicit;
   }
   if (kind.accepts(value)) return value;
-  throw new UsageError(`--${option} ${value}: there is no file or folder ${JSON.stringify(value)} in ${process.cwd()}, and it is not ${kind.what}`);
+  throw new UsageError(`unknown ${kind.noun} ${JSON.stringify(value)} (--${option}): there is no file or folder of that name in ${process.cwd()}, and it is not ${kind.what}`);
 }
 
 export function parseArgs(argv: readonly string[], valued: readonly string[], booleans: readonly string[], rules: ArgRules = {}): ParsedArgs {

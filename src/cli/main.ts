@@ -67,7 +67,7 @@ export async function main(argv: string[]): Promise<number> {
     }
     if (e instanceof UsageError) {
       const hint = command && !e.message.includes('\n') ? ` (see token-inspector ${command.name} --help)` : '';
-      process.stderr.write(`token-inspector${command ? ` ${command.name}` : ''}: ${e.message}${hint}\n`);
+      process.stderr.write(`token-inspector: ${e.message}${hint}\n`);
       return 2;
     }
     if (e instanceof TokenizerError || e instanceof BinaryFileError) {

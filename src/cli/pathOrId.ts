@@ -8,6 +8,7 @@ import { BUNDLED_TOKENIZERS, findBundled } from '../core/tokenizers/catalog';
 import type { IdKind } from './args';
 
 export const TOKENIZER_ID: IdKind = {
+  noun: 'tokenizer',
   what: `a bundled tokenizer (${BUNDLED_TOKENIZERS.map((e) => e.id).join(', ')})`,
   accepts: (id) => findBundled(id) !== undefined,
 };
@@ -17,9 +18,13 @@ export const TOKENIZER_IDS: IdKind = { ...TOKENIZER_ID, list: true };
 
 /** `score --model`: the built-in n-gram, else an ONNX model by Hugging Face repo id (found in the cache or downloaded). */
 export const LANGUAGE_MODEL_ID: IdKind = {
+  noun: 'model',
   what: `${NGRAM_MODEL_ID} or a Hugging Face repo id (org/name)`,
   accepts: (id) => id === NGRAM_MODEL_ID || isValidRepoId(id),
 };
 
-/** A model or SAE on the Hugging Face hub. */
-export const REPO_ID: IdKind = { what: 'a Hugging Face repo id (org/name)', accepts: isValidRepoId };
+/** A model on the Hugging Face hub. */
+export const MODEL_REPO_ID: IdKind = { noun: 'model', what: 'a Hugging Face repo id (org/name)', accepts: isValidRepoId };
+
+/** An SAE on the Hugging Face hub. */
+export const SAE_REPO_ID: IdKind = { noun: 'SAE', what: 'a Hugging Face repo id (org/name)', accepts: isValidRepoId };

@@ -94,7 +94,7 @@ test('extra positional arguments are an error (exit 2, naming the argument), not
   ]) {
     const r = await cli(...argv);
     assert.equal(r.code, 2, `${argv.join(' ')}: ${r.stderr}`);
-    assert.match(r.stderr, new RegExp(`^token-inspector ${argv[0]}: unexpected argument "b\\.txt"`), argv.join(' '));
+    assert.match(r.stderr, new RegExp(`^token-inspector: unexpected argument "b\\.txt" .* \\(see token-inspector ${argv[0]} --help\\)\\n$`), argv.join(' '));
     assert.equal(r.stdout, '', 'nothing printed to stdout');
   }
   const twice = await cli('count', 'a.txt', 'a.txt', '--tokenizer', 'gpt2', '--json');
@@ -130,13 +130,13 @@ test('a tokenizer folder in the current folder is read as a path: --tokenizer my
 test('a name that is neither a file nor an id: exit 2 and a message saying both were tried', async () => {
   const r = await cli('tokenize', 'a.txt', '--tokenizer', 'nope-tok');
   assert.equal(r.code, 2);
-  assert.match(r.stderr, /--tokenizer nope-tok: there is no file or folder "nope-tok" in .*, and it is not a bundled tokenizer \(o200k_base, /);
+  assert.match(r.stderr, /^token-inspector: unknown tokenizer "nope-tok" \(--tokenizer\): there is no file or folder of that name in .*, and it is not a bundled tokenizer \(o200k_base, /);
   const list = await cli('compare', 'a.txt', '--tokenizers', 'gpt2,nope-tok');
   assert.equal(list.code, 2);
-  assert.match(list.stderr, /--tokenizers nope-tok: there is no file or folder/);
+  assert.match(list.stderr, /unknown tokenizer "nope-tok" \(--tokenizers\): there is no file or folder of that name/);
   const sae = await cli('features', 'a.txt', '--model', './tiny-gpt2', '--sae', 'not a repo!');
   assert.equal(sae.code, 2);
-  assert.match(sae.stderr, /--sae not a repo!: there is no file or folder "not a repo!" in .*, and it is not a Hugging Face repo id/);
+  assert.match(sae.stderr, /unknown SAE "not a repo!" \(--sae\): there is no file or folder of that name in .*, and it is not a Hugging Face repo id/);
 });
 
 test('score --model tiny-gpt2 reads the model folder in the current folder; a missing one is looked up as a repo id, and the message says so', async () => {

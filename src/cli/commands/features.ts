@@ -24,7 +24,7 @@ import { utf8Encode } from '../../core/text/utf8';
 import { loadTokenizer, type LoadedTokenizer } from '../../core/tokenizers/loader';
 import type { TokenStream } from '../../core/tokenizers/types';
 import { parseArgs, UsageError } from '../args';
-import { REPO_ID } from '../pathOrId';
+import { MODEL_REPO_ID, SAE_REPO_ID } from '../pathOrId';
 import { LOAD_OPTIONS, out, readTextFile, type CliCommand } from '../io';
 
 /** A hidden-state source as the CLI uses it: it may bring the model's own tokenizer, and be disposed. */
@@ -151,7 +151,7 @@ export function makeFeaturesCommand(deps: FeaturesCommandDeps = {}): CliCommand 
       }
       const args = parseArgs(argv, ['model', 'sae', 'sae-id', 'encoder', 'k', 'm', 'hook', 'hidden', 'labels', 'top', 'dtype', 'cache-dir', 'hub-host'], ['json', 'allow-special', 'allow-downloads'], {
         positionals: 1,
-        pathOrId: { model: REPO_ID, sae: REPO_ID },
+        pathOrId: { model: MODEL_REPO_ID, sae: SAE_REPO_ID },
       });
       const file = args.positionals[0];
       if (!file) throw new UsageError('features needs a FILE');
