@@ -1,7 +1,7 @@
 /**
  * Which ONNX Runtime runs the models: the native `onnxruntime-node` when this package carries it for this
  * platform (the per-platform .vsix files do), else `onnxruntime-web`'s WASM backend (the universal .vsix),
- * about 2–5× slower (docs/RUNTIME.md) but the same graphs and the same results.
+ * several times slower (3.7–7× on the shapes in docs/RUNTIME.md) but the same graphs and the same results.
  *
  * Chosen once per process, synchronously: transformers.js loads `onnxruntime-node` while its module is being
  * evaluated, and the bundles (esbuild.mjs) hand that load to `onnxRuntimeForTransformers` below.
@@ -27,8 +27,6 @@ export interface OnnxBackend {
   readonly ort: OrtModule;
   /** The folder the runtime was loaded from (the package's own, never one above it). */
   readonly origin: string;
-  /** Why the native runtime was not used (WASM only), for the one-line notice. */
-  readonly nativeError?: string;
 }
 
 /** A runtime that cannot be loaded at all: the message names the platform and what the package holds. */
@@ -82,7 +80,7 @@ function wasmFolder(): string {
   return dirname(createRequire(__filename).resolve('onnxruntime-web'));
 }
 
-function loadWasm(nativeError: string | undefined): OnnxBackend {
+function loadWasm(): OnnxBackend {
   const folder = wasmFolder();
   if (!existsSync(join(folder, 'ort-wasm-simd-threaded.wasm'))) throw new Error(`no WASM runtime in ${folder}`);
   // eslint-disable-next-line @typescript-eslint/no-require-imports
@@ -91,7 +89,7 @@ function loadWasm(nativeError: string | undefined): OnnxBackend {
   ort.env.wasm.wasmPaths = folder + sep;
   ort.env.wasm.numThreads = defaultThreads();
   ort.env.wasm.proxy = false;
-  return { kind: 'wasm', ort, origin: folder, nativeError };
+  return { kind: 'wasm', ort, origin: folder };
 }
 
 let chosen: OnnxBackend | undefined;
@@ -113,7 +111,7 @@ function choose(): OnnxBackend {
     }
   }
   try {
-    const wasm = loadWasm(nativeError);
+    const wasm = loadWasm();
     (globalThis as Record<symbol, unknown>)[TRANSFORMERS_RUNTIME] = wasm.ort;
     return wasm;
   } catch (e) {
