@@ -49,16 +49,16 @@ export async function main(argv: string[]): Promise<number> {
     process.stdout.write(`token-inspector ${cliVersion()}\n`);
     return 0;
   }
-  if (cmd === undefined || cmd === 'help' || cmd === '--help' || cmd === '-h') {
-    // `token-inspector help score` is `token-inspector score --help`.
-    const named = cmd === 'help' ? COMMANDS.find((c) => c.name === rest[0]) : undefined;
-    process.stdout.write(named ? commandHelp(named) : usage());
+  // `token-inspector help score` is `token-inspector score --help` (a command may print more than its usage line).
+  const helpFor = cmd === 'help' ? COMMANDS.find((c) => c.name === rest[0]) : undefined;
+  if (cmd === undefined || cmd === '--help' || cmd === '-h' || (cmd === 'help' && !helpFor)) {
+    process.stdout.write(usage());
     return cmd === undefined ? 2 : 0;
   }
-  const command = COMMANDS.find((c) => c.name === cmd);
+  const command = helpFor ?? COMMANDS.find((c) => c.name === cmd);
   try {
     if (!command) throw new UsageError(`unknown command "${cmd}"\n${usage()}`);
-    await command.run(rest);
+    await command.run(helpFor ? ['--help'] : rest);
     return 0;
   } catch (e) {
     if (e instanceof HelpRequested && command) {
