@@ -690,7 +690,8 @@ async function stopSession(s, { keepProfile = false } = {}) {
   live.delete(s);
   try { fs.rmSync(path.join(s.runDir, 'pids.json'), { force: true }); } catch { /* ignore */ }
   if (!keepProfile) {
-    for (const d of [s.dirs.chromiumProfile, s.dirs.chromiumXdg, s.dirs.xdgCache, s.dirs.tmp]) {
+    // The installed extension too (110 MB for a platform package): it is the .vsix's, and each run installs its own.
+    for (const d of [s.dirs.chromiumProfile, s.dirs.chromiumXdg, s.dirs.xdgCache, s.dirs.tmp, s.dirs.extensions]) {
       try { fs.rmSync(d, { recursive: true, force: true }); } catch { /* ignore */ }
     }
   }
