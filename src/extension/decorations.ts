@@ -62,6 +62,8 @@ export class TokenDecorator implements vscode.Disposable {
   private readonly surprisalTypes = [0, 1, 2, 3, 4].map((k) => probabilityType(`tokenInspector.surprisal.${k}`));
   private readonly types = [this.even, this.odd, this.space, this.tab, this.newlineEven, this.newlineOdd, this.partial, this.zeroWidth, ...this.rankTypes, ...this.surprisalTypes];
   private readonly staleTimers = new Map<vscode.TextEditor, NodeJS.Timeout>();
+  /** The version last drawn per document, to log each new picture once (the e2e tests time keystroke to decoration). */
+  private readonly drawnVersions = new WeakMap<vscode.TextDocument, number>();
   private readonly disposables: vscode.Disposable[] = [];
 
   constructor(private readonly ctx: Pick<Ctx, 'analyses' | 'probabilities' | 'settings' | 'log'>) {
@@ -178,6 +180,10 @@ export class TokenDecorator implements vscode.Disposable {
     editor.setDecorations(this.newlineOdd, out.nlOdd);
     editor.setDecorations(this.partial, out.partial);
     editor.setDecorations(this.zeroWidth, out.zero);
+    if (this.drawnVersions.get(doc) !== analysis.version) {
+      this.drawnVersions.set(doc, analysis.version);
+      this.ctx.log(`decorated ${doc.uri.toString()} v${analysis.version}`);
+    }
   }
 
   private decorateLine(
