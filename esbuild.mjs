@@ -1,4 +1,4 @@
-// One build script: extension host bundle, tokenization worker, CLI, webviews, and the vocabulary files
+// One build script: extension host bundle, the workers, CLI, webviews, and the vocabulary files
 // the bundled tokenizers need (converted from their npm packages into compact dist/tokenizers/<id>.bin files).
 import * as esbuild from 'esbuild';
 import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, statSync } from 'node:fs';
@@ -47,6 +47,8 @@ function transformersRuntimePlugin() {
 const builds = [
   { ...common, entryPoints: ['src/extension/main.ts'], outfile: 'dist/extension.js', platform: 'node', format: 'cjs', external: ['vscode'] },
   { ...common, entryPoints: ['src/worker/tokenWorker.ts'], outfile: 'dist/tokenWorker.js', platform: 'node', format: 'cjs' },
+  // Workspace jobs (training, scoring, next byte, premiums, Compare, chat, folder totals): never in the way of tokenization.
+  { ...common, entryPoints: ['src/worker/workspaceWorker.ts'], outfile: 'dist/workspaceWorker.js', platform: 'node', format: 'cjs' },
   // ONNX models in a worker of their own (see modelBundle).
   { ...common, ...modelBundle, entryPoints: ['src/worker/modelWorker.ts'], outfile: 'dist/modelWorker.js', platform: 'node', format: 'cjs' },
   { ...common, ...modelBundle, entryPoints: ['src/cli/main.ts'], outfile: 'dist/cli.js', platform: 'node', format: 'cjs', banner: { js: '#!/usr/bin/env node' } },

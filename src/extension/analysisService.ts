@@ -4,8 +4,9 @@
  */
 import * as vscode from 'vscode';
 import type { StreamPayload, TextChange, TokenizerDescription, TokenizerRef } from '../protocol';
+import { documentLabel, tokenizerLabel } from './requestLabels';
 import { tokenizerRefKey, type Settings } from './settings';
-import type { WorkerClient } from './workerClient';
+import { WorkerCrashedError, WorkerDeadlineError, WorkerRequestError, type TokenWorkerClient, type WorkerIncident } from './workerClient';
 
 export interface Analysis {
   readonly docKey: string;
@@ -22,7 +23,12 @@ interface DocEntry {
   /** Edits since workerVersion, each relative to the text the previous one produced. */
   changes: TextChange[];
   analysis: Analysis | undefined;
-  error: { tokenizerKey: string; message: string } | undefined;
+  /**
+   * Why the last analysis failed. Not retried by itself for the same version and tokenizer (an edit or a
+   * setting change retries), except `afterRestart`: the worker stopped under it, and it is retried once the
+   * worker restarts.
+   */
+  error: { tokenizerKey: string; version: number; message: string; afterRestart: boolean } | undefined;
   running: boolean;
   dirty: boolean;
   timer: NodeJS.Timeout | undefined;
@@ -40,7 +46,7 @@ export class AnalysisService implements vscode.Disposable {
   private readonly shownErrors = new Set<string>();
 
   constructor(
-    private readonly worker: WorkerClient,
+    private readonly worker: TokenWorkerClient,
     private readonly settings: Settings,
     private readonly log: (line: string) => void,
   ) {
@@ -82,7 +88,7 @@ export class AnalysisService implements vscode.Disposable {
     const e = this.entries.get(this.key(doc));
     if (e?.timer) clearTimeout(e.timer);
     this.entries.delete(this.key(doc));
-    this.worker.close(this.key(doc));
+    this.worker.notify('close', { docKey: this.key(doc) });
   }
 
   private schedule(doc: vscode.TextDocument, e: DocEntry): void {
@@ -110,6 +116,7 @@ export class AnalysisService implements vscode.Disposable {
   /** Makes sure an analysis for the current version is coming; resolves when one is there (or failed). */
   request(doc: vscode.TextDocument): void {
     const e = this.entry(doc);
+    if (e.error && e.error.version === doc.version && e.error.tokenizerKey === tokenizerRefKey(this.settings.tokenizerFor(doc))) return;
     if (this.current(doc) || e.running || e.timer) {
       if (e.running) e.dirty = true;
       return;
@@ -117,9 +124,33 @@ export class AnalysisService implements vscode.Disposable {
     void this.run(doc, e);
   }
 
-  /** Re-analyses every known document (after a tokenizer or setting change). */
+  /** Re-analyses every known document (after a tokenizer or setting change), failed ones included. */
   refreshAll(): void {
+    for (const e of this.entries.values()) e.error = undefined;
     for (const doc of vscode.workspace.textDocuments) if (this.entries.has(this.key(doc))) this.request(doc);
+  }
+
+  /**
+   * The tokenization worker stopped (and restarts on the next request): it holds no document now. The visible
+   * documents are analysed again, and those whose analysis it took down are retried, except after a crash
+   * that already happened before (a document that crashes it every time waits for the next edit). A document
+   * whose own analysis ran past its deadline is not retried until it changes.
+   */
+  restarted(incident: WorkerIncident): void {
+    const retry = incident.cause === 'deadline' || !incident.repeat;
+    for (const e of this.entries.values()) {
+      e.workerVersion = undefined;
+      e.changes = [];
+      if (retry && e.error?.afterRestart) e.error = undefined;
+    }
+    if (!retry) return;
+    const visible = new Set(vscode.window.visibleTextEditors.map((ed) => ed.document));
+    for (const doc of vscode.workspace.textDocuments) {
+      const e = this.entries.get(this.key(doc));
+      if (!e || e.error || doc.isClosed) continue;
+      if (visible.has(doc) && !e.running && !e.timer) void this.run(doc, e);
+      else if (!this.current(doc)) this.request(doc);
+    }
   }
 
   private async run(doc: vscode.TextDocument, e: DocEntry): Promise<void> {
@@ -137,31 +168,29 @@ export class AnalysisService implements vscode.Disposable {
     const changes = e.changes;
     e.changes = [];
     e.workerVersion = version;
-    const common = { kind: 'analyze' as const, docKey: this.key(doc), version, tokenizer: ref, allowSpecial: this.settings.allowSpecial(doc) };
+    const common = { docKey: this.key(doc), version, tokenizer: ref, allowSpecial: this.settings.allowSpecial(doc), utf16Length: doc.offsetAt(doc.lineAt(doc.lineCount - 1).range.end) };
+    const label = `tokenizing ${documentLabel(doc)} with ${tokenizerLabel(ref, this.settings)}`;
     try {
-      let reply = await this.worker.request(base !== undefined ? { ...common, baseVersion: base, changes } : { ...common, text: doc.getText() });
-      if (reply.kind === 'needText') {
-        // The text sent now is the document's text at `version` only if nothing changed meanwhile.
-        if (doc.version !== version || doc.isClosed) {
-          e.workerVersion = undefined;
-          e.dirty = true;
-          return;
-        }
-        reply = await this.worker.request({ ...common, text: doc.getText() });
-      }
-      if (reply.kind === 'analysis') {
-        e.analysis = { docKey: reply.docKey, version: reply.version, tokenizerKey, tokenizer: reply.tokenizer, stream: reply.stream, elapsedMs: reply.elapsedMs };
-        e.error = undefined;
-        this.log(`analysis ${doc.uri.toString()} v${reply.version} ${reply.tokenizer.id} count=${reply.stream.count} ${reply.elapsedMs.toFixed(1)}ms`);
-      } else if (reply.kind === 'error') {
-        e.error = { tokenizerKey, message: reply.message };
+      let r = await this.worker.request('analyze', base !== undefined ? { ...common, baseVersion: base, changes } : { ...common, text: doc.getText() }, { label });
+      // The text sent now is the document's text at `version` only if nothing changed meanwhile.
+      if (r.status === 'needText' && doc.version === version && !doc.isClosed) r = await this.worker.request('analyze', { ...common, text: doc.getText() }, { label });
+      if (r.status === 'needText') {
         e.workerVersion = undefined;
-        this.showErrorOnce(tokenizerKey, reply.message);
+        e.dirty = true;
+      } else {
+        e.analysis = { docKey: common.docKey, version, tokenizerKey, tokenizer: r.tokenizer, stream: r.stream, elapsedMs: r.elapsedMs };
+        e.error = undefined;
+        this.log(`analysis ${doc.uri.toString()} v${version} ${r.tokenizer.id} count=${r.stream.count} ${r.elapsedMs.toFixed(1)}ms`);
       }
     } catch (err) {
-      // The worker died: it restarts on the next request with the whole text.
+      // The worker may not hold this version: the next request sends the whole text.
       e.workerVersion = undefined;
-      e.error = { tokenizerKey, message: (err as Error).message };
+      const message = (err as Error).message;
+      // A worker that stopped under this request (and not because of it) restarts: retry then.
+      const afterRestart = err instanceof WorkerCrashedError && !(err instanceof WorkerDeadlineError);
+      e.error = { tokenizerKey, version, message, afterRestart };
+      if (err instanceof WorkerRequestError) this.showErrorOnce(tokenizerKey, message);
+      this.log(`analysis failed: ${message}`);
     } finally {
       e.running = false;
     }
@@ -184,7 +213,9 @@ export class AnalysisService implements vscode.Disposable {
 
   /** Counts a piece of text (a selection) on its own. */
   async count(doc: vscode.TextDocument, text: string): Promise<number | undefined> {
-    const reply = await this.worker.request({ kind: 'count', tokenizer: this.settings.tokenizerFor(doc), text, allowSpecial: this.settings.allowSpecial(doc) }).catch(() => undefined);
-    return reply?.kind === 'count' ? reply.count : undefined;
+    const ref = this.settings.tokenizerFor(doc);
+    const label = `counting the selection in ${documentLabel(doc)} with ${tokenizerLabel(ref, this.settings)}`;
+    const r = await this.worker.request('count', { tokenizer: ref, text, allowSpecial: this.settings.allowSpecial(doc) }, { label }).catch(() => undefined);
+    return r?.count;
   }
 }

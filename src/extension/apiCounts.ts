@@ -7,8 +7,10 @@ import type { FolderTotals } from '../core/analysis/folderTotals';
 import { findModel, inputLimit, MODELS, type ModelEntry } from '../core/models/catalog';
 import { applyPriceOverrides, inputCost } from '../core/models/prices';
 import type { Ctx } from './context';
-import type { Settings } from './settings';
+import { documentLabel } from './requestLabels';
+import { SECTION, type Settings } from './settings';
 import { setTokenizer } from './tokenizerPicker';
+import { WorkerCancelledError } from './workerClient';
 
 /** The gauge turns to warning at this share of the context window, and to error past it. */
 const WARNING_FRACTION = 0.8;
@@ -107,7 +109,7 @@ export async function selectModel(ctx: Pick<Ctx, 'settings'>): Promise<void> {
 }
 
 /** Count as Chat Message: the selection or document as a user or system message under the model's chat template. */
-export async function countAsChat(ctx: Pick<Ctx, 'settings' | 'worker' | 'log'>): Promise<void> {
+export async function countAsChat(ctx: Pick<Ctx, 'settings' | 'jobs' | 'log'>): Promise<void> {
   const editor = vscode.window.activeTextEditor;
   if (!editor) return void vscode.window.showInformationMessage('Token Inspector: open a file first.');
   const sel = editor.selections.filter((s) => !s.isEmpty);
@@ -116,9 +118,10 @@ export async function countAsChat(ctx: Pick<Ctx, 'settings' | 'worker' | 'log'>)
   if (picked !== 'user' && picked !== 'system') return;
   const role: 'user' | 'system' = picked;
   const model = currentModel(ctx.settings);
-  const reply = await ctx.worker.request({ kind: 'chat', model: model.id, text, role });
-  if (reply.kind !== 'chat') return void vscode.window.showErrorMessage(`Token Inspector: ${reply.kind === 'error' ? reply.message : 'no answer'}`);
-  const r = reply.result;
+  const r = await ctx.jobs
+    .request('chat', { model: model.id, text, role }, { label: `counting ${documentLabel(editor.document)} as a chat message for ${model.id} (${SECTION}.model)` })
+    .catch((e: Error) => void vscode.window.showErrorMessage(`Token Inspector: ${e.message}`));
+  if (!r) return;
   const cost = inputCost(r.tokens, model);
   const msg = `${sel.length ? 'Selection' : 'Document'} as a ${role} message for ${model.name}: ${fmt(r.tokens)} tokens (${fmt(r.contentTokens)} content + ${fmt(r.templateTokens)} template)${cost === null ? '' : `, ${usd(cost)} input`}.${r.notes.length ? ` ${r.notes.join(' ')}` : ''}`;
   ctx.log(`chat ${model.id} ${role} tokens=${r.tokens} content=${r.contentTokens} template=${r.templateTokens}`);
@@ -127,7 +130,7 @@ export async function countAsChat(ctx: Pick<Ctx, 'settings' | 'worker' | 'log'>)
 }
 
 /** Count Tokens in Folder: the explorer's folder (or one chosen) under the editor's and the model's tokenizers. */
-export async function countFolder(ctx: Pick<Ctx, 'settings' | 'worker' | 'log'>, uri?: vscode.Uri): Promise<void> {
+export async function countFolder(ctx: Pick<Ctx, 'settings' | 'jobs' | 'log'>, uri?: vscode.Uri): Promise<void> {
   const folder = uri ?? (await vscode.window.showOpenDialog({ canSelectFolders: true, canSelectFiles: false, title: 'Count Tokens in Folder' }))?.[0];
   if (!folder || folder.scheme !== 'file') return;
   const model = currentModel(ctx.settings);
@@ -139,23 +142,29 @@ export async function countFolder(ctx: Pick<Ctx, 'settings' | 'worker' | 'log'>,
       const ac = new AbortController();
       token.onCancellationRequested(() => ac.abort());
       let last = 0;
-      return ctx.worker.request(
-        { kind: 'countFolder', root: folder.fsPath, tokenizers: ids.map((id) => ({ id })), exclude },
-        (done, total) => {
-          const pct = total ? (done / total) * 100 : 0;
-          progress.report({ message: `${fmt(done)} / ${fmt(total)} files`, increment: pct - last });
-          last = pct;
-        },
-        ac.signal,
-      );
+      return ctx.jobs
+        .request(
+          'countFolder',
+          { root: folder.fsPath, tokenizers: ids.map((id) => ({ id })), exclude },
+          {
+            label: `counting tokens in ${folder.fsPath}`,
+            signal: ac.signal,
+            onProgress: ({ done, total }) => {
+              const pct = total ? (done / total) * 100 : 0;
+              progress.report({ message: `${fmt(done)} / ${fmt(total)} files`, increment: pct - last });
+              last = pct;
+            },
+          },
+        )
+        .catch((e: Error) => {
+          if (!(e instanceof WorkerCancelledError)) void vscode.window.showWarningMessage(`Token Inspector: ${e.message}`);
+          return undefined;
+        });
     },
   );
-  if (result.kind !== 'folder') {
-    if (result.kind === 'error') void vscode.window.showWarningMessage(`Token Inspector: ${result.message}`);
-    return;
-  }
-  const t = result.result.totals;
+  if (!result) return;
+  const t = result.totals;
   ctx.log(`folder ${folder.fsPath} files=${t.files} binary=${t.skippedBinary} ignored=${t.skippedIgnored} tokens=${JSON.stringify(t.tokens)}`);
-  const doc = await vscode.workspace.openTextDocument({ content: folderReport(folder.fsPath, result.result, ids), language: 'markdown' });
+  const doc = await vscode.workspace.openTextDocument({ content: folderReport(folder.fsPath, result, ids), language: 'markdown' });
   await vscode.window.showTextDocument(doc, { preview: true });
 }

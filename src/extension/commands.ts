@@ -9,6 +9,7 @@ import { COMMAND_IDS, type CommandId } from './commandIds';
 import type { Ctx } from './context';
 import { featureName } from './featureView';
 import type { TokenPanel } from './panel/panel';
+import { SECTION } from './settings';
 import { copyTokenIds, exportTokens, goToToken, splitSelectionByTokenBudget } from './tokenCommands';
 import { addTokenizerFromFile, selectTokenizer } from './tokenizerPicker';
 
@@ -65,18 +66,21 @@ async function showLargeFileHelp(ctx: Pick<Ctx, 'settings'>, file: string): Prom
 /** Token Inspector: Manage Models: the downloaded models with their disk use; pick one to remove it. */
 async function manageModels(ctx: Pick<Ctx, 'settings' | 'models'>): Promise<void> {
   const cacheDir = ctx.settings.hub().cacheDir;
-  const reply = await ctx.models.request({ kind: 'listCache', cacheDir });
-  if (reply.kind !== 'cache') return void vscode.window.showErrorMessage(`Token Inspector: ${reply.kind === 'error' ? reply.message : 'no answer'}`);
-  if (!reply.models.length) return void vscode.window.showInformationMessage(`Token Inspector: no models in ${reply.cacheDir}.`);
+  const label = `listing the model cache ${cacheDir ?? ''} (${SECTION}.modelCacheDir)`;
+  const cache = await ctx.models.request('listCache', { cacheDir }, { label }).catch((e: Error) => void vscode.window.showErrorMessage(`Token Inspector: ${e.message}`));
+  if (!cache) return;
+  if (!cache.models.length) return void vscode.window.showInformationMessage(`Token Inspector: no models in ${cache.cacheDir}.`);
   const pick = await vscode.window.showQuickPick(
-    reply.models.map((m) => ({ label: m.repoId, description: `${(m.sizeBytes / 2 ** 20).toFixed(1)} MB`, detail: m.folder, repoId: m.repoId })),
-    { title: `Models in ${reply.cacheDir} (pick one to remove it)` },
+    cache.models.map((m) => ({ label: m.repoId, description: `${(m.sizeBytes / 2 ** 20).toFixed(1)} MB`, detail: m.folder, repoId: m.repoId })),
+    { title: `Models in ${cache.cacheDir} (pick one to remove it)` },
   );
   if (!pick) return;
   const sure = await vscode.window.showWarningMessage(`Remove ${pick.repoId} from the cache?`, { modal: true }, 'Remove');
   if (sure !== 'Remove') return;
-  const removed = await ctx.models.request({ kind: 'removeCached', cacheDir, repoId: pick.repoId });
-  if (removed.kind === 'removed') void vscode.window.showInformationMessage(`Token Inspector: removed ${removed.repoId} (${(removed.bytes / 2 ** 20).toFixed(1)} MB).`);
+  const removed = await ctx.models
+    .request('removeCached', { cacheDir, repoId: pick.repoId }, { label: `removing ${pick.repoId} from the model cache` })
+    .catch((e: Error) => void vscode.window.showErrorMessage(`Token Inspector: ${e.message}`));
+  if (removed) void vscode.window.showInformationMessage(`Token Inspector: removed ${removed.repoId} (${(removed.bytes / 2 ** 20).toFixed(1)} MB).`);
 }
 
 async function showFeatures(ctx: CommandCtx): Promise<void> {

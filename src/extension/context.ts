@@ -8,7 +8,7 @@ import type { AnalysisService } from './analysisService';
 import type { FeatureService } from './features';
 import type { ProbabilityService } from './probabilities';
 import type { Settings } from './settings';
-import type { ModelWorkerClient, WorkerClient } from './workerClient';
+import type { ModelWorkerClient, TokenWorkerClient, WorkspaceWorkerClient } from './workerClient';
 
 export type Log = (line: string) => void;
 
@@ -27,8 +27,10 @@ export interface Ctx {
   readonly log: Log;
   readonly settings: Settings;
   readonly storage: StoragePaths;
-  /** The tokenization worker (also training, scoring, next byte, premiums, folder totals). */
-  readonly worker: WorkerClient;
+  /** The tokenization worker: nothing else runs there. */
+  readonly worker: TokenWorkerClient;
+  /** The workspace jobs worker (training, scoring, next byte, premiums, Compare, chat and folder counts). */
+  readonly jobs: WorkspaceWorkerClient;
   /** The ONNX model worker (neural scores, SAE features, the model cache). */
   readonly models: ModelWorkerClient;
   readonly analyses: AnalysisService;

@@ -145,7 +145,7 @@ export class TokenDecorator implements vscode.Disposable {
     const bucketOf = view
       ? p.colorBy === 'surprisal'
         ? (i: number) => surprisalBin(-view.scores.logProbs[i] / Math.LN2)
-        : (i: number) => rankBucket(view.scores.ranks[i])
+        : (i: number) => rankBucket(view.scores.ranks?.[i] ?? NaN)
       : undefined;
     const maxCols = this.ctx.settings.get('maxDecoratedColumns');
     const cursor = editor.selection.active;

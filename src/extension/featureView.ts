@@ -1,7 +1,7 @@
 /**
  * Reading a document's features payload (pure: the hover, the heatmap, the panel and the tests use it).
  */
-import type { FeaturesPayload } from '../modelProtocol';
+import type { FeaturesPayload } from '../protocol/modelWorker';
 import { upperBound } from '../core/sortedSearch';
 
 export interface FeaturesView {

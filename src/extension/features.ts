@@ -10,6 +10,9 @@ import { KeyedDebouncer } from './debounce';
 import { featureAcrossTokens } from '../core/sae/rows';
 import type { Ctx } from './context';
 import type { FeaturesView } from './featureView';
+import { documentLabel } from './requestLabels';
+import { SECTION } from './settings';
+import { WorkerCancelledError, WorkerRequestError } from './workerClient';
 
 /** What the panel may change for one run; the settings give the rest. */
 export interface FeatureRunOptions {
@@ -140,43 +143,48 @@ export class FeatureService implements vscode.Disposable {
     const o = { ...sae, ...this.runOptions.get(key) };
     this.setState(doc, { running: true, progress: 0 });
     const work = async (report: (share: number) => void): Promise<FeaturesView | undefined> => {
-      const reply = await this.ctx.models.request(
-        {
-          kind: 'features',
-          model: { spec: model },
-          hub: this.ctx.settings.hub(),
-          sae: { spec: sae.spec, subfolder: sae.subfolder, hook: sae.hook, labels: sae.labels },
-          text: doc.getText(),
-          encoder: o.encoder,
-          k: o.k,
-          m: o.m,
-          allowSpecial: this.ctx.settings.allowSpecial(doc),
-        },
-        (done, total) => report(total ? done / total : 0),
-        ac.signal,
-      );
-      if (reply.kind === 'features') {
-        // An edit during the run makes it stale: it is dropped, and the edit schedules a new one.
-        if (doc.isClosed || doc.version !== version) return undefined;
-        const view: FeaturesView = { docKey: key, version, result: reply.result };
-        this.views.set(key, view);
-        const r = reply.result;
-        this.ctx.log(`features ${key} v${version} ${r.encoder} tokens=${r.tokenCount} entries=${r.featureIndex.length} top=${r.ranking[0]?.index ?? -1} ms=${Math.round(r.elapsedMs)}`);
-        this.setState(doc, { running: false, progress: 1 });
-        this.paint();
-        return view;
-      }
-      if (reply.kind === 'error') {
-        if (reply.code === 'cancelled') {
-          this.setState(doc, { running: false, progress: 0, message: 'Cancelled.' });
+      let result;
+      try {
+        result = await this.ctx.models.request(
+          'features',
+          {
+            model: { spec: model },
+            hub: this.ctx.settings.hub(),
+            sae: { spec: sae.spec, subfolder: sae.subfolder, hook: sae.hook, labels: sae.labels },
+            text: doc.getText(),
+            encoder: o.encoder,
+            k: o.k,
+            m: o.m,
+            allowSpecial: this.ctx.settings.allowSpecial(doc),
+          },
+          {
+            label: `SAE features of ${documentLabel(doc)} with ${sae.spec} (${SECTION}.sae) on ${model} (${SECTION}.featureModel)`,
+            signal: ac.signal,
+            // A download reports bytes of the files' total (when the hub gave their sizes), then the model reports windows.
+            onProgress: (p) => report(p.stage === 'download' ? (p.download.total ? p.download.bytes / p.download.total : 0) : p.total ? p.done / p.total : 0),
+          },
+        );
+      } catch (e) {
+        if (e instanceof WorkerCancelledError) {
+          // A newer run replaced this one: its state stands.
+          if (this.running.get(key) === ac) this.setState(doc, { running: false, progress: 0, message: 'Cancelled.' });
           return undefined;
         }
-        this.ctx.log(`features failed: ${reply.message}`);
+        if (!(e instanceof WorkerRequestError)) throw e;
+        this.ctx.log(`features failed: ${e.message}`);
         this.following.delete(key);
-        this.setState(doc, { running: false, progress: 0, message: reply.message });
-        if (loud) void vscode.window.showErrorMessage(`Token Inspector: ${reply.message}`);
+        this.setState(doc, { running: false, progress: 0, message: e.message });
+        if (loud) void vscode.window.showErrorMessage(`Token Inspector: ${e.message}`);
+        return undefined;
       }
-      return undefined;
+      // An edit during the run makes it stale: it is dropped, and the edit schedules a new one.
+      if (doc.isClosed || doc.version !== version) return undefined;
+      const view: FeaturesView = { docKey: key, version, result };
+      this.views.set(key, view);
+      this.ctx.log(`features ${key} v${version} ${result.encoder} tokens=${result.tokenCount} entries=${result.featureIndex.length} top=${result.ranking[0]?.index ?? -1} ms=${Math.round(result.elapsedMs)}`);
+      this.setState(doc, { running: false, progress: 1 });
+      this.paint();
+      return view;
     };
     try {
       if (!loud) return await work((share) => this.setState(doc, { running: true, progress: share }));

@@ -7,6 +7,7 @@ import { appendFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import * as vscode from 'vscode';
+import type { ModelEvents } from '../protocol/modelWorker';
 import { AnalysisService } from './analysisService';
 import { ContextGauge } from './apiCounts';
 import { registerCommands } from './commands';
@@ -19,7 +20,7 @@ import { ProbabilityService } from './probabilities';
 import { Settings } from './settings';
 import { SidebarProvider } from './sidebar';
 import { StatusBar } from './statusBar';
-import { ModelWorkerClient, WorkerClient } from './workerClient';
+import { modelWorkerClient, tokenWorkerClient, workspaceWorkerClient, type WorkerIncident } from './workerClient';
 
 let active: Ctx | undefined;
 
@@ -33,25 +34,25 @@ export function activate(context: vscode.ExtensionContext): void {
   };
   const subscriptions = context.subscriptions;
   const settings = new Settings(log);
-  const worker = new WorkerClient(
-    join(context.extensionPath, 'dist', 'tokenWorker.js'),
-    (message, firstTime) => {
-      log(message);
-      if (!firstTime) return;
-      void vscode.window.showWarningMessage(`Token Inspector: ${message}. It restarts now (and, should it fail again, on the next edit).`);
-      // One automatic retry: a document that crashes it again waits for the user's next edit.
-      setTimeout(() => analyses.refreshAll(), 500);
+  // A worker that stops (a crash, or a request past its deadline) is reported once per incident; it restarts on
+  // the next request.
+  const tell = (incident: WorkerIncident, then: string): void => {
+    log(incident.message);
+    if (!incident.repeat) void vscode.window.showWarningMessage(`Token Inspector: ${incident.message}. ${then}`);
+  };
+  const worker = tokenWorkerClient(join(context.extensionPath, 'dist', 'tokenWorker.js'), {
+    onIncident: (incident) => {
+      tell(incident, 'It restarts now.');
+      // The open documents are analysed again (not the one whose analysis ran past its deadline).
+      setTimeout(() => analyses.restarted(incident), 500);
     },
     log,
-  );
-  const models = new ModelWorkerClient(
+  });
+  const jobs = workspaceWorkerClient(join(context.extensionPath, 'dist', 'workspaceWorker.js'), { onIncident: (incident) => tell(incident, 'It restarts on the next request.'), log });
+  const models = modelWorkerClient(
     join(context.extensionPath, 'dist', 'modelWorker.js'),
-    (message, firstTime) => {
-      log(message);
-      if (firstTime) void vscode.window.showWarningMessage(`Token Inspector: ${message}. It restarts on the next request.`);
-    },
-    log,
-    { onRuntime: runtimeNotice(log, subscriptions) },
+    { onIncident: (incident) => tell(incident, 'It restarts on the next request.'), log },
+    { onEvent: { runtime: runtimeNotice(log, subscriptions) } },
   );
   const storage = {
     extensionUri: context.extensionUri,
@@ -59,7 +60,7 @@ export function activate(context: vscode.ExtensionContext): void {
     modelsDir: vscode.Uri.joinPath(context.globalStorageUri, 'models').fsPath,
   };
   const analyses = new AnalysisService(worker, settings, log);
-  const base = { log, settings, storage, worker, models, analyses };
+  const base = { log, settings, storage, worker, jobs, models, analyses };
   const ctx: Ctx = { ...base, probabilities: new ProbabilityService(base), features: new FeatureService(base) };
   active = ctx;
   const panel = new TokenPanel(ctx);
@@ -88,9 +89,9 @@ export function activate(context: vscode.ExtensionContext): void {
  * The model worker says once which ONNX Runtime runs its models; on the universal package's WASM fallback
  * (no native runtime for this platform in it, docs/RUNTIME.md) the status bar says so, once per session.
  */
-function runtimeNotice(log: Log, subscriptions: vscode.Disposable[]): (runtime: 'native' | 'wasm', origin: string) => void {
+function runtimeNotice(log: Log, subscriptions: vscode.Disposable[]): (event: ModelEvents['runtime']) => void {
   let told = false;
-  return (runtime, origin) => {
+  return ({ runtime, origin }) => {
     log(`model runtime ${runtime} ${origin}`);
     if (runtime !== 'wasm' || told) return;
     told = true;
@@ -115,6 +116,7 @@ function monitorEventLoop(log: Log): vscode.Disposable {
 
 export async function deactivate(): Promise<void> {
   await active?.models.dispose();
+  await active?.jobs.dispose();
   await active?.worker.dispose();
   active = undefined;
 }

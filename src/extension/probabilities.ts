@@ -1,21 +1,23 @@
 /**
- * Probabilities in the editor: scores from the workspace n-gram model (trained in the worker on the
+ * Probabilities in the editor: scores from the workspace n-gram model (trained in the workspace jobs worker on the
  * workspace's files, the scored file left out) for the document's current version, GLTR-style colours by rank
  * bucket or surprisal, and the exact next-byte distribution at a position. Results for an older version are
  * never shown.
  */
 import * as vscode from 'vscode';
 import { spreadSurprisal } from '../core/lm/score';
-import type { NextBytesPayload, ScoresPayload } from '../protocol';
+import type { DocumentScoresPayload, NextBytesPayload } from '../protocol';
 import type { Analysis } from './analysisService';
 import type { Ctx } from './context';
 import { KeyedDebouncer } from './debounce';
-import { tokenizerRefKey, WORKSPACE_NGRAM } from './settings';
+import { documentLabel, tokenizerLabel } from './requestLabels';
+import { SECTION, tokenizerRefKey, WORKSPACE_NGRAM } from './settings';
+import { WorkerRequestError } from './workerClient';
 
-export interface DocumentScoresView {
+/** A document's scores for one version and tokenizer. */
+export interface DocumentScoresView extends DocumentScoresPayload {
   readonly version: number;
   readonly tokenizerKey: string;
-  readonly scores: ScoresPayload;
 }
 
 /** GLTR's rank buckets: top 10, top 100, top 1000, the rest. */
@@ -41,7 +43,7 @@ export class ProbabilityService implements vscode.Disposable {
   private readonly disposables: vscode.Disposable[] = [];
   private training: Promise<void> | undefined;
 
-  constructor(private readonly ctx: Pick<Ctx, 'analyses' | 'settings' | 'worker' | 'models' | 'log' | 'storage'>) {
+  constructor(private readonly ctx: Pick<Ctx, 'analyses' | 'settings' | 'worker' | 'jobs' | 'models' | 'log' | 'storage'>) {
     this.disposables.push(
       this.emitter,
       this.ctx.analyses.onDidAnalyze((doc) => {
@@ -87,11 +89,14 @@ export class ProbabilityService implements vscode.Disposable {
     for (const ed of vscode.window.visibleTextEditors) if (this.ctx.analyses.current(ed.document)) this.schedule(ed.document);
   }
 
+  /** The workspace n-gram job on the document's current version (its text and the analysis of that version). */
+  private job(doc: vscode.TextDocument, a: Analysis) {
+    return { ...this.target(doc), text: doc.getText(), stream: a.stream };
+  }
+
   private target(doc: vscode.TextDocument) {
     const folder = vscode.workspace.getWorkspaceFolder(doc.uri) ?? vscode.workspace.workspaceFolders?.[0];
     return {
-      docKey: doc.uri.toString(),
-      version: doc.version,
       tokenizer: this.ctx.settings.tokenizerFor(doc),
       allowSpecial: this.ctx.settings.allowSpecial(doc),
       workspaceRoot: folder?.uri.scheme === 'file' ? folder.uri.fsPath : null,
@@ -109,19 +114,22 @@ export class ProbabilityService implements vscode.Disposable {
   /** A hub repo id is resolved (downloaded when allowed) once; its folder's tokenizer then tokenizes the editor. */
   private async resolveNeural(spec: string): Promise<boolean> {
     if (this.ctx.settings.isModelResolved(spec)) return true;
-    const reply = await this.ctx.models.request({ kind: 'load', model: { spec }, hub: this.ctx.settings.hub() }).catch((e: Error) => ({ kind: 'error' as const, requestId: -1, code: 'internal' as const, message: e.message }));
-    if (reply.kind !== 'loaded') {
-      void vscode.window.showWarningMessage(`Token Inspector: ${reply.kind === 'error' ? reply.message : 'the model did not load'}`);
+    let model;
+    try {
+      model = await this.ctx.models.request('load', { model: { spec }, hub: this.ctx.settings.hub() }, { label: `loading ${spec} (${SECTION}.probabilityModel)` });
+    } catch (e) {
+      void vscode.window.showWarningMessage(`Token Inspector: ${(e as Error).message}`);
       return false;
     }
-    this.ctx.settings.rememberModelFolder(spec, reply.model.folder);
+    this.ctx.settings.rememberModelFolder(spec, model.folder);
     this.ctx.analyses.refreshAll();
     return false; // the documents are re-tokenized with the model's tokenizer first
   }
 
   /** Scores from an ONNX model in the model worker, for the analysis of the document's current version. */
-  private async scoreNeural(doc: vscode.TextDocument, a: Analysis, spec: string): Promise<ScoresPayload | undefined> {
-    let reply;
+  private async scoreNeural(doc: vscode.TextDocument, a: Analysis, spec: string): Promise<DocumentScoresPayload | undefined> {
+    let scored;
+    const ids = a.stream.ids.slice();
     if (spec === 'remote') {
       // The endpoint scores exactly the token ids shown (sent as ids); it gives log-probs and top-k only.
       const endpoint = this.ctx.settings.remoteEndpoint();
@@ -130,26 +138,20 @@ export class ProbabilityService implements vscode.Disposable {
         return undefined;
       }
       const tok = this.ctx.settings.tokenizerFor(doc);
-      reply = await this.ctx.models.request({ kind: 'remoteScore', endpoint, tokenizer: { id: tok.id, path: tok.path }, ids: a.stream.ids.slice() });
-    } else reply = await this.ctx.models.request({ kind: 'score', model: { spec }, hub: this.ctx.settings.hub(), ids: a.stream.ids.slice(), topK: 5 });
-    if (reply.kind !== 'scored') {
-      if (reply.kind === 'error') void vscode.window.showWarningMessage(`Token Inspector: ${reply.message}`);
-      return undefined;
+      const label = `scoring ${documentLabel(doc)} with ${endpoint.url} (${SECTION}.remoteEndpoint)`;
+      scored = await this.ctx.models.request('remoteScore', { endpoint, tokenizer: { id: tok.id, path: tok.path }, ids }, { label, transfer: [ids.buffer as ArrayBuffer] });
+    } else {
+      const label = `scoring ${documentLabel(doc)} with ${spec} (${SECTION}.probabilityModel)`;
+      scored = await this.ctx.models.request('score', { model: { spec }, hub: this.ctx.settings.hub(), ids, topK: 5 }, { label, transfer: [ids.buffer as ArrayBuffer] });
     }
-    const sc = reply.scores;
-    const ids = [...new Set(Array.from(sc.topIds).filter((id) => id >= 0))];
-    const texts = await this.ctx.worker.request({ kind: 'tokenTexts', tokenizer: this.ctx.settings.tokenizerFor(doc), ids });
-    const nan = (): Float64Array => new Float64Array(sc.count).fill(NaN);
+    const sc = scored.scores;
+    const topIds = [...new Set(Array.from(sc.topIds).filter((id) => id >= 0))];
+    const tok = this.ctx.settings.tokenizerFor(doc);
+    const texts = await this.ctx.worker.request('tokenTexts', { tokenizer: tok, ids: topIds }, { label: `reading token texts of ${tokenizerLabel(tok, this.ctx.settings)}` }).catch(() => ({}));
     return {
-      model: { id: spec === 'remote' ? reply.model : spec, description: spec === 'remote' ? 'remote endpoint (rank and entropy unavailable)' : `ONNX causal LM ${spec}` },
-      count: sc.count,
-      logProbs: sc.logProbs,
-      ranks: sc.ranks ?? nan(),
-      entropies: sc.entropies ?? nan(),
-      topK: sc.topK,
-      topIds: sc.topIds,
-      topLogProbs: sc.topLogProbs,
-      topTexts: texts.kind === 'tokenTexts' ? texts.texts : {},
+      model: { id: spec === 'remote' ? scored.model : spec, description: spec === 'remote' ? 'remote endpoint (rank and entropy unavailable)' : `ONNX causal LM ${spec}` },
+      scores: sc,
+      topTexts: texts,
       surprisalBits: spreadSurprisal(a.stream.byteOffsets, a.stream.count, a.stream.byteLength, sc.logProbs),
     };
   }
@@ -166,20 +168,24 @@ export class ProbabilityService implements vscode.Disposable {
       try {
         const scores = await this.scoreNeural(doc, a, spec);
         if (scores) {
-          this.scores.set(key, { version: a.version, tokenizerKey: a.tokenizerKey, scores });
-          this.ctx.log(`scores ${key} v${a.version} ${spec} count=${scores.count}`);
+          this.scores.set(key, { version: a.version, tokenizerKey: a.tokenizerKey, ...scores });
+          this.ctx.log(`scores ${key} v${a.version} ${spec} count=${scores.scores.count}`);
           if (a.version === doc.version) this.emitter.fire(doc);
         }
       } catch (e) {
         this.ctx.log(`scores failed: ${(e as Error).message}`);
+        if (e instanceof WorkerRequestError) void vscode.window.showWarningMessage(`Token Inspector: ${e.message}`);
       } finally {
         this.inFlight.delete(key);
       }
       if (doc.version !== a.version) this.schedule(doc);
       return;
     }
+    const a = this.ctx.analyses.current(doc);
+    if (!a) return;
     this.inFlight.add(key);
-    const t = this.target(doc);
+    const t = this.job(doc, a);
+    const version = a.version;
     try {
       let progress: ((done: number, total: number) => void) | undefined;
       let finishProgress: (() => void) | undefined;
@@ -191,22 +197,27 @@ export class ProbabilityService implements vscode.Disposable {
           await this.training;
         });
       }
-      const reply = await this.ctx.worker.request({ kind: 'score', ...t }, (d, n) => progress?.(d, n));
-      finishProgress?.();
-      if (reply.kind === 'scores') {
-        this.scores.set(key, { version: reply.version, tokenizerKey: tokenizerRefKey(t.tokenizer), scores: reply.scores });
-        this.ctx.log(`scores ${key} v${reply.version} ${reply.scores.model.id} count=${reply.scores.count}`);
-        if (reply.version === doc.version) this.emitter.fire(doc);
-      } else if (reply.kind === 'error') {
-        this.ctx.log(`scores failed: ${reply.message}`);
-        void vscode.window.showWarningMessage(`Token Inspector: ${reply.message}`);
+      const label = `scoring ${documentLabel(doc)} with the workspace model of ${t.workspaceRoot ?? 'no folder'} under ${tokenizerLabel(t.tokenizer, this.ctx.settings)}`;
+      try {
+        const r = await this.ctx.jobs.request('score', t, {
+          label,
+          onProgress: (p) => {
+            if (p.stage === 'training') progress?.(p.done, p.total);
+          },
+        });
+        this.scores.set(key, { version, tokenizerKey: tokenizerRefKey(t.tokenizer), ...r });
+        this.ctx.log(`scores ${key} v${version} ${r.model.id} count=${r.scores.count}`);
+        if (version === doc.version) this.emitter.fire(doc);
+      } finally {
+        finishProgress?.();
       }
     } catch (e) {
       this.ctx.log(`scores failed: ${(e as Error).message}`);
+      if (e instanceof WorkerRequestError) void vscode.window.showWarningMessage(`Token Inspector: ${e.message}`);
     } finally {
       this.inFlight.delete(key);
     }
-    if (doc.version !== t.version) this.schedule(doc);
+    if (doc.version !== version) this.schedule(doc);
   }
 
   /** Retrains the workspace model (quietly in the window's progress area after saves). */
@@ -219,10 +230,18 @@ export class ProbabilityService implements vscode.Disposable {
     }
     const location = quiet ? vscode.ProgressLocation.Window : vscode.ProgressLocation.Notification;
     await vscode.window.withProgress({ location, title: 'Token Inspector: training the workspace model', cancellable: false }, async (p) => {
-      const reply = await this.ctx.worker.request({ kind: 'retrain', tokenizer: t.tokenizer, workspaceRoot: t.workspaceRoot as string, storageDir: t.storageDir }, (d, n) => p.report({ message: `${d}/${n} files` }));
-      if (reply.kind === 'trained') {
-        this.ctx.log(`retrained: ${reply.description}`);
-        if (!quiet) void vscode.window.showInformationMessage(`Token Inspector: ${reply.description}`);
+      const workspaceRoot = t.workspaceRoot as string;
+      try {
+        const r = await this.ctx.jobs.request(
+          'retrain',
+          { tokenizer: t.tokenizer, workspaceRoot, storageDir: t.storageDir },
+          { label: `training the workspace model on ${workspaceRoot} under ${tokenizerLabel(t.tokenizer, this.ctx.settings)}`, onProgress: (n) => p.report({ message: `${n.done}/${n.total} files` }) },
+        );
+        this.ctx.log(`retrained: ${r.description}`);
+        if (!quiet) void vscode.window.showInformationMessage(`Token Inspector: ${r.description}`);
+      } catch (e) {
+        this.ctx.log(`retraining failed: ${(e as Error).message}`);
+        if (!quiet && e instanceof WorkerRequestError) void vscode.window.showWarningMessage(`Token Inspector: ${e.message}`);
       }
     });
     this.scores.clear();
@@ -232,11 +251,17 @@ export class ProbabilityService implements vscode.Disposable {
   /** The exact next-byte distribution (with the naive and token-healing baselines) at a UTF-16 offset. */
   async nextBytes(doc: vscode.TextDocument, utf16Offset: number): Promise<NextBytesPayload | undefined> {
     // The exact next-byte view runs on the workspace n-gram (a neural model would need many forward passes per byte).
-    if (!this.ctx.analyses.current(doc) || this.ctx.settings.probabilityModel() !== WORKSPACE_NGRAM) return undefined;
-    const reply = await this.ctx.worker.request({ kind: 'nextBytes', ...this.target(doc), utf16Offset }).catch(() => undefined);
-    if (reply?.kind === 'nextBytes' && reply.version === doc.version) return reply.result;
-    if (reply?.kind === 'error') this.ctx.log(`next bytes failed: ${reply.message}`);
-    return undefined;
+    const a = this.ctx.analyses.current(doc);
+    if (!a || this.ctx.settings.probabilityModel() !== WORKSPACE_NGRAM) return undefined;
+    const version = a.version;
+    try {
+      const r = await this.ctx.jobs.request('nextBytes', { ...this.job(doc, a), utf16Offset }, { label: `the next byte in ${documentLabel(doc)}` });
+      // Shown only while the document is still at the version it was computed on.
+      return doc.version === version ? r : undefined;
+    } catch (e) {
+      this.ctx.log(`next bytes failed: ${(e as Error).message}`);
+      return undefined;
+    }
   }
 }
 
@@ -245,18 +270,18 @@ const pct = (p: number): string => (p >= 0.1 ? `${(p * 100).toFixed(1)}%` : p >=
 /** The hover's probability section for tokens first..last. */
 export function probabilityMarkdown(view: DocumentScoresView, first: number, last: number): string {
   const s = view.scores;
-  let md = `\n**${s.model.id}** (${s.model.description})\n\n| # | log-prob | p | surprisal | rank | entropy | top alternatives |\n|---:|---:|---:|---:|---:|---:|---|\n`;
+  let md = `\n**${view.model.id}** (${view.model.description})\n\n| # | log-prob | p | surprisal | rank | entropy | top alternatives |\n|---:|---:|---:|---:|---:|---:|---|\n`;
   for (let i = first; i <= last; i++) {
     const lp = s.logProbs[i];
-    const h = s.entropies[i];
+    const h = s.entropies?.[i] ?? NaN;
     const alts: string[] = [];
     for (let j = 0; j < s.topK; j++) {
       const id = s.topIds[i * s.topK + j];
       if (id < 0) break;
-      const text = (s.topTexts[id] ?? '').replace(/\n/g, '\\n').replace(/\t/g, '\\t').replace(/ /g, '·').replace(/[|`]/g, (c) => `\\${c}`);
+      const text = (view.topTexts[id] ?? '').replace(/\n/g, '\\n').replace(/\t/g, '\\t').replace(/ /g, '·').replace(/[|`]/g, (c) => `\\${c}`);
       alts.push(`\`${text || '∅'}\` ${pct(Math.exp(s.topLogProbs[i * s.topK + j]))}`);
     }
-    md += `| ${i} | ${lp.toFixed(3)} | ${pct(Math.exp(lp))} | ${(-lp / Math.LN2).toFixed(2)} bits | ${s.ranks[i]} | ${Number.isNaN(h) ? '—' : `${(h / Math.LN2).toFixed(2)} bits`} | ${alts.join(', ')} |\n`;
+    md += `| ${i} | ${lp.toFixed(3)} | ${pct(Math.exp(lp))} | ${(-lp / Math.LN2).toFixed(2)} bits | ${s.ranks?.[i] ?? NaN} | ${Number.isNaN(h) ? '—' : `${(h / Math.LN2).toFixed(2)} bits`} | ${alts.join(', ')} |\n`;
   }
   md += `\nColours: rank in the model's distribution, GLTR-style: top 10 · top 100 · top 1000 · beyond.\n`;
   return md;

@@ -6,6 +6,8 @@ import * as vscode from 'vscode';
 import { isWebviewToHost, type HostToWebview } from '../protocol';
 import { WEBVIEW_RUN_COMMANDS } from './commandIds';
 import type { Ctx } from './context';
+import { documentLabel } from './requestLabels';
+import { SECTION } from './settings';
 import { setTokenizer } from './tokenizerPicker';
 import { webviewHtml, webviewOptions } from './webviewHtml';
 
@@ -25,7 +27,7 @@ export class SidebarProvider implements vscode.WebviewViewProvider, vscode.Dispo
   private editor: vscode.TextEditor | undefined = vscode.window.activeTextEditor;
   private readonly disposables: vscode.Disposable[] = [];
 
-  constructor(private readonly ctx: Pick<Ctx, 'analyses' | 'settings' | 'worker' | 'log' | 'storage'>) {
+  constructor(private readonly ctx: Pick<Ctx, 'analyses' | 'settings' | 'jobs' | 'log' | 'storage'>) {
     this.disposables.push(
       ctx.analyses.onDidAnalyze((doc) => {
         if (doc === this.editor?.document) this.refresh();
@@ -115,9 +117,10 @@ export class SidebarProvider implements vscode.WebviewViewProvider, vscode.Dispo
     this.costsTimer = setTimeout(async () => {
       this.costsTimer = undefined;
       const refs = settings.resolveTokenizers(settings.compareTokenizerIds());
-      const reply = await this.ctx.worker.request({ kind: 'compare', text: doc.getText().slice(0, COSTS_MAX_UTF16), tokenizers: refs, reference: settings.referenceTokenizer() }).catch(() => undefined);
-      if (reply?.kind !== 'compared') return;
-      this.costs = { key, rows: reply.result.tokenizers.map((r) => ({ tokenizer: r.tokenizer, relativeCost: r.relativeCost, count: r.count })) };
+      const label = `relative costs of ${documentLabel(doc)} (${SECTION}.compareTokenizers)`;
+      const result = await this.ctx.jobs.request('compare', { text: doc.getText().slice(0, COSTS_MAX_UTF16), tokenizers: refs, reference: settings.referenceTokenizer() }, { label }).catch(() => undefined);
+      if (!result) return;
+      this.costs = { key, rows: result.tokenizers.map((r) => ({ tokenizer: r.tokenizer, relativeCost: r.relativeCost, count: r.count })) };
       this.refresh();
     }, COSTS_DEBOUNCE_MS);
   }

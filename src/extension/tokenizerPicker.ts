@@ -89,15 +89,13 @@ export async function addTokenizerFromFile(ctx: Pick<Ctx, 'settings' | 'worker'>
   }
   const existing = ctx.settings.customTokenizers();
   const ref: TokenizerRef = { id: nameFor(path, existing), path };
-  const reply = await vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: 'Token Inspector: loading tokenizer…' }, () =>
-    ctx.worker.request({ kind: 'describe', tokenizer: ref }).catch((e: Error) => ({ kind: 'error' as const, requestId: -1, message: e.message })),
+  const file = path;
+  const described = await vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: 'Token Inspector: loading tokenizer…' }, () =>
+    ctx.worker.request('describe', { tokenizer: ref }, { label: `loading ${file} (Add Tokenizer from File)` }).catch((e: Error) => void vscode.window.showErrorMessage(`Token Inspector could not use ${file}: ${e.message}`)),
   );
-  if (reply.kind !== 'described') {
-    void vscode.window.showErrorMessage(`Token Inspector could not use ${path}: ${reply.kind === 'error' ? reply.message : 'no answer'}`);
-    return;
-  }
+  if (!described) return;
   const list = [...existing.filter((c) => c.name !== ref.id), { name: ref.id, path }];
   await ctx.settings.update('customTokenizers', list, vscode.ConfigurationTarget.Global);
   await setTokenizer(ctx.settings, ref.id, undefined);
-  void vscode.window.showInformationMessage(`Token Inspector: using ${ref.id} (${reply.tokenizer.algorithm}, ${reply.tokenizer.vocabSize.toLocaleString('en-US')} ids).`);
+  void vscode.window.showInformationMessage(`Token Inspector: using ${ref.id} (${described.algorithm}, ${described.vocabSize.toLocaleString('en-US')} ids).`);
 }

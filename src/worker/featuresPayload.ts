@@ -8,7 +8,7 @@ import type { DocumentFeatures } from '../core/sae/documentFeatures';
 import { featureTotals } from '../core/sae/encode';
 import type { FeatureLabels } from '../core/sae/labels';
 import type { SparseAutoencoder } from '../core/sae/types';
-import { RANKED_FEATURES, type FeaturesPayload } from '../modelProtocol';
+import { RANKED_FEATURES, type FeaturesPayload } from '../protocol/modelWorker';
 
 /** About 32 MB of (index, activation) pairs. */
 export const MAX_ENTRIES = 1 << 22;

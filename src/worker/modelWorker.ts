@@ -1,19 +1,19 @@
 /**
- * The model worker: ONNX language models (transformers.js on ONNX Runtime, native or WASM), the Hugging Face model cache
- * and downloads, and a remote completions endpoint. Separate from the tokenization worker, which stays small:
- * this one starts when a model is first needed and can be terminated to free its memory.
+ * The model worker: ONNX language models (transformers.js on ONNX Runtime, native or WASM), the Hugging Face
+ * model cache and downloads, a remote completions endpoint, and SAE features. Separate from the tokenization
+ * worker, which stays small: this one starts when a model is first needed and can be terminated to free its
+ * memory.
  *
  * Models load on first use and stay loaded (at most MAX_LOADED, least recently used unloaded first). Every
- * request can be cancelled by id; scoring reports progress. Only 'download' (and 'load'/'score'/'next' for
- * a repo id not in the cache) touch the network, and only with `hub.allowDownloads`.
+ * request can be cancelled; scoring and downloads report progress. Only 'load', 'score' and 'features' for a
+ * repo id not in the cache touch the network, and only with `hub.allowDownloads`.
  */
 import { join } from 'node:path';
-import { parentPort } from 'node:worker_threads';
 import { loadOnnxHiddenStates, loadOnnxModel, ModelError, type ModelSource, type OnnxCausalLM, type OnnxHiddenStates } from '../core/lm/onnx';
 import { LmAbortError } from '../core/lm/model';
 import { onnxBackend } from '../core/lm/onnx/backend';
 import { RemoteCompletionsModel, RemoteEndpointError } from '../core/lm/remote';
-import { DownloadError, downloadModel, type ModelDownloadOptions } from '../core/models/download';
+import { DownloadError, type ModelDownloadOptions } from '../core/models/download';
 import { defaultHubCacheDir, HubCacheError, listCachedModels, removeCachedModel } from '../core/models/hubCache';
 import { documentFeatures } from '../core/sae/documentFeatures';
 import { resolveSaeSpec } from '../core/sae/download';
@@ -23,29 +23,33 @@ import { checkLabelsFit, loadFeatureLabels, type FeatureLabels } from '../core/s
 import { loadSae } from '../core/sae/loader';
 import type { SparseAutoencoder } from '../core/sae/types';
 import { TokenizerError } from '../core/tokenizers/errors';
-import { loadTokenizer } from '../core/tokenizers/loader';
-import { isHostToModelWorker, type HostToModelWorker, type HubSettings, type ModelDescription, type ModelErrorCode, type ModelRef, type ModelWorkerToHost, type SaeRef, type ScoresPayload } from '../modelProtocol';
+import { MODEL_WORKER, type HubSettings, type ModelDescription, type ModelEvents, type ModelProgress, type ModelRef, type ModelRequests, type SaeRef } from '../protocol/modelWorker';
+import { scoresTransfer, type ScoresPayload } from '../protocol/payloads';
+import type { WorkerErrorCode } from '../protocol/requests';
 import { featuresPayload, featuresTransfer } from './featuresPayload';
+import { errorMessage, serve, type RequestContext } from './serve';
+import { loadRef } from './tokenizers';
 
-/** Bundled vocabularies, for endpoint tokenizers given by id (as in the tokenization worker). */
-const ASSET_DIR = join(__dirname, 'tokenizers');
 const MAX_LOADED = 2;
 
-const loaded = new Map<string, Promise<OnnxCausalLM>>();
-/** Hidden-state readers (tap graphs) and SAEs, kept like the models: the last few used. */
-const hiddenSources = new Map<string, Promise<OnnxHiddenStates>>();
-const saes = new Map<string, Promise<{ sae: SparseAutoencoder; labels?: FeatureLabels }>>();
-const running = new Map<number, AbortController>();
+type Report = (p: ModelProgress) => void;
 
-function post(msg: ModelWorkerToHost, transfer: ArrayBuffer[] = []): void {
-  parentPort?.postMessage(msg, transfer);
+/** A model-backed object being loaded or loaded; whoever waits for it hears its download progress. */
+interface Loading<T> {
+  readonly value: Promise<T>;
+  readonly listeners: Set<Report>;
 }
+
+const loaded = new Map<string, Loading<OnnxCausalLM>>();
+/** Hidden-state readers (tap graphs) and SAEs, kept like the models: the last few used. */
+const hiddenSources = new Map<string, Loading<OnnxHiddenStates>>();
+const saes = new Map<string, Loading<{ sae: SparseAutoencoder; labels?: FeatureLabels }>>();
 
 function modelKey(ref: ModelRef): string {
   return `${ref.dtype ?? 'fp32'}|${ref.threads ?? 0}|${ref.spec}`;
 }
 
-function hubOptions(hub: HubSettings, signal: AbortSignal, requestId: number, dtype: ModelRef['dtype']): ModelDownloadOptions & { cacheDir: string } {
+function hubOptions(hub: HubSettings, signal: AbortSignal, report: Report, dtype: ModelRef['dtype']): ModelDownloadOptions & { cacheDir: string } {
   return {
     cacheDir: hub.cacheDir ?? defaultHubCacheDir(),
     allowDownloads: hub.allowDownloads,
@@ -54,30 +58,39 @@ function hubOptions(hub: HubSettings, signal: AbortSignal, requestId: number, dt
     token: hub.token,
     dtype,
     signal,
-    onProgress: (progress) => post({ kind: 'downloadProgress', requestId, progress }),
+    onProgress: (download) => report({ stage: 'download', download }),
   };
 }
 
-/** Gets `key` from an LRU cache of promises, creating it with `make`; a failed promise is forgotten. */
-function lru<T>(cache: Map<string, Promise<T>>, key: string, make: () => Promise<T>, release: (v: T) => void = () => undefined): Promise<T> {
-  let p = cache.get(key);
-  if (p) {
+/**
+ * Gets `key` from an LRU cache, creating it with `make`; a failed load is forgotten. The caller's `report`
+ * hears the load's progress while it waits.
+ */
+async function lru<T>(cache: Map<string, Loading<T>>, key: string, report: Report, make: (report: Report) => Promise<T>, release: (v: T) => void = () => undefined): Promise<T> {
+  let entry = cache.get(key);
+  if (entry) {
     cache.delete(key);
-    cache.set(key, p);
-    return p;
+    cache.set(key, entry);
+  } else {
+    const listeners = new Set<Report>();
+    const made: Loading<T> = { value: make((p) => listeners.forEach((l) => l(p))), listeners };
+    entry = made;
+    cache.set(key, made);
+    made.value.catch(() => {
+      if (cache.get(key) === made) cache.delete(key);
+    });
+    while (cache.size > MAX_LOADED) {
+      const [oldKey, old] = cache.entries().next().value as [string, Loading<T>];
+      cache.delete(oldKey);
+      old.value.then(release).catch(() => undefined);
+    }
   }
-  p = make();
-  cache.set(key, p);
-  const made = p;
-  made.catch(() => {
-    if (cache.get(key) === made) cache.delete(key);
-  });
-  while (cache.size > MAX_LOADED) {
-    const [oldKey, old] = cache.entries().next().value as [string, Promise<T>];
-    cache.delete(oldKey);
-    old.then(release).catch(() => undefined);
+  entry.listeners.add(report);
+  try {
+    return await entry.value;
+  } finally {
+    entry.listeners.delete(report);
   }
-  return p;
 }
 
 let runtimeAnnounced = false;
@@ -86,24 +99,17 @@ function announceRuntime(): void {
   if (runtimeAnnounced) return;
   runtimeAnnounced = true;
   const { kind, origin } = onnxBackend();
-  // Request id 0: no request has it (ids start at 1); this answers none.
-  post({ kind: 'runtime', requestId: 0, runtime: kind, origin });
+  emit('runtime', { runtime: kind, origin });
 }
 
 /** A model-backed object for a ref, from its LRU cache or loaded (a repo id through the cache, downloaded only when allowed). */
-function byRef<T extends { dispose(): Promise<void> }>(
-  cache: Map<string, Promise<T>>,
-  load: (spec: string, source: ModelSource) => Promise<T>,
-  ref: ModelRef,
-  hub: HubSettings,
-  signal: AbortSignal,
-  requestId: number,
-): Promise<T> {
+function byRef<T extends { dispose(): Promise<void> }>(cache: Map<string, Loading<T>>, load: (spec: string, source: ModelSource) => Promise<T>, ref: ModelRef, hub: HubSettings, ctx: RequestContext<ModelProgress>): Promise<T> {
   return lru(
     cache,
     modelKey(ref),
-    async () => {
-      const h = hubOptions(hub, signal, requestId, ref.dtype);
+    ctx.progress,
+    async (report) => {
+      const h = hubOptions(hub, ctx.signal, report, ref.dtype);
       const m = await load(ref.spec, { ...h, threads: ref.threads, onDownloadProgress: h.onProgress });
       announceRuntime();
       return m;
@@ -112,12 +118,12 @@ function byRef<T extends { dispose(): Promise<void> }>(
   );
 }
 
-const getModel = (ref: ModelRef, hub: HubSettings, signal: AbortSignal, requestId: number): Promise<OnnxCausalLM> => byRef(loaded, loadOnnxModel, ref, hub, signal, requestId);
-const getHiddenSource = (ref: ModelRef, hub: HubSettings, signal: AbortSignal, requestId: number): Promise<OnnxHiddenStates> => byRef(hiddenSources, loadOnnxHiddenStates, ref, hub, signal, requestId);
+const getModel = (ref: ModelRef, hub: HubSettings, ctx: RequestContext<ModelProgress>): Promise<OnnxCausalLM> => byRef(loaded, loadOnnxModel, ref, hub, ctx);
+const getHiddenSource = (ref: ModelRef, hub: HubSettings, ctx: RequestContext<ModelProgress>): Promise<OnnxHiddenStates> => byRef(hiddenSources, loadOnnxHiddenStates, ref, hub, ctx);
 
-function getSae(ref: SaeRef, hub: HubSettings, signal: AbortSignal, requestId: number): Promise<{ sae: SparseAutoencoder; labels?: FeatureLabels }> {
-  return lru(saes, JSON.stringify([ref.spec, ref.subfolder ?? '', ref.hook ?? '', ref.labels ?? '']), async () => {
-    const h = hubOptions(hub, signal, requestId, undefined);
+function getSae(ref: SaeRef, hub: HubSettings, ctx: RequestContext<ModelProgress>): Promise<{ sae: SparseAutoencoder; labels?: FeatureLabels }> {
+  return lru(saes, JSON.stringify([ref.spec, ref.subfolder ?? '', ref.hook ?? '', ref.labels ?? '']), ctx.progress, async (report) => {
+    const h = hubOptions(hub, ctx.signal, report, undefined);
     const path = await resolveSaeSpec(ref.spec, { ...h, subfolder: ref.subfolder });
     const sae = loadSae(path, { subfolder: ref.subfolder, hook: ref.hook });
     if (!ref.labels) return { sae };
@@ -144,14 +150,7 @@ function describe(m: OnnxCausalLM): ModelDescription {
   };
 }
 
-function scoresTransfer(s: ScoresPayload): ArrayBuffer[] {
-  const bufs = [s.logProbs.buffer, s.topIds.buffer, s.topLogProbs.buffer];
-  if (s.ranks) bufs.push(s.ranks.buffer);
-  if (s.entropies) bufs.push(s.entropies.buffer);
-  return bufs as ArrayBuffer[];
-}
-
-function errorCode(e: unknown): ModelErrorCode {
+function errorCode(e: unknown): WorkerErrorCode {
   if (e instanceof LmAbortError || e instanceof EncodeCancelledError || (e instanceof Error && e.name === 'AbortError')) return 'cancelled';
   if (e instanceof DownloadError) {
     switch (e.kind) {
@@ -172,124 +171,70 @@ function errorCode(e: unknown): ModelErrorCode {
   return 'internal';
 }
 
-async function handle(msg: Exclude<HostToModelWorker, { kind: 'cancel' } | { kind: 'unload' }>, signal: AbortSignal): Promise<void> {
-  switch (msg.kind) {
-    case 'load': {
-      const m = await getModel(msg.model, msg.hub, signal, msg.requestId);
-      post({ kind: 'loaded', requestId: msg.requestId, model: describe(m) });
-      return;
-    }
-    case 'score': {
-      const m = await getModel(msg.model, msg.hub, signal, msg.requestId);
-      const t0 = performance.now();
-      const s = await m.score(msg.ids, { topK: msg.topK, signal, onProgress: (done, total) => post({ kind: 'progress', requestId: msg.requestId, done, total }) });
-      // Copies: the model keeps its last scores to reuse after an edit.
-      const scores: ScoresPayload = {
-        count: s.count,
-        topK: s.topK,
-        logProbs: s.logProbs.slice(),
-        ranks: s.ranks.slice(),
-        entropies: s.entropies.slice(),
-        topIds: s.topIds.slice(),
-        topLogProbs: s.topLogProbs.slice(),
-      };
-      post({ kind: 'scored', requestId: msg.requestId, model: m.id, scores, elapsedMs: performance.now() - t0 }, scoresTransfer(scores));
-      return;
-    }
-    case 'next': {
-      const m = await getModel(msg.model, msg.hub, signal, msg.requestId);
-      const d = await m.nextDistribution(msg.context, signal);
-      let logProbs: Float32Array | undefined;
-      if (msg.dense) {
-        logProbs = new Float32Array(d.vocabSize);
-        for (let i = 0; i < logProbs.length; i++) logProbs[i] = d.logProb(i);
-      }
-      post({ kind: 'next', requestId: msg.requestId, result: { entropyNats: d.entropyNats ?? NaN, top: d.top(msg.topK), logProbs } }, logProbs ? [logProbs.buffer as ArrayBuffer] : []);
-      return;
-    }
-    case 'download': {
-      const r = await downloadModel(msg.repoId, hubOptions(msg.hub, signal, msg.requestId, msg.dtype));
-      post({ kind: 'downloaded', requestId: msg.requestId, repoId: r.repoId, folder: r.folder, downloadedBytes: r.downloadedBytes });
-      return;
-    }
-    case 'listCache': {
-      const cacheDir = msg.cacheDir ?? defaultHubCacheDir();
-      post({ kind: 'cache', requestId: msg.requestId, cacheDir, models: listCachedModels(cacheDir) });
-      return;
-    }
-    case 'removeCached': {
-      const cacheDir = msg.cacheDir ?? defaultHubCacheDir();
-      // A loaded model from that folder keeps its sessions (already in memory); unload it first.
-      const repoFolder = join(cacheDir, `models--${msg.repoId.replace('/', '--')}`);
-      for (const [key, p] of loaded) {
-        const m = await p.catch(() => undefined);
-        if (m && (m.info.id === msg.repoId || m.info.folder.startsWith(repoFolder))) {
-          loaded.delete(key);
-          await m.dispose();
-        }
-      }
-      for (const [key, p] of hiddenSources) {
-        const h = await p.catch(() => undefined);
-        if (h && (h.modelName === msg.repoId || h.folder.startsWith(repoFolder))) {
-          hiddenSources.delete(key);
-          await h.dispose();
-        }
-      }
-      const bytes = removeCachedModel(cacheDir, msg.repoId);
-      post({ kind: 'removed', requestId: msg.requestId, repoId: msg.repoId, bytes });
-      return;
-    }
-    case 'features': {
-      const source = await getHiddenSource(msg.model, msg.hub, signal, msg.requestId);
-      const { sae, labels } = await getSae(msg.sae, msg.hub, signal, msg.requestId);
-      const t0 = performance.now();
-      const r = await documentFeatures(msg.text, source.tokenizer.tokenizer, source, sae, {
-        encoder: msg.encoder,
-        k: msg.k,
-        m: msg.m,
-        allowSpecial: msg.allowSpecial,
-        signal,
-        onProgress: (done, total) => post({ kind: 'progress', requestId: msg.requestId, done, total }),
-      });
-      const result = featuresPayload(msg.text, msg.model.spec, sae, r, labels, performance.now() - t0);
-      post({ kind: 'features', requestId: msg.requestId, result }, featuresTransfer(result));
-      return;
-    }
-    case 'remoteScore': {
-      const tok = await loadTokenizer(msg.tokenizer.path ?? msg.tokenizer.id, { assetDir: ASSET_DIR });
-      const endpoint = new RemoteCompletionsModel(msg.endpoint, tok.tokenizer);
-      const t0 = performance.now();
-      const s = await endpoint.score(msg.ids, { signal, startContext: msg.startContext, onProgress: (done, total) => post({ kind: 'progress', requestId: msg.requestId, done, total }) });
-      const scores: ScoresPayload = { count: s.count, topK: s.topK, logProbs: s.logProbs, ranks: null, entropies: null, topIds: s.topIds, topLogProbs: s.topLogProbs };
-      post({ kind: 'scored', requestId: msg.requestId, model: endpoint.id, scores, elapsedMs: performance.now() - t0 }, scoresTransfer(scores));
-      return;
+/** Unloads what was loaded from a repository's cache folder (its sessions stay in memory otherwise). */
+async function unloadRepo<T>(cache: Map<string, Loading<T>>, fromRepo: (v: T) => boolean, dispose: (v: T) => Promise<void>): Promise<void> {
+  for (const [key, entry] of [...cache]) {
+    const v = await entry.value.catch(() => undefined);
+    if (v !== undefined && fromRepo(v)) {
+      cache.delete(key);
+      await dispose(v);
     }
   }
 }
 
-parentPort?.on('message', (raw: unknown) => {
-  if (!isHostToModelWorker(raw)) {
-    console.error('[model worker] ignored a malformed message');
-    return;
-  }
-  const msg = raw;
-  if (msg.kind === 'cancel') {
-    running.get(msg.requestId)?.abort();
-    return;
-  }
-  if (msg.kind === 'unload') {
-    const key = modelKey(msg.model);
-    const p = loaded.get(key);
-    loaded.delete(key);
-    p?.then((m) => m.dispose()).catch(() => undefined);
-    return;
-  }
-  const ac = new AbortController();
-  running.set(msg.requestId, ac);
-  handle(msg, ac.signal)
-    .catch((e: unknown) => {
-      const code = errorCode(e);
-      post({ kind: 'error', requestId: msg.requestId, code, message: code === 'cancelled' ? 'cancelled' : (e as Error)?.message ?? String(e) });
-    })
-    .finally(() => running.delete(msg.requestId));
-});
+const emit = serve<ModelRequests, Record<never, never>, ModelEvents>(
+  MODEL_WORKER,
+  {
+    load: async (p, ctx) => describe(await getModel(p.model, p.hub, ctx)),
+    score: async (p, ctx) => {
+      const m = await getModel(p.model, p.hub, ctx);
+      const t0 = performance.now();
+      const s = await m.score(p.ids, { topK: p.topK, signal: ctx.signal, onProgress: (done, total) => ctx.progress({ stage: 'tokens', done, total }) });
+      // Copies: the model keeps its last scores to reuse after an edit.
+      const scores: ScoresPayload = { count: s.count, topK: s.topK, logProbs: s.logProbs.slice(), ranks: s.ranks.slice(), entropies: s.entropies.slice(), topIds: s.topIds.slice(), topLogProbs: s.topLogProbs.slice() };
+      ctx.transfer(...scoresTransfer(scores));
+      return { model: m.id, scores, elapsedMs: performance.now() - t0 };
+    },
+    listCache: async (p) => {
+      const cacheDir = p.cacheDir ?? defaultHubCacheDir();
+      return { cacheDir, models: listCachedModels(cacheDir) };
+    },
+    removeCached: async (p) => {
+      const cacheDir = p.cacheDir ?? defaultHubCacheDir();
+      const repoFolder = join(cacheDir, `models--${p.repoId.replace('/', '--')}`);
+      await unloadRepo(loaded, (m) => m.info.id === p.repoId || m.info.folder.startsWith(repoFolder), (m) => m.dispose());
+      await unloadRepo(hiddenSources, (h) => h.modelName === p.repoId || h.folder.startsWith(repoFolder), (h) => h.dispose());
+      return { repoId: p.repoId, bytes: removeCachedModel(cacheDir, p.repoId) };
+    },
+    features: async (p, ctx) => {
+      const source = await getHiddenSource(p.model, p.hub, ctx);
+      const { sae, labels } = await getSae(p.sae, p.hub, ctx);
+      const t0 = performance.now();
+      const r = await documentFeatures(p.text, source.tokenizer.tokenizer, source, sae, {
+        encoder: p.encoder,
+        k: p.k,
+        m: p.m,
+        allowSpecial: p.allowSpecial,
+        signal: ctx.signal,
+        onProgress: (done, total) => ctx.progress({ stage: 'tokens', done, total }),
+      });
+      const result = featuresPayload(p.text, p.model.spec, sae, r, labels, performance.now() - t0);
+      ctx.transfer(...featuresTransfer(result));
+      return result;
+    },
+    remoteScore: async (p, ctx) => {
+      const tok = await loadRef(p.tokenizer);
+      const endpoint = new RemoteCompletionsModel(p.endpoint, tok.tokenizer);
+      const t0 = performance.now();
+      const s = await endpoint.score(p.ids, { signal: ctx.signal, startContext: p.startContext, onProgress: (done, total) => ctx.progress({ done, total }) });
+      const scores: ScoresPayload = { count: s.count, topK: s.topK, logProbs: s.logProbs, ranks: null, entropies: null, topIds: s.topIds, topLogProbs: s.topLogProbs };
+      ctx.transfer(...scoresTransfer(scores));
+      return { model: endpoint.id, scores, elapsedMs: performance.now() - t0 };
+    },
+  },
+  {},
+  (e) => {
+    const code = errorCode(e);
+    return { code, message: code === 'cancelled' ? 'cancelled' : errorMessage(e) };
+  },
+);

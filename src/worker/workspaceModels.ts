@@ -1,5 +1,5 @@
 /**
- * The workspace n-gram models held by the tokenization worker: trained on first use (with progress), kept per
+ * The workspace n-gram models held by the workspace jobs worker: trained on first use (with progress), kept per
  * (workspace, tokenizer), saved to the extension's storage and read back in later sessions.
  */
 import { createHash } from 'node:crypto';
@@ -9,25 +9,34 @@ import { NgramModel } from '../core/lm/ngram';
 import { listWorkspaceFiles, trainWorkspaceNgram } from '../core/lm/workspaceFiles';
 import type { Tokenizer } from '../core/tokenizers/types';
 
-const models = new Map<string, Promise<NgramModel>>();
+type Progress = (done: number, total: number) => void;
+
+interface Training {
+  readonly model: Promise<NgramModel>;
+  /** Everyone waiting for this training hears its progress (each request's deadline is kept alive by it). */
+  readonly listeners: Set<Progress>;
+}
+
+const models = new Map<string, Training>();
 
 function fileFor(storageDir: string, key: string): string {
   return join(storageDir, `ngram-${createHash('sha1').update(key).digest('hex').slice(0, 16)}.bin`);
 }
 
 /** The model for a workspace and tokenizer: from memory, from storage, or trained now. */
-export function workspaceModel(
-  root: string,
-  tokenizerKey: string,
-  tokenizer: Tokenizer,
-  storageDir: string | null,
-  onProgress: (done: number, total: number) => void,
-  retrain = false,
-): Promise<NgramModel> {
+export async function workspaceModel(root: string, tokenizerKey: string, tokenizer: Tokenizer, storageDir: string | null, onProgress: Progress, retrain = false): Promise<NgramModel> {
   const key = `${root}\n${tokenizerKey}`;
-  let p = retrain ? undefined : models.get(key);
-  if (p) return p;
-  p = (async () => {
+  const known = retrain ? undefined : models.get(key);
+  if (known) {
+    known.listeners.add(onProgress);
+    try {
+      return await known.model;
+    } finally {
+      known.listeners.delete(onProgress);
+    }
+  }
+  const listeners = new Set<Progress>([onProgress]);
+  const model = (async () => {
     const file = storageDir ? fileFor(storageDir, key) : undefined;
     if (!retrain && file && existsSync(file)) {
       try {
@@ -37,7 +46,7 @@ export function workspaceModel(
       }
     }
     const files = listWorkspaceFiles(root);
-    const { model } = await trainWorkspaceNgram(files, tokenizer, { onProgress: (done, total) => onProgress(done, total) });
+    const { model } = await trainWorkspaceNgram(files, tokenizer, { onProgress: (done, total) => listeners.forEach((l) => l(done, total)) });
     if (file && storageDir) {
       mkdirSync(storageDir, { recursive: true });
       const tmp = `${file}.${process.pid}.tmp`;
@@ -46,7 +55,14 @@ export function workspaceModel(
     }
     return model;
   })();
-  models.set(key, p);
-  p.catch(() => models.delete(key));
-  return p;
+  const training: Training = { model, listeners };
+  models.set(key, training);
+  model.catch(() => {
+    if (models.get(key) === training) models.delete(key);
+  });
+  try {
+    return await model;
+  } finally {
+    listeners.delete(onProgress);
+  }
 }

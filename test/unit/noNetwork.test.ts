@@ -1,10 +1,10 @@
 /**
  * No network unless the user allows it (issue 11): with the default configuration, everything the extension
- * does by default opens no socket, resolves no host name and fetches nothing, in the token worker (run from
- * source through WorkerClient, as the extension drives it) and in this process; with downloads on, every
- * connection goes to the configured hub host and nowhere else. Attempts are recorded by
- * test/unit/helpers/netGuard.ts (patched net / tls / dgram / dns / fetch), in the worker through the
- * TI_TEST_NET_LOG hook of test/fixtures/workers/tokenWorker.js.
+ * does by default opens no socket, resolves no host name and fetches nothing, in the tokenization and the
+ * workspace jobs workers (run from source through their clients, as the extension drives them) and in this
+ * process; with downloads on, every connection goes to the configured hub host and nowhere else. Attempts are
+ * recorded by test/unit/helpers/netGuard.ts (patched net / tls / dgram / dns / fetch), in the workers through
+ * the TI_TEST_NET_LOG hook of test/fixtures/workers/hooks.js.
  */
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
@@ -20,12 +20,12 @@ import { loadOnnxModel } from '../../src/core/lm/onnx';
 import { findModel } from '../../src/core/models/catalog';
 import { DownloadError, downloadModel, resolveModelSpec } from '../../src/core/models/download';
 import { applyPriceOverrides, contextFraction, inputCost } from '../../src/core/models/prices';
-import { WorkerClient } from '../../src/extension/workerClient';
-import type { TokenWorkerToHost } from '../../src/protocol';
+import { tokenWorkerClient, workspaceWorkerClient } from '../../src/extension/workerClient';
 import { recordNetwork, type NetAttempt } from './helpers/netGuard';
 import { deadline } from '../harness/deadline';
 
 const WORKER_SCRIPT = join(__dirname, '..', 'fixtures', 'workers', 'tokenWorker.js');
+const JOBS_SCRIPT = join(__dirname, '..', 'fixtures', 'workers', 'workspaceWorker.js');
 const FIXTURE_MODEL = join(__dirname, '..', 'fixtures', 'tiny-gpt2');
 const SAMPLE_WORKSPACE = join(__dirname, '..', '..', 'sample-workspace');
 /** The extension's defaults (package.json): the editor's tokenizer, Compare's list, the model. */
@@ -38,46 +38,45 @@ after(() => rmSync(scratch, { recursive: true, force: true }));
 
 const within = <T>(p: Promise<T>, ms = 300_000): Promise<T> => deadline(p, ms);
 
-function expectKind<K extends TokenWorkerToHost['kind']>(reply: TokenWorkerToHost, kind: K): Extract<TokenWorkerToHost, { kind: K }> {
-  assert.equal(reply.kind, kind, JSON.stringify(reply).slice(0, 300));
-  return reply as Extract<TokenWorkerToHost, { kind: K }>;
-}
-
 test('the default configuration opens no socket: tokenizing, Compare, premiums, chat and folder counts, the workspace n-gram, the catalog and prices, a model by repo id with downloads off', { timeout: 600_000 }, async () => {
   const netLog = join(scratch, 'worker-net.log');
   writeFileSync(netLog, '');
   process.env.TI_TEST_NET_LOG = netLog;
   const here: NetAttempt[] = [];
   const restore = recordNetwork((a) => here.push(a));
-  const client = new WorkerClient(WORKER_SCRIPT, (message) => assert.fail(`the worker crashed: ${message}`), () => undefined);
+  const hooks = { onIncident: (i: { message: string }) => assert.fail(`a worker crashed: ${i.message}`), log: () => undefined };
+  const client = tokenWorkerClient(WORKER_SCRIPT, hooks);
+  const jobs = workspaceWorkerClient(JOBS_SCRIPT, hooks);
   try {
-    // In the worker: what opening, editing and looking at a file does with the default settings.
+    // In the tokenization worker: what opening, editing and looking at a file does with the default settings.
     const text = readFileSync(join(SAMPLE_WORKSPACE, 'emoji-cjk.md'), 'utf8');
     const tokenizer = { id: DEFAULT_TOKENIZER };
     const doc = { docKey: 'file:///doc.md', tokenizer, allowSpecial: false };
-    expectKind(await within(client.request({ kind: 'analyze', ...doc, version: 1, text })), 'analysis');
-    expectKind(await within(client.request({ kind: 'analyze', ...doc, version: 2, baseVersion: 1, changes: [{ rangeOffset: 0, rangeLength: 0, text: 'x' }] })), 'analysis');
-    expectKind(await within(client.request({ kind: 'count', tokenizer, text: text.slice(0, 100), allowSpecial: false })), 'count');
-    expectKind(await within(client.request({ kind: 'describe', tokenizer })), 'described');
-    // The sidebar's relative costs and the panel's Compare: every default tokenizer loads.
-    const compared = expectKind(await within(client.request({ kind: 'compare', text, tokenizers: DEFAULT_COMPARE.map((id) => ({ id })), reference: tokenizer })), 'compared');
-    assert.equal(compared.result.tokenizers.length, DEFAULT_COMPARE.length);
+    assert.equal((await within(client.request('analyze', { ...doc, version: 1, text, utf16Length: text.length }))).status, 'analysis');
+    const v2 = await within(client.request('analyze', { ...doc, version: 2, baseVersion: 1, changes: [{ rangeOffset: 0, rangeLength: 0, text: 'x' }], utf16Length: text.length + 1 }));
+    assert.ok(v2.status === 'analysis');
+    await within(client.request('count', { tokenizer, text: text.slice(0, 100), allowSpecial: false }));
+    await within(client.request('describe', { tokenizer }));
+    // In the jobs worker. The sidebar's relative costs and the panel's Compare: every default tokenizer loads.
+    const compared = await within(jobs.request('compare', { text, tokenizers: DEFAULT_COMPARE.map((id) => ({ id })), reference: tokenizer }));
+    assert.equal(compared.tokenizers.length, DEFAULT_COMPARE.length);
     // Language premiums on the bundled UDHR texts, cached on disk.
-    const premiums = expectKind(await within(client.request({ kind: 'premiums', tokenizers: [{ id: 'o200k_base' }, { id: 'gpt2' }], cacheDir: join(scratch, 'premiums') })), 'premiums');
-    assert.ok(premiums.rows.length > 500);
+    const premiums = await within(jobs.request('premiums', { tokenizers: [{ id: 'o200k_base' }, { id: 'gpt2' }], cacheDir: join(scratch, 'premiums') }));
+    assert.ok(premiums.length > 500);
     // API counts: a chat message under the default model's template, a folder.
-    expectKind(await within(client.request({ kind: 'chat', model: DEFAULT_MODEL, text, role: 'user' })), 'chat');
-    expectKind(await within(client.request({ kind: 'chat', model: 'llama-3.1-8b', text, role: 'system' })), 'chat');
-    expectKind(await within(client.request({ kind: 'countFolder', root: SAMPLE_WORKSPACE, tokenizers: [tokenizer], exclude: [] })), 'folder');
+    await within(jobs.request('chat', { model: DEFAULT_MODEL, text, role: 'user' }));
+    await within(jobs.request('chat', { model: 'llama-3.1-8b', text, role: 'system' }));
+    await within(jobs.request('countFolder', { root: SAMPLE_WORKSPACE, tokenizers: [tokenizer], exclude: [] }));
     // Probabilities with the default model: the workspace n-gram, trained here, scored, the next byte.
     const ws = join(scratch, 'workspace');
     mkdirSync(ws);
     for (const f of ['code.ts', 'emoji-cjk.md', 'mixed-eol.txt']) writeFileSync(join(ws, f), readFileSync(join(SAMPLE_WORKSPACE, f)));
-    const target = { ...doc, version: 2, workspaceRoot: ws, path: join(ws, 'emoji-cjk.md'), storageDir: join(scratch, 'storage') };
-    expectKind(await within(client.request({ kind: 'retrain', tokenizer, workspaceRoot: ws, storageDir: target.storageDir })), 'trained');
-    const scores = expectKind(await within(client.request({ kind: 'score', ...target })), 'scores');
-    expectKind(await within(client.request({ kind: 'nextBytes', ...target, utf16Offset: 10 })), 'nextBytes');
-    expectKind(await within(client.request({ kind: 'tokenTexts', tokenizer, ids: Array.from(scores.scores.topIds.slice(0, 10)).filter((id) => id >= 0) })), 'tokenTexts');
+    const v2Text = 'x' + text;
+    const target = { tokenizer, allowSpecial: false, text: v2Text, stream: v2.stream, workspaceRoot: ws, path: join(ws, 'emoji-cjk.md'), storageDir: join(scratch, 'storage') };
+    await within(jobs.request('retrain', { tokenizer, workspaceRoot: ws, storageDir: target.storageDir }));
+    const scores = await within(jobs.request('score', target));
+    await within(jobs.request('nextBytes', { ...target, utf16Offset: 10 }));
+    await within(client.request('tokenTexts', { tokenizer, ids: Array.from(scores.scores.topIds.slice(0, 10)).filter((id) => id >= 0) }));
 
     // In this process: the model catalog and prices, and a model by repo id that is not cached, downloads off.
     const model = findModel(DEFAULT_MODEL);
@@ -91,16 +90,17 @@ test('the default configuration opens no socket: tokenizing, Compare, premiums, 
     assert.ok(!existsSync(cacheDir), 'nothing was written to the cache');
 
     // The worker's log records (not vacuous): one request to a closed local port, asked for on purpose.
-    expectKind(await within(client.request({ kind: 'count', tokenizer, text: '\u0000net', allowSpecial: false })), 'count');
+    await within(client.request('count', { tokenizer, text: '\u0000net', allowSpecial: false }));
   } finally {
     await client.dispose();
+    await jobs.dispose();
     restore();
     delete process.env.TI_TEST_NET_LOG;
   }
   const inWorker = readFileSync(netLog, 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l) as NetAttempt);
   const probe = (a: NetAttempt) => a.target === 'http://127.0.0.1:9/' || a.target === '127.0.0.1:9';
   assert.ok(inWorker.some((a) => a.api === 'fetch' && probe(a)), `the worker's network log records: ${JSON.stringify(inWorker)}`);
-  assert.deepEqual(inWorker.filter((a) => a.kind === 'network' && !probe(a)), [], 'no network attempt in the token worker');
+  assert.deepEqual(inWorker.filter((a) => a.kind === 'network' && !probe(a)), [], 'no network attempt in the workers');
   assert.deepEqual(here.filter((a) => a.kind === 'network'), [], 'no network attempt in this process');
 });
 

@@ -8,7 +8,7 @@ import '@vscode-elements/elements/dist/vscode-single-select/index.js';
 import '@vscode-elements/elements/dist/vscode-option/index.js';
 import '@vscode-elements/elements/dist/vscode-textfield/index.js';
 import { encoderChoiceLabel, ENCODERS, encoderSettingDescription, isEncoderKind, OWN_ENCODER } from '../../src/core/sae/encoderKinds';
-import type { FeaturesPayload } from '../../src/modelProtocol';
+import type { FeaturesPayload } from '../../src/protocol/modelWorker';
 import type { HostToWebview, PanelFeatures } from '../../src/protocol';
 import { featureAcrossTokens } from '../../src/core/sae/rows';
 import { featureName as name } from '../../src/extension/featureView';

@@ -1,15 +1,17 @@
 /**
  * The panel's Compare tab, host side: the followed document (or its selection) under the chosen tokenizers
- * side by side, computed in the worker, relative to the reference tokenizer. The webview side is
+ * side by side, computed in the workspace jobs worker, relative to the reference tokenizer. The webview side is
  * webview/panel/compare.ts.
  */
 import * as vscode from 'vscode';
 import type { Ctx } from '../context';
+import { documentLabel } from '../requestLabels';
+import { SECTION } from '../settings';
 import { panelTab, type FromWebview, type PanelHost, type PanelTab } from './tab';
 
 class CompareTab implements PanelTab<'compare'> {
   constructor(
-    private readonly ctx: Pick<Ctx, 'settings' | 'worker' | 'log'>,
+    private readonly ctx: Pick<Ctx, 'settings' | 'jobs' | 'log'>,
     private readonly host: PanelHost<'compare'>,
   ) {}
 
@@ -20,11 +22,14 @@ class CompareTab implements PanelTab<'compare'> {
     const refs = settings.resolveTokenizers(ids);
     const sel = ed.selections.filter((s) => !s.isEmpty);
     const text = scope === 'selection' && sel.length ? sel.map((s) => ed.document.getText(s)).join('\n') : ed.document.getText();
-    const reply = await this.ctx.worker.request({ kind: 'compare', text, tokenizers: refs, reference: settings.referenceTokenizer() });
-    if (reply.kind === 'compared') {
-      this.host.post({ type: 'compare', result: reply.result, scope: scope === 'selection' && sel.length ? 'selection' : 'document' });
-      this.ctx.log(`compare ${reply.result.tokenizers.map((r) => `${r.tokenizer}=${r.relativeCost?.toFixed(4)}`).join(' ')}`);
-    } else if (reply.kind === 'error') this.host.post({ type: 'compare', result: null, scope, message: reply.message });
+    try {
+      const label = `comparing tokenizers on ${documentLabel(ed.document)} (${SECTION}.compareTokenizers)`;
+      const result = await this.ctx.jobs.request('compare', { text, tokenizers: refs, reference: settings.referenceTokenizer() }, { label });
+      this.host.post({ type: 'compare', result, scope: scope === 'selection' && sel.length ? 'selection' : 'document' });
+      this.ctx.log(`compare ${result.tokenizers.map((r) => `${r.tokenizer}=${r.relativeCost?.toFixed(4)}`).join(' ')}`);
+    } catch (e) {
+      this.host.post({ type: 'compare', result: null, scope, message: (e as Error).message });
+    }
   }
 }
 

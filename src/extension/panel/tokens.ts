@@ -127,7 +127,7 @@ class TokensTab implements PanelTab<Handles> {
           tokenizer: { id: a.tokenizer.id, name: a.tokenizer.name },
           text: ed.document.getText(),
           stream: a.stream,
-          charSurprisalBits: scores ? charSurprisal(ed.document.getText(), scores.scores.surprisalBits) : undefined,
+          charSurprisalBits: scores ? charSurprisal(ed.document.getText(), scores.surprisalBits) : undefined,
         },
       });
       this.host.post({ type: 'cursor', utf16Offset: ed.document.offsetAt(ed.selection.active) });

@@ -1,4 +1,4 @@
-/** The checks the message validators (protocol.ts, modelProtocol.ts) are built from. */
+/** The checks the message validators (this folder) are built from. */
 export type Obj = Record<string, unknown>;
 export const isObj = (x: unknown): x is Obj => typeof x === 'object' && x !== null && !Array.isArray(x);
 /** A non-negative integer. */

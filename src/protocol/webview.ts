@@ -1,0 +1,111 @@
+/**
+ * Messages between the extension host and its webviews (the panel and the sidebar). A webview is untrusted:
+ * every message from one is checked by the validator of its type (a table, so a new type without one does not
+ * compile) and anything else is logged and ignored.
+ */
+import type { CompareResult } from '../core/analysis/compare';
+import type { PremiumRow } from '../core/premiums/premiums';
+import { isEncoderKind, type EncoderKind } from '../core/sae/encoderKinds';
+import { isPanelTabId, type PanelTabId } from '../panelTabs';
+import type { FeaturesPayload } from './modelWorker';
+import type { NextBytesPayload, StreamPayload } from './payloads';
+import { isInt, isObj, isStr, type Obj } from './validate';
+
+/** A panel tab's id: the tab list is src/panelTabs.ts. */
+export type PanelMode = PanelTabId;
+
+/** The features tab's picture: a document's SAE features, with its text to show the tokens. */
+export interface PanelFeatures {
+  readonly fileName: string;
+  readonly version: number;
+  readonly text: string;
+  readonly result: FeaturesPayload;
+}
+
+export interface PanelDocument {
+  readonly uri: string;
+  readonly fileName: string;
+  readonly version: number;
+  readonly tokenizer: { readonly id: string; readonly name: string };
+  readonly text: string;
+  readonly stream: StreamPayload;
+  /** With probabilities on: surprisal in bits per UTF-16 unit (a character's bytes summed on its first unit). */
+  readonly charSurprisalBits?: Float32Array;
+}
+
+export interface TokenizerChoice {
+  readonly id: string;
+  readonly name: string;
+}
+
+/** Messages from the extension host to a webview. */
+export type HostToWebview =
+  | { readonly type: 'document'; readonly doc: PanelDocument | null; readonly message?: string }
+  | { readonly type: 'cursor'; readonly utf16Offset: number }
+  | { readonly type: 'reveal'; readonly line: number }
+  | { readonly type: 'mode'; readonly mode: PanelMode }
+  | { readonly type: 'tokenizers'; readonly all: readonly TokenizerChoice[]; readonly compare: readonly string[]; readonly reference: string; readonly current: string }
+  | { readonly type: 'compare'; readonly result: CompareResult | null; readonly scope: 'document' | 'selection'; readonly message?: string }
+  | { readonly type: 'premiums'; readonly rows: readonly PremiumRow[] | null; readonly documentScript: string | null; readonly progress?: number; readonly message?: string }
+  | { readonly type: 'nextByte'; readonly result: NextBytesPayload | null; readonly before: string; readonly message?: string }
+  | {
+      readonly type: 'features';
+      /** Absent: unchanged since the last message (progress updates do not resend the features). */
+      readonly view?: PanelFeatures | null;
+      readonly running: boolean;
+      /** 0..1 while running. */
+      readonly progress: number;
+      readonly message?: string;
+      readonly highlighted: number | null;
+    }
+  | {
+      readonly type: 'summary';
+      readonly tokenizer: TokenizerChoice;
+      readonly documentTokens: number | null;
+      readonly selectionTokens: number | null;
+      readonly added: number;
+      readonly costs: readonly { readonly tokenizer: string; readonly relativeCost: number | null; readonly count: number }[];
+    };
+
+/** Messages from a webview to the extension host. */
+export type WebviewToHost =
+  | { readonly type: 'ready' }
+  | { readonly type: 'selectToken'; readonly index: number }
+  | { readonly type: 'scrolled'; readonly line: number }
+  | { readonly type: 'mode'; readonly mode: PanelMode }
+  | { readonly type: 'compare'; readonly tokenizers: readonly string[]; readonly scope: 'document' | 'selection' }
+  | { readonly type: 'premiums'; readonly tokenizers: readonly string[] }
+  | { readonly type: 'setTokenizer'; readonly id: string }
+  | { readonly type: 'run'; readonly command: 'showPanel' | 'compare' | 'premiums' | 'selectTokenizer' }
+  /** null k/m: the SAE's or the settings' own. */
+  | { readonly type: 'runFeatures'; readonly encoder: EncoderKind | null; readonly k: number | null; readonly m: number | null }
+  | { readonly type: 'cancelFeatures' }
+  | { readonly type: 'highlightFeature'; readonly feature: number | null }
+  | { readonly type: 'selectFeatureToken'; readonly index: number };
+
+const isId = (x: unknown): x is string => isStr(x) && x.length > 0 && x.length <= 200;
+const isIndex = (x: unknown): boolean => isInt(x) && x < 2 ** 31;
+const isIdList = (x: unknown): boolean => Array.isArray(x) && x.length <= 32 && x.every(isId);
+const isBudget = (x: unknown): boolean => x === null || (isInt(x) && x >= 1 && x <= 1 << 20);
+const RUN_COMMANDS: readonly unknown[] = ['showPanel', 'compare', 'premiums', 'selectTokenizer'] satisfies readonly Extract<WebviewToHost, { type: 'run' }>['command'][];
+
+/** Each message type's check of its fields (the object and its `type` are checked before). */
+const WEBVIEW_MESSAGE_CHECKS = {
+  ready: (x) => Object.keys(x).length === 1,
+  selectToken: (x) => isIndex(x.index),
+  scrolled: (x) => isIndex(x.line),
+  mode: (x) => isPanelTabId(x.mode),
+  compare: (x) => isIdList(x.tokenizers) && (x.scope === 'document' || x.scope === 'selection'),
+  premiums: (x) => isIdList(x.tokenizers),
+  setTokenizer: (x) => isId(x.id),
+  run: (x) => RUN_COMMANDS.includes(x.command),
+  runFeatures: (x) => (x.encoder === null || isEncoderKind(x.encoder)) && isBudget(x.k) && isBudget(x.m),
+  cancelFeatures: (x) => Object.keys(x).length === 1,
+  highlightFeature: (x) => x.feature === null || isIndex(x.feature),
+  selectFeatureToken: (x) => isIndex(x.index),
+} satisfies Record<WebviewToHost['type'], (x: Obj) => boolean>;
+
+/** Strict check of everything a webview sends: anything else is logged and ignored. */
+export function isWebviewToHost(x: unknown): x is WebviewToHost {
+  return isObj(x) && isStr(x.type) && Object.prototype.hasOwnProperty.call(WEBVIEW_MESSAGE_CHECKS, x.type) && WEBVIEW_MESSAGE_CHECKS[x.type as WebviewToHost['type']](x);
+}
