@@ -34,6 +34,9 @@ interface DocEntry {
   timer: NodeJS.Timeout | undefined;
 }
 
+/** End-to-end tests time each edit to its decorations (with TOKEN_INSPECTOR_TEST_LOG set); otherwise edits are not logged. */
+const LOG_EDITS = process.env.TOKEN_INSPECTOR_TEST_LOG !== undefined;
+
 /** Typing faster than this re-analyses once per burst. */
 const DEBOUNCE_MS = 15;
 
@@ -78,6 +81,7 @@ export class AnalysisService implements vscode.Disposable {
   private onChange(ev: vscode.TextDocumentChangeEvent): void {
     const e = this.entries.get(this.key(ev.document));
     if (!e) return;
+    if (LOG_EDITS && ev.contentChanges.length) this.log(`edit ${this.key(ev.document)} v${ev.document.version}`);
     // Changes of one event refer to the text before it; applied from the end they stay valid in sequence.
     const sorted = [...ev.contentChanges].sort((a, b) => b.rangeOffset - a.rangeOffset);
     for (const c of sorted) e.changes.push({ rangeOffset: c.rangeOffset, rangeLength: c.rangeLength, text: c.text });

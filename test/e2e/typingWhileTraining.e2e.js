@@ -2,7 +2,9 @@
 // Keystroke to decoration while the workspace n-gram trains, in a real VS Code: typing must not wait for a
 // workspace job. Each keystroke is timed from the moment the test sends it to the moment the extension logs
 // new decorations for a version that includes it (`decorated <uri> v<N>` in TOKEN_INSPECTOR_TEST_LOG; both
-// clocks are this machine's Date.now()). The same keystrokes are timed with nothing else running, for scale.
+// clocks are this machine's Date.now()), and from the extension host's edit event (`edit <uri> v<N>`) to the
+// same decorations, which leaves out the browser and code-server's transport. The same keystrokes are timed
+// with nothing else running, for scale.
 // Figures go to the log and to .e2e-run/typing-while-training.json (the README quotes them).
 // TI_E2E_EXTENSION_DIR runs another staged build (to compare builds in alternation on a shared machine).
 const { test, before, after } = require('node:test');
@@ -41,15 +43,17 @@ function writeCorpus(dir) {
 
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
-/** The test log's `decorated` lines for FILE: [{ ms, version }]. */
-function decorations() {
+/** The test log's `decorated` (or `edit`) lines for FILE: [{ ms, version }]. */
+function logged(what = 'decorated') {
+  const re = new RegExp(`^(\\d+) ${what} \\S+/notes\\.txt v(\\d+)$`);
   return fs
     .readFileSync(testLog, 'utf8')
     .split('\n')
-    .map((l) => /^(\d+) decorated \S+\/notes\.txt v(\d+)$/.exec(l))
+    .map((l) => re.exec(l))
     .filter(Boolean)
     .map((m) => ({ ms: Number(m[1]), version: Number(m[2]) }));
 }
+const decorations = () => logged('decorated');
 
 function logTime(re) {
   const line = fs.readFileSync(testLog, 'utf8').split('\n').find((l) => re.test(l));
@@ -78,9 +82,12 @@ async function typeTimed(more, max) {
   const last = start + sent.length;
   await vsc.poll(`decorations of v${last}`, () => decorations().some((d) => d.version >= last), { timeout: 120000 });
   const drawn = decorations();
+  const edits = logged('edit');
   return sent.map((k) => {
     const first = drawn.find((d) => d.version >= k.version && d.ms >= k.ms);
-    return { sentMs: k.ms, latencyMs: first.ms - k.ms };
+    const edit = edits.find((e) => e.version === k.version);
+    assert.ok(edit, `the host saw the edit of v${k.version}`);
+    return { sentMs: k.ms, latencyMs: first.ms - k.ms, fromEditMs: first.ms - edit.ms };
   });
 }
 
@@ -131,6 +138,8 @@ test('keystroke to decoration, idle and while the workspace n-gram trains', { ti
   const report = {
     idle: stats(idle.map((k) => k.latencyMs)),
     whileTraining: stats(during.map((k) => k.latencyMs)),
+    editToDecorationIdle: stats(idle.map((k) => k.fromEditMs)),
+    editToDecorationWhileTraining: stats(during.map((k) => k.fromEditMs)),
     trainingMs: trainings,
     gapMs: GAP_MS,
   };

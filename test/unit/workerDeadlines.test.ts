@@ -72,7 +72,7 @@ test('a tokenizer whose pattern backtracks forever: the analysis is stopped at i
     const { ms, error } = await timedRejection(hung);
     assert.ok(error instanceof WorkerDeadlineError, String(error));
     assert.equal(error.message, `the tokenization worker was restarted: ${label} took longer than 3 s`);
-    assert.ok(ms >= 2900 && ms < 3000 + 2000, `stopped at its deadline (${ms.toFixed(0)} ms)`);
+    assert.ok(ms >= 2900 && ms < 3000 + 5000, `stopped at its deadline (${ms.toFixed(0)} ms)`);
     await assert.rejects(within(queued), (e: Error) => e instanceof WorkerCrashedError && e.message === `the tokenization worker was restarted: ${label} took longer than 3 s (before it finished counting the selection)`);
     assert.deepEqual(told, [{ cause: 'deadline', message: `the tokenization worker was restarted: ${label} took longer than 3 s`, repeat: false }], 'told once');
     // The thread inside the regex was terminated, not left spinning: this process is idle now.
@@ -136,7 +136,7 @@ test('a long job that reports progress lives past its idle limit; when progress 
     assert.deepEqual(seen[9], { done: 10, total: 10 });
     assert.ok(error instanceof WorkerDeadlineError);
     assert.equal(error.message, 'the workspace jobs worker was restarted: counting tokens in /big made no progress for 1 s');
-    assert.ok(ms >= 2900 && ms < 3000 + 2000, `alive while progressing, stopped 1 s after the last progress (${ms.toFixed(0)} ms)`);
+    assert.ok(ms >= 2900 && ms < 3000 + 5000, `alive while progressing, stopped 1 s after the last progress (${ms.toFixed(0)} ms)`);
     assert.equal(told.length, 1);
   } finally {
     await jobs.dispose();
@@ -150,7 +150,7 @@ test('an overall cap ends a job that keeps reporting progress', { timeout: 120_0
     const { ms, error } = await timedRejection(jobs.request('countFolder', { root: '\u0000progress-then-hang', tokenizers: [{ id: 'gpt2' }], exclude: [] }, { label: 'counting tokens in /big' }));
     assert.ok(error instanceof WorkerDeadlineError);
     assert.equal(error.message, 'the workspace jobs worker was restarted: counting tokens in /big took longer than 2 s');
-    assert.ok(ms >= 1400 && ms < 1500 + 2000, `stopped at the cap (${ms.toFixed(0)} ms)`);
+    assert.ok(ms >= 1400 && ms < 1500 + 5000, `stopped at the cap (${ms.toFixed(0)} ms)`);
   } finally {
     await jobs.dispose();
   }
