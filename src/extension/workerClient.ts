@@ -72,8 +72,6 @@ export interface WorkerOptions<E extends EventTable = Record<never, never>> {
   readonly resourceLimits?: ResourceLimits;
   /** Handlers of the worker's own events, by kind (the model worker's `runtime`). */
   readonly onEvent?: { readonly [K in keyof E]?: (event: E[K]) => void };
-  /** Replaces kinds' default deadlines (tests). */
-  readonly deadlines?: Readonly<Record<string, Deadline>>;
 }
 
 export interface RequestOptions<Progress> {
@@ -123,7 +121,7 @@ export class WorkerClient<T extends RequestTable, N extends NotificationTable = 
     if (options.signal?.aborted) return Promise.reject(new WorkerCancelledError(label));
     const id = this.nextId++;
     const w = this.ensure();
-    const deadline = options.deadline ?? this.options.deadlines?.[kind] ?? this.defaultDeadline(kind, params);
+    const deadline = options.deadline ?? this.defaultDeadline(kind, params);
     return new Promise<T[K]['result']>((resolve, reject) => {
       const onAbort = (): void => {
         if (!this.pending.has(id)) return;
@@ -259,7 +257,7 @@ export class WorkerClient<T extends RequestTable, N extends NotificationTable = 
     if (!p) return;
     const limitMs = p.timerFor === 'idle' ? (p.deadline.idleMs as number) : p.deadline.totalMs;
     const what = p.timerFor === 'idle' ? `made no progress for ${seconds(limitMs)}` : `took longer than ${seconds(limitMs)}`;
-    const message = `${this.protocol.name} was restarted: ${p.label} ${what}`;
+    const message = `${this.protocol.name} was stopped: ${p.label} ${what}`;
     const w = this.worker;
     this.worker = undefined;
     void w?.terminate();

@@ -6,7 +6,7 @@
  * the next request works on a fresh worker. A stuck jobs worker never holds up tokenization.
  *
  * The workers run from source (test/fixtures/workers/*.js) through their WorkerClients, as the extension
- * drives them, with short deadlines given to the clients.
+ * drives them, with short deadlines given to the requests that hang.
  */
 import assert from 'node:assert/strict';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -62,19 +62,19 @@ async function timedRejection(p: Promise<unknown>): Promise<{ ms: number; error:
 test('a tokenizer whose pattern backtracks forever: the analysis is stopped at its deadline with a message naming the file and the setting; the worker restarts and works', { timeout: 120_000 }, async () => {
   const path = backtrackingTokenizer();
   const told: WorkerIncident[] = [];
-  const c = tokenWorkerClient(TOKEN_SCRIPT, { onIncident: (i) => told.push(i), log: () => undefined }, { deadlines: { analyze: { totalMs: 3000 } } });
+  const c = tokenWorkerClient(TOKEN_SCRIPT, { onIncident: (i) => told.push(i), log: () => undefined });
   try {
     // Warm: the worker is up and the tokenizer file loads (the deadline then times the tokenization alone).
     assert.equal((await within(c.request('describe', { tokenizer: { id: 'backtracking', path } }))).vocabSize, 50257);
     const label = `tokenizing hang.txt with the tokenizer at ${path} (tokenInspector.customTokenizers)`;
-    const hung = c.request('analyze', { docKey: 'file:///hang.txt', version: 1, tokenizer: { id: 'backtracking', path }, allowSpecial: false, text: HOSTILE_TEXT, utf16Length: HOSTILE_TEXT.length }, { label });
+    const hung = c.request('analyze', { docKey: 'file:///hang.txt', version: 1, tokenizer: { id: 'backtracking', path }, allowSpecial: false, text: HOSTILE_TEXT, utf16Length: HOSTILE_TEXT.length }, { label, deadline: { totalMs: 3000 } });
     const queued = c.request('count', { tokenizer: { id: 'gpt2' }, text: SAMPLE, allowSpecial: false }, { label: 'counting the selection' });
     const { ms, error } = await timedRejection(hung);
     assert.ok(error instanceof WorkerDeadlineError, String(error));
-    assert.equal(error.message, `the tokenization worker was restarted: ${label} took longer than 3 s`);
+    assert.equal(error.message, `the tokenization worker was stopped: ${label} took longer than 3 s`);
     assert.ok(ms >= 2900 && ms < 3000 + 5000, `stopped at its deadline (${ms.toFixed(0)} ms)`);
-    await assert.rejects(within(queued), (e: Error) => e instanceof WorkerCrashedError && e.message === `the tokenization worker was restarted: ${label} took longer than 3 s (before it finished counting the selection)`);
-    assert.deepEqual(told, [{ cause: 'deadline', message: `the tokenization worker was restarted: ${label} took longer than 3 s`, repeat: false }], 'told once');
+    await assert.rejects(within(queued), (e: Error) => e instanceof WorkerCrashedError && e.message === `the tokenization worker was stopped: ${label} took longer than 3 s (before it finished counting the selection)`);
+    assert.deepEqual(told, [{ cause: 'deadline', message: `the tokenization worker was stopped: ${label} took longer than 3 s`, repeat: false }], 'told once');
     // The thread inside the regex was terminated, not left spinning: this process is idle now.
     const cpu0 = process.cpuUsage();
     await new Promise((r) => setTimeout(r, 2000));
@@ -93,14 +93,14 @@ test('a stuck jobs worker never holds up tokenization; at its deadline it restar
   const path = backtrackingTokenizer();
   const told: WorkerIncident[] = [];
   const tokens = tokenWorkerClient(TOKEN_SCRIPT, { onIncident: (i) => told.push(i), log: () => undefined });
-  const jobs = workspaceWorkerClient(JOBS_SCRIPT, { onIncident: (i) => told.push(i), log: () => undefined }, { deadlines: { compare: { totalMs: 6000 } } });
+  const jobs = workspaceWorkerClient(JOBS_SCRIPT, { onIncident: (i) => told.push(i), log: () => undefined });
   try {
     // Both workers up.
     await within(tokens.request('count', { tokenizer: { id: 'gpt2' }, text: 'warm', allowSpecial: false }));
     await within(jobs.request('compare', { text: 'warm', tokenizers: [{ id: 'gpt2' }], reference: { id: 'gpt2' } }));
     const order: string[] = [];
     const label = `comparing tokenizers on hang.txt (tokenInspector.compareTokenizers)`;
-    const stuck = jobs.request('compare', { text: HOSTILE_TEXT, tokenizers: [{ id: 'backtracking', path }], reference: { id: 'gpt2' } }, { label }).catch((e: Error) => (order.push('jobs deadline'), e));
+    const stuck = jobs.request('compare', { text: HOSTILE_TEXT, tokenizers: [{ id: 'backtracking', path }], reference: { id: 'gpt2' } }, { label, deadline: { totalMs: 6000 } }).catch((e: Error) => (order.push('jobs deadline'), e));
     // Typing goes on meanwhile: ten edits, each answered by the tokenization worker.
     const gpt2Tokenizer = await gpt2();
     let text = SAMPLE;
@@ -114,7 +114,7 @@ test('a stuck jobs worker never holds up tokenization; at its deadline it restar
     const error = await within(stuck);
     assert.deepEqual(order, ['ten edits', 'jobs deadline'], 'the edits were answered while the jobs worker was stuck');
     assert.ok(error instanceof WorkerDeadlineError);
-    assert.equal(error.message, `the workspace jobs worker was restarted: ${label} took longer than 6 s`);
+    assert.equal(error.message, `the workspace jobs worker was stopped: ${label} took longer than 6 s`);
     assert.deepEqual(told, [{ cause: 'deadline', message: error.message, repeat: false }]);
     const fine = await within(jobs.request('compare', { text: SAMPLE, tokenizers: [{ id: 'gpt2' }], reference: { id: 'o200k_base' } }));
     assert.equal(fine.tokenizers[0].count, gpt2Tokenizer.encode(SAMPLE).count);
@@ -126,16 +126,16 @@ test('a stuck jobs worker never holds up tokenization; at its deadline it restar
 
 test('a long job that reports progress lives past its idle limit; when progress stops it is stopped one idle limit later', { timeout: 120_000 }, async () => {
   const told: WorkerIncident[] = [];
-  const jobs = workspaceWorkerClient(JOBS_SCRIPT, { onIncident: (i) => told.push(i), log: () => undefined }, { deadlines: { countFolder: { idleMs: 1000, totalMs: 60_000 } } });
+  const jobs = workspaceWorkerClient(JOBS_SCRIPT, { onIncident: (i) => told.push(i), log: () => undefined });
   try {
     await within(jobs.request('compare', { text: 'warm', tokenizers: [{ id: 'gpt2' }], reference: { id: 'gpt2' } }));
     const seen: StepProgress[] = [];
     // Progress every 200 ms for 2 s, then nothing (the test hook spins).
-    const { ms, error } = await timedRejection(jobs.request('countFolder', { root: '\u0000progress-then-hang', tokenizers: [{ id: 'gpt2' }], exclude: [] }, { label: 'counting tokens in /big', onProgress: (p) => seen.push(p) }));
+    const { ms, error } = await timedRejection(jobs.request('countFolder', { root: '\u0000progress-then-hang', tokenizers: [{ id: 'gpt2' }], exclude: [] }, { label: 'counting tokens in /big', onProgress: (p) => seen.push(p), deadline: { idleMs: 1000, totalMs: 60_000 } }));
     assert.equal(seen.length, 10, 'every progress message reached the caller');
     assert.deepEqual(seen[9], { done: 10, total: 10 });
     assert.ok(error instanceof WorkerDeadlineError);
-    assert.equal(error.message, 'the workspace jobs worker was restarted: counting tokens in /big made no progress for 1 s');
+    assert.equal(error.message, 'the workspace jobs worker was stopped: counting tokens in /big made no progress for 1 s');
     assert.ok(ms >= 2900 && ms < 3000 + 5000, `alive while progressing, stopped 1 s after the last progress (${ms.toFixed(0)} ms)`);
     assert.equal(told.length, 1);
   } finally {
@@ -144,12 +144,12 @@ test('a long job that reports progress lives past its idle limit; when progress 
 });
 
 test('an overall cap ends a job that keeps reporting progress', { timeout: 120_000 }, async () => {
-  const jobs = workspaceWorkerClient(JOBS_SCRIPT, { onIncident: () => undefined, log: () => undefined }, { deadlines: { countFolder: { idleMs: 1000, totalMs: 1500 } } });
+  const jobs = workspaceWorkerClient(JOBS_SCRIPT, { onIncident: () => undefined, log: () => undefined });
   try {
     await within(jobs.request('compare', { text: 'warm', tokenizers: [{ id: 'gpt2' }], reference: { id: 'gpt2' } }));
-    const { ms, error } = await timedRejection(jobs.request('countFolder', { root: '\u0000progress-then-hang', tokenizers: [{ id: 'gpt2' }], exclude: [] }, { label: 'counting tokens in /big' }));
+    const { ms, error } = await timedRejection(jobs.request('countFolder', { root: '\u0000progress-then-hang', tokenizers: [{ id: 'gpt2' }], exclude: [] }, { label: 'counting tokens in /big', deadline: { idleMs: 1000, totalMs: 1500 } }));
     assert.ok(error instanceof WorkerDeadlineError);
-    assert.equal(error.message, 'the workspace jobs worker was restarted: counting tokens in /big took longer than 2 s');
+    assert.equal(error.message, 'the workspace jobs worker was stopped: counting tokens in /big took longer than 2 s');
     assert.ok(ms >= 1400 && ms < 1500 + 5000, `stopped at the cap (${ms.toFixed(0)} ms)`);
   } finally {
     await jobs.dispose();
