@@ -1,3 +1,4 @@
+// @ts-check
 'use strict';
 // A hostile tokenizer in a real VS Code: a custom tokenizer.json whose Split pattern backtracks forever wedges
 // the tokenization worker on a file of "a"×40 + "b". At the analysis deadline the worker is stopped and
@@ -13,7 +14,9 @@ const { REPO, stageExtension, cli, workspaceCopy } = require('./lib/project');
 
 const WS = workspaceCopy('deadlines');
 const TOKENIZER = path.join(WS, 'hostile-tokenizer', 'tokenizer.json');
+/** @type {import('./lib/vscode').Session} */
 let vs;
+/** @type {string} */
 let testLog;
 
 before(async () => {

@@ -1,3 +1,4 @@
+// @ts-check
 'use strict';
 // Keystroke to decoration while the workspace n-gram trains, in a real VS Code: typing must not wait for a
 // workspace job. Each keystroke is timed from the moment the test sends it to the moment the extension logs
@@ -12,18 +13,21 @@ const assert = require('node:assert/strict');
 const fs = require('node:fs');
 const path = require('node:path');
 const vsc = require('./lib/vscode');
-const { REPO, stageExtension, workspaceCopy } = require('./lib/project');
+const { REPO, must, stageExtension, workspaceCopy } = require('./lib/project');
 
 const WS = workspaceCopy('typing-training');
 const FILE = 'notes.txt';
 /** Between keystrokes: a fast typist. */
 const GAP_MS = 120;
+/** @type {import('./lib/vscode').Session} */
 let vs;
+/** @type {string} */
 let testLog;
 
 /**
  * A corpus the workspace n-gram takes seconds to train on: 45 generated modules of 1,500 lines (about 7 MB,
  * past the trainer's 2M-token budget, so training also runs its final pruning and smoothing).
+ * @param {string} dir
  */
 function writeCorpus(dir) {
   fs.mkdirSync(dir, { recursive: true });
@@ -41,27 +45,31 @@ function writeCorpus(dir) {
   }
 }
 
+/** @param {number} ms */
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
-/** The test log's `decorated` (or `edit`) lines for FILE: [{ ms, version }]. */
+/** The test log's `decorated` (or `edit`) lines for FILE. @returns {{ ms: number, version: number }[]} */
 function logged(what = 'decorated') {
   const re = new RegExp(`^(\\d+) ${what} \\S+/notes\\.txt v(\\d+)$`);
   return fs
     .readFileSync(testLog, 'utf8')
     .split('\n')
     .map((l) => re.exec(l))
-    .filter(Boolean)
+    .filter((m) => m !== null)
     .map((m) => ({ ms: Number(m[1]), version: Number(m[2]) }));
 }
 const decorations = () => logged('decorated');
 
+/** When the first line matching `re` was logged. @param {RegExp} re */
 function logTime(re) {
   const line = fs.readFileSync(testLog, 'utf8').split('\n').find((l) => re.test(l));
   return line ? Number(line.split(' ')[0]) : undefined;
 }
 
+/** @param {number[]} xs */
 function stats(xs) {
   const s = [...xs].sort((a, b) => a - b);
+  /** @param {number} p */
   const q = (p) => s[Math.min(s.length - 1, Math.floor(p * s.length))];
   return { n: s.length, medianMs: q(0.5), p90Ms: q(0.9), maxMs: s[s.length - 1] };
 }
@@ -69,9 +77,13 @@ function stats(xs) {
 /**
  * Types one character every GAP_MS while `more()` says so (at most `max`), then waits for the decorations of
  * the last version; returns each keystroke's send time and latency to the first decoration that includes it.
+ * @param {() => boolean} more
+ * @param {number} max
+ * @returns {Promise<{ sentMs: number, latencyMs: number, fromEditMs: number }[]>}
  */
 async function typeTimed(more, max) {
   const start = Math.max(...decorations().map((d) => d.version));
+  /** @type {{ ms: number, version: number }[]} */
   const sent = [];
   while (sent.length < max && more()) {
     const ms = Date.now();
@@ -84,9 +96,8 @@ async function typeTimed(more, max) {
   const drawn = decorations();
   const edits = logged('edit');
   return sent.map((k) => {
-    const first = drawn.find((d) => d.version >= k.version && d.ms >= k.ms);
-    const edit = edits.find((e) => e.version === k.version);
-    assert.ok(edit, `the host saw the edit of v${k.version}`);
+    const first = must(drawn.find((d) => d.version >= k.version && d.ms >= k.ms), `the decorations of v${k.version}`);
+    const edit = must(edits.find((e) => e.version === k.version), `the host's edit event of v${k.version}`);
     return { sentMs: k.ms, latencyMs: first.ms - k.ms, fromEditMs: first.ms - edit.ms };
   });
 }
@@ -115,7 +126,9 @@ test('keystroke to decoration, idle and while the workspace n-gram trains', { ti
   const idle = await typeTimed(() => true, 25);
 
   // Training: the command sends one retrain request; keystrokes sent before its end count.
+  /** @type {{ sentMs: number, latencyMs: number, fromEditMs: number }[]} */
   const during = [];
+  /** @type {number[]} */
   const trainings = [];
   for (let round = 0; round < 3 && during.length < 30; round++) {
     fs.appendFileSync(testLog, `${Date.now()} test: retrain ${round}\n`);
@@ -128,7 +141,7 @@ test('keystroke to decoration, idle and while the workspace n-gram trains', { ti
     };
     const typed = await typeTimed(() => !done(), 120);
     await vsc.poll('training to finish', () => done(), { timeout: 300000 });
-    const t1 = Number(done().split(' ')[0]);
+    const t1 = Number(must(done(), 'the retrained line').split(' ')[0]);
     trainings.push(t1 - t0);
     during.push(...typed.filter((k) => k.sentMs < t1));
   }
