@@ -7,13 +7,14 @@
 // same decorations, which leaves out the browser and code-server's transport. The same keystrokes are timed
 // with nothing else running, for scale.
 // Figures go to the log and to .e2e-run/typing-while-training.json (the README quotes them).
-// TI_E2E_EXTENSION_DIR runs another staged build (to compare builds in alternation on a shared machine).
+// Runs the package built for this machine; TI_E2E_EXTENSION_DIR runs an unpacked build instead (another
+// checkout's `npm run build && node scripts/stage-extension.mjs`, to compare builds in alternation).
 const { test, before, after } = require('node:test');
 const assert = require('node:assert/strict');
 const fs = require('node:fs');
 const path = require('node:path');
 const vsc = require('./lib/vscode');
-const { REPO, must, stageExtension, workspaceCopy } = require('./lib/project');
+const { REPO, hostPackage, assertInstalledPackage, must, workspaceCopy } = require('./lib/project');
 
 const WS = workspaceCopy('typing-training');
 const FILE = 'notes.txt';
@@ -92,7 +93,7 @@ async function typeTimed(more, max) {
     await sleep(GAP_MS);
   }
   const last = start + sent.length;
-  await vsc.poll(`decorations of v${last}`, () => decorations().some((d) => d.version >= last), { timeout: 120000 });
+  await vsc.poll(`decorations of v${last}`, () => decorations().some((d) => d.version >= last), { timeout: vsc.scaledMs(120000) });
   const drawn = decorations();
   const edits = logged('edit');
   return sent.map((k) => {
@@ -105,12 +106,14 @@ async function typeTimed(more, max) {
 before(async () => {
   writeCorpus(path.join(WS, 'corpus'));
   fs.writeFileSync(path.join(WS, FILE), Array.from({ length: 200 }, (_, i) => `line ${i}: plain words to type after`).join('\n') + '\n');
-  const extensionDir = process.env.TI_E2E_EXTENSION_DIR || (await stageExtension());
+  const extensionDir = process.env.TI_E2E_EXTENSION_DIR;
+  const vsix = extensionDir ? undefined : await hostPackage();
   testLog = path.join(vsc.paths.RUN_ROOT, `typing-training-log-${process.pid}.txt`);
   fs.mkdirSync(path.dirname(testLog), { recursive: true });
   fs.writeFileSync(testLog, '');
-  vs = await vsc.startVSCode({ extensionDir, workspace: WS, name: 'typing-training', env: { TOKEN_INSPECTOR_TEST_LOG: testLog } });
-  await vsc.waitForFileText(testLog, 'activated', { timeout: 60000 });
+  vs = await vsc.startVSCode({ ...(extensionDir ? { extensionDir } : { vsix }), workspace: WS, name: 'typing-training', env: { TOKEN_INSPECTOR_TEST_LOG: testLog } });
+  if (vsix) assertInstalledPackage(vs);
+  await vsc.waitForFileText(testLog, 'activated', { timeout: vsc.scaledMs(60000) });
 });
 
 after(async () => {
@@ -119,7 +122,7 @@ after(async () => {
 
 test('keystroke to decoration, idle and while the workspace n-gram trains', { timeout: 600000 }, async () => {
   await vsc.openFile(vs.page, FILE);
-  await vsc.waitForFileText(testLog, /decorated \S+\/notes\.txt v1$/m, { timeout: 60000 });
+  await vsc.waitForFileText(testLog, /decorated \S+\/notes\.txt v1$/m, { timeout: vsc.scaledMs(60000) });
   await vs.page.locator('.part.editor .monaco-editor .view-line').nth(3).click();
   await vs.page.keyboard.press('End');
 
@@ -140,7 +143,7 @@ test('keystroke to decoration, idle and while the workspace n-gram trains', { ti
       return all.slice(mark).find((l) => / retrained: /.test(l));
     };
     const typed = await typeTimed(() => !done(), 120);
-    await vsc.poll('training to finish', () => done(), { timeout: 300000 });
+    await vsc.poll('training to finish', () => done(), { timeout: vsc.scaledMs(300000) });
     const t1 = Number(must(done(), 'the retrained line').split(' ')[0]);
     trainings.push(t1 - t0);
     during.push(...typed.filter((k) => k.sentMs < t1));
