@@ -49,6 +49,8 @@ const builds = [
   { ...common, entryPoints: ['src/worker/tokenWorker.ts'], outfile: 'dist/tokenWorker.js', platform: 'node', format: 'cjs' },
   // Workspace jobs (training, scoring, next byte, premiums, Compare, chat, folder totals): never in the way of tokenization.
   { ...common, entryPoints: ['src/worker/workspaceWorker.ts'], outfile: 'dist/workspaceWorker.js', platform: 'node', format: 'cjs' },
+  // The folder-count pool's workers (src/worker/countPool.ts), started by the CLI and the workspace jobs worker.
+  { ...common, entryPoints: ['src/worker/countWorker.ts'], outfile: 'dist/countWorker.js', platform: 'node', format: 'cjs' },
   // ONNX models in a worker of their own (see modelBundle).
   { ...common, ...modelBundle, entryPoints: ['src/worker/modelWorker.ts'], outfile: 'dist/modelWorker.js', platform: 'node', format: 'cjs' },
   { ...common, ...modelBundle, entryPoints: ['src/cli/main.ts'], outfile: 'dist/cli.js', platform: 'node', format: 'cjs', banner: { js: '#!/usr/bin/env node' } },

@@ -20,6 +20,7 @@ import { TokenizerError } from '../core/tokenizers/errors';
 import { scoresTransfer } from '../protocol/payloads';
 import type { RequestContext } from './serve';
 import { errorMessage, serve } from './serve';
+import { countPool, defaultPoolSize, POOL_MIN_BYTES } from './countPool';
 import { ASSET_DIR, loadRef, tokenizerKey } from './tokenizers';
 import { WORKSPACE_WORKER, type DocumentJob, type JobProgress, type WorkspaceRequests } from '../protocol/workspaceWorker';
 import { workspaceModel } from './workspaceModels';
@@ -97,13 +98,23 @@ serve<WorkspaceRequests, Record<never, never>>(
       if (!model) throw new JobInputError(`unknown model "${p.model}"`);
       return countChat(model, p.text, { role: p.role, loadOptions: { assetDir: ASSET_DIR } });
     },
-    countFolder: async (p, ctx) =>
-      countFolder(nodeFolderFs(p.root), {
-        tokenizers: await loadAll(p.tokenizers),
-        exclude: p.exclude,
-        signal: ctx.signal,
-        onProgress: (f) => ctx.progress({ done: f.filesDone, total: f.filesFound }),
-      }),
+    countFolder: async (p, ctx) => {
+      // The files are counted by a pool of workers, one per core (countPool.ts); the walk runs here.
+      const pool = countPool(defaultPoolSize(Number.MAX_SAFE_INTEGER), (line) => console.error(`[token-inspector] ${line}`));
+      try {
+        return await countFolder(nodeFolderFs(p.root), {
+          tokenizers: await loadAll(p.tokenizers),
+          exclude: p.exclude,
+          signal: ctx.signal,
+          onProgress: (f) => ctx.progress({ done: f.filesDone, total: f.filesFound }),
+          counter: pool.counterFor(p.root, p.tokenizers),
+          concurrency: pool.size,
+          counterMinBytes: POOL_MIN_BYTES,
+        });
+      } finally {
+        await pool.close();
+      }
+    },
   },
   {},
   (e, kind) => {

@@ -109,7 +109,7 @@ test('every file the extension loads at run time is in every package', () => {
     const missing = [...named, ...assets].filter((f) => !names.has(f));
     assert.deepEqual(missing, [], `${target} lacks files the extension reads`);
     const bundles = [...names].filter((n) => /^dist\/(webview\/)?[\w-]+\.js$/.test(n));
-    for (const b of ['dist/extension.js', 'dist/tokenWorker.js', 'dist/workspaceWorker.js', 'dist/modelWorker.js', 'dist/cli.js']) assert.ok(bundles.includes(b), `${target}: ${b}`);
+    for (const b of ['dist/extension.js', 'dist/tokenWorker.js', 'dist/workspaceWorker.js', 'dist/countWorker.js', 'dist/modelWorker.js', 'dist/cli.js']) assert.ok(bundles.includes(b), `${target}: ${b}`);
     /** @param {string} n */
     const text = (n) => fs.readFileSync(path.join(REPO_DIST, n.slice('dist/'.length)), 'utf8');
     // The host starts the workers and loads the webviews' styles and icon by file name.

@@ -1,6 +1,7 @@
 import { statSync } from 'node:fs';
-import { basename, dirname } from 'node:path';
-import { DEFAULT_MAX_FILE_BYTES, countFile, listFolderFiles, type FolderTotalsOptions, type SkippedFile } from '../../core/analysis/folderTotals';
+import { basename, dirname, resolve as resolvePath } from 'node:path';
+import { countInBatches, fileBatches, type FileOutcome, type ListedFile } from '../../core/analysis/fileBatches';
+import { DEFAULT_MAX_FILE_BYTES, countFile, listFolderFiles, localBatchCounter, type FolderTotalsOptions, type SkippedFile } from '../../core/analysis/folderTotals';
 import { nodeFolderFs, type FolderFs } from '../../core/files/folderFs';
 import { findParentIgnoreFiles } from '../../core/files/parentIgnoreFiles';
 import { findModel, MODELS, type ModelEntry } from '../../core/models/catalog';
@@ -10,6 +11,7 @@ import { BinaryFileError, decodeFileBytes } from '../../core/text/readFile';
 import { loadTokenizer, type LoadedTokenizer } from '../../core/tokenizers/loader';
 import { parseArgs, UsageError } from '../args';
 import { TOKENIZER_ID } from '../pathOrId';
+import { countPool, defaultPoolSize, POOL_MIN_BYTES, type CountPool } from '../../worker/countPool';
 import { LOAD_OPTIONS, out, type CliCommand } from '../io';
 
 const GLOB_CHARS = /[*?[{]/;
@@ -85,6 +87,13 @@ function parsePrice(v: string | undefined): number | undefined {
   return n;
 }
 
+function parseJobs(v: string | undefined): number | undefined {
+  if (v === undefined) return undefined;
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < 1 || n > 64) throw new UsageError(`--jobs needs a whole number of workers from 1 to 64, got "${v}"`);
+  return n;
+}
+
 function parseMaxFileMb(v: string | undefined): number {
   if (v === undefined) return DEFAULT_MAX_FILE_BYTES;
   const n = Number(v);
@@ -95,9 +104,9 @@ function parseMaxFileMb(v: string | undefined): number {
 export const countCommand: CliCommand = {
   name: 'count',
   usage:
-    'count PATH... (--model NAME | --tokenizer ID|PATH) [--as-chat [--system] [--no-generation-prompt]] [--exclude GLOB,...] [--no-gitignore] [--price USD] [--max-file-mb N] [--json]   tokens per file and in total, with the share of the model\'s context window and the input cost; folders respect .gitignore and skip binary files; --as-chat counts each file as one chat message (template tokens included)',
+    'count PATH... (--model NAME | --tokenizer ID|PATH) [--as-chat [--system] [--no-generation-prompt]] [--exclude GLOB,...] [--no-gitignore] [--price USD] [--max-file-mb N] [--jobs N] [--json]   tokens per file and in total, with the share of the model\'s context window and the input cost; folders respect .gitignore and skip binary files; --as-chat counts each file as one chat message (template tokens included); large folders are counted by a pool of workers, one per core (--jobs N sets how many; 1 counts in this thread)',
   async run(argv) {
-    const args = parseArgs(argv, ['model', 'tokenizer', 'exclude', 'price', 'max-file-mb'], ['json', 'as-chat', 'system', 'no-gitignore', 'no-generation-prompt'], {
+    const args = parseArgs(argv, ['model', 'tokenizer', 'exclude', 'price', 'max-file-mb', 'jobs'], ['json', 'as-chat', 'system', 'no-gitignore', 'no-generation-prompt'], {
       positionals: Infinity,
       pathOrId: { tokenizer: TOKENIZER_ID },
     });
@@ -120,6 +129,7 @@ export const countCommand: CliCommand = {
       if (price !== undefined) model = { ...model, inputPricePerMTok: price, priceSource: '--price', priceDate: new Date().toISOString().slice(0, 10) };
     } else if (args.options.has('price')) throw new UsageError('--price needs --model (a tokenizer has no context window or price)');
     const maxFileBytes = parseMaxFileMb(args.options.get('max-file-mb'));
+    const jobs = parseJobs(args.options.get('jobs'));
     const targets = args.positionals.map(resolveTarget);
 
     let method: ChatMethod | undefined;
@@ -168,24 +178,51 @@ export const countCommand: CliCommand = {
       }
     };
 
-    for (const t of targets) {
-      if (t.kind === 'file') {
-        const fs = nodeFolderFs(t.dir);
-        await countOne(fs, t.name as string, statSync(t.arg).size, t.arg);
-        continue;
+    // A folder's files, in a pool of workers when there is enough to count (the same outcomes either way).
+    let pool: CountPool | undefined;
+    const spec = model ? model.tokenizer : (tokenizerSpec as string);
+    const countListed = async (fs: FolderFs, dir: string, files: readonly ListedFile[]): Promise<FileOutcome[]> => {
+      const batches = fileBatches(files);
+      const workers = jobs ?? defaultPoolSize(batches.length);
+      const bytes = files.reduce((s, f) => s + f.size, 0);
+      if (workers <= 1 || (jobs === undefined && bytes < POOL_MIN_BYTES)) {
+        return countInBatches(batches, localBatchCounter(fs, { tokenizers: [loaded], maxFileBytes }), 1);
       }
-      const fs = nodeFolderFs(t.dir);
-      const gitignore = !args.flags.has('no-gitignore');
-      const listing = await listFolderFiles(fs, {
-        gitignore,
-        parentIgnoreFiles: gitignore ? await findParentIgnoreFiles(t.dir) : [],
-        exclude,
-        ...(t.include !== undefined ? { include: [t.include] } : {}),
-      });
-      ignored += listing.ignored;
-      ignoredFolders += listing.ignoredFolders;
-      for (const s of listing.skipped) skipped.push({ ...s, path: displayPath(t, s.path) });
-      for (const f of listing.files) await countOne(fs, f.path, f.size, displayPath(t, f.path));
+      pool ??= countPool(workers, (line) => process.stderr.write(`token-inspector: ${line}\n`));
+      // The workers key their counts by the ref's id: the loaded tokenizer's id, loaded from the same spec.
+      const counter = pool.counterFor(resolvePath(dir), [{ id: loaded.id, ...(spec === loaded.id ? {} : { path: resolvePath(spec) }) }], { maxFileBytes });
+      return countInBatches(batches, counter, pool.size);
+    };
+
+    try {
+      for (const t of targets) {
+        if (t.kind === 'file') {
+          const fs = nodeFolderFs(t.dir);
+          await countOne(fs, t.name as string, statSync(t.arg).size, t.arg);
+          continue;
+        }
+        const fs = nodeFolderFs(t.dir);
+        const gitignore = !args.flags.has('no-gitignore');
+        const listing = await listFolderFiles(fs, {
+          gitignore,
+          parentIgnoreFiles: gitignore ? await findParentIgnoreFiles(t.dir) : [],
+          exclude,
+          ...(t.include !== undefined ? { include: [t.include] } : {}),
+        });
+        ignored += listing.ignored;
+        ignoredFolders += listing.ignoredFolders;
+        for (const s of listing.skipped) skipped.push({ ...s, path: displayPath(t, s.path) });
+        if (method) {
+          for (const f of listing.files) await countOne(fs, f.path, f.size, displayPath(t, f.path));
+          continue;
+        }
+        for (const o of await countListed(fs, t.dir, listing.files)) {
+          if ('skipped' in o) skipped.push({ ...o.skipped, path: displayPath(t, o.skipped.path) });
+          else rows.push({ path: displayPath(t, o.counted.path), bytes: o.counted.bytes, tokens: o.counted.tokens[loaded.id], contentTokens: null, templateTokens: null });
+        }
+      }
+    } finally {
+      await pool?.close();
     }
 
     const totalTokens = rows.reduce((s, r) => s + r.tokens, 0);

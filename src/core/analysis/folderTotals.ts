@@ -29,13 +29,14 @@ import type { ParentIgnoreFile } from '../files/parentIgnoreFiles';
 import { BinaryFileError, decodeFileBytes } from '../text/readFile';
 import type { Tokenizer } from '../tokenizers/types';
 import { ChunkedTokenCounter, countTextTokens } from './chunkedCount';
+import { countInBatches, fileBatches, type FileBatchCounter, type FileOutcome, type ListedFile } from './fileBatches';
 
 interface NamedTokenizer {
   readonly id: string;
   readonly tokenizer: Tokenizer;
 }
 
-interface FileTokens {
+export interface FileTokens {
   readonly path: string;
   /** Size on disk. */
   readonly bytes: number;
@@ -109,6 +110,14 @@ export interface FolderTotalsOptions {
   readonly allowSpecial?: boolean;
   readonly onProgress?: (progress: FolderProgress) => void;
   readonly signal?: AbortSignal;
+  /**
+   * Counts batches of files elsewhere (a pool of workers: src/worker/countPool.ts), `concurrency` batches at
+   * once. By default the files are counted here, one after another.
+   */
+  readonly counter?: FileBatchCounter;
+  readonly concurrency?: number;
+  /** Folders with fewer bytes to count are counted here even with a `counter` (starting workers costs more). */
+  readonly counterMinBytes?: number;
 }
 
 export const DEFAULT_MAX_FILE_BYTES = 50 * 1024 * 1024;
@@ -237,49 +246,80 @@ export async function listFolderFiles(fs: FolderFs, options: Omit<FolderTotalsOp
   return out;
 }
 
+/**
+ * Counts one file: its tokens, or why it is skipped (binary, unreadable). Rethrows a cancellation.
+ */
+export async function countFileOutcome(fs: FolderFs, path: string, size: number, options: FolderTotalsOptions): Promise<FileOutcome> {
+  try {
+    return { counted: await countFile(fs, path, size, options) };
+  } catch (e) {
+    if (options.signal?.aborted) throw options.signal.reason;
+    if ((e as Error).name === 'AbortError') throw e;
+    if (e instanceof BinaryFileError) return { skipped: { path, reason: 'binary' } };
+    return { skipped: { path, reason: 'unreadable', message: (e as Error).message } };
+  }
+}
+
+/** The in-process counter: the batch's files one after another, yielding to the event loop between them. */
+export function localBatchCounter(fs: FolderFs, options: FolderTotalsOptions): FileBatchCounter {
+  return async (batch, signal) => {
+    const out: FileOutcome[] = [];
+    for (const f of batch) {
+      await breathe(signal);
+      out.push(await countFileOutcome(fs, f.path, f.size, options));
+    }
+    return out;
+  };
+}
+
 /** Token totals of a folder under each tokenizer (see the file comment). */
 export async function countFolder(fs: FolderFs, options: FolderTotalsOptions): Promise<FolderTotals> {
   if (options.tokenizers.length === 0) throw new Error('countFolder needs at least one tokenizer');
   const listed = await listFolderFiles(fs, options);
   const bytesTotal = listed.files.reduce((s, f) => s + f.size, 0);
+  const filesFound = listed.files.length;
+  let filesDone = 0;
+  let bytesDone = 0;
+  options.onProgress?.({ phase: 'count', filesFound, filesDone, bytesDone, bytesTotal });
+  const onBatch = (batch: readonly ListedFile[]): void => {
+    filesDone += batch.length;
+    for (const f of batch) bytesDone += f.size;
+    options.onProgress?.({ phase: 'count', filesFound, filesDone, bytesDone, bytesTotal, path: batch[batch.length - 1].path });
+  };
+  // Counted here, a file is a batch: progress and cancellation per file, as before there were pools.
+  const outcomes =
+    options.counter && bytesTotal >= (options.counterMinBytes ?? 0)
+      ? await countInBatches(fileBatches(listed.files), options.counter, options.concurrency ?? 1, onBatch, options.signal)
+    : await countInBatches(fileBatches(listed.files, 0, 1), localBatchCounter(fs, options), 1, onBatch, options.signal);
+  return folderTotalsOf(options.tokenizers.map((t) => t.id), listed, outcomes);
+}
+
+/** Sums the outcomes (in the listing's order) into the folder's totals. */
+function folderTotalsOf(tokenizerIds: readonly string[], listed: FolderListing, outcomes: readonly FileOutcome[]): FolderTotals {
   const files: FileTokens[] = [];
   const skipped: SkippedFile[] = [...listed.skipped];
-  const tokens: Record<string, number> = Object.fromEntries(options.tokenizers.map((t) => [t.id, 0]));
-  let bytesDone = 0;
+  const tokens: Record<string, number> = Object.fromEntries(tokenizerIds.map((id) => [id, 0]));
   let bytes = 0;
-  let binary = 0;
-  for (let i = 0; i < listed.files.length; i++) {
-    const f = listed.files[i];
-    await breathe(options.signal);
-    options.onProgress?.({ phase: 'count', filesFound: listed.files.length, filesDone: i, bytesDone, bytesTotal, path: f.path });
-    try {
-      const r = await countFile(fs, f.path, f.size, options);
-      files.push(r);
-      bytes += r.bytes;
-      for (const t of options.tokenizers) tokens[t.id] += r.tokens[t.id];
-    } catch (e) {
-      if (options.signal?.aborted) throw options.signal.reason;
-      if ((e as Error).name === 'AbortError') throw e;
-      if (e instanceof BinaryFileError) {
-        binary++;
-        skipped.push({ path: f.path, reason: 'binary' });
-      } else skipped.push({ path: f.path, reason: 'unreadable', message: (e as Error).message });
+  for (const o of outcomes) {
+    if ('skipped' in o) {
+      skipped.push(o.skipped);
+      continue;
     }
-    bytesDone += f.size;
+    files.push(o.counted);
+    bytes += o.counted.bytes;
+    for (const id of tokenizerIds) tokens[id] += o.counted.tokens[id];
   }
-  options.onProgress?.({ phase: 'count', filesFound: listed.files.length, filesDone: listed.files.length, bytesDone, bytesTotal });
-  const unreadable = skipped.filter((s) => s.reason === 'unreadable').length;
-  const other = skipped.filter((s) => s.reason === 'other').length;
+  const count = (reason: SkippedFile['reason']): number => skipped.filter((s) => s.reason === reason).length;
   return {
     files,
     skipped,
     totals: {
       files: files.length,
-      skippedBinary: binary,
+      skippedBinary: count('binary'),
       skippedIgnored: listed.ignored,
       skippedIgnoredFolders: listed.ignoredFolders,
-      skippedUnreadable: unreadable,
-      skippedOther: other,
+      skippedUnreadable: count('unreadable'),
+      skippedOther: count('other'),
       bytes,
       tokens,
     },
