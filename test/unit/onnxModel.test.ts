@@ -382,3 +382,27 @@ test('an export in the older layout (onnx/decoder_model_merged.onnx, as Xenova/g
     await m.dispose();
   }
 });
+
+test('prefixDistributions (the next byte\'s batch): each equals nextDistribution of fixed·extension, in any order, short and past the context', async () => {
+  const enc = (t: string) => model.tokenizer.tokenizer.encode(t).ids;
+  const fixed = Uint32Array.from(enc('The quick brown fox jumps over the lazy dog, and then'));
+  const a = enc(' the')[0];
+  const b = enc(' cat')[0];
+  const c = enc('\n')[0];
+  const exts = [[a, b], [], [c], [a], [a, b, c], [a], [b, a]].map((e) => Int32Array.from(e));
+  const probe = [a, b, c, 0, 1, 50256, 1234, 40000];
+  const check = async (fixedIds: Uint32Array, window: Uint32Array): Promise<void> => {
+    const got = await model.prefixDistributions(fixedIds, exts);
+    assert.equal(got.length, exts.length);
+    for (let i = 0; i < exts.length; i++) {
+      const want = await model.nextDistribution(Uint32Array.from([...window, ...exts[i]]));
+      for (const id of probe) assert.ok(Math.abs(got[i].logProb(id) - want.logProb(id)) < TOL, `extension ${i}, id ${id}: ${got[i].logProb(id)} vs ${want.logProb(id)}`);
+      assert.deepEqual(got[i].top(5).map((t) => t.id), want.top(5).map((t) => t.id));
+    }
+  };
+  await check(fixed, fixed);
+  // Past the context: the window is the last (context - longest extension) ids of fixed.
+  const long = Uint32Array.from({ length: model.contextTokens + 37 }, (_, i) => fixed[i % fixed.length]);
+  await check(long, long.subarray(long.length - (model.contextTokens - 3)));
+  await assert.rejects(model.prefixDistributions(fixed, [new Int32Array(model.contextTokens + 1)]), /does not fit/);
+});

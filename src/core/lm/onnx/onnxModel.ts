@@ -107,6 +107,8 @@ export class OnnxCausalLM implements LanguageModel {
 
   private scoreCache: WindowCache | undefined;
   private nextCache: WindowCache | undefined;
+  /** The cache of prefixDistributions: the fixed part, then the extension fed last. */
+  private prefixCache: CacheState = { tokens: [], past: undefined };
   private lastScore: { ids: Uint32Array; result: ScoredTokens } | undefined;
   private readonly serial = new SerialQueue();
 
@@ -193,6 +195,53 @@ export class OnnxCausalLM implements LanguageModel {
       if (this.info.startContext.length === 0 && from === 0) {
         // Nothing predicts the first token of a text without a start context: uniform, stated as such.
         out[0] = new DenseDistribution(new Float64Array(V).fill(1 / V));
+      }
+      return out;
+    });
+  }
+
+  /**
+   * The distributions after `fixed` followed by each extension (the next byte's batch of cover prefixes, see
+   * core/lm/nextByte/modelQueries.ts): one forward pass per distinct extension on top of the fixed part's KV
+   * cache. The window is the start context and the last `contextTokens - longest extension` ids of `fixed`, so
+   * that every extension fits in it beside the same fixed part; extensions are fed in sorted order, so that one
+   * that extends another reuses its cache. For a text shorter than the context this is exactly
+   * `nextDistribution(fixed·extension)`; for a longer one the window ends at the cursor instead of starting at
+   * a multiple of half a context (the next byte looks at one position, not at a whole document).
+   */
+  prefixDistributions(fixed: Uint32Array, extensions: readonly Int32Array[], signal?: AbortSignal): Promise<NextTokenDistribution[]> {
+    const longest = extensions.reduce((m, e) => Math.max(m, e.length), 0);
+    const room = this.contextTokens - longest;
+    if (room < 0) return Promise.reject(new RangeError(`an extension of ${longest} tokens does not fit in the model's context (${this.contextTokens} tokens)`));
+    const base = Array.from(fixed.subarray(Math.max(0, fixed.length - room)));
+    return this.exclusive(async () => {
+      this.checkIds(Uint32Array.from(base));
+      for (const e of extensions) for (const id of e) if (!(id >= 0 && id < this.vocabSize)) throw new ModelError(`token id ${id} is outside the model's vocabulary (${this.vocabSize} ids)`);
+      const V = this.vocabSize;
+      const rowLength = this.info.modelVocabSize;
+      const head = [...this.info.startContext, ...base];
+      const order = extensions.map((_, i) => i).sort((i, j) => compareIds(extensions[i], extensions[j]));
+      const out: NextTokenDistribution[] = new Array(extensions.length);
+      for (const i of order) {
+        const tokens = [...head, ...extensions[i]];
+        if (tokens.length === 0) {
+          // No start context and nothing before: nothing predicts the first token (as in nextDistributions).
+          out[i] = new DenseDistribution(new Float64Array(V).fill(1 / V));
+          continue;
+        }
+        let row: Float32Array | undefined;
+        // The last token is always fed, so that its row comes back even when the cache already holds it.
+        await this.feed(
+          this.prefixCache,
+          tokens,
+          tokens.length - 1,
+          (position, logits, offset) => {
+            if (position === tokens.length - 1) row = logits.slice(offset, offset + rowLength);
+          },
+          signal,
+        );
+        if (!row) throw new ModelError('the model returned no row for the last position');
+        out[i] = new LogitsDistribution(row, 0, V);
       }
       return out;
     });
@@ -356,9 +405,17 @@ export class OnnxCausalLM implements LanguageModel {
       this.lastScore = undefined;
       this.scoreCache = undefined;
       this.nextCache = undefined;
+      this.prefixCache = { tokens: [], past: undefined };
       await this.runtime.dispose();
     });
   }
+}
+
+/** Lexicographic order of id sequences (a prefix first). */
+function compareIds(a: Int32Array, b: Int32Array): number {
+  const n = Math.min(a.length, b.length);
+  for (let k = 0; k < n; k++) if (a[k] !== b[k]) return a[k] - b[k];
+  return a.length - b.length;
 }
 
 function copyScores(src: ScoredTokens, dst: ScoredTokens, count: number): void {
