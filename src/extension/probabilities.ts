@@ -248,22 +248,41 @@ export class ProbabilityService implements vscode.Disposable {
     this.refreshVisible();
   }
 
-  /** The exact next-byte distribution (with the naive and token-healing baselines) at a UTF-16 offset. */
-  async nextBytes(doc: vscode.TextDocument, utf16Offset: number): Promise<NextBytesPayload | undefined> {
-    // The exact next-byte view runs on the workspace n-gram (a neural model would need many forward passes per byte).
+  /**
+   * The exact next-byte distribution (with the naive and token-healing baselines) at a UTF-16 offset, from the
+   * model the probabilities view uses: the workspace n-gram (the jobs worker) or the ONNX model (the model
+   * worker: one forward pass per distinct cover prefix on the KV cache of the text before them). Otherwise, or
+   * when it cannot be computed now, a message that says why and what to do.
+   */
+  async nextBytes(doc: vscode.TextDocument, utf16Offset: number): Promise<NextBytesAnswer> {
+    const spec = this.ctx.settings.probabilityModel();
+    if (spec === 'remote') return { message: NEXT_BYTE_REMOTE };
+    if (spec !== WORKSPACE_NGRAM && !this.ctx.settings.isModelResolved(spec)) {
+      // The model is loaded (and the document re-tokenized with its tokenizer) by the probabilities view.
+      return { message: `Loading ${spec} (${SECTION}.probabilityModel): run Token Inspector: Show Probabilities once, then move the cursor.` };
+    }
     const a = this.ctx.analyses.current(doc);
-    if (!a || this.ctx.settings.probabilityModel() !== WORKSPACE_NGRAM) return undefined;
+    if (!a) return { message: 'The document is being tokenized; move the cursor again in a moment.' };
     const version = a.version;
     try {
-      const r = await this.ctx.jobs.request('nextBytes', { ...this.job(doc, a), utf16Offset }, { label: `the next byte in ${documentLabel(doc)}` });
+      const label = `the next byte in ${documentLabel(doc)}`;
+      const r =
+        spec === WORKSPACE_NGRAM
+          ? await this.ctx.jobs.request('nextBytes', { ...this.job(doc, a), utf16Offset }, { label })
+          : await this.ctx.models.request('nextBytes', { model: { spec }, hub: this.ctx.settings.hub(), text: doc.getText(), stream: a.stream, utf16Offset }, { label: `${label} with ${spec} (${SECTION}.probabilityModel)` });
       // Shown only while the document is still at the version it was computed on.
-      return doc.version === version ? r : undefined;
+      return doc.version === version ? { result: r } : { message: 'The document changed; move the cursor again.' };
     } catch (e) {
       this.ctx.log(`next bytes failed: ${(e as Error).message}`);
-      return undefined;
+      return { message: (e as Error).message };
     }
   }
 }
+
+/** What the next-byte view shows: a result, or why there is none. */
+export type NextBytesAnswer = { readonly result: NextBytesPayload } | { readonly message: string };
+
+const NEXT_BYTE_REMOTE = `Next byte needs the model's whole next-token distribution after many token prefixes; a remote endpoint gives only its top 20 tokens per position, which bounds neither the exact nor the naive answer (the other tokens' mass, up to 1 − their sum, could start with any byte). Choose workspace-ngram or an ONNX model in ${SECTION}.probabilityModel for this view.`;
 
 const pct = (p: number): string => (p >= 0.1 ? `${(p * 100).toFixed(1)}%` : p >= 0.001 ? `${(p * 100).toFixed(2)}%` : p.toExponential(1));
 

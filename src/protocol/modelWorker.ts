@@ -8,7 +8,7 @@ import type { OnnxBackendKind } from '../core/lm/onnx/backend';
 import type { DownloadProgress } from '../core/models/download';
 import type { CachedModel } from '../core/models/hubCache';
 import { isEncoderKind, type EncoderKind } from '../core/sae/encoderKinds';
-import { isScores, isTokenizerRef, type ScoresPayload, type TokenizerRef } from './payloads';
+import { isNextBytes, isScores, isStream, isTokenizerRef, type NextBytesPayload, type ScoresPayload, type StreamPayload, type TokenizerRef } from './payloads';
 import { isStepProgress, type RequestType, type StepProgress, type WorkerProtocol } from './requests';
 import { MAX_TEXT_UTF16 } from './tokenWorker';
 import { isInt, isNum, isObj, isShortStr, isStr, optional, type Obj } from './validate';
@@ -136,6 +136,13 @@ export interface FeaturesParams extends ModelParams {
   readonly allowSpecial: boolean;
 }
 
+/** The next byte at a UTF-16 offset of a text, with the ONNX model; `stream` is the text's tokens under the model's tokenizer. */
+export interface ModelNextBytesParams extends ModelParams {
+  readonly text: string;
+  readonly stream: StreamPayload;
+  readonly utf16Offset: number;
+}
+
 export type ModelRequests = {
   load: RequestType<ModelParams, ModelDescription, ModelProgress>;
   score: RequestType<ModelParams & { readonly ids: Uint32Array; readonly topK: number }, ModelScores, ModelProgress>;
@@ -143,6 +150,7 @@ export type ModelRequests = {
   removeCached: RequestType<{ readonly cacheDir?: string; readonly repoId: string }, { readonly repoId: string; readonly bytes: number }>;
   remoteScore: RequestType<RemoteScoreParams, ModelScores, StepProgress>;
   features: RequestType<FeaturesParams, FeaturesPayload, ModelProgress>;
+  nextBytes: RequestType<ModelNextBytesParams, NextBytesPayload, ModelProgress>;
 };
 
 /** What the model worker says of its own accord. */
@@ -292,6 +300,8 @@ export const MODEL_WORKER = {
       optional(x.k, isBudget) &&
       optional(x.m, isBudget) &&
       typeof x.allowSpecial === 'boolean',
+    nextBytes: (x): x is ModelNextBytesParams =>
+      isObj(x) && hasModel(x) && isStr(x.text) && x.text.length <= MAX_TEXT_UTF16 && isStream(x.stream) && isInt(x.utf16Offset) && x.utf16Offset <= x.text.length,
   },
   results: {
     load: isModelDescription,
@@ -301,8 +311,9 @@ export const MODEL_WORKER = {
     removeCached: (x): x is { repoId: string; bytes: number } => isObj(x) && isStr(x.repoId) && isInt(x.bytes),
     remoteScore: isModelScores,
     features: isFeaturesPayload,
+    nextBytes: isNextBytes,
   },
-  progress: { load: isModelProgress, score: isModelProgress, listCache: null, removeCached: null, remoteScore: isStepProgress, features: isModelProgress },
+  progress: { load: isModelProgress, score: isModelProgress, listCache: null, removeCached: null, remoteScore: isStepProgress, features: isModelProgress, nextBytes: isModelProgress },
   notifications: {},
   events: {
     runtime: (x): x is ModelEvents['runtime'] => isObj(x) && (x.runtime === 'native' || x.runtime === 'wasm') && isShortStr(x.origin),
@@ -316,6 +327,8 @@ export const MODEL_WORKER = {
     // The endpoint's own timeout applies to each of its requests; progress comes between them.
     remoteScore: (p) => ({ idleMs: (p.endpoint.timeoutMs ?? 60_000) + MINUTES, totalMs: 120 * MINUTES }),
     features: { idleMs: 5 * MINUTES, totalMs: 120 * MINUTES },
+    // Loading (or downloading) the model, then one forward pass per distinct cover prefix.
+    nextBytes: { idleMs: 5 * MINUTES, totalMs: 30 * MINUTES },
   },
   labels: {
     load: 'loading a model',
@@ -324,5 +337,6 @@ export const MODEL_WORKER = {
     removeCached: 'removing a cached model',
     remoteScore: 'scoring with the remote endpoint',
     features: 'computing SAE features',
+    nextBytes: 'computing the next byte with a model',
   },
 } satisfies WorkerProtocol<ModelRequests, Record<never, never>, ModelEvents>;

@@ -11,6 +11,7 @@
 import { join } from 'node:path';
 import { loadOnnxHiddenStates, loadOnnxModel, ModelError, type ModelSource, type OnnxCausalLM, type OnnxHiddenStates } from '../core/lm/onnx';
 import { LmAbortError } from '../core/lm/model';
+import { nextByteDistribution } from '../core/lm/nextByte';
 import { onnxBackend } from '../core/lm/onnx/backend';
 import { RemoteCompletionsModel, RemoteEndpointError } from '../core/lm/remote';
 import { DownloadError, type ModelDownloadOptions } from '../core/models/download';
@@ -205,6 +206,11 @@ const emit = serve<ModelRequests, Record<never, never>, ModelEvents>(
       await unloadRepo(loaded, (m) => m.info.id === p.repoId || m.info.folder.startsWith(repoFolder), (m) => m.dispose());
       await unloadRepo(hiddenSources, (h) => h.modelName === p.repoId || h.folder.startsWith(repoFolder), (h) => h.dispose());
       return { repoId: p.repoId, bytes: removeCachedModel(cacheDir, p.repoId) };
+    },
+    nextBytes: async (p, ctx) => {
+      const m = await getModel(p.model, p.hub, ctx);
+      const r = await nextByteDistribution(m, m.tokenizer.tokenizer, p.text, p.utf16Offset, { documentStream: p.stream });
+      return { offset: r.offset, byteOffset: r.byteOffset, exact: r.exact, inexactReason: r.inexactReason, window: r.window, distribution: r.distribution, naive: r.naive, healing: r.healing, topCharacters: r.topCharacters, ms: r.ms };
     },
     features: async (p, ctx) => {
       const source = await getHiddenSource(p.model, p.hub, ctx);

@@ -3,7 +3,7 @@
 // Probabilities in a real VS Code, with the package for this machine installed: the workspace n-gram colours
 // tokens, the hover's log-prob equals the CLI's `score`, the Next byte view's top byte at a cursor inside a word
 // equals the CLI's `next-bytes`; then an ONNX model (the tiny GPT-2 fixture) on the package's own native
-// runtime, its hover log-prob equal to the CLI's.
+// runtime, its hover log-prob and its Next byte view equal to the CLI's.
 const { test, before, after } = require('node:test');
 const assert = require('node:assert/strict');
 const fs = require('node:fs');
@@ -108,4 +108,34 @@ test('an ONNX model (the tiny GPT-2 fixture) on the package\'s native runtime: t
   assert.equal(runtime[1], 'native');
   assert.equal(runtime[2], path.join(must(vs.extensionPath, 'the installed extension'), 'dist', 'node_modules', 'onnxruntime-node'));
   await vsc.screenshot(vs.page, path.join(screenshotsDir(), 'probabilities-onnx.png'));
+});
+
+test('Show Next Byte with the ONNX model (after the test above set it): the top byte inside a word equals the CLI\'s next-bytes --model PATH', async () => {
+  const model = path.join(vsc.paths.REPO_DIR, 'test', 'fixtures', 'tiny-gpt2');
+  const file = path.join(WS, 'emoji-cjk.md');
+  const text = fs.readFileSync(file, 'utf8');
+  const offset = text.indexOf('developers') + 4;
+  const before = text.slice(0, offset).split('\n');
+  const line = before.length;
+  const col = before[before.length - 1].length + 1;
+  await vsc.openFile(vs.page, 'emoji-cjk.md');
+  await vs.page.locator('.part.editor .monaco-editor .view-lines').first().click();
+  await vs.page.keyboard.press('Control+G');
+  const box = vs.page.locator('.quick-input-widget .quick-input-box input');
+  await box.waitFor({ state: 'visible' });
+  await box.fill(`:${line}:${col}`);
+  await vs.page.keyboard.press('Enter');
+  await vsc.statusBarText(vs.page, new RegExp(`Ln ${line}, Col ${col}\\b`));
+  await vsc.runCommand(vs.page, 'Token Inspector: Show Next Byte');
+  const panel = vsc.webviewFrame(vs.page, { view: 'panel' });
+  await vsc.waitForFileText(testLog, new RegExp(`nextByte offset=${offset} `), { timeout: vsc.scaledMs(120000) });
+  const table = panel.locator('#nextbyte-table');
+  await table.waitFor({ timeout: vsc.scaledMs(30000) });
+  const expected = cli(['next-bytes', file, '--offset', String(offset), '--model', model, '--json']);
+  let best = 0;
+  for (let b = 1; b < 257; b++) if (expected.distribution[b] > expected.distribution[best]) best = b;
+  const topRow = table.locator('tbody tr').first();
+  assert.equal(await topRow.getAttribute('data-byte'), String(best), 'the most probable next byte');
+  assert.equal((await topRow.locator('td.exact').innerText()).trim(), `${(expected.distribution[best] * 100).toFixed(2)}%`);
+  await vsc.screenshot(vs.page, path.join(screenshotsDir(), 'next-byte-onnx.png'));
 });

@@ -8,7 +8,7 @@
  */
 import { resolve } from 'node:path';
 import { NGRAM_MODEL_ID, type NgramLanguageModel } from '../../core/lm/ngram';
-import { isOnnxDtype, loadOnnxModel } from '../../core/lm/onnx';
+import { isOnnxDtype, loadOnnxModel, type OnnxCausalLM } from '../../core/lm/onnx';
 import { DownloadError } from '../../core/models/download';
 import { scoreDocument, scoredToken, tokenDisplayText, type DocumentScores } from '../../core/lm/score';
 import type { Tokenizer } from '../../core/tokenizers/types';
@@ -101,14 +101,13 @@ function totalLine(scores: DocumentScores): string {
   return `total ${round(total, 1)} bits, ${round(total / Math.max(1, scores.stream.byteLength), 3)} bits/byte`;
 }
 
-/** `--model PATH_OR_ID`: an ONNX causal LM with its own tokenizer. */
-async function scoreWithOnnxModel(file: string, spec: string, args: ParsedArgs, topK: number): Promise<void> {
+/** `--model PATH_OR_ID`: loads an ONNX causal LM (with its own tokenizer) for `score` and `next-bytes`. */
+export async function onnxModelForCli(spec: string, args: ParsedArgs): Promise<OnnxCausalLM> {
   for (const o of ['tokenizer', 'workspace', 'order']) if (args.options.has(o)) throw new UsageError(`--${o} applies to ${NGRAM_MODEL_ID} only; an ONNX model uses its own tokenizer`);
   const dtype = args.options.get('dtype') ?? 'fp32';
   if (!isOnnxDtype(dtype)) throw new UsageError(`--dtype must be fp32, fp16, q8, int8, uint8, q4, q4f16 or bnb4, not ${dtype}`);
-  const text = readTextFile(file);
   let lastReport = 0;
-  const model = await loadOnnxModel(spec, {
+  return loadOnnxModel(spec, {
     allowDownloads: args.flags.has('allow-downloads'),
     cacheDir: args.options.get('cache-dir'),
     host: args.options.get('hub-host'),
@@ -123,7 +122,13 @@ async function scoreWithOnnxModel(file: string, spec: string, args: ParsedArgs, 
     if (e instanceof DownloadError && (e.kind === 'disabled' || e.kind === 'not-found')) throw new UsageError(`unknown model "${spec}": not ${NGRAM_MODEL_ID}, not a model folder; ${e.message}`);
     throw e;
   });
+}
+
+/** `--model PATH_OR_ID`: an ONNX causal LM with its own tokenizer. */
+async function scoreWithOnnxModel(file: string, spec: string, args: ParsedArgs, topK: number): Promise<void> {
+  const model = await onnxModelForCli(spec, args);
   try {
+    const text = readTextFile(file);
     const tokenizer = model.tokenizer.tokenizer;
     const scores = await model.scoreStream(tokenizer.encode(text), { topK });
     printScores(scores, tokenizer, args.flags.has('json'), { model: spec, tokenizer: model.info.folder, runtime: model.info.runtime, contextTokens: model.contextTokens }, [

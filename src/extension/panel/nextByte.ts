@@ -49,11 +49,13 @@ class NextByteTab implements PanelTab<never> {
     const doc = ed.document;
     const offset = doc.offsetAt(ed.selection.active);
     const version = doc.version;
-    const result = await this.ctx.probabilities.nextBytes(doc, offset);
+    const answer = await this.ctx.probabilities.nextBytes(doc, offset);
     if (seq !== this.seq || doc.version !== version) return;
     const before = doc.getText(new vscode.Range(doc.positionAt(Math.max(0, offset - CONTEXT_UTF16)), doc.positionAt(offset)));
-    this.host.post({ type: 'nextByte', result: result ?? null, before, message: result ? undefined : 'The workspace model is not ready (open a workspace folder; the first run trains it).' });
-    if (result) this.ctx.log(`nextByte offset=${offset} exact=${result.exact} top=${JSON.stringify(result.topCharacters[0]?.text ?? '')}`);
+    if ('message' in answer) return this.host.post({ type: 'nextByte', result: null, before, message: answer.message });
+    const result = answer.result;
+    this.host.post({ type: 'nextByte', result, before });
+    this.ctx.log(`nextByte offset=${offset} exact=${result.exact} top=${JSON.stringify(result.topCharacters[0]?.text ?? '')}`);
   }
 }
 
