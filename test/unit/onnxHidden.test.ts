@@ -223,11 +223,11 @@ test('the tap graph is cached next to the model, reused on the next load, rebuil
   assert.match(hooksFile, /^model\.tap\.[0-9a-f]{8}\.json$/);
   assert.equal(taps().length, 2);
   const st = statSync(join(dir, 'onnx', tapFile));
-  // The tap holds only what the hook needs: no logits, one output, fewer nodes.
+  // The tap holds only what the hook needs: no logits, the hook's state and the KV cache of the blocks it runs, fewer nodes.
   const tapGraph = decodeModel(readFileSync(join(dir, 'onnx', tapFile)), tapFile).graph as onnx.IGraphProto;
   assert.deepEqual(
     tapGraph.output?.map((o) => o.name),
-    ['blocks.1.hook_resid_post'],
+    ['blocks.1.hook_resid_post', 'present.0.key', 'present.0.value', 'present.1.key', 'present.1.value'],
   );
   assert.ok((tapGraph.node?.length ?? 0) < (graphOf(dir).graph?.node?.length ?? 0));
 
@@ -517,5 +517,41 @@ test('the same text again (another encoder, k or m) reuses the last states; anot
     assert.notEqual(await s.hiddenStates(edited, hook, { repeatFirstToken: true }), again, 'another BOS rule is another request');
   } finally {
     await s.dispose();
+  }
+});
+
+test('after an edit, states are computed from the first changed token on the KV cache, equal to a full computation', async () => {
+  const inc = await OnnxHiddenStates.open(model, { threads: 1 });
+  const full = await OnnxHiddenStates.open(model, { threads: 1 });
+  try {
+    const enc = (t: string) => inc.tokenizer.tokenizer.encode(t).ids;
+    const texts = [
+      'def fibonacci(n):\n    return n if n < 2 else fibonacci(n - 1) + fibonacci(n - 2)\n',
+      'def fibonacci(n):\n    return n if n < 2 else fibonacci(n - 1) + fibonacci(n - 3)\n', // an edit near the end
+      'def fibonacci(n):\n    return n if n < 2 else fibonacci(n - 1) + fibonacci(n - 3)\n# done\n', // typed at the end
+      'def fibonacci(n):\n    return n if n < 2 else fibonacci(n - 1)', // deleted at the end
+      'def fib(n):\n    return n if n < 2 else fib(n - 1)', // an edit near the start
+    ];
+    for (const hook of ['blocks.1.hook_resid_post', 'blocks.1.hook_resid_pre', 'blocks.0.hook_mlp_out']) {
+      let prev: Uint32Array | undefined;
+      for (const t of texts) {
+        const ids = enc(t);
+        const got = await inc.hiddenStates(ids, hook);
+        let first = 0;
+        if (prev) while (first < Math.min(prev.length, ids.length) && prev[first] === ids[first]) first++;
+        // Computed: the positions from the first change (one when the text only got shorter: none).
+        const expectComputed = prev ? (first === ids.length ? 0 : ids.length - first) : ids.length;
+        assert.equal(inc.lastComputedPositions, expectComputed, `${hook}: positions computed for ${JSON.stringify(t.slice(-12))}`);
+        // The reference: the same ids after another first token, so that nothing is reused.
+        await full.hiddenStates(Uint32Array.of(ids[0] === 0 ? 1 : 0), hook);
+        const want = await full.hiddenStates(ids, hook);
+        assert.equal(full.lastComputedPositions, ids.length);
+        assert.ok(maxAbsDiff(got.data, want.data) < 1e-4, `${hook}: ${maxAbsDiff(got.data, want.data)}`);
+        prev = ids;
+      }
+    }
+  } finally {
+    await inc.dispose();
+    await full.dispose();
   }
 });

@@ -103,6 +103,39 @@ async function ort(): Promise<OrtModule> {
 
 type Session = InferenceSession;
 
+/** A tap's KV cache by output name (`present.L.key`…): the layers before its hook, positions 0…length-1. */
+type KvCache = Map<string, Tensor>;
+
+/** The cache input a `present` output feeds on the next run. */
+function presentName(pastName: string): string {
+  return pastName.replace(/^past_key_values\./, 'present.').replace(/^past\./, 'present.');
+}
+
+/**
+ * Whether a run can start after a cache: every `present` output the tap computes feeds a `past` input (a merged
+ * decoder read through its no-cache branch computes a cache it never reads), and there is one (a hook before the
+ * first block needs none, and is cheap to compute in full).
+ */
+function resumable(session: InferenceSession): boolean {
+  const presents = session.outputNames.filter((n) => /^present/.test(n));
+  const pasts = new Set(session.inputNames.filter((n) => /^past_key_values\.|^past\./.test(n)).map(presentName));
+  return presents.length > 0 && presents.length === pasts.size && presents.every((n) => pasts.has(n));
+}
+
+/** A cache cut back to its first `length` positions (dimension 2 of [batch, heads, positions, headDim]; a copy). */
+function truncateCache(cache: KvCache, length: number, TensorCtor: OrtModule['Tensor']): KvCache {
+  const out: KvCache = new Map();
+  for (const [name, t] of cache) {
+    const [b, h, s, d] = t.dims;
+    if (t.dims.length !== 4 || length > s) throw new ModelError(`the tapped graph's cache ${name} has shape [${t.dims.join(', ')}]: cannot cut it to ${length} positions`);
+    const src = t.data as Float32Array | Uint16Array;
+    const dst = new (src.constructor as new (n: number) => Float32Array | Uint16Array)(b * h * length * d);
+    for (let bh = 0; bh < b * h; bh++) dst.set(src.subarray(bh * s * d, bh * s * d + length * d), bh * length * d);
+    out.set(name, new TensorCtor(t.type as 'float32', dst as Float32Array, [b, h, length, d]));
+  }
+  return out;
+}
+
 /** The last request's states are kept up to this size (128 MB). */
 const MAX_KEPT_STATE_FLOATS = 2 ** 25;
 
@@ -114,6 +147,10 @@ export class OnnxHiddenStates implements HiddenStateSource {
   private readonly sessions = new Map<string, Promise<Session>>();
   /** The last request's states (callers only read them). */
   private last: { hook: string; repeat: boolean; ids: Uint32Array; states: HiddenStates } | undefined;
+  /** The last single-window request's KV cache at its hook (the layers before it), to start the next one from its first changed token. */
+  private kv: { hook: string; repeat: boolean; ids: Uint32Array; states: Float32Array; cache: KvCache } | undefined;
+  /** Positions computed by the last request (the rest came from the KV cache): for tests and benchmarks. */
+  lastComputedPositions = 0;
   private readonly serial = new SerialQueue();
 
   private constructor(
@@ -183,24 +220,28 @@ export class OnnxHiddenStates implements HiddenStateSource {
     return s;
   }
 
-  /** The inputs of one run, by the names the tap graph has. */
-  private feeds(session: Session, ort: OrtModule, ids: ArrayLike<number>): Record<string, Tensor> {
+  /** The inputs of one run, by the names the tap graph has: `ids` at positions start…, after `past` (positions 0…start-1). */
+  private feeds(session: Session, ort: OrtModule, ids: ArrayLike<number>, start = 0, past?: KvCache): Record<string, Tensor> {
     const T = ids.length;
     const { Tensor: TensorCtor } = ort;
     const meta = new Map(session.inputMetadata.map((m) => [m.name, m]));
-    const ints = (name: string, values: (i: number) => number): Tensor => {
+    const ints = (name: string, values: (i: number) => number, length = T): Tensor => {
       const m = meta.get(name);
-      if (m?.isTensor && m.type === 'int32') return new TensorCtor('int32', Int32Array.from({ length: T }, (_, i) => values(i)), [1, T]);
-      return new TensorCtor('int64', BigInt64Array.from({ length: T }, (_, i) => BigInt(values(i))), [1, T]);
+      if (m?.isTensor && m.type === 'int32') return new TensorCtor('int32', Int32Array.from({ length }, (_, i) => values(i)), [1, length]);
+      return new TensorCtor('int64', BigInt64Array.from({ length }, (_, i) => BigInt(values(i))), [1, length]);
     };
     const feeds: Record<string, Tensor> = {};
     for (const name of session.inputNames) {
       if (name === 'input_ids') feeds[name] = ints(name, (i) => ids[i]);
-      else if (name === 'attention_mask') feeds[name] = ints(name, () => 1);
-      else if (name === 'position_ids') feeds[name] = ints(name, (i) => i);
+      else if (name === 'attention_mask') feeds[name] = ints(name, () => 1, start + T);
+      else if (name === 'position_ids') feeds[name] = ints(name, (i) => start + i);
       else if (name === 'token_type_ids') feeds[name] = ints(name, () => 0);
       else if (name === 'use_cache_branch') feeds[name] = new TensorCtor('bool', new Uint8Array([0]), [1]);
-      else if (/^past_key_values\.|^past\./.test(name)) feeds[name] = this.emptyPast(name, meta.get(name), ort);
+      else if (/^past_key_values\.|^past\./.test(name)) {
+        const held = past?.get(presentName(name));
+        if (start > 0 && !held) throw new Error(`no cache for ${name}`);
+        feeds[name] = held ?? this.emptyPast(name, meta.get(name), ort);
+      }
       else throw new ModelError(`the graph tapped from ${this.graphPath} needs an input this tool does not know how to feed: ${name}`);
     }
     return feeds;
@@ -217,11 +258,11 @@ export class OnnxHiddenStates implements HiddenStateSource {
     return new ort.Tensor('float32', new Float32Array(0), dims);
   }
 
-  private async run(session: Session, ids: ArrayLike<number>, hook: string): Promise<Float32Array> {
+  private async run(session: Session, ids: ArrayLike<number>, hook: string, start = 0, past?: KvCache): Promise<{ rows: Float32Array; cache: KvCache }> {
     const o = await ort();
     let result: InferenceSession.ReturnType;
     try {
-      result = await session.run(this.feeds(session, o, ids));
+      result = await session.run(this.feeds(session, o, ids, start, past));
     } catch (e) {
       if (e instanceof ModelError) throw e;
       throw new ModelError(`the graph tapped at ${hook} failed to run: ${(e as Error).message}`);
@@ -229,7 +270,9 @@ export class OnnxHiddenStates implements HiddenStateSource {
     const t = result[hook] as TypedTensor<'float32'> | undefined;
     if (!t || t.dims.length !== 3 || t.dims[1] !== ids.length) throw new ModelError(`the graph tapped at ${hook} returned no [1, ${ids.length}, d] tensor`);
     if (t.dims[2] !== this.dModel) throw new ModelError(`the hidden state at ${hook} has width ${t.dims[2]}, but config.json declares ${this.dModel}`);
-    return toFloat32(t.type, t.data, 'the tapped hidden state');
+    const cache: KvCache = new Map();
+    for (const name of session.outputNames) if (/^present/.test(name)) cache.set(name, result[name]);
+    return { rows: toFloat32(t.type, t.data, 'the tapped hidden state'), cache };
   }
 
   /**
@@ -254,18 +297,51 @@ export class OnnxHiddenStates implements HiddenStateSource {
       if (n === 0) return { data, dModel: d };
       const session = await this.session(hook);
       options.onProgress?.(0, n);
-      for (const w of planWindows(n, this.contextLength, options.repeatFirstToken === true)) {
-        if (options.signal?.aborted) throw new LmAbortError();
-        const body = ids.subarray(w.start, w.end);
-        const fed = w.prefixed ? [ids[0], ...body] : body;
-        const rows = await this.run(session, fed, hook);
-        // Row j of this window is position w.start + j - (prefix length).
-        const shift = w.prefixed ? 1 : 0;
-        for (let i = w.keepFrom; i < w.end; i++) {
-          const j = i - w.start + shift;
-          data.set(rows.subarray(j * d, (j + 1) * d), i * d);
+      const windows = planWindows(n, this.contextLength, repeat);
+      this.lastComputedPositions = n;
+      if (windows.length === 1) {
+        // One window: the states before the first changed token are the last request's (a causal model), and
+        // the rest is computed on the KV cache of the layers before the hook, cut back to that token.
+        const o = await ort();
+        const held = this.kv && this.kv.hook === hook && this.kv.repeat === repeat && resumable(session) ? this.kv : undefined;
+        let from = 0;
+        if (held) {
+          const limit = Math.min(held.ids.length, n);
+          while (from < limit && held.ids[from] === ids[from]) from++;
         }
-        options.onProgress?.(w.end, n);
+        if (options.signal?.aborted) throw new LmAbortError();
+        let cache: KvCache;
+        if (held && from === n) {
+          // A shortened text (deleted at the end): its states and cache are a prefix of the last ones.
+          data.set(held.states.subarray(0, n * d));
+          cache = truncateCache(held.cache, n, o.Tensor);
+          this.lastComputedPositions = 0;
+        } else {
+          const past = held && from > 0 ? truncateCache(held.cache, from, o.Tensor) : undefined;
+          const start = past ? from : 0;
+          if (held && start > 0) data.set(held.states.subarray(0, start * d));
+          const r = await this.run(session, ids.subarray(start), hook, start, past);
+          data.set(r.rows, start * d);
+          cache = r.cache;
+          this.lastComputedPositions = n - start;
+        }
+        this.kv = data.length <= MAX_KEPT_STATE_FLOATS ? { hook, repeat, ids, states: data, cache } : undefined;
+        options.onProgress?.(n, n);
+      } else {
+        this.kv = undefined;
+        for (const w of windows) {
+          if (options.signal?.aborted) throw new LmAbortError();
+          const body = ids.subarray(w.start, w.end);
+          const fed = w.prefixed ? [ids[0], ...body] : body;
+          const { rows } = await this.run(session, fed, hook);
+          // Row j of this window is position w.start + j - (prefix length).
+          const shift = w.prefixed ? 1 : 0;
+          for (let i = w.keepFrom; i < w.end; i++) {
+            const j = i - w.start + shift;
+            data.set(rows.subarray(j * d, (j + 1) * d), i * d);
+          }
+          options.onProgress?.(w.end, n);
+        }
       }
       const states = { data, dModel: d };
       this.last = data.length <= MAX_KEPT_STATE_FLOATS ? { hook, repeat, ids, states } : undefined;

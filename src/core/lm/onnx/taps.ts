@@ -9,8 +9,10 @@
  * SimplifiedLayerNormalization / RMSNormalization op or its decomposed form (LayerNorm: ReduceMean(X) and
  * Sub(X, mean); RMSNorm: ReduceMean(Pow(X, 2) or Mul(X, X)), X possibly behind a Cast).
  *
- * A tap graph adds an Identity from the hook's tensor to an output named after the hook, makes it the only
- * output and drops everything not needed for it. It is written next to the original graph (external-data
+ * A tap graph adds an Identity from the hook's tensor to an output named after the hook, makes it the first
+ * output and drops everything not needed for it; the KV cache of the layers before the hook (`present.*`, the
+ * ones the kept nodes compute) stays as further outputs, so that states after an edit can be computed from the
+ * first changed token on (hiddenStates.ts). It is written next to the original graph (external-data
  * initializers keep their relative file locations) and named by the source file's size and mtime, so an
  * edited or re-downloaded model gets new taps.
  */
@@ -23,7 +25,7 @@ import { ModelError } from './folder';
 import { halfToNumber } from './tensors';
 
 /** Bumped when the locating or tapping rules change, so that cached taps are rebuilt. */
-const TAP_FORMAT_VERSION = 2;
+const TAP_FORMAT_VERSION = 3;
 
 const NORM_OPS = new Set(['LayerNormalization', 'SimplifiedLayerNormalization', 'RMSNormalization']);
 /** ONNX Runtime's fusions that swallow the residual add into the norm: the stream is no longer a tensor. */
@@ -345,9 +347,11 @@ export function buildTapModel(model: onnx.IModelProto, hook: string, tensor: str
     name: hook,
     type: { tensorType: { elemType, shape: { dim: [dim(0, 'batch_size'), dim(1, 'sequence_length'), dModel ? { dimValue: dModel } : { dimParam: 'hidden_size' }] } } },
   };
+  // The cache of the layers the tap runs, as the original graph names it (a graph without one has none).
+  const presents = (graph.output ?? []).filter((v) => /^present/.test(v.name ?? '') && producedHere.has(v.name ?? ''));
   return {
     ...model,
-    graph: { name: `${graph.name ?? 'graph'}_tap`, node: kept, input, output: [output], initializer, sparseInitializer, valueInfo },
+    graph: { name: `${graph.name ?? 'graph'}_tap`, node: kept, input, output: [output, ...presents], initializer, sparseInitializer, valueInfo },
   };
 }
 
