@@ -56,17 +56,62 @@ export class AlignedString {
    * so the first token of an expansion takes the unit and the following ones are zero-width after it.
    */
   mapBoundary(i: number, intoChar: number): [number, number] {
-    if (this.origStart === null) return [this.base + i, intoChar];
+    const u = this.mapUtf16(i, intoChar);
+    return [u, this.mappedInto];
+  }
+
+  /** `intoChar` of the last `mapUtf16` (a field, so that the engine's per-token call allocates nothing). */
+  mappedInto = 0;
+
+  /** mapBoundary's UTF-16 position; its intoChar is left in `mappedInto`. */
+  mapUtf16(i: number, intoChar: number): number {
+    const origStart = this.origStart;
+    if (origStart === null) {
+      this.mappedInto = intoChar;
+      return this.base + i;
+    }
+    const origEnd = this.origEnd as Uint32Array;
     const n = this.text.length;
-    if (i >= n) return [n === 0 ? this.base : this.srcEnd(n - 1), 0];
-    const s = this.srcStart(i);
-    const e = this.srcEnd(i);
+    this.mappedInto = 0;
+    if (i >= n) return n === 0 ? this.base : origEnd[n - 1];
+    const s = origStart[i];
+    const e = origEnd[i];
     if (intoChar > 0) {
       // Inside a character: exact only when that character is copied from the original unchanged.
-      return this.kindAt(i) === UnitKind.Identity ? [s, intoChar] : [e, 0];
+      if ((this.kind as Uint8Array)[i] === UnitKind.Identity) {
+        this.mappedInto = intoChar;
+        return s;
+      }
+      return e;
     }
-    if (i > 0 && this.srcStart(i - 1) === s && this.srcEnd(i - 1) === e && e > s) return [e, 0];
-    return [s, 0];
+    if (i > 0 && origStart[i - 1] === s && origEnd[i - 1] === e && e > s) return e;
+    return s;
+  }
+
+  /**
+   * The original UTF-16 position of unit a when [a, b) is a verbatim copy of the original (unchanged units at
+   * consecutive positions, and boundary b maps right after them), else -1: then tokens of [a, b) have the
+   * same ends and bytes in the original as in the normalized text.
+   */
+  identityBase(a: number, b: number): number {
+    const origStart = this.origStart;
+    if (origStart === null) return this.base + a;
+    const origEnd = this.origEnd as Uint32Array;
+    const kind = this.kind as Uint8Array;
+    const o = origStart[a] - a;
+    for (let i = a; i < b; i++) {
+      if (kind[i] !== UnitKind.Identity || origStart[i] !== o + i || origEnd[i] !== o + i + 1) return -1;
+    }
+    if (b < this.text.length && origStart[b] !== o + b) return -1;
+    return o + a;
+  }
+
+  /** True when a normalized code unit in [a, b) was really normalized (not only a whitespace convention). */
+  hasNormalizedIn(a: number, b: number): boolean {
+    const kind = this.kind;
+    if (kind === null) return false;
+    for (let i = a; i < b; i++) if (kind[i] === UnitKind.Normalized) return true;
+    return false;
   }
 
   /** Slice [a, b) of the normalized text with its alignment. */
@@ -75,9 +120,9 @@ export class AlignedString {
     return new AlignedString(
       this.text.slice(a, b),
       this.base,
-      this.origStart.slice(a, b),
-      (this.origEnd as Uint32Array).slice(a, b),
-      (this.kind as Uint8Array).slice(a, b),
+      this.origStart.subarray(a, b),
+      (this.origEnd as Uint32Array).subarray(a, b),
+      (this.kind as Uint8Array).subarray(a, b),
     );
   }
 }
@@ -88,22 +133,55 @@ export class AlignedString {
  */
 export class AlignedBuilder {
   private parts: string[] = [];
-  private starts: number[] = [];
-  private ends: number[] = [];
-  private kinds: number[] = [];
+  private length = 0;
+  private starts: Uint32Array;
+  private ends: Uint32Array;
+  private kinds: Uint8Array;
   private changed = false;
 
-  constructor(private readonly src: AlignedString) {}
+  constructor(private readonly src: AlignedString) {
+    // Most rewrites keep the length or add little: start at the source's length and grow when needed.
+    const cap = Math.max(16, src.text.length + 16);
+    this.starts = new Uint32Array(cap);
+    this.ends = new Uint32Array(cap);
+    this.kinds = new Uint8Array(cap);
+  }
+
+  private reserve(extra: number): void {
+    const need = this.length + extra;
+    if (need <= this.starts.length) return;
+    const cap = Math.max(need, this.starts.length * 2);
+    const starts = new Uint32Array(cap);
+    starts.set(this.starts.subarray(0, this.length));
+    this.starts = starts;
+    const ends = new Uint32Array(cap);
+    ends.set(this.ends.subarray(0, this.length));
+    this.ends = ends;
+    const kinds = new Uint8Array(cap);
+    kinds.set(this.kinds.subarray(0, this.length));
+    this.kinds = kinds;
+  }
 
   copy(a: number, b: number): void {
     if (b <= a) return;
     const s = this.src;
     this.parts.push(s.text.slice(a, b));
-    for (let i = a; i < b; i++) {
-      this.starts.push(s.srcStart(i));
-      this.ends.push(s.srcEnd(i));
-      this.kinds.push(s.kindAt(i));
+    this.reserve(b - a);
+    const at = this.length;
+    if (s.origStart === null) {
+      const starts = this.starts;
+      const ends = this.ends;
+      for (let i = a, k = at, u = s.base + a; i < b; i++, k++, u++) {
+        starts[k] = u;
+        ends[k] = u + 1;
+      }
+      this.kinds.fill(UnitKind.Identity, at, at + b - a);
+    } else {
+      this.starts.set(s.origStart.subarray(a, b), at);
+      this.ends.set((s.origEnd as Uint32Array).subarray(a, b), at);
+      this.kinds.set((s.kind as Uint8Array).subarray(a, b), at);
     }
+    this.length += b - a;
   }
 
   /** `text` replaces src code units [a, b) as one unit of the given kind. */
@@ -122,21 +200,18 @@ export class AlignedBuilder {
       start = end = a < s.text.length ? s.srcStart(a) : s.text.length ? s.srcEnd(s.text.length - 1) : s.base;
     }
     this.parts.push(text);
-    for (let i = 0; i < text.length; i++) {
-      this.starts.push(start);
-      this.ends.push(end);
-      this.kinds.push(k);
-    }
+    this.reserve(text.length);
+    const at = this.length;
+    this.starts.fill(start, at, at + text.length);
+    this.ends.fill(end, at, at + text.length);
+    this.kinds.fill(k, at, at + text.length);
+    this.length += text.length;
   }
 
   build(): AlignedString {
     if (!this.changed) return this.src;
-    return new AlignedString(
-      this.parts.join(''),
-      this.src.base,
-      Uint32Array.from(this.starts),
-      Uint32Array.from(this.ends),
-      Uint8Array.from(this.kinds),
-    );
+    const n = this.length;
+    // Exact-length arrays: slices of a string this long are kept as views of them.
+    return new AlignedString(this.parts.join(''), this.src.base, this.starts.slice(0, n), this.ends.slice(0, n), this.kinds.slice(0, n));
   }
 }

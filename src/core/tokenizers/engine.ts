@@ -3,14 +3,16 @@
  * byte-exact TokenStream against the original text. One engine serves Hugging Face byte-level BPE,
  * SentencePiece-style BPE (byte fallback, `▁`) and tiktoken rank files.
  */
-import { AlignedString, UnitKind } from '../text/aligned';
+import { AlignedString } from '../text/aligned';
 import type { Normalizer } from '../text/normalizers';
-import { Utf16ToUtf8Walker, utf8LengthOfCodePoint, wellFormed } from '../text/utf8';
+import { utf8Encode, utf8LengthOfCodePoint, wellFormed } from '../text/utf8';
 import { BpeMerger, MERGE_ID_BITS, type PairLookup } from './bpe';
 import { TokenizerError } from './errors';
-import { BYTE_TO_CHAR, bytesFromSpelling } from './byteLevel';
+import { BYTE_TO_CHAR, bytesFromSpelling, spellingFromBytes } from './byteLevel';
 import { preTokenize, type SplitStep } from './preTokenizer';
-import { hasUnsafeCodePoints } from './regex';
+import { StreamBuilder } from './streamBuilder';
+import { hasUnsafeCodePoints } from './unicodeClasses';
+import { MAX_CACHED_WORD_UNITS, newTokenRun, WordCache, type TokenRun } from './wordCache';
 import {
   TokenFlag,
   type AddedTokenInfo,
@@ -108,51 +110,9 @@ interface TrieNode {
   children: Map<number, TrieNode>;
 }
 
-/** One word's tokens, relative to the word: ids, end boundaries (UTF-16 rounded down + bytes into char), flags. */
-interface WordTokens {
-  readonly ids: Uint32Array;
-  readonly endUtf16: Uint32Array;
-  readonly endInto: Uint8Array;
-  readonly flags: Uint8Array;
-}
-
-const WORD_CACHE_LIMIT = 100_000;
-const CACHEABLE_WORD_LENGTH = 256;
-
-/** Growable typed-array output for the token stream under construction. */
-class StreamBuilder {
-  n = 0;
-  ids = new Uint32Array(1024);
-  /** Boundary after token i in ORIGINAL coordinates: UTF-16 position of the char start, bytes into it. */
-  endUtf16 = new Uint32Array(1024);
-  endInto = new Uint8Array(1024);
-  flags = new Uint8Array(1024);
-
-  push(id: number, endUtf16: number, endInto: number, flags: number): void {
-    if (this.n === this.ids.length) this.grow();
-    const i = this.n++;
-    this.ids[i] = id;
-    this.endUtf16[i] = endUtf16;
-    this.endInto[i] = endInto;
-    this.flags[i] = flags;
-  }
-
-  private grow(): void {
-    const cap = this.ids.length * 2;
-    const ids = new Uint32Array(cap);
-    ids.set(this.ids);
-    this.ids = ids;
-    const eu = new Uint32Array(cap);
-    eu.set(this.endUtf16);
-    this.endUtf16 = eu;
-    const ei = new Uint8Array(cap);
-    ei.set(this.endInto);
-    this.endInto = ei;
-    const f = new Uint8Array(cap);
-    f.set(this.flags);
-    this.flags = f;
-  }
-}
+/** Words longer than this (UTF-16 units) are cut at walls (see `walls`) before BPE, when the vocabulary allows. */
+const WALL_SPLIT_MIN_UNITS = 24;
+const SPACE_MARK = 0x2581;
 
 export class BpeTokenizer implements Tokenizer {
   readonly algorithm: TokenizerAlgorithm;
@@ -169,7 +129,13 @@ export class BpeTokenizer implements Tokenizer {
   private readonly normTrieSpecial = new AddedTrie();
   private readonly byteToId = new Int32Array(256).fill(-1);
   private readonly fallbackIds = new Set<number>();
-  private readonly wordCache = new Map<string, WordTokens>();
+  private readonly cache = new WordCache();
+  /** computeWord's output. */
+  private run: TokenRun = newTokenRun(256);
+  /** Vocabulary id of each BMP character as a one-character token (chars symbols): -2 not looked up yet, -1 none. */
+  private charIds: Int32Array | null = null;
+  /** Where long words may be cut before BPE without changing it (chars symbols), once computed; null: nowhere. */
+  private wallRules: WallRules | null | undefined;
   private symIds = new Int32Array(256);
   private symLens = new Int32Array(256);
   private symFlags = new Uint8Array(256);
@@ -286,22 +252,20 @@ export class BpeTokenizer implements Tokenizer {
   encode(input: string, options?: EncodeOptions): TokenStream {
     const text = wellFormed(input);
     const allowSpecial = options?.allowSpecial === true;
-    const out = new StreamBuilder();
+    // About four UTF-16 units per token in code and prose: one growth step at most, usually none.
+    const out = new StreamBuilder(text, (text.length >> 2) + 16);
     const rawMatches = (allowSpecial ? this.rawTrieSpecial : this.rawTrie).find(text);
     let last = 0;
     let start: PieceStart = options?.continuation === true ? 'continuation' : 'document';
-    const emitText = (a: number, b: number): void => {
-      if (b > a) this.encodeSegment(text, a, b, start, allowSpecial, out);
-    };
     for (let i = 0; i < rawMatches.length; i += 3) {
-      emitText(last, rawMatches[i]);
+      if (rawMatches[i] > last) this.encodeSegment(text, last, rawMatches[i], start, allowSpecial, out);
       const id = rawMatches[i + 2];
       out.push(id, rawMatches[i + 1], 0, this.addedById.get(id)?.special ? TokenFlag.Special : 0);
       last = rawMatches[i + 1];
       start = 'segment';
     }
-    emitText(last, text.length);
-    return this.finish(text, out);
+    if (text.length > last) this.encodeSegment(text, last, text.length, start, allowSpecial, out);
+    return out.finish(this.cfg.postAdded);
   }
 
   /** Normalizes and tokenizes original text [a, b) (which holds no raw added token). */
@@ -313,8 +277,8 @@ export class BpeTokenizer implements Tokenizer {
     for (let i = 0; i < matches.length; i += 3) {
       if (matches[i] > last) this.encodePiece(aligned.slice(last, matches[i]), last === 0 ? start : 'segment', out);
       const id = matches[i + 2];
-      const [u, into] = aligned.mapBoundary(matches[i + 1], 0);
-      out.push(id, u, into, this.addedById.get(id)?.special ? TokenFlag.Special : 0);
+      const u = aligned.mapUtf16(matches[i + 1], 0);
+      out.push(id, u, aligned.mappedInto, this.addedById.get(id)?.special ? TokenFlag.Special : 0);
       last = matches[i + 1];
     }
     if (last === 0) this.encodePiece(aligned, start, out);
@@ -325,9 +289,37 @@ export class BpeTokenizer implements Tokenizer {
   private encodePiece(piece: AlignedString, start: PieceStart, out: StreamBuilder): void {
     const aligned = this.cfg.preNormalizer ? this.cfg.preNormalizer(piece, start) : piece;
     const s = aligned.text;
-    const exact = this.hasExactPatterns && hasUnsafeCodePoints(s);
+    const len = s.length;
     const splits = this.cfg.splits;
     const single = splits.length === 1 ? splits[0] : undefined;
+    if (single?.scanner && single.behavior === 'Isolated' && !single.invert) {
+      // A hand-written scanner for a known pattern (scanners.ts): the regex's pieces, always exact.
+      const scan = single.scanner;
+      let gap = -1;
+      for (let p = 0; p < len; ) {
+        const e = scan(s, p, len);
+        if (e < 0) {
+          // Nothing matches here: the regex would search on; the skipped text is a piece of its own.
+          if (gap < 0) gap = p;
+          const c = s.charCodeAt(p);
+          p += c >= 0xd800 && c <= 0xdbff && p + 1 < len && (s.charCodeAt(p + 1) & 0xfc00) === 0xdc00 ? 2 : 1;
+          continue;
+        }
+        if (gap >= 0) {
+          this.emitWord(aligned, gap, p, out);
+          gap = -1;
+        }
+        this.emitWord(aligned, p, e, out);
+        p = e;
+      }
+      if (gap >= 0) this.emitWord(aligned, gap, len, out);
+      return;
+    }
+    if (splits.length === 0) {
+      if (len > 0) this.emitWord(aligned, 0, len, out);
+      return;
+    }
+    const exact = this.hasExactPatterns && hasUnsafeCodePoints(s);
     if (single && typeof single.pattern !== 'string' && (single.behavior === 'Isolated' || (single.behavior === 'Removed' && single.invert))) {
       // The common case (one regex, pieces are its matches): no intermediate range list.
       const re = exact && single.exactPattern ? single.exactPattern : single.pattern;
@@ -335,64 +327,83 @@ export class BpeTokenizer implements Tokenizer {
       re.lastIndex = 0;
       let last = 0;
       for (let m = re.exec(s); m !== null; m = re.exec(s)) {
-        const word = m[0];
-        if (word.length === 0) {
+        const wordLength = m[0].length;
+        if (wordLength === 0) {
           re.lastIndex++;
           continue;
         }
-        if (m.index > last && keepGaps) this.emitWord(aligned, s.slice(last, m.index), last, out);
-        this.emitWord(aligned, word, m.index, out);
-        last = m.index + word.length;
+        if (m.index > last && keepGaps) this.emitWord(aligned, last, m.index, out);
+        this.emitWord(aligned, m.index, m.index + wordLength, out);
+        last = m.index + wordLength;
       }
-      if (last < s.length && keepGaps) this.emitWord(aligned, s.slice(last), last, out);
+      if (last < len && keepGaps) this.emitWord(aligned, last, len, out);
       return;
     }
     const ranges = preTokenize(s, splits, exact);
     for (let r = 0; r < ranges.length; r += 3) {
       if (ranges[r + 2] === 0) continue; // a removed delimiter: its bytes join the next token's span
-      this.emitWord(aligned, s.slice(ranges[r], ranges[r + 1]), ranges[r], out);
+      this.emitWord(aligned, ranges[r], ranges[r + 1], out);
     }
   }
 
-  /** Emits the tokens of one pre-token `word` found at `ws` in the (normalized) piece. */
-  private emitWord(aligned: AlignedString, word: string, ws: number, out: StreamBuilder): void {
-    const tokens = this.wordTokens(word);
-    const n = tokens.ids.length;
-    if (aligned.isIdentity) {
-      const base = aligned.base + ws;
-      for (let k = 0; k < n; k++) out.push(tokens.ids[k], base + tokens.endUtf16[k], tokens.endInto[k], tokens.flags[k]);
+  /** Emits the tokens of pre-token [a, b) of the (normalized) piece, cut at walls first when it is long. */
+  private emitWord(aligned: AlignedString, a: number, b: number, out: StreamBuilder): void {
+    if (b - a >= WALL_SPLIT_MIN_UNITS && this.cfg.symbols === 'chars') {
+      const rules = this.wallRules === undefined ? (this.wallRules = this.computeWallRules()) : this.wallRules;
+      if (rules !== null) {
+        const s = aligned.text;
+        let from = a;
+        for (let p = a + 1; p < b; p++) {
+          if (this.isWall(s, p, rules)) {
+            this.emitPart(aligned, from, p, out);
+            from = p;
+          }
+        }
+        this.emitPart(aligned, from, b, out);
+        return;
+      }
+    }
+    this.emitPart(aligned, a, b, out);
+  }
+
+  /** Emits the tokens of [a, b), BPE-encoded as one word (cached by its text). */
+  private emitPart(aligned: AlignedString, a: number, b: number, out: StreamBuilder): void {
+    const s = aligned.text;
+    let run: TokenRun;
+    let offset: number;
+    let count: number;
+    if (b - a <= MAX_CACHED_WORD_UNITS) {
+      const cache = this.cache;
+      let e = cache.find(s, a, b);
+      if (e < 0) {
+        const n = this.computeWord(s, a, b); // may replace this.run with a larger one: read it after
+        e = cache.insert(s, a, b, this.run, n);
+      }
+      run = cache.tokens;
+      offset = cache.tokenOffset(e);
+      count = cache.tokenLength(e);
+    } else {
+      count = this.computeWord(s, a, b);
+      run = this.run;
+      offset = 0;
+    }
+    const baseUtf16 = aligned.identityBase(a, b);
+    if (baseUtf16 >= 0 && baseUtf16 === out.lastUtf16 && out.lastInto === 0) {
+      out.pushRun(run, offset, count, baseUtf16);
       return;
     }
-    for (let k = 0; k < n; k++) {
-      const relU = ws + tokens.endUtf16[k];
-      const into = tokens.endInto[k];
-      let flags = tokens.flags[k];
-      const startU = k === 0 ? ws : ws + tokens.endUtf16[k - 1];
-      const endU = into > 0 ? relU + 1 : relU;
-      for (let i = startU; i < endU; i++) {
-        if (aligned.kindAt(i) === UnitKind.Normalized) {
-          flags |= TokenFlag.Normalized;
-          break;
-        }
-      }
-      const [u, mappedInto] = aligned.mapBoundary(relU, into);
-      out.push(tokens.ids[k], u, mappedInto, flags);
+    // Through the normalizer's alignment, token by token.
+    for (let k = 0; k < count; k++) {
+      const t = offset + k;
+      const endRel = run.endUtf16[t];
+      const into = run.endInto[t];
+      let flags = run.flags[t] & ~TokenFlag.Partial;
+      const startU = k === 0 ? a : a + run.endUtf16[t - 1];
+      const endU = into > 0 ? a + endRel + 1 : a + endRel;
+      if (aligned.hasNormalizedIn(startU, endU)) flags |= TokenFlag.Normalized;
+      const u = aligned.mapUtf16(a + endRel, into);
+      out.push(run.ids[t], u, aligned.mappedInto, flags);
     }
-  }
-
-  /** BPE of one pre-token, cached by its text. */
-  private wordTokens(word: string): WordTokens {
-    const cacheable = word.length <= CACHEABLE_WORD_LENGTH;
-    if (cacheable) {
-      const hit = this.wordCache.get(word);
-      if (hit) return hit;
-    }
-    const result = this.computeWord(word, 0, word.length);
-    if (cacheable) {
-      if (this.wordCache.size >= WORD_CACHE_LIMIT) this.wordCache.clear();
-      this.wordCache.set(word, result);
-    }
-    return result;
   }
 
   private ensureSymbols(n: number): void {
@@ -403,9 +414,58 @@ export class BpeTokenizer implements Tokenizer {
     this.symFlags = new Uint8Array(cap);
   }
 
-  private computeWord(s: string, a: number, b: number): WordTokens {
+  /** The vocabulary id of a one-character token, -1 if none (memoized for the BMP). */
+  private charId(s: string, i: number, units: number): number {
+    if (units === 2) return this.cfg.vocab.get(s.slice(i, i + 2)) ?? -1;
+    const c = s.charCodeAt(i);
+    const table = this.charIds ?? (this.charIds = new Int32Array(0x10000).fill(-2));
+    let id = table[c];
+    if (id === -2) table[c] = id = this.cfg.vocab.get(String.fromCharCode(c)) ?? -1;
+    return id;
+  }
+
+  /**
+   * Where a word of chars symbols can be cut without changing its BPE: a position no merge crosses, because
+   * no vocabulary token holds the two characters around it. Checked here for two kinds of spot, from the
+   * vocabulary: before a `▁` that follows a character c when no token holds "c▁" (SentencePiece
+   * vocabularies keep `▁` at the start of tokens), and either side of a character that has no token of its
+   * own (its byte-fallback tokens take part in no merge). null when the vocabulary gives no such guarantee.
+   */
+  private computeWallRules(): WallRules | null {
     const cfg = this.cfg;
-    // Up to 4 symbols per UTF-16 unit (4-byte characters are 2 units; byte fallback gives 1 symbol per byte).
+    if (cfg.ignoreMerges) return null; // whole-word lookup is per word: cutting would change it
+    const markId = cfg.vocab.get(String.fromCharCode(SPACE_MARK));
+    const beforeMark = new Uint8Array(0x10000);
+    let markWalls = markId !== undefined;
+    let fallbackInert = cfg.byteFallback && this.byteToId[0] >= 0;
+    for (const spelling of cfg.vocab.keys()) {
+      if (this.fallbackIds.size > 0 && spelling.includes('<0x') && !/^<0x[0-9A-Fa-f]{2}>$/.test(spelling)) fallbackInert = false;
+      for (let i = spelling.indexOf(String.fromCharCode(SPACE_MARK), 1); i > 0; i = spelling.indexOf(String.fromCharCode(SPACE_MARK), i + 1)) {
+        const c = spelling.charCodeAt(i - 1);
+        if (c >= 0xdc00 && c <= 0xdfff) markWalls = false; // an astral character before it: not tracked
+        else beforeMark[c] = 1;
+      }
+    }
+    if (!markWalls && !fallbackInert) return null;
+    return { beforeMark: markWalls ? beforeMark : null, fallbackInert };
+  }
+
+  /** True when position p of s (0 < p) is a wall under `rules`. */
+  private isWall(s: string, p: number, rules: WallRules): boolean {
+    const c = s.charCodeAt(p);
+    const prev = s.charCodeAt(p - 1);
+    // Surrogates are left alone: no wall next to an astral character.
+    if (prev >= 0xd800 && prev <= 0xdfff) return false;
+    const prevHasToken = this.charId(s, p - 1, 1) >= 0;
+    if (!prevHasToken) return rules.fallbackInert;
+    if (c === SPACE_MARK) return rules.beforeMark !== null && prev !== SPACE_MARK && rules.beforeMark[prev] === 0;
+    return rules.fallbackInert && !(c >= 0xd800 && c <= 0xdfff) && this.charId(s, p, 1) < 0;
+  }
+
+  /** BPE of s[a, b) as one word into `this.run`; returns the number of tokens. */
+  private computeWord(s: string, a: number, b: number): number {
+    const cfg = this.cfg;
+    // Up to 3 symbols per UTF-16 unit (4-byte characters are 2 units; byte fallback gives 1 symbol per byte).
     this.ensureSymbols((b - a) * 3 + 4);
     const ids = this.symIds;
     const lens = this.symLens;
@@ -413,55 +473,34 @@ export class BpeTokenizer implements Tokenizer {
     let n = 0;
     let whole = -1;
     if (cfg.symbols === 'bytes') {
-      let spelling = '';
+      const byteToId = this.byteToId;
       for (let i = a; i < b; i++) {
         let cp = s.charCodeAt(i);
         if (cp >= 0xd800 && cp <= 0xdbff && i + 1 < b) {
           cp = ((cp - 0xd800) << 10) + (s.charCodeAt(i + 1) - 0xdc00) + 0x10000;
           i++;
         }
-        const len = utf8LengthOfCodePoint(cp);
-        const bytes =
-          len === 1
-            ? [cp]
-            : len === 2
-              ? [0xc0 | (cp >> 6), 0x80 | (cp & 63)]
-              : len === 3
-                ? [0xe0 | (cp >> 12), 0x80 | ((cp >> 6) & 63), 0x80 | (cp & 63)]
-                : [0xf0 | (cp >> 18), 0x80 | ((cp >> 12) & 63), 0x80 | ((cp >> 6) & 63), 0x80 | (cp & 63)];
-        for (const byte of bytes) {
-          ids[n] = this.byteToId[byte];
-          lens[n] = 1;
-          fl[n] = 0;
-          n++;
-          if (cfg.ignoreMerges) spelling += BYTE_TO_CHAR[byte];
-        }
+        n = pushUtf8Symbols(cp, byteToId, ids, lens, fl, n, 0);
       }
-      if (cfg.ignoreMerges) whole = cfg.vocab.get(spelling) ?? -1;
+      if (cfg.ignoreMerges) whole = cfg.vocab.get(spellingFromBytes(utf8Encode(s.slice(a, b)))) ?? -1;
     } else {
       if (cfg.ignoreMerges) whole = cfg.vocab.get(s.slice(a, b)) ?? -1;
       let unkOpen = false;
+      const fallback = cfg.byteFallback && this.byteToId[0] >= 0;
       for (let i = a; i < b; ) {
         const cp = s.codePointAt(i) as number;
         const cu = cp > 0xffff ? 2 : 1;
-        const ch = s.slice(i, i + cu);
         const len = utf8LengthOfCodePoint(cp);
+        const id = this.charId(s, i, cu);
         i += cu;
-        const id = cfg.vocab.get(ch);
-        if (id !== undefined) {
+        if (id >= 0) {
           ids[n] = id;
           lens[n] = len;
           fl[n] = 0;
           n++;
           unkOpen = false;
-        } else if (cfg.byteFallback && this.byteToId[0] >= 0) {
-          const bytes = new TextEncoder().encode(ch);
-          for (const byte of bytes) {
-            ids[n] = this.byteToId[byte];
-            lens[n] = 1;
-            fl[n] = TokenFlag.ByteFallback;
-            n++;
-          }
+        } else if (fallback) {
+          n = pushUtf8Symbols(cp, this.byteToId, ids, lens, fl, n, TokenFlag.ByteFallback);
           unkOpen = false;
         } else if (cfg.fuseUnk && unkOpen) {
           lens[n - 1] += len;
@@ -486,13 +525,15 @@ export class BpeTokenizer implements Tokenizer {
       if (this.fallbackIds.size) for (let k = 0; k < n; k++) fl[k] = this.fallbackIds.has(ids[k]) ? TokenFlag.ByteFallback : 0;
     }
     // Token end boundaries relative to the word: walk the word's characters by bytes.
-    const endUtf16 = new Uint32Array(n);
-    const endInto = new Uint8Array(n);
-    const flags = new Uint8Array(n);
+    if (this.run.ids.length < n) this.run = newTokenRun(Math.max(n, this.run.ids.length * 2));
+    const run = this.run;
     let u = a;
     let byteInChar = 0;
+    let byteEnd = 0;
+    let prevInto = 0;
     for (let k = 0; k < n; k++) {
       let remaining = lens[k];
+      byteEnd += remaining;
       while (remaining > 0) {
         const cp = s.codePointAt(u) as number;
         const clen = utf8LengthOfCodePoint(cp);
@@ -504,54 +545,56 @@ export class BpeTokenizer implements Tokenizer {
           byteInChar = 0;
         }
       }
-      endUtf16[k] = u - a;
-      endInto[k] = byteInChar;
-      flags[k] = fl[k];
+      run.ids[k] = ids[k];
+      run.endUtf16[k] = u - a;
+      run.endInto[k] = byteInChar;
+      run.endByte[k] = byteEnd;
+      // Partial within the word (its ends are character boundaries): the stream's rule, applied once here.
+      run.flags[k] = fl[k] | (byteInChar > 0 || prevInto > 0 ? TokenFlag.Partial : 0);
+      prevInto = byteInChar;
     }
-    return { ids: Uint32Array.from(ids.subarray(0, n)), endUtf16, endInto, flags };
+    return n;
   }
 
-  /** Converts the builder's boundaries into the final stream with byte offsets and flags. */
-  private finish(text: string, out: StreamBuilder): TokenStream {
-    const n = out.n;
-    const byteOffsets = new Uint32Array(n + 1);
-    const utf16Offsets = new Uint32Array(n + 1);
-    const flags = out.flags.slice(0, n);
-    const byteIntoChar = new Uint8Array(n + 1);
-    const walker = new Utf16ToUtf8Walker(text);
-    let prevInto = 0;
-    let prevU = 0;
-    for (let i = 0; i < n; i++) {
-      let u = out.endUtf16[i];
-      let into = out.endInto[i];
-      if (i === n - 1) {
-        u = text.length;
-        into = 0;
-      }
-      if (u < prevU || (u === prevU && into < prevInto)) {
-        // Never let a boundary go backwards (defensive: normalizer alignment of exotic input).
-        u = prevU;
-        into = prevInto;
-      }
-      utf16Offsets[i + 1] = u;
-      byteIntoChar[i + 1] = into;
-      byteOffsets[i + 1] = walker.byteAt(u) + into;
-      if (into > 0 || prevInto > 0) flags[i] |= TokenFlag.Partial;
-      if (byteOffsets[i + 1] === byteOffsets[i]) flags[i] |= TokenFlag.ZeroWidth;
-      prevU = u;
-      prevInto = into;
-    }
-    const byteLength = n > 0 ? byteOffsets[n] : walker.byteAt(text.length);
-    return {
-      count: n,
-      ids: out.ids.slice(0, n),
-      byteOffsets,
-      utf16Offsets,
-      flags,
-      byteIntoChar,
-      byteLength,
-      utf16Length: text.length,
-      addedTokens: this.cfg.postAdded,
-    };
+}
+
+interface WallRules {
+  /** Characters c for which some token holds "c▁" (no wall between them); null: no walls before `▁`. */
+  readonly beforeMark: Uint8Array | null;
+  /** Characters without a token of their own are walls on both sides. */
+  readonly fallbackInert: boolean;
+}
+
+/** Appends the UTF-8 bytes of cp as initial symbols (each byte's id, length 1, the given flags); returns the new count. */
+function pushUtf8Symbols(cp: number, byteToId: Int32Array, ids: Int32Array, lens: Int32Array, fl: Uint8Array, n: number, flags: number): number {
+  if (cp < 0x80) {
+    ids[n] = byteToId[cp];
+  } else if (cp < 0x800) {
+    ids[n] = byteToId[0xc0 | (cp >> 6)];
+    lens[n] = 1;
+    fl[n++] = flags;
+    ids[n] = byteToId[0x80 | (cp & 63)];
+  } else if (cp < 0x10000) {
+    ids[n] = byteToId[0xe0 | (cp >> 12)];
+    lens[n] = 1;
+    fl[n++] = flags;
+    ids[n] = byteToId[0x80 | ((cp >> 6) & 63)];
+    lens[n] = 1;
+    fl[n++] = flags;
+    ids[n] = byteToId[0x80 | (cp & 63)];
+  } else {
+    ids[n] = byteToId[0xf0 | (cp >> 18)];
+    lens[n] = 1;
+    fl[n++] = flags;
+    ids[n] = byteToId[0x80 | ((cp >> 12) & 63)];
+    lens[n] = 1;
+    fl[n++] = flags;
+    ids[n] = byteToId[0x80 | ((cp >> 6) & 63)];
+    lens[n] = 1;
+    fl[n++] = flags;
+    ids[n] = byteToId[0x80 | (cp & 63)];
   }
+  lens[n] = 1;
+  fl[n] = flags;
+  return n + 1;
 }

@@ -2,6 +2,7 @@
  * Pre-tokenization: cutting a (normalized) text into the pieces that BPE sees. No token crosses a piece
  * boundary, which is what makes incremental re-tokenization and cover enumeration local.
  */
+import type { PieceScanner } from './scanners';
 
 export type SplitBehavior = 'Isolated' | 'Removed' | 'MergedWithPrevious' | 'MergedWithNext';
 
@@ -10,6 +11,8 @@ export interface SplitStep {
   readonly pattern: RegExp | string;
   /** The same pattern with the reference engines' Unicode tables, for text where V8's may differ. */
   readonly exactPattern?: RegExp;
+  /** A hand-written scanner that finds the same pieces as `exactPattern` (scanners.ts), for known patterns. */
+  readonly scanner?: PieceScanner;
   readonly behavior: SplitBehavior;
   /** When true the pattern describes the pieces to keep and the gaps are the delimiters. */
   readonly invert: boolean;

@@ -8,11 +8,12 @@
  * - `\p{L}` and friends: the reference engines use older Unicode tables than V8 (which differs between Node
  *   versions too). Each pattern is compiled twice: with V8's native properties (fast) and with the
  *   reference's own code-point ranges (unicodeTables.ts, exact but ~5x slower). Text holding none of the
- *   code points where the two can disagree (`hasUnsafeCodePoints`) uses the fast one; ids never depend on
+ *   code points where the two can disagree (`hasUnsafeCodePoints`, unicodeClasses.ts) uses the fast one; ids never depend on
  *   the JavaScript runtime's Unicode version.
  */
 import { TokenizerError } from './errors';
-import { REFERENCE_UNICODE_CLASSES, REFERENCE_UNSAFE_CLASS } from './unicodeTables';
+import { scannerForPattern, type PieceScanner } from './scanners';
+import { REFERENCE_UNICODE_CLASSES } from './unicodeTables';
 
 const EXTRA_FOLDS: Record<string, string> = { s: '\u017f', k: '\u212a' };
 
@@ -36,13 +37,6 @@ function caseInsensitiveBody(body: string): string {
     .split('|')
     .map((alt) => [...alt].map(caseClass).join(''))
     .join('|');
-}
-
-const UNSAFE = new RegExp(`[${REFERENCE_UNSAFE_CLASS}]`, 'u');
-
-/** True when the text holds a code point whose Unicode properties V8 and the reference may disagree on. */
-export function hasUnsafeCodePoints(text: string): boolean {
-  return UNSAFE.test(text);
 }
 
 /** The class body for a property: the reference's ranges (exact) or V8's own (fast). White_Space is stable. */
@@ -125,7 +119,12 @@ export function compilePattern(pattern: string, exact = true): RegExp {
   }
 }
 
-/** A split pattern in both forms: `pattern` (V8's properties) for safe text, `exactPattern` otherwise. */
-export function compileSplitPattern(pattern: string): { pattern: RegExp; exactPattern: RegExp } {
-  return { pattern: compilePattern(pattern, false), exactPattern: compilePattern(pattern, true) };
+/**
+ * A split pattern in both forms: `pattern` (V8's properties) for safe text, `exactPattern` otherwise; and the
+ * hand-written scanner that replaces both in the engine, when the pattern is a known one.
+ */
+export function compileSplitPattern(pattern: string): { pattern: RegExp; exactPattern: RegExp; scanner?: PieceScanner } {
+  const scanner = scannerForPattern(pattern);
+  const compiled = { pattern: compilePattern(pattern, false), exactPattern: compilePattern(pattern, true) };
+  return scanner ? { ...compiled, scanner } : compiled;
 }
