@@ -21,7 +21,9 @@ export class AlignedString {
    * @param origStart per code unit of `text`: start of its source unit in the original (UTF-16)
    * @param origEnd per code unit: end of its source unit (exclusive); equal to start for inserted text
    * @param kind per code unit: UnitKind
-   * Null arrays mean identity: code unit i came from original position base + i.
+   * Null origStart/origEnd mean positional: code unit i came from original position base + i (a rewrite of
+   * single units that keeps the length, such as ' ' -> '▁', is positional with its kinds); null kind means
+   * every unit is unchanged.
    */
   constructor(
     readonly text: string,
@@ -36,7 +38,7 @@ export class AlignedString {
   }
 
   get isIdentity(): boolean {
-    return this.origStart === null;
+    return this.origStart === null && this.kind === null;
   }
 
   /** Original UTF-16 range of the source unit of normalized code unit i. */
@@ -67,6 +69,11 @@ export class AlignedString {
   mapUtf16(i: number, intoChar: number): number {
     const origStart = this.origStart;
     if (origStart === null) {
+      // Inside a rewritten single unit: its end (see below); elsewhere the position itself.
+      if (intoChar > 0 && this.kind !== null && i < this.text.length && this.kind[i] !== UnitKind.Identity) {
+        this.mappedInto = 0;
+        return this.base + i + 1;
+      }
       this.mappedInto = intoChar;
       return this.base + i;
     }
@@ -95,9 +102,13 @@ export class AlignedString {
    */
   identityBase(a: number, b: number): number {
     const origStart = this.origStart;
-    if (origStart === null) return this.base + a;
+    const kind = this.kind;
+    if (origStart === null) {
+      if (kind !== null) for (let i = a; i < b; i++) if (kind[i] !== UnitKind.Identity) return -1;
+      return this.base + a;
+    }
+    if (kind === null) return -1;
     const origEnd = this.origEnd as Uint32Array;
-    const kind = this.kind as Uint8Array;
     const o = origStart[a] - a;
     for (let i = a; i < b; i++) {
       if (kind[i] !== UnitKind.Identity || origStart[i] !== o + i || origEnd[i] !== o + i + 1) return -1;
@@ -116,7 +127,7 @@ export class AlignedString {
 
   /** Slice [a, b) of the normalized text with its alignment. */
   slice(a: number, b: number): AlignedString {
-    if (this.origStart === null) return AlignedString.identity(this.text.slice(a, b), this.base + a);
+    if (this.origStart === null) return new AlignedString(this.text.slice(a, b), this.base + a, null, null, this.kind === null ? null : this.kind.subarray(a, b));
     return new AlignedString(
       this.text.slice(a, b),
       this.base,
@@ -175,7 +186,8 @@ export class AlignedBuilder {
         starts[k] = u;
         ends[k] = u + 1;
       }
-      this.kinds.fill(UnitKind.Identity, at, at + b - a);
+      if (s.kind === null) this.kinds.fill(UnitKind.Identity, at, at + b - a);
+      else this.kinds.set(s.kind.subarray(a, b), at);
     } else {
       this.starts.set(s.origStart.subarray(a, b), at);
       this.ends.set((s.origEnd as Uint32Array).subarray(a, b), at);
@@ -211,7 +223,7 @@ export class AlignedBuilder {
   build(): AlignedString {
     if (!this.changed) return this.src;
     const n = this.length;
-    // Exact-length arrays: slices of a string this long are kept as views of them.
+    // Exact-length copies: the builder's spare capacity is not kept alive.
     return new AlignedString(this.parts.join(''), this.src.base, this.starts.slice(0, n), this.ends.slice(0, n), this.kinds.slice(0, n));
   }
 }

@@ -35,45 +35,103 @@ export function referenceNormalize(text: string, form: UnicodeForm): string {
   return out + text.slice(last).normalize(form);
 }
 
+/** Regions are normalized in batches of about this many code units: one ICU call for a run of short regions. */
+const BATCH_UNITS = 512;
+
+/**
+ * The regions of `text` that normalization changes, as [start, end) pairs. A region is a run of non-ASCII
+ * text with the ASCII character before it (which may compose with what follows): normalization never looks
+ * across the start of an ASCII character (it has combining class 0 and composes with nothing before it), so
+ * the text outside the returned regions is unchanged and each region normalizes on its own.
+ */
+function changedRegions(text: string, form: UnicodeForm): number[] {
+  const out: number[] = [];
+  const batch: number[] = [];
+  const flush = (): void => {
+    if (batch.length === 0) return;
+    const a = batch[0];
+    const e = batch[batch.length - 1];
+    const whole = text.slice(a, e);
+    if (referenceNormalize(whole, form) !== whole) {
+      if (batch.length === 2) out.push(a, e);
+      else {
+        for (let r = 0; r < batch.length; r += 2) {
+          const region = text.slice(batch[r], batch[r + 1]);
+          if (referenceNormalize(region, form) !== region) out.push(batch[r], batch[r + 1]);
+        }
+      }
+    }
+    batch.length = 0;
+  };
+  const n = text.length;
+  let i = 0;
+  while (i < n) {
+    while (i < n && text.charCodeAt(i) < 0x80) i++;
+    if (i >= n) break;
+    const a = i > 0 ? i - 1 : 0;
+    while (i < n && text.charCodeAt(i) >= 0x80) i++;
+    if (batch.length > 0 && a - batch[0] > BATCH_UNITS) flush();
+    batch.push(a, i);
+  }
+  flush();
+  return out;
+}
+
+/** A cut before character `ch`: it is itself normalized and cannot combine with what precedes it. */
+function isCut(ch: string, form: UnicodeForm): boolean {
+  return (!NON_STARTER.test(ch) && ch.normalize(form) === ch) || INERT.test(ch);
+}
+
 /**
  * Unicode normalization with alignment. The text is cut into segments that normalize independently
  * (a boundary before every character that is itself normalized and cannot combine with what precedes);
  * a segment that changes becomes one unit. If cutting would change the result, the piece is one unit.
+ * Only the regions that normalization changes (changedRegions) are cut; text that is already normalized
+ * (most text, all of ASCII) keeps an identity alignment.
  */
 export function unicodeNormalizer(form: UnicodeForm): Normalizer {
   return (s) => {
     const text = s.text;
-    const whole = referenceNormalize(text, form);
-    if (whole === text) return s;
+    const regions = changedRegions(text, form);
+    if (regions.length === 0) return s;
     const b = new AlignedBuilder(s);
-    const cuts: number[] = [0];
-    for (let i = 0; i < text.length; ) {
-      const cp = text.codePointAt(i) as number;
-      const len = cp > 0xffff ? 2 : 1;
-      const ch = text.slice(i, i + len);
-      if (i > 0 && ((!NON_STARTER.test(ch) && ch.normalize(form) === ch) || INERT.test(ch))) cuts.push(i);
-      i += len;
+    let last = 0;
+    for (let r = 0; r < regions.length; r += 2) {
+      const start = regions[r];
+      const end = regions[r + 1];
+      b.copy(last, start);
+      // The region's segments: cut where the original algorithm cuts (start and end are such cuts).
+      const cuts: number[] = [start];
+      for (let i = start; i < end; ) {
+        const cp = text.codePointAt(i) as number;
+        const len = cp > 0xffff ? 2 : 1;
+        if (i > start && isCut(text.slice(i, i + len), form)) cuts.push(i);
+        i += len;
+      }
+      cuts.push(end);
+      let joined = '';
+      const normalizedSegments: string[] = [];
+      for (let k = 0; k + 1 < cuts.length; k++) {
+        const n = referenceNormalize(text.slice(cuts[k], cuts[k + 1]), form);
+        normalizedSegments.push(n);
+        joined += n;
+      }
+      if (joined !== referenceNormalize(text.slice(start, end), form)) {
+        // Cutting changes the result: the whole piece is one unit.
+        const whole = new AlignedBuilder(s);
+        whole.replace(0, text.length, referenceNormalize(text, form), UnitKind.Normalized);
+        return whole.build();
+      }
+      for (let k = 0; k + 1 < cuts.length; k++) {
+        const a = cuts[k];
+        const e = cuts[k + 1];
+        const n = normalizedSegments[k];
+        if (n === text.slice(a, e)) b.copy(a, e);
+        else b.replace(a, e, n, UnitKind.Normalized);
+      }
+      last = end;
     }
-    cuts.push(text.length);
-    let joined = '';
-    const normalizedSegments: string[] = [];
-    for (let k = 0; k + 1 < cuts.length; k++) {
-      const seg = text.slice(cuts[k], cuts[k + 1]);
-      const n = referenceNormalize(seg, form);
-      normalizedSegments.push(n);
-      joined += n;
-    }
-    if (joined !== whole) {
-      b.replace(0, text.length, whole, UnitKind.Normalized);
-      return b.build();
-    }
-    for (let k = 0; k + 1 < cuts.length; k++) {
-      const a = cuts[k];
-      const e = cuts[k + 1];
-      const n = normalizedSegments[k];
-      if (n === text.slice(a, e)) b.copy(a, e);
-      else b.replace(a, e, n, UnitKind.Normalized);
-    }
+    b.copy(last, text.length);
     return b.build();
   };
 }
@@ -86,29 +144,78 @@ function isMetaspaceRewrite(pattern: string, content: string): boolean {
 export function replaceNormalizer(pattern: string | RegExp, content: string): Normalizer {
   return (s) => {
     const text = s.text;
-    const b = new AlignedBuilder(s);
-    let last = 0;
     if (typeof pattern === 'string') {
       if (pattern.length === 0) return s;
+      const first = text.indexOf(pattern);
+      if (first < 0) return s;
       const kind = isMetaspaceRewrite(pattern, content) ? UnitKind.Metaspace : UnitKind.Normalized;
-      for (let i = text.indexOf(pattern); i >= 0; i = text.indexOf(pattern, i + pattern.length)) {
+      if (pattern.length === content.length) return replaceSameLength(s, pattern, content, kind, first);
+      const b = new AlignedBuilder(s);
+      let last = 0;
+      for (let i = first; i >= 0; i = text.indexOf(pattern, i + pattern.length)) {
         b.copy(last, i);
         b.replace(i, i + pattern.length, content, kind);
         last = i + pattern.length;
       }
-    } else {
-      const re = new RegExp(pattern.source, pattern.flags.includes('g') ? pattern.flags : pattern.flags + 'g');
-      for (const m of text.matchAll(re)) {
-        const i = m.index ?? 0;
-        if (m[0].length === 0) continue;
-        b.copy(last, i);
-        b.replace(i, i + m[0].length, content, UnitKind.Normalized);
-        last = i + m[0].length;
-      }
+      b.copy(last, text.length);
+      return b.build();
+    }
+    const b = new AlignedBuilder(s);
+    let last = 0;
+    const re = new RegExp(pattern.source, pattern.flags.includes('g') ? pattern.flags : pattern.flags + 'g');
+    for (const m of text.matchAll(re)) {
+      const i = m.index ?? 0;
+      if (m[0].length === 0) continue;
+      b.copy(last, i);
+      b.replace(i, i + m[0].length, content, UnitKind.Normalized);
+      last = i + m[0].length;
     }
     b.copy(last, text.length);
     return b.build();
   };
+}
+
+/**
+ * A replacement as long as what it replaces (Metaspace's ' ' -> '▁'): the alignment is the source's with each
+ * occurrence made one unit, built in place of AlignedBuilder's piece-by-piece copies (the same result).
+ */
+function replaceSameLength(s: AlignedString, pattern: string, content: string, kind: number, first: number): AlignedString {
+  const text = s.text;
+  const n = text.length;
+  const len = pattern.length;
+  const replaced = text.replaceAll(pattern, content);
+  if (s.origStart === null && len === 1) {
+    // Each replaced unit keeps its position: positional, with kinds.
+    const kinds = s.kind === null ? new Uint8Array(n) : s.kind.slice();
+    for (let i = first; i >= 0; i = text.indexOf(pattern, i + 1)) kinds[i] = Math.max(kind, kinds[i]);
+    return new AlignedString(replaced, s.base, null, null, kinds);
+  }
+  let starts: Uint32Array;
+  let ends: Uint32Array;
+  let kinds: Uint8Array;
+  if (s.origStart === null) {
+    starts = new Uint32Array(n);
+    ends = new Uint32Array(n);
+    for (let i = 0, u = s.base; i < n; i++, u++) {
+      starts[i] = u;
+      ends[i] = u + 1;
+    }
+    kinds = s.kind === null ? new Uint8Array(n) : s.kind.slice();
+  } else {
+    starts = s.origStart.slice();
+    ends = (s.origEnd as Uint32Array).slice();
+    kinds = (s.kind as Uint8Array).slice();
+  }
+  for (let i = first; i >= 0; i = text.indexOf(pattern, i + len)) {
+    const start = starts[i];
+    const end = ends[i + len - 1];
+    let k = kind;
+    for (let j = i; j < i + len; j++) k = Math.max(k, kinds[j]);
+    starts.fill(start, i, i + len);
+    ends.fill(end, i, i + len);
+    kinds.fill(k, i, i + len);
+  }
+  return new AlignedString(replaced, s.base, starts, ends, kinds);
 }
 
 export function prependNormalizer(prefix: string): Normalizer {

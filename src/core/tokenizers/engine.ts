@@ -60,10 +60,14 @@ export interface EngineConfig {
 /** A UTF-16 trie for leftmost-longest matching of added tokens (as Hugging Face's AddedVocabulary does). */
 class AddedTrie {
   private readonly root = new Map<number, TrieNode>();
+  /** 1 for each UTF-16 unit that starts some added token (made with the first token). */
+  private firstUnits = new Uint8Array(0);
   size = 0;
 
   add(content: string, id: number): void {
     if (!content) return;
+    if (this.firstUnits.length === 0) this.firstUnits = new Uint8Array(0x10000);
+    this.firstUnits[content.charCodeAt(0)] = 1;
     let level = this.root;
     let node: TrieNode | undefined;
     for (let i = 0; i < content.length; i++) {
@@ -84,7 +88,13 @@ class AddedTrie {
     const out: number[] = [];
     if (this.size === 0) return out;
     const root = this.root;
+    const first = this.firstUnits;
     for (let i = 0; i < text.length; ) {
+      // Most positions start no added token: one table read instead of a map lookup.
+      if (first[text.charCodeAt(i)] === 0) {
+        i++;
+        continue;
+      }
       let level = root.get(text.charCodeAt(i));
       let bestEnd = -1;
       let bestId = -1;
@@ -113,6 +123,11 @@ interface TrieNode {
 /** Words longer than this (UTF-16 units) are cut at walls (see `walls`) before BPE, when the vocabulary allows. */
 const WALL_SPLIT_MIN_UNITS = 24;
 const SPACE_MARK = 0x2581;
+// Local copies of imported constants read per token (per-read getters under tsx's CommonJS form, see scanners.ts).
+const PARTIAL: number = TokenFlag.Partial;
+const NORMALIZED: number = TokenFlag.Normalized;
+const BYTE_FALLBACK: number = TokenFlag.ByteFallback;
+const MAX_CACHED_UNITS: number = MAX_CACHED_WORD_UNITS;
 
 export class BpeTokenizer implements Tokenizer {
   readonly algorithm: TokenizerAlgorithm;
@@ -372,7 +387,7 @@ export class BpeTokenizer implements Tokenizer {
     let run: TokenRun;
     let offset: number;
     let count: number;
-    if (b - a <= MAX_CACHED_WORD_UNITS) {
+    if (b - a <= MAX_CACHED_UNITS) {
       const cache = this.cache;
       let e = cache.find(s, a, b);
       if (e < 0) {
@@ -397,10 +412,10 @@ export class BpeTokenizer implements Tokenizer {
       const t = offset + k;
       const endRel = run.endUtf16[t];
       const into = run.endInto[t];
-      let flags = run.flags[t] & ~TokenFlag.Partial;
+      let flags = run.flags[t] & ~PARTIAL;
       const startU = k === 0 ? a : a + run.endUtf16[t - 1];
       const endU = into > 0 ? a + endRel + 1 : a + endRel;
-      if (aligned.hasNormalizedIn(startU, endU)) flags |= TokenFlag.Normalized;
+      if (aligned.hasNormalizedIn(startU, endU)) flags |= NORMALIZED;
       const u = aligned.mapUtf16(a + endRel, into);
       out.push(run.ids[t], u, aligned.mappedInto, flags);
     }
@@ -500,7 +515,7 @@ export class BpeTokenizer implements Tokenizer {
           n++;
           unkOpen = false;
         } else if (fallback) {
-          n = pushUtf8Symbols(cp, this.byteToId, ids, lens, fl, n, TokenFlag.ByteFallback);
+          n = pushUtf8Symbols(cp, this.byteToId, ids, lens, fl, n, BYTE_FALLBACK);
           unkOpen = false;
         } else if (cfg.fuseUnk && unkOpen) {
           lens[n - 1] += len;
@@ -522,7 +537,7 @@ export class BpeTokenizer implements Tokenizer {
       n = 1;
     } else {
       n = this.merger.merge(ids, lens, n);
-      if (this.fallbackIds.size) for (let k = 0; k < n; k++) fl[k] = this.fallbackIds.has(ids[k]) ? TokenFlag.ByteFallback : 0;
+      if (this.fallbackIds.size) for (let k = 0; k < n; k++) fl[k] = this.fallbackIds.has(ids[k]) ? BYTE_FALLBACK : 0;
     }
     // Token end boundaries relative to the word: walk the word's characters by bytes.
     if (this.run.ids.length < n) this.run = newTokenRun(Math.max(n, this.run.ids.length * 2));
@@ -550,7 +565,7 @@ export class BpeTokenizer implements Tokenizer {
       run.endInto[k] = byteInChar;
       run.endByte[k] = byteEnd;
       // Partial within the word (its ends are character boundaries): the stream's rule, applied once here.
-      run.flags[k] = fl[k] | (byteInChar > 0 || prevInto > 0 ? TokenFlag.Partial : 0);
+      run.flags[k] = fl[k] | (byteInChar > 0 || prevInto > 0 ? PARTIAL : 0);
       prevInto = byteInChar;
     }
     return n;

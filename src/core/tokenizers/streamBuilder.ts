@@ -4,11 +4,13 @@
  * Byte offsets come from the word's own byte lengths where the word is a verbatim copy of the original
  * (`pushRun`), and from a walk over the original text otherwise (`push`).
  */
-import { isLowSurrogate } from '../text/utf8';
 import { TokenFlag, type AddedTokenInfo, type TokenStream } from './types';
 import type { TokenRun } from './wordCache';
 
-const PARTIAL_OR_ZERO_WIDTH = TokenFlag.Partial | TokenFlag.ZeroWidth;
+// Local copies of imported constants (per-read getters under tsx's CommonJS form, see scanners.ts).
+const PARTIAL: number = TokenFlag.Partial;
+const ZERO_WIDTH: number = TokenFlag.ZeroWidth;
+const PARTIAL_OR_ZERO_WIDTH = PARTIAL | ZERO_WIDTH;
 
 export class StreamBuilder {
   n = 0;
@@ -72,7 +74,7 @@ export class StreamBuilder {
       } else if (c < 0x800) {
         b += 2;
         i += 1;
-      } else if (c >= 0xd800 && c <= 0xdbff && i + 1 < t.length && isLowSurrogate(t.charCodeAt(i + 1))) {
+      } else if (c >= 0xd800 && c <= 0xdbff && i + 1 < t.length && (t.charCodeAt(i + 1) & 0xfc00) === 0xdc00) {
         b += 4;
         i += 2;
       } else {
@@ -107,8 +109,8 @@ export class StreamBuilder {
       into = prevInto;
     }
     const byte = this.byteAt(u) + into;
-    if (into > 0 || prevInto > 0) flags |= TokenFlag.Partial;
-    if (byte === this.byteOffsets[n]) flags |= TokenFlag.ZeroWidth;
+    if (into > 0 || prevInto > 0) flags |= PARTIAL;
+    if (byte === this.byteOffsets[n]) flags |= ZERO_WIDTH;
     this.reserve(1);
     this.ids[n] = id;
     this.flags[n] = flags;
@@ -159,8 +161,8 @@ export class StreamBuilder {
       this.byteIntoChar[n] = 0;
       this.byteOffsets[n] = byte;
       let f = this.flags[n - 1] & ~PARTIAL_OR_ZERO_WIDTH;
-      if (this.byteIntoChar[n - 1] > 0) f |= TokenFlag.Partial;
-      if (byte === this.byteOffsets[n - 1]) f |= TokenFlag.ZeroWidth;
+      if (this.byteIntoChar[n - 1] > 0) f |= PARTIAL;
+      if (byte === this.byteOffsets[n - 1]) f |= ZERO_WIDTH;
       this.flags[n - 1] = f;
     }
     const byteLength = n > 0 ? this.byteOffsets[n] : this.byteAt(text.length);
