@@ -1,11 +1,14 @@
 /**
  * Incremental re-tokenization equals full re-tokenization after every edit, for every bundled tokenizer,
  * under random edit sequences over the shared hard strings and code-like documents (the edit-sequence
- * property of the shared harness). INCREMENTAL_EDITS sets the number of edits per tokenizer.
+ * property of the shared harness). Every other document is stored in tiny chunks (a few tokens per chunk, a
+ * few dozen units per text piece), so that windows cross chunk and piece edges all the time. A large document
+ * checks the default layout where chunks hold a thousand tokens. INCREMENTAL_EDITS sets the number of edits
+ * per tokenizer.
  */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { DocumentTokens } from '../../src/core/analysis/documentTokens';
+import { DocumentTokens, type DocumentLayout } from '../../src/core/analysis/documentTokens';
 import { BUNDLED_TOKENIZERS } from '../../src/core/tokenizers/catalog';
 import { loadTokenizer } from '../../src/core/tokenizers/loader';
 import type { TokenStream } from '../../src/core/tokenizers/types';
@@ -47,14 +50,18 @@ function randomDocument(rng: () => number): string {
   return lines.join(rng() < 0.8 ? '\n' : '\r\n');
 }
 
+const TINY_LAYOUT: DocumentLayout = { tokensPerChunk: 5, unitsPerTextPiece: 24 };
+
 for (const entry of BUNDLED_TOKENIZERS) {
   test(`${entry.id}: incremental edits equal full re-tokenization (${EDITS} edits)`, async () => {
     const { tokenizer } = await loadTokenizer(entry.id);
     const rng = mulberry32(SEED ^ entry.id.length);
-    let doc = new DocumentTokens(tokenizer, randomDocument(rng));
+    let documents = 0;
+    const newDocument = (): DocumentTokens => new DocumentTokens(tokenizer, randomDocument(rng), {}, documents++ % 2 === 0 ? TINY_LAYOUT : {});
+    let doc = newDocument();
     let windows = 0;
     for (let e = 0; e < EDITS; e++) {
-      if (e % 200 === 199) doc = new DocumentTokens(tokenizer, randomDocument(rng));
+      if (e % 200 === 199) doc = newDocument();
       const text = doc.text;
       const start = Math.floor(rng() * (text.length + 1));
       const kind = rng();
@@ -77,3 +84,45 @@ for (const entry of BUNDLED_TOKENIZERS) {
     if (tokenizer.restartRules.afterNewline) assert.ok(windows > EDITS * 0.5, `only ${windows} of ${EDITS} edits were windowed`);
   });
 }
+
+for (const id of ['o200k_base', 'qwen3', 'mistral']) {
+  test(`${id}: a 300 KB document in the default layout stays equal to full re-tokenization over 120 edits`, async () => {
+    const { tokenizer } = await loadTokenizer(id);
+    const rng = mulberry32(SEED ^ 0x5eed);
+    const parts: string[] = [];
+    for (let size = 0; size < 300_000; ) {
+      const line = rng() < 0.8 ? CODE_LINES[Math.floor(rng() * CODE_LINES.length)] : hardStringAt(SEED + 3, Math.floor(rng() * 5000)).slice(0, 120);
+      parts.push(line);
+      size += line.length + 1;
+    }
+    const doc = new DocumentTokens(tokenizer, parts.join('\n'));
+    for (let e = 0; e < 120; e++) {
+      const text = doc.text;
+      const start = Math.floor(rng() * (text.length + 1));
+      const del = rng() < 0.3 ? Math.min(text.length - start, Math.floor(rng() * 3000)) : 0;
+      const ins = rng() < 0.5 ? ' \nx{é😀'.charAt(Math.floor(rng() * 7)) : text.slice(Math.floor(rng() * text.length)).slice(0, Math.floor(rng() * 4000));
+      doc.applyEdit(start, del, ins);
+      const diff = sameStream(doc.stream, tokenizer.encode(doc.text));
+      if (diff) assert.fail(`edit ${e} (at ${start}, -${del}, +${ins.length}): ${diff}`);
+    }
+  });
+}
+
+test('a stream read after a later edit refuses to build its arrays', async () => {
+  const { tokenizer } = await loadTokenizer('o200k_base');
+  const doc = new DocumentTokens(tokenizer, 'const a = 1;\nconst b = 2;\n');
+  const before = doc.stream;
+  const count = before.count;
+  doc.applyEdit(0, 5, 'let');
+  assert.throws(() => before.ids, /read after a later edit/);
+  const after = doc.stream;
+  assert.notEqual(after, before);
+  assert.equal(after.ids.length, after.count);
+  assert.equal(count, tokenizer.encode('const a = 1;\nconst b = 2;\n').count);
+  // Arrays read before the edit stay as they were: they belong to the caller.
+  const doc2 = new DocumentTokens(tokenizer, 'x = 1\ny = 2\n');
+  const ids = doc2.stream.ids;
+  const copy = ids.slice();
+  doc2.applyEdit(0, 1, 'zz');
+  assert.deepEqual(ids, copy);
+});

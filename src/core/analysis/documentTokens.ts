@@ -10,10 +10,15 @@
  * (a slice's end-of-text is seen by lookaheads such as `\s+(?!\S)`).
  * Where a tokenizer has no restart rule (or the text has no such point) the window grows to the document.
  * Equality with full re-tokenization is what the edit-sequence property tests check for every tokenizer.
+ *
+ * Nothing here is proportional to the document: the restart points are found in a slice of the text around
+ * the edit (widened only when it cannot decide), the text and the tokens are kept in chunks, and the flat
+ * stream is built only when read.
  */
+import { ChunkedText } from '../text/chunkedText';
 import { utf8Length } from '../text/utf8';
 import type { EncodeOptions, RestartRules, TokenStream, Tokenizer } from '../tokenizers/types';
-import { lowerBound } from '../sortedSearch';
+import { ChunkedTokens } from './chunkedTokens';
 
 /** How far to look for a restart point before giving up and taking the document's start or end. */
 const MAX_SCAN_UTF16 = 1 << 16;
@@ -45,75 +50,74 @@ export function restartExtent(text: string, p: number, rules: RestartRules): num
   return -1;
 }
 
-/** Growable struct-of-arrays token storage. */
-class TokenArrays {
-  n = 0;
-  ids: Uint32Array;
-  byteOffsets: Uint32Array;
-  utf16Offsets: Uint32Array;
-  flags: Uint8Array;
-  byteIntoChar: Uint8Array;
+/** restartExtent's answer when it needs text outside the local window it was given. */
+const NEED_MORE = -2;
 
-  constructor(s: TokenStream) {
-    const cap = Math.max(16, s.count + (s.count >> 3));
-    this.ids = new Uint32Array(cap);
-    this.byteOffsets = new Uint32Array(cap + 1);
-    this.utf16Offsets = new Uint32Array(cap + 1);
-    this.flags = new Uint8Array(cap);
-    this.byteIntoChar = new Uint8Array(cap + 1);
-    this.n = s.count;
-    this.ids.set(s.ids);
-    this.byteOffsets.set(s.byteOffsets);
-    this.utf16Offsets.set(s.utf16Offsets);
-    this.flags.set(s.flags);
-    this.byteIntoChar.set(s.byteIntoChar);
+/**
+ * restartExtent on a local window `local` of the text (global offset `origin`, global length `total`):
+ * the same answer, or NEED_MORE when the definition looks outside the window.
+ */
+function restartExtentIn(local: string, origin: number, total: number, p: number, rules: RestartRules): number {
+  if (p <= 0 || p >= total) return -1;
+  const i = p - origin;
+  if (i < 1 || i >= local.length) return NEED_MORE;
+  const prev = local.charCodeAt(i - 1);
+  if (rules.afterNewline && prev === 10) {
+    let q = i;
+    if (rules.afterNewlineIndented) while (q < local.length && (local.charCodeAt(q) === 32 || local.charCodeAt(q) === 9)) q++;
+    if (q < local.length) {
+      if (isLineStartChar(local.charCodeAt(q))) return origin + q + 1;
+    } else if (origin + q < total) return NEED_MORE;
   }
-
-  private ensure(cap: number): void {
-    if (cap <= this.ids.length) return;
-    const c = Math.max(cap, this.ids.length * 2);
-    const grow = <T extends Uint32Array | Uint8Array>(a: T, len: number, make: (n: number) => T): T => {
-      const b = make(len);
-      b.set(a);
-      return b;
-    };
-    this.ids = grow(this.ids, c, (k) => new Uint32Array(k));
-    this.byteOffsets = grow(this.byteOffsets, c + 1, (k) => new Uint32Array(k));
-    this.utf16Offsets = grow(this.utf16Offsets, c + 1, (k) => new Uint32Array(k));
-    this.flags = grow(this.flags, c, (k) => new Uint8Array(k));
-    this.byteIntoChar = grow(this.byteIntoChar, c + 1, (k) => new Uint8Array(k));
+  if (rules.beforeSpaceWord && isAsciiLetter(prev) && local.charCodeAt(i) === 32) {
+    if (i + 1 >= local.length) return origin + i + 1 < total ? NEED_MORE : -1;
+    if (isAsciiLetter(local.charCodeAt(i + 1))) return p + 2;
   }
+  return -1;
+}
 
-  /**
-   * Replaces tokens [i0, j) with the window's tokens (whose offsets are relative to boundary i0) and shifts the
-   * boundaries after j by (deltaUtf16, deltaBytes).
-   */
-  splice(i0: number, j: number, w: TokenStream, deltaUtf16: number, deltaBytes: number): void {
-    const k = w.count;
-    const n = this.n;
-    const newN = n - (j - i0) + k;
-    this.ensure(newN);
-    const baseU = this.utf16Offsets[i0];
-    const baseB = this.byteOffsets[i0];
-    // Move the tail (tokens j..n-1 and boundaries j+1..n) into place, shifting its offsets.
-    this.ids.copyWithin(i0 + k, j, n);
-    this.flags.copyWithin(i0 + k, j, n);
-    this.byteIntoChar.copyWithin(i0 + k, j, n + 1);
-    this.utf16Offsets.copyWithin(i0 + k, j, n + 1);
-    this.byteOffsets.copyWithin(i0 + k, j, n + 1);
-    for (let t = i0 + k; t <= newN; t++) {
-      this.utf16Offsets[t] += deltaUtf16;
-      this.byteOffsets[t] += deltaBytes;
+/** The window an edit re-encodes: [r, q) kept, encoded up to q2 (see the module comment). */
+interface EditWindow {
+  readonly r: number;
+  readonly q: number;
+  readonly q2: number;
+}
+
+/**
+ * Finds R, Q and Q2 for an edit of the new text that ends at `editEnd` (new coordinates), looking only at
+ * `local` (the new text from `origin`); undefined when the window is too small to decide.
+ */
+function findEditWindow(local: string, origin: number, total: number, editStart: number, editEnd: number, rules: RestartRules): EditWindow | undefined {
+  let r = 0;
+  const scanFloor = Math.max(1, editStart - MAX_SCAN_UTF16);
+  for (let p = Math.min(editStart - 1, total - 1); p >= scanFloor; p--) {
+    const ext = restartExtentIn(local, origin, total, p, rules);
+    if (ext === NEED_MORE) return undefined;
+    if (ext >= 0 && ext <= editStart) {
+      r = p;
+      break;
     }
-    for (let t = 0; t < k; t++) {
-      this.ids[i0 + t] = w.ids[t];
-      this.flags[i0 + t] = w.flags[t];
-      this.utf16Offsets[i0 + t] = baseU + w.utf16Offsets[t];
-      this.byteOffsets[i0 + t] = baseB + w.byteOffsets[t];
-      this.byteIntoChar[i0 + t] = w.byteIntoChar[t];
-    }
-    this.n = newN;
   }
+  const findAfter = (from: number): number => {
+    const limit = Math.min(total, from + MAX_SCAN_UTF16);
+    for (let p = from; p < limit; p++) {
+      const ext = restartExtentIn(local, origin, total, p, rules);
+      if (ext === NEED_MORE) return NEED_MORE;
+      if (ext >= 0) return p;
+    }
+    return total;
+  };
+  const q = findAfter(editEnd + 1);
+  if (q === NEED_MORE) return undefined;
+  const q2 = q < total ? findAfter(q + 1) : total;
+  if (q2 === NEED_MORE) return undefined;
+  return { r, q, q2 };
+}
+
+/** How the document is stored; the defaults suit editors, tests use small sizes to cross chunk edges often. */
+export interface DocumentLayout {
+  readonly tokensPerChunk?: number;
+  readonly unitsPerTextPiece?: number;
 }
 
 export interface EditStats {
@@ -122,46 +126,63 @@ export interface EditStats {
   fullReencode: boolean;
 }
 
+const STREAM_ARRAYS = ['ids', 'byteOffsets', 'utf16Offsets', 'flags', 'byteIntoChar'] as const;
+
+/**
+ * A document's token stream kept up to date under edits. The text is kept in pieces (ChunkedText) and the
+ * tokens in chunks (ChunkedTokens), so an edit costs what its window costs, not the document's size.
+ */
 export class DocumentTokens {
-  private arrays: TokenArrays;
+  private readonly chunkedText: ChunkedText;
+  private tokens: ChunkedTokens;
   private addedTokens: TokenStream['addedTokens'];
   private byteLength: number;
+  /** Bumped by every edit: a stream of an older version refuses to build its arrays. */
+  private version = 0;
+  private cachedStream: TokenStream | null = null;
   readonly lastEdit: EditStats = { windowTokens: 0, fullReencode: true };
 
   constructor(
     private readonly tokenizer: Tokenizer,
-    private textValue: string,
+    text: string,
     private readonly options: EncodeOptions = {},
+    private readonly layout: DocumentLayout = {},
   ) {
-    const s = tokenizer.encode(textValue, options);
-    this.arrays = new TokenArrays(s);
+    this.chunkedText = new ChunkedText(text, layout.unitsPerTextPiece);
+    const s = tokenizer.encode(text, options);
+    this.tokens = new ChunkedTokens(s, layout.tokensPerChunk);
     this.addedTokens = s.addedTokens;
     this.byteLength = s.byteLength;
   }
 
+  /** The current text (joined once per version). */
   get text(): string {
-    return this.textValue;
+    return this.chunkedText.toString();
   }
 
-  /** The current stream (views onto internal arrays: copy before transferring or keeping across edits). */
+  /**
+   * The current stream. Its typed arrays are built on first read (one pass over the chunks) and belong to the
+   * caller: they are never changed afterwards, and may be kept or transferred. Read them before the next
+   * edit: a stream of an older version throws rather than show a newer version's tokens.
+   */
   get stream(): TokenStream {
-    const a = this.arrays;
-    return {
-      count: a.n,
-      ids: a.ids.subarray(0, a.n),
-      byteOffsets: a.byteOffsets.subarray(0, a.n + 1),
-      utf16Offsets: a.utf16Offsets.subarray(0, a.n + 1),
-      flags: a.flags.subarray(0, a.n),
-      byteIntoChar: a.byteIntoChar.subarray(0, a.n + 1),
-      byteLength: this.byteLength,
-      utf16Length: this.textValue.length,
-      addedTokens: this.addedTokens,
+    if (this.cachedStream) return this.cachedStream;
+    const version = this.version;
+    const stream = { count: this.tokens.count, byteLength: this.byteLength, utf16Length: this.chunkedText.length, addedTokens: this.addedTokens };
+    let arrays: ReturnType<ChunkedTokens['toArrays']> | null = null;
+    const materialize = (): ReturnType<ChunkedTokens['toArrays']> => {
+      if (arrays) return arrays;
+      if (version !== this.version) throw new Error('DocumentTokens: a stream was read after a later edit; read .stream again');
+      return (arrays = this.tokens.toArrays());
     };
+    for (const key of STREAM_ARRAYS) Object.defineProperty(stream, key, { enumerable: true, get: () => materialize()[key] });
+    this.cachedStream = stream as TokenStream;
+    return this.cachedStream;
   }
 
   private reencodeAll(): void {
-    const s = this.tokenizer.encode(this.textValue, this.options);
-    this.arrays = new TokenArrays(s);
+    const s = this.tokenizer.encode(this.chunkedText.toString(), this.options);
+    this.tokens = new ChunkedTokens(s, this.layout.tokensPerChunk);
     this.byteLength = s.byteLength;
     this.lastEdit.windowTokens = s.count;
     this.lastEdit.fullReencode = true;
@@ -169,73 +190,64 @@ export class DocumentTokens {
 
   /** Index of the boundary at UTF-16 position u on a character boundary, or -1. */
   private boundaryAt(u: number): number {
-    const a = this.arrays;
-    let lo = lowerBound(a.utf16Offsets, u, 0, a.n);
+    const tokens = this.tokens;
     // Several boundaries may share u (zero-width tokens, partial tokens): take the first clean one.
-    while (lo <= a.n && a.utf16Offsets[lo] === u) {
-      if (a.byteIntoChar[lo] === 0) return lo;
-      lo++;
+    for (let i = tokens.lowerBoundUtf16(u); i <= tokens.count && tokens.boundaryUtf16(i) === u; i++) {
+      if (tokens.boundaryInto(i) === 0) return i;
     }
     return -1;
   }
 
   /** Replaces `deleteCount` UTF-16 units at `utf16Start` with `insert`. */
   applyEdit(utf16Start: number, deleteCount: number, insert: string): void {
-    const old = this.textValue;
-    if (utf16Start < 0 || deleteCount < 0 || utf16Start + deleteCount > old.length) throw new RangeError('edit outside the document');
-    const text = old.slice(0, utf16Start) + insert + old.slice(utf16Start + deleteCount);
-    this.textValue = text;
-    const rules = this.tokenizer.restartRules;
-    if (this.arrays.n === 0 || (!rules.afterNewline && !rules.beforeSpaceWord)) return this.reencodeAll();
-
-    const deltaUtf16 = insert.length - deleteCount;
+    const text = this.chunkedText;
+    const oldLength = text.length;
+    if (utf16Start < 0 || deleteCount < 0 || utf16Start + deleteCount > oldLength) throw new RangeError('edit outside the document');
     // An edit can pair or unpair surrogates next to it: measure one unit either side, as well-formed text.
     const lo = Math.max(0, utf16Start - 1);
-    const deltaBytes = utf8Length(text, lo, Math.min(text.length, utf16Start + insert.length + 1)) - utf8Length(old, lo, Math.min(old.length, utf16Start + deleteCount + 1));
-    const editEndNew = utf16Start + insert.length;
+    const oldBytes = utf8Length(text.slice(lo, Math.min(oldLength, utf16Start + deleteCount + 1)));
+    text.replace(utf16Start, deleteCount, insert);
+    this.version++;
+    this.cachedStream = null;
+    const total = text.length;
+    const deltaBytes = utf8Length(text.slice(lo, Math.min(total, utf16Start + insert.length + 1))) - oldBytes;
+    const deltaUtf16 = insert.length - deleteCount;
+    const rules = this.tokenizer.restartRules;
+    if (this.tokens.count === 0 || (!rules.afterNewline && !rules.beforeSpaceWord)) return this.reencodeAll();
 
-    // R: a restart point whose defining characters lie before the edit (the same in old and new text).
-    let r = 0;
-    const scanFloor = Math.max(1, utf16Start - MAX_SCAN_UTF16);
-    for (let p = Math.min(utf16Start - 1, text.length - 1); p >= scanFloor; p--) {
-      const ext = restartExtent(text, p, rules);
-      if (ext >= 0 && ext <= utf16Start) {
-        r = p;
-        break;
-      }
+    const editEnd = utf16Start + insert.length;
+    // R, Q and Q2 from the text around the edit, widened until it decides them.
+    let window: EditWindow | undefined;
+    for (let reach = 2048; window === undefined; reach *= 4) {
+      const origin = Math.max(0, utf16Start - reach);
+      const local = text.slice(origin, Math.min(total, editEnd + reach));
+      window = findEditWindow(local, origin, total, utf16Start, editEnd, rules);
+      if (window === undefined && origin === 0 && editEnd + reach >= total) throw new Error('internal: the whole text did not decide the edit window');
     }
-    // Q, then Q2: restart points whose defining characters lie after the edit.
-    const findAfter = (from: number): number => {
-      const limit = Math.min(text.length, from + MAX_SCAN_UTF16);
-      for (let p = from; p < limit; p++) if (restartExtent(text, p, rules) >= 0) return p;
-      return text.length;
-    };
-    const q = findAfter(editEndNew + 1);
-    const q2 = q < text.length ? findAfter(q + 1) : text.length;
+    const { r, q, q2 } = window;
 
     const i0 = r === 0 ? 0 : this.boundaryAt(r);
-    const j = q === text.length ? this.arrays.n : this.boundaryAt(q - deltaUtf16);
+    const j = q === total ? this.tokens.count : this.boundaryAt(q - deltaUtf16);
     if (i0 < 0 || j < 0) return this.reencodeAll();
 
-    const window = this.tokenizer.encode(text.slice(r, q2), { ...this.options, continuation: r > 0 });
+    const encoded = this.tokenizer.encode(text.slice(r, q2), { ...this.options, continuation: r > 0 });
     // Keep the window's tokens up to Q (a boundary there must exist: Q is a restart point of the window too).
-    let k = window.count;
+    let k = encoded.count;
     if (q < q2) {
       const rel = q - r;
       k = -1;
-      for (let t = 0; t <= window.count; t++) {
-        if (window.utf16Offsets[t] === rel && window.byteIntoChar[t] === 0) {
+      for (let t = 0; t <= encoded.count; t++) {
+        if (encoded.utf16Offsets[t] === rel && encoded.byteIntoChar[t] === 0) {
           k = t;
           break;
         }
-        if (window.utf16Offsets[t] > rel) break;
+        if (encoded.utf16Offsets[t] > rel) break;
       }
       if (k < 0) return this.reencodeAll();
     }
-    const kept: TokenStream = { ...window, count: k };
-    this.arrays.splice(i0, j, kept, deltaUtf16, deltaBytes);
+    this.tokens.replace(i0, j, encoded, k, deltaUtf16, deltaBytes);
     this.byteLength += deltaBytes;
     this.lastEdit.windowTokens = k;
-    this.lastEdit.fullReencode = r === 0 && q === text.length;
+    this.lastEdit.fullReencode = r === 0 && q === total;
   }
 }
