@@ -18,7 +18,9 @@
  * character of the document typed at a random place, or one character deleted) and 100 pastes (50-2,000
  * characters copied from elsewhere in the document, half of them replacing a selection of up to 200
  * characters), one paste after every 10 single-character edits. Positions never split a surrogate pair.
- * Latency = applyEdit() plus reading `stream` (an implementation may defer work to the getter).
+ * Latency = applyEdit() plus reading `stream` (an implementation may defer work to the getter). What a
+ * consumer that needs the flat arrays then pays is measured apart, on every 10th edit: reading all five
+ * arrays of a fresh `stream` (DocumentTokens builds them on first touch, one pass over the document).
  */
 import { createRequire } from 'node:module';
 import type { Tokenizer, TokenStream } from '../src/core/tokenizers/types';
@@ -130,6 +132,8 @@ export interface IncrementalReport {
   readonly latency: { readonly all: LatencyStats; readonly singleChar: LatencyStats; readonly paste: LatencyStats };
   /** A full tokenizer.encode(text) of the document, median over the checks: what an edit costs without incremental. */
   readonly fullEncodeMsMedian: number;
+  /** Reading every typed array of a fresh `stream` after an edit (sampled on every 10th edit). */
+  readonly streamArrays: LatencyStats;
   /** From the document's `lastEdit`, when it has one: tokens re-encoded per edit, and edits that re-encoded everything. */
   readonly windowTokens: { readonly median: number; readonly p99: number; readonly fullReencodeEdits: number } | null;
   readonly checkPolicy: string;
@@ -240,6 +244,7 @@ export function runIncremental(
   const pasteMs: number[] = [];
   const fullEncodeMs: number[] = [];
   const windowTokens: number[] = [];
+  const streamArraysMs: number[] = [];
   let fullReencodeEdits = 0;
   const mismatches: IncrementalMismatch[] = [];
   let mismatchedEdits = 0;
@@ -251,6 +256,12 @@ export function runIncremental(
     doc.applyEdit(edit.utf16Start, edit.utf16DeleteCount, edit.insertText);
     void doc.stream;
     (edit.kind === 'paste' ? pasteMs : singleCharMs).push(performance.now() - start);
+    if (i % 10 === 0) {
+      const arraysStart = performance.now();
+      const s = doc.stream;
+      void [s.ids, s.byteOffsets, s.utf16Offsets, s.flags, s.byteIntoChar];
+      streamArraysMs.push(performance.now() - arraysStart);
+    }
     const stats = lastEditOf(doc);
     if (stats) {
       windowTokens.push(stats.windowTokens);
@@ -280,6 +291,7 @@ export function runIncremental(
     constructMs,
     latency: { all: latencyStats([...singleCharMs, ...pasteMs]), singleChar: latencyStats(singleCharMs), paste: latencyStats(pasteMs) },
     fullEncodeMsMedian: median(fullEncodeMs),
+    streamArrays: latencyStats(streamArraysMs),
     windowTokens: windowTokens.length ? { median: median(windowTokens), p99: quantile(windowTokens, 0.99), fullReencodeEdits } : null,
     checkPolicy: checkPolicyText(options),
     checkedEdits,

@@ -4,6 +4,8 @@
  */
 import type { IncrementalResult } from './incremental';
 import type { BenchResults, ResultRow } from './results';
+import type { TargetCheck } from './targets';
+import type { WorkerMemoryResult } from './workerMemory';
 
 const HEADERS = ['Tokenizer', 'Engine', 'MB/s', 'vs fastest peer', 'Cold load ms', '1st encode ms', 'Max RSS MiB', 'Tokens', 'Ids = ref'] as const;
 
@@ -85,9 +87,37 @@ function incrementalLines(result: IncrementalResult | null): string[] {
     `  single-char edits (${singleChar.count}): median ${fixed(singleChar.medianMs, 3)} ms, p99 ${fixed(singleChar.p99Ms, 3)} ms, max ${fixed(singleChar.maxMs, 3)} ms`,
     `  pastes (${paste.count}): median ${fixed(paste.medianMs, 3)} ms, p99 ${fixed(paste.p99Ms, 3)} ms, max ${fixed(paste.maxMs, 3)} ms`,
     `  all edits (${all.count}): median ${fixed(all.medianMs, 3)} ms, p99 ${fixed(all.p99Ms, 3)} ms`,
+    `  single-char edit / full re-encode: median ${fixed((100 * singleChar.medianMs) / result.fullEncodeMsMedian, 2)} %, p99 ${fixed((100 * singleChar.p99Ms) / result.fullEncodeMsMedian, 2)} %`,
+    `  then reading the stream's flat arrays (every 10th edit, ${result.streamArrays.count}): median ${fixed(result.streamArrays.medianMs, 3)} ms, p99 ${fixed(result.streamArrays.p99Ms, 3)} ms`,
     `  correctness: ${result.mismatchedEdits === 0 ? 'identical' : `${result.mismatchedEdits} MISMATCHED`} on ${result.checkedEdits} checked edits (${result.checkPolicy})`,
     ...result.mismatches.map((m) => `    edit ${m.editIndex} (${m.edit.kind} at ${m.edit.utf16Start}, -${m.edit.utf16DeleteCount} +${m.edit.insertLength}): ${m.what}`),
   ];
+}
+
+function workerMemoryLines(w: WorkerMemoryResult | null): string[] {
+  if (w === null) return ['Worker memory: skipped'];
+  if (!w.ok) return [`Worker memory (${w.tokenizers.join(', ')}): not available (${w.error})`];
+  return [
+    `Worker memory (${w.worker} in a fresh Node process, ${w.tokenizers.join(', ')}; ${grouped(w.documentBytes)}-byte document analysed under each, compared, then ${w.edits} edits at typing pace):`,
+    `  resident ${fixed(w.rssAfterMb, 0)} MiB after (${fixed(w.rssBeforeWorkerMb, 0)} MiB of it Node before the worker started), peak ${fixed(w.peakRssMb, 0)} MiB; tokens ${w.tokensPerTokenizer.map(grouped).join(' / ')}`,
+  ];
+}
+
+function targetCells(t: TargetCheck): string[] {
+  return [t.what, t.target, t.figure, t.range ?? '', t.met === null ? 'not measured' : t.met ? 'yes' : 'NO'];
+}
+
+const TARGET_HEADERS = ['Target', 'Wanted', 'Measured', 'Spread', 'Met'] as const;
+
+function targetsText(targets: readonly TargetCheck[]): string {
+  const body = targets.map(targetCells);
+  const widths = TARGET_HEADERS.map((h, i) => Math.max(h.length, ...body.map((r) => r[i].length)));
+  const line = (cells: readonly string[]): string => cells.map((c, i) => c.padEnd(widths[i])).join('  ');
+  return [line(TARGET_HEADERS), widths.map((w) => '-'.repeat(w)).join('  '), ...body.map(line)].join('\n');
+}
+
+function targetsMarkdown(targets: readonly TargetCheck[]): string {
+  return [`| ${TARGET_HEADERS.join(' | ')} |`, '| --- | --- | --- | --- | --- |', ...targets.map((t) => `| ${targetCells(t).join(' | ')} |`)].join('\n');
 }
 
 function headerLines(results: BenchResults): string[] {
@@ -96,7 +126,9 @@ function headerLines(results: BenchResults): string[] {
     `Machine: ${machine.cpuModel}, ${machine.cores} cores, Node ${machine.nodeVersion} (${machine.platform} ${machine.arch}), load average ${fixed(machine.loadAverage1m.atStart, 2)} at start` +
       (results.git.commit ? `; commit ${results.git.commit}${results.git.srcDirty ? ' + uncommitted src/ changes' : ''}` : ''),
     `Corpus: ${grouped(corpus.bytes)} bytes, sha256 ${corpus.sha256} (${corpus.parts.length} parts)`,
-    `Runs: ${settings.warmupRuns} warm-up + ${settings.timedRuns} timed per engine (median), each engine in a fresh process${settings.quick ? ' [--quick]' : ''}`,
+    `Runs: ${settings.warmupRuns} warm-up + ${settings.timedRuns} timed per engine (median), each engine in a fresh process` +
+      (settings.repeat > 1 ? `, ${settings.repeat} interleaved rounds` : '') +
+      (settings.quick ? ' [--quick]' : ''),
   ];
 }
 
@@ -107,6 +139,11 @@ export function formatText(results: BenchResults): string {
     textTable(results.rows),
     '',
     ...incrementalLines(results.incremental),
+    '',
+    ...workerMemoryLines(results.workerMemory),
+    '',
+    'Targets:',
+    targetsText(results.targets),
     '',
     ...results.settings.notes.map((n) => `Note: ${n}`),
   ].join('\n');
@@ -119,6 +156,10 @@ export function formatMarkdown(results: BenchResults): string {
     markdownTable(results.rows),
     '',
     ...incrementalLines(results.incremental).map((l) => (l.startsWith('  ') ? `- ${l.trim()}` : l)),
+    '',
+    ...workerMemoryLines(results.workerMemory).map((l) => (l.startsWith('  ') ? `- ${l.trim()}` : l)),
+    '',
+    targetsMarkdown(results.targets),
     '',
     ...results.settings.notes.map((n) => `- ${n}`),
   ].join('\n');

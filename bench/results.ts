@@ -4,8 +4,10 @@
 import type { CorpusPart } from './corpus';
 import type { EngineName } from './engines';
 import type { IncrementalResult } from './incremental';
+import type { TargetCheck } from './targets';
+import type { WorkerMemoryResult } from './workerMemory';
 
-export const RESULTS_SCHEMA_VERSION = 1;
+export const RESULTS_SCHEMA_VERSION = 2;
 
 export interface MachineInfo {
   readonly cpuModel: string;
@@ -31,8 +33,10 @@ export interface RowBase {
 
 export interface OkRow extends RowBase {
   readonly status: 'ok';
-  /** 10^6 bytes of UTF-8 per second, median of the timed runs. */
+  /** 10^6 bytes of UTF-8 per second: median of the timed runs (with --repeat, the median over rounds). */
   readonly mbPerSecond: number;
+  /** Each round's figure (one per --repeat round, in order). */
+  readonly roundsMbPerSecond: readonly number[];
   /** mbPerSecond / the fastest peer's on the same tokenizer (peers: every engine but Token Inspector's). */
   readonly ratioToFastestPeer: number | null;
   /** The fastest timed run, for comparison on a noisy machine. */
@@ -71,6 +75,8 @@ export interface BenchResults {
     readonly quick: boolean;
     readonly warmupRuns: number;
     readonly timedRuns: number;
+    /** Interleaved rounds per engine (--repeat). */
+    readonly repeat: number;
     readonly only: readonly string[] | null;
     readonly notes: readonly string[];
   };
@@ -82,4 +88,7 @@ export interface BenchResults {
   };
   readonly rows: readonly ResultRow[];
   readonly incremental: IncrementalResult | null;
+  readonly workerMemory: WorkerMemoryResult | null;
+  /** Every target with its figure (bench/targets.ts). */
+  readonly targets: readonly TargetCheck[];
 }

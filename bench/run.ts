@@ -7,11 +7,15 @@
  *   npm run bench -- --only gpt2,qwen3 restrict to some bundled tokenizers
  *   npm run bench -- --json            print the results as JSON only (progress still goes to stderr)
  *   npm run bench -- --markdown        print a Markdown table (for the README)
+ *   npm run bench -- --repeat 3        measure every engine 3 times, interleaved (ours, peer, peer, ours, ...):
+ *                                      on a shared machine the ratios of the same round are compared
  *   other flags: --runs N, --incremental ID (tokenizer for the incremental section; default o200k_base),
+ *                --worker-tokenizers a,b,c (the worker-memory section; default o200k_base,llama3,gemma3),
  *                --out PATH (default bench/results/latest.json; latest-quick.json with --quick)
  *
  * Each (tokenizer, engine) is measured in a fresh child process (bench/coldLoad.ts): cold load, peak RSS and
- * throughput belong to that engine alone. The parent compares every engine's ids with the reference's.
+ * throughput belong to that engine alone. The parent compares every engine's ids with the reference's, and
+ * prints each target (bench/targets.ts) beside its figure.
  */
 import { execFileSync, spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -31,10 +35,12 @@ import {
   type IncrementalOptions,
   type IncrementalResult,
 } from './incremental';
-import type { MeasurementResult } from './measure';
+import type { Measurement, MeasurementResult } from './measure';
 import { pairsFor, referenceEngine, tokenizerConfigPathFor, type BenchPair, type HfPeerFiles } from './plan';
 import { formatCorpusParts, formatMarkdown, formatText } from './report';
-import { BYTES_PER_MB, firstDifference } from './stats';
+import { BYTES_PER_MB, firstDifference, median } from './stats';
+import { checkTargets } from './targets';
+import { DEFAULT_WORKER_TOKENIZERS, measureWorkerMemory, type WorkerMemoryResult } from './workerMemory';
 import { RESULTS_SCHEMA_VERSION, type BenchResults, type MachineInfo, type OkRow, type ResultRow, type RowBase } from './results';
 
 interface RunArgs {
@@ -45,6 +51,8 @@ interface RunArgs {
   readonly timedRuns: number;
   readonly warmupRuns: number;
   readonly incrementalTokenizer: string | null;
+  readonly repeat: number;
+  readonly workerTokenizers: readonly string[];
   readonly outPath: string;
 }
 
@@ -62,6 +70,8 @@ function parseRunArgs(argv: readonly string[]): RunArgs {
       only: { type: 'string' },
       runs: { type: 'string' },
       incremental: { type: 'string' },
+      repeat: { type: 'string' },
+      'worker-tokenizers': { type: 'string' },
       out: { type: 'string' },
     },
   });
@@ -74,7 +84,12 @@ function parseRunArgs(argv: readonly string[]): RunArgs {
   const selected = only ?? BUNDLED_TOKENIZERS.map((e) => e.id);
   const incrementalTokenizer = values.incremental ?? (selected.includes('o200k_base') ? 'o200k_base' : selected[0] ?? null);
   const outPath = values.out ?? join(__dirname, 'results', quick ? 'latest-quick.json' : 'latest.json');
-  return { quick, json: values.json ?? false, markdown: values.markdown ?? false, only, timedRuns, warmupRuns: 1, incrementalTokenizer, outPath };
+  const repeat = values.repeat ? Number(values.repeat) : 1;
+  if (!Number.isInteger(repeat) || repeat < 1) throw new Error('--repeat must be a positive integer');
+  const workerTokenizers = values['worker-tokenizers'] ? values['worker-tokenizers'].split(',').map((x) => x.trim()).filter(Boolean) : DEFAULT_WORKER_TOKENIZERS;
+  const unknownWorker = workerTokenizers.filter((id) => !BUNDLED_TOKENIZERS.some((e) => e.id === id));
+  if (unknownWorker.length) throw new Error(`--worker-tokenizers: unknown tokenizer(s) ${unknownWorker.join(', ')}`);
+  return { quick, json: values.json ?? false, markdown: values.markdown ?? false, only, timedRuns, warmupRuns: 1, incrementalTokenizer, repeat, workerTokenizers, outPath };
 }
 
 function log(message: string): void {
@@ -160,24 +175,29 @@ function rowBase(pair: BenchPair, entry: CatalogEntry): RowBase {
   };
 }
 
-function toRow(pair: BenchPair, entry: CatalogEntry, m: MeasurementResult): ResultRow {
+/** One row from a pair's measurements over the rounds: medians across rounds, memory at its highest. */
+function toRow(pair: BenchPair, entry: CatalogEntry, rounds: readonly MeasurementResult[]): ResultRow {
   const base = rowBase(pair, entry);
-  if (!m.ok) return { ...base, status: 'error', error: m.error };
+  const failed = rounds.find((m) => !m.ok);
+  if (failed && !failed.ok) return { ...base, status: 'error', error: failed.error };
+  const ms = rounds.filter((m): m is Measurement => m.ok);
+  const allRuns = ms.flatMap((m) => m.encodeMsRuns);
   return {
     ...base,
     status: 'ok',
-    mbPerSecond: m.mbPerSecond,
+    mbPerSecond: median(ms.map((m) => m.mbPerSecond)),
+    roundsMbPerSecond: ms.map((m) => m.mbPerSecond),
     ratioToFastestPeer: null,
-    bestMbPerSecond: m.corpusBytes / BYTES_PER_MB / (Math.min(...m.encodeMsRuns) / 1000),
-    encodeMsMedian: m.encodeMsMedian,
-    encodeMsRuns: m.encodeMsRuns,
-    firstEncodeMs: m.warmupEncodeMs[0] ?? Number.NaN,
-    coldLoadMs: m.coldLoadMs,
-    importMs: m.importMs,
-    constructMs: m.constructMs,
-    maxRssMb: m.maxRssMb,
-    baselineMaxRssMb: m.baselineMaxRssMb,
-    tokenCount: m.tokenCount,
+    bestMbPerSecond: ms[0].corpusBytes / BYTES_PER_MB / (Math.min(...allRuns) / 1000),
+    encodeMsMedian: median(ms.map((m) => m.encodeMsMedian)),
+    encodeMsRuns: allRuns,
+    firstEncodeMs: median(ms.map((m) => m.warmupEncodeMs[0] ?? Number.NaN)),
+    coldLoadMs: median(ms.map((m) => m.coldLoadMs)),
+    importMs: median(ms.map((m) => m.importMs)),
+    constructMs: median(ms.map((m) => m.constructMs)),
+    maxRssMb: Math.max(...ms.map((m) => m.maxRssMb)),
+    baselineMaxRssMb: median(ms.map((m) => m.baselineMaxRssMb)),
+    tokenCount: ms[0].tokenCount,
     idsMatchReference: null,
     firstMismatchIndex: null,
   };
@@ -208,10 +228,10 @@ function withRatios(rows: readonly ResultRow[]): ResultRow[] {
   return rows.map((r) => (r.status === 'ok' && fastestPeer ? { ...r, ratioToFastestPeer: r.mbPerSecond / fastestPeer } : r));
 }
 
-function progressLine(index: number, total: number, row: ResultRow): string {
-  const head = `[${String(index).padStart(2)}/${total}] ${row.tokenizerId} x ${row.engine}`;
-  if (row.status === 'error') return `${head}: ERROR ${row.error}`;
-  return `${head}: ${row.mbPerSecond.toFixed(2)} MB/s, cold load ${row.coldLoadMs.toFixed(0)} ms, max RSS ${row.maxRssMb.toFixed(0)} MiB`;
+function progressLine(index: number, total: number, pair: BenchPair, m: MeasurementResult): string {
+  const head = `[${String(index).padStart(2)}/${total}] ${pair.tokenizerId} x ${pair.spec.engine}`;
+  if (!m.ok) return `${head}: ERROR ${m.error}`;
+  return `${head}: ${m.mbPerSecond.toFixed(2)} MB/s, cold load ${m.coldLoadMs.toFixed(0)} ms, max RSS ${m.maxRssMb.toFixed(0)} MiB`;
 }
 
 function runAllPairs(entries: readonly CatalogEntry[], args: RunArgs, workDir: string): ResultRow[] {
@@ -221,11 +241,17 @@ function runAllPairs(entries: readonly CatalogEntry[], args: RunArgs, workDir: s
   const rows: ResultRow[] = [];
   let done = 0;
   for (const { entry, pairs } of plans) {
-    const entryRows = pairs.map((pair) => {
-      const row = toRow(pair, entry, runChild(pair, args, workDir));
-      log(progressLine(++done, total, row));
-      return row;
-    });
+    // Rounds interleave the engines of one tokenizer (ours, peer, peer, ours, peer, peer, ...), so that a
+    // round's ratios are taken under the same load.
+    const rounds: MeasurementResult[][] = pairs.map(() => []);
+    for (let round = 0; round < args.repeat; round++) {
+      pairs.forEach((pair, i) => {
+        const m = runChild(pair, args, workDir);
+        rounds[i].push(m);
+        log(progressLine(++done, total * args.repeat, pair, m));
+      });
+    }
+    const entryRows = pairs.map((pair, i) => toRow(pair, entry, rounds[i]));
     rows.push(...withRatios(compareWithReference(entryRows, pairs, workDir)));
   }
   return rows;
@@ -244,9 +270,15 @@ async function runIncrementalSection(tokenizerId: string | null, corpus: Corpus,
   }
 }
 
+function runWorkerMemorySection(tokenizers: readonly string[], corpus: Corpus): WorkerMemoryResult {
+  log(`worker memory: dist/tokenWorker.js with ${tokenizers.join(', ')} on the corpus...`);
+  return measureWorkerMemory(corpus.text, tokenizers);
+}
+
 function notes(args: RunArgs, incremental: IncrementalOptions): string[] {
   return [
-    'MB/s = 10^6 UTF-8 bytes per second, median of the timed encodes of the whole corpus (warm: caches filled by the warm-up encode); memory in MiB.',
+    'MB/s = 10^6 UTF-8 bytes per second, median of the timed encodes of the whole corpus (warm: caches filled by the warm-up encode); memory in MiB.' +
+      (args.repeat > 1 ? ` Each engine ran in ${args.repeat} interleaved rounds (a fresh process each): MB/s is the median over rounds, a target's ratio the median of the rounds' ratios, with their range.` : ''),
     "Token Inspector's engine runs encode(), which also computes byte and UTF-16 spans for every token; peers return ids only.",
     'Cold load = requiring the package + building the tokenizer, in a fresh process (Token Inspector: src/core transpiled by tsx on the fly). gpt-tokenizer decodes its ranks lazily, so part of its load shows in the 1st encode.',
     'Ids compared on the whole corpus with the reference: tiktoken (WASM) encode_ordinary for OpenAI encodings, the Rust tokenizers binding for tokenizer.json files. Special-token text is ordinary text in every engine (HF peers load a copy of tokenizer.json without special added tokens).',
@@ -276,17 +308,20 @@ async function main(): Promise<void> {
     rmSync(workDir, { recursive: true, force: true });
   }
   const incremental = await runIncrementalSection(args.incrementalTokenizer, corpus, incrementalOptions);
-  const results: BenchResults = {
+  const workerMemory = runWorkerMemorySection(args.workerTokenizers, corpus);
+  const partial = {
     schemaVersion: RESULTS_SCHEMA_VERSION,
     generatedAt: new Date().toISOString(),
     durationMs: Math.round(performance.now() - startedAt),
     machine: machineInfo(loadAverageAtStart),
     git: gitInfo(),
-    settings: { quick: args.quick, warmupRuns: args.warmupRuns, timedRuns: args.timedRuns, only: args.only, notes: notes(args, incrementalOptions) },
+    settings: { quick: args.quick, warmupRuns: args.warmupRuns, timedRuns: args.timedRuns, repeat: args.repeat, only: args.only, notes: notes(args, incrementalOptions) },
     corpus: { sha256: corpus.sha256, bytes: corpusBytes, utf16Length: corpus.text.length, parts: corpus.parts },
     rows,
     incremental,
+    workerMemory,
   };
+  const results: BenchResults = { ...partial, targets: checkTargets(partial) };
   writeResults(results, args.outPath);
   if (args.json) {
     process.stdout.write(JSON.stringify(results, null, 2) + '\n');

@@ -130,6 +130,22 @@ test('CompactVocab answers as the Map it replaces', () => {
   assert.equal(n, ref.size);
 });
 
+test('CompactVocab gives each id its spelling without keeping a string per entry (contiguous ids and ids with gaps)', () => {
+  for (const id of ['mistral', 'p50k_base']) {
+    const { built, bytes } = compactOf(id);
+    const vocab = compactEngineConfig(readCompact(bytes)).vocab;
+    assert.ok(vocab instanceof CompactVocab);
+    let maxId = 0;
+    for (const [s, tokenId] of built.config.vocab) {
+      assert.equal(vocab.spellingOfId(tokenId), s, `${id}: id ${tokenId}`);
+      maxId = Math.max(maxId, tokenId);
+    }
+    const ids = new Set(built.config.vocab.values());
+    for (let missing = 0; missing <= maxId + 2; missing++) if (!ids.has(missing)) assert.equal(vocab.spellingOfId(missing), undefined, `${id}: id ${missing}`);
+    assert.equal(vocab.spellingOfId(-1), undefined);
+  }
+});
+
 /** A copy of the gpt2 compact file with `edit` applied. */
 function damaged(edit: (b: Uint8Array) => Uint8Array): Uint8Array {
   return edit(Uint8Array.from(compactOf('gpt2').bytes));

@@ -139,7 +139,6 @@ export class DocumentTokens {
   private byteLength: number;
   /** Bumped by every edit: a stream of an older version refuses to build its arrays. */
   private version = 0;
-  private cachedStream: TokenStream | null = null;
   readonly lastEdit: EditStats = { windowTokens: 0, fullReencode: true };
 
   constructor(
@@ -161,12 +160,11 @@ export class DocumentTokens {
   }
 
   /**
-   * The current stream. Its typed arrays are built on first read (one pass over the chunks) and belong to the
-   * caller: they are never changed afterwards, and may be kept or transferred. Read them before the next
-   * edit: a stream of an older version throws rather than show a newer version's tokens.
+   * The current stream. Each read gives a stream of its own whose typed arrays are built when first touched
+   * (one pass over the chunks) and belong to the caller: never changed afterwards, free to keep or transfer.
+   * Touch them before the next edit: a stream of an older version throws rather than show newer tokens.
    */
   get stream(): TokenStream {
-    if (this.cachedStream) return this.cachedStream;
     const version = this.version;
     const stream = { count: this.tokens.count, byteLength: this.byteLength, utf16Length: this.chunkedText.length, addedTokens: this.addedTokens };
     let arrays: ReturnType<ChunkedTokens['toArrays']> | null = null;
@@ -176,8 +174,7 @@ export class DocumentTokens {
       return (arrays = this.tokens.toArrays());
     };
     for (const key of STREAM_ARRAYS) Object.defineProperty(stream, key, { enumerable: true, get: () => materialize()[key] });
-    this.cachedStream = stream as TokenStream;
-    return this.cachedStream;
+    return stream as TokenStream;
   }
 
   private reencodeAll(): void {
@@ -208,7 +205,6 @@ export class DocumentTokens {
     const oldBytes = utf8Length(text.slice(lo, Math.min(oldLength, utf16Start + deleteCount + 1)));
     text.replace(utf16Start, deleteCount, insert);
     this.version++;
-    this.cachedStream = null;
     const total = text.length;
     const deltaBytes = utf8Length(text.slice(lo, Math.min(total, utf16Start + insert.length + 1))) - oldBytes;
     const deltaUtf16 = insert.length - deleteCount;

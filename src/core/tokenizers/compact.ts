@@ -200,41 +200,76 @@ function hashString(s: string): number {
 }
 
 /**
- * The vocabulary as a read-only Map (what EngineConfig.vocab asks for) without a Map: one-character spellings
- * through a 64K table, longer ones through a hash table over the spellings built on first use.
+ * The vocabulary as a read-only Map (what EngineConfig.vocab asks for) without a Map and without a string per
+ * entry: spellings stay UTF-16 code units in the file's buffer and become strings only when asked for
+ * (iteration, `spellingOfId`). One-character spellings are found through a 64K table, longer ones through a
+ * hash table over the code units, built on first use.
  */
 export class CompactVocab implements ReadonlyMap<string, number> {
   private readonly single = new Int32Array(65536).fill(-1);
   private table: Int32Array | null = null;
   private tableMask = 0;
 
+  /**
+   * @param units every spelling's UTF-16 code units, concatenated in entry order
+   * @param starts entry e's spelling is units[starts[e], starts[e + 1])
+   * @param ids entry e's id (ascending), or null when entry e has id e
+   */
   constructor(
-    private readonly spellings: readonly string[],
+    private readonly units: Uint16Array,
+    private readonly starts: Uint32Array,
     private readonly ids: Uint32Array | null,
   ) {
     const single = this.single;
-    for (let e = 0; e < spellings.length; e++) {
-      const s = spellings[e];
-      if (s.length === 1) single[s.charCodeAt(0)] = e;
-    }
+    for (let e = 0; e + 1 < starts.length; e++) if (starts[e + 1] - starts[e] === 1) single[units[starts[e]]] = e;
   }
 
   get size(): number {
-    return this.spellings.length;
+    return this.starts.length - 1;
   }
 
   private idAt(e: number): number {
     return this.ids === null ? e : this.ids[e];
   }
 
+  /** Entry e's spelling as a string. */
+  spellingAt(e: number): string {
+    const a = this.starts[e];
+    const b = this.starts[e + 1];
+    if (b - a === 1) return String.fromCharCode(this.units[a]);
+    let s = '';
+    for (let i = a; i < b; i++) s += String.fromCharCode(this.units[i]);
+    return s;
+  }
+
+  /** The spelling of token `id`, or undefined when the vocabulary has no such id (ids are sorted: a search). */
+  spellingOfId(id: number): string | undefined {
+    const n = this.size;
+    if (this.ids === null) return id >= 0 && id < n ? this.spellingAt(id) : undefined;
+    let lo = 0;
+    let hi = n;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if (this.ids[mid] < id) lo = mid + 1;
+      else hi = mid;
+    }
+    return lo < n && this.ids[lo] === id ? this.spellingAt(lo) : undefined;
+  }
+
+  private hashEntry(e: number): number {
+    let h = 0x811c9dc5;
+    for (let i = this.starts[e]; i < this.starts[e + 1]; i++) h = Math.imul(h ^ this.units[i], 0x01000193);
+    return h;
+  }
+
   private buildTable(): Int32Array {
-    const n = this.spellings.length;
+    const n = this.size;
     let bits = 4;
     while (1 << bits < n * 2) bits++;
     const mask = (1 << bits) - 1;
     const table = new Int32Array(1 << bits).fill(-1);
     for (let e = 0; e < n; e++) {
-      let p = hashString(this.spellings[e]) & mask;
+      let p = this.hashEntry(e) & mask;
       while (table[p] >= 0) p = (p + 1) & mask;
       table[p] = e;
     }
@@ -247,12 +282,15 @@ export class CompactVocab implements ReadonlyMap<string, number> {
     if (key.length === 1) return this.single[key.charCodeAt(0)];
     const table = this.table ?? this.buildTable();
     const mask = this.tableMask;
-    const spellings = this.spellings;
-    let p = hashString(key) & mask;
-    for (;;) {
+    const { units, starts } = this;
+    for (let p = hashString(key) & mask; ; p = (p + 1) & mask) {
       const e = table[p];
-      if (e < 0 || spellings[e] === key) return e;
-      p = (p + 1) & mask;
+      if (e < 0) return -1;
+      const a = starts[e];
+      if (starts[e + 1] - a !== key.length) continue;
+      let i = 0;
+      while (i < key.length && units[a + i] === key.charCodeAt(i)) i++;
+      if (i === key.length) return e;
     }
   }
 
@@ -266,21 +304,26 @@ export class CompactVocab implements ReadonlyMap<string, number> {
   }
 
   forEach(callback: (value: number, key: string, map: ReadonlyMap<string, number>) => void, thisArg?: unknown): void {
-    for (let e = 0; e < this.spellings.length; e++) callback.call(thisArg, this.idAt(e), this.spellings[e], this);
+    for (let e = 0; e < this.size; e++) callback.call(thisArg, this.idAt(e), this.spellingAt(e), this);
   }
 
   // Iterators as plain classes: a generator costs ~40-90 ms over 262K entries in a process that just started
-  // (not yet optimized), a class ~5 ms, and the engine iterates the vocabulary while it is constructed.
+  // (not yet optimized), a class ~5 ms.
   entries(): MapIterator<[string, number]> {
-    return new VocabIterator(this.spellings, this.ids, 0);
+    return new VocabIterator(this, 0);
   }
 
   keys(): MapIterator<string> {
-    return new VocabIterator(this.spellings, this.ids, 1);
+    return new VocabIterator(this, 1);
   }
 
   values(): MapIterator<number> {
-    return new VocabIterator(this.spellings, this.ids, 2);
+    return new VocabIterator(this, 2);
+  }
+
+  /** Entry e's id (for the iterator). */
+  entryId(e: number): number {
+    return this.idAt(e);
   }
 
   [Symbol.iterator](): MapIterator<[string, number]> {
@@ -292,22 +335,21 @@ export class CompactVocab implements ReadonlyMap<string, number> {
   }
 }
 
-/** Entries (kind 0), keys (1) or values (2) of a CompactVocab. */
+/** Entries (kind 0), keys (1) or values (2) of a CompactVocab; strings are made as they are reached. */
 class VocabIterator<T> implements MapIterator<T> {
   private e = 0;
 
   constructor(
-    private readonly spellings: readonly string[],
-    private readonly ids: Uint32Array | null,
+    private readonly vocab: CompactVocab,
     private readonly kind: 0 | 1 | 2,
   ) {}
 
   next(): IteratorResult<T, undefined> {
     const e = this.e;
-    if (e >= this.spellings.length) return { value: undefined, done: true };
+    if (e >= this.vocab.size) return { value: undefined, done: true };
     this.e = e + 1;
-    const id = this.ids === null ? e : this.ids[e];
-    const value = this.kind === 0 ? [this.spellings[e], id] : this.kind === 1 ? this.spellings[e] : id;
+    const id = this.vocab.entryId(e);
+    const value = this.kind === 0 ? [this.vocab.spellingAt(e), id] : this.kind === 1 ? this.vocab.spellingAt(e) : id;
     return { value: value as T, done: false };
   }
 
@@ -316,27 +358,26 @@ class VocabIterator<T> implements MapIterator<T> {
   }
 }
 
-/** The spellings of every entry, cut from one decoded string. */
-function decodeSpellings(parts: CompactParts, sourceName: string): string[] {
+/** The vocabulary of a compact file: its code units in place, and where each spelling starts. */
+function compactVocabOf(parts: CompactParts, sourceName: string): CompactVocab {
   const { header, vocabLens, vocabText } = parts;
-  const all = Buffer.from(vocabText.buffer, vocabText.byteOffset, vocabText.length).toString('utf16le');
   const n = header.vocabCount;
-  const spellings = new Array<string>(n);
+  const starts = new Uint32Array(n + 1);
   let off = 0;
   for (let e = 0; e < n; e++) {
-    const end = off + vocabLens[e];
-    spellings[e] = all.slice(off, end);
-    off = end;
+    starts[e] = off;
+    off += vocabLens[e];
   }
-  if (off !== all.length) fail(sourceName, 'its vocabulary lengths do not add up');
-  return spellings;
+  starts[n] = off;
+  if (off * 2 !== vocabText.length) fail(sourceName, 'its vocabulary lengths do not add up');
+  // The section is 8-aligned in an 8-aligned buffer: a view, no copy.
+  return new CompactVocab(new Uint16Array(vocabText.buffer, vocabText.byteOffset, off), starts, parts.vocabIds);
 }
 
 /** The EngineConfig a compact file describes. */
 export function compactEngineConfig(parts: CompactParts, sourceName = 'compact vocabulary'): EngineConfig {
   const { header } = parts;
-  const spellings = decodeSpellings(parts, sourceName);
-  const vocab = new CompactVocab(spellings, parts.vocabIds);
+  const vocab = compactVocabOf(parts, sourceName);
   const pairLookup = pairLookupOf(parts.pairOffsets, parts.pairRecords);
   const e = header.engine;
   const p = header.pipeline;

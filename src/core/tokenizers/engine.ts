@@ -57,9 +57,16 @@ export interface EngineConfig {
   readonly postAdded: readonly AddedTokenInfo[];
 }
 
-/** A UTF-16 trie for leftmost-longest matching of added tokens (as Hugging Face's AddedVocabulary does). */
+/**
+ * A UTF-16 trie for leftmost-longest matching of added tokens (as Hugging Face's AddedVocabulary does). One
+ * map from (node, code unit) to child node for the whole trie: Gemma 3's 6,400 added tokens make 26K nodes,
+ * which as a Map per node cost megabytes.
+ */
 class AddedTrie {
-  private readonly root = new Map<number, TrieNode>();
+  /** node * 2^16 + code unit -> child node; node 0 is the root. */
+  private readonly edges = new Map<number, number>();
+  /** The token id that ends at each node, or -1. */
+  private tokenAt: number[] = [-1];
   /** 1 for each UTF-16 unit that starts some added token (made with the first token). */
   private firstUnits = new Uint8Array(0);
   size = 0;
@@ -68,18 +75,18 @@ class AddedTrie {
     if (!content) return;
     if (this.firstUnits.length === 0) this.firstUnits = new Uint8Array(0x10000);
     this.firstUnits[content.charCodeAt(0)] = 1;
-    let level = this.root;
-    let node: TrieNode | undefined;
+    let node = 0;
     for (let i = 0; i < content.length; i++) {
-      const c = content.charCodeAt(i);
-      node = level.get(c);
-      if (!node) {
-        node = { id: -1, children: new Map() };
-        level.set(c, node);
+      const key = node * 0x10000 + content.charCodeAt(i);
+      let child = this.edges.get(key);
+      if (child === undefined) {
+        child = this.tokenAt.length;
+        this.tokenAt.push(-1);
+        this.edges.set(key, child);
       }
-      level = node.children;
+      node = child;
     }
-    if (node) node.id = id;
+    this.tokenAt[node] = id;
     this.size++;
   }
 
@@ -87,25 +94,25 @@ class AddedTrie {
   find(text: string): number[] {
     const out: number[] = [];
     if (this.size === 0) return out;
-    const root = this.root;
     const first = this.firstUnits;
+    const edges = this.edges;
+    const tokenAt = this.tokenAt;
     for (let i = 0; i < text.length; ) {
       // Most positions start no added token: one table read instead of a map lookup.
       if (first[text.charCodeAt(i)] === 0) {
         i++;
         continue;
       }
-      let level = root.get(text.charCodeAt(i));
       let bestEnd = -1;
       let bestId = -1;
-      for (let j = i; level; ) {
-        if (level.id >= 0) {
+      let node: number | undefined = 0;
+      for (let j = i; j < text.length; j++) {
+        node = edges.get(node * 0x10000 + text.charCodeAt(j));
+        if (node === undefined) break;
+        if (tokenAt[node] >= 0) {
           bestEnd = j + 1;
-          bestId = level.id;
+          bestId = tokenAt[node];
         }
-        j++;
-        if (j >= text.length) break;
-        level = level.children.get(text.charCodeAt(j));
       }
       if (bestEnd > 0) {
         out.push(i, bestEnd, bestId);
@@ -114,10 +121,6 @@ class AddedTrie {
     }
     return out;
   }
-}
-interface TrieNode {
-  id: number;
-  children: Map<number, TrieNode>;
 }
 
 /** Words longer than this (UTF-16 units) are cut at walls (see `walls`) before BPE, when the vocabulary allows. */
@@ -136,7 +139,8 @@ export class BpeTokenizer implements Tokenizer {
   readonly restartRules: RestartRules;
   private readonly hasExactPatterns: boolean;
   private readonly merger: BpeMerger;
-  private readonly idToSpelling: string[];
+  /** The vocabulary's spelling of an id (added tokens aside): from the vocabulary itself when it can say. */
+  private readonly vocabSpelling: (id: number) => string | undefined;
   private readonly addedById = new Map<number, AddedTokenSpec>();
   private readonly rawTrie = new AddedTrie();
   private readonly normTrie = new AddedTrie();
@@ -172,11 +176,9 @@ export class BpeTokenizer implements Tokenizer {
     // the entry; this is the last line of defence for every source).
     if (bad !== undefined) throw new TokenizerError(`the tokenizer has the token id ${bad}, outside 0..${MERGE_ID_BITS - 1}`);
     this.vocabSize = maxId + 1;
-    this.idToSpelling = new Array<string>(this.vocabSize).fill('');
-    for (const [s, id] of cfg.vocab) this.idToSpelling[id] = s;
+    this.vocabSpelling = spellingLookup(cfg.vocab, this.vocabSize);
     for (const t of cfg.addedTokens) {
       this.addedById.set(t.id, t);
-      this.idToSpelling[t.id] = t.content;
       // Special tokens are text unless the caller allows them; non-special added tokens always match.
       const both = t.normalized ? [this.normTrieSpecial] : [this.rawTrieSpecial];
       if (!t.special) both.push(t.normalized ? this.normTrie : this.rawTrie);
@@ -244,13 +246,13 @@ export class BpeTokenizer implements Tokenizer {
   }
 
   tokenName(id: number): string {
-    return this.idToSpelling[id] ?? '';
+    return this.addedById.get(id)?.content ?? this.vocabSpelling(id) ?? '';
   }
 
   tokenBytes(id: number): Uint8Array {
     let b = this.tokenBytesCache.get(id);
     if (b) return b;
-    const spelling = this.idToSpelling[id] ?? '';
+    const spelling = this.tokenName(id);
     const added = this.addedById.get(id);
     if (added) b = new TextEncoder().encode(added.content);
     else if (this.cfg.symbols === 'bytes') b = bytesFromSpelling(spelling) ?? new TextEncoder().encode(spelling);
@@ -571,6 +573,18 @@ export class BpeTokenizer implements Tokenizer {
     return n;
   }
 
+}
+
+/**
+ * id -> spelling: the vocabulary's own lookup when it has one (CompactVocab keeps no string per entry), else
+ * a table built from its entries.
+ */
+function spellingLookup(vocab: ReadonlyMap<string, number>, size: number): (id: number) => string | undefined {
+  const own = (vocab as { spellingOfId?: unknown }).spellingOfId;
+  if (typeof own === 'function') return (id) => (own as (id: number) => string | undefined).call(vocab, id);
+  const table = new Array<string | undefined>(size);
+  for (const [s, id] of vocab) table[id] = s;
+  return (id) => table[id];
 }
 
 interface WallRules {
