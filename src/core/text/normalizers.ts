@@ -9,7 +9,18 @@ import { REFERENCE_NORMALIZATION_INERT_CLASS } from '../tokenizers/unicodeTables
  * `atStart` is false when the piece continues text that came before it (an incremental window that starts
  * mid-document): only Prepend cares.
  */
-export type Normalizer = (s: AlignedString, atStart: boolean) => AlignedString;
+export interface Normalizer {
+  (s: AlignedString, atStart: boolean): AlignedString;
+  /**
+   * Each output unit depends on its own input unit only, at the same position (a one-unit to one-unit
+   * Replace): normalizing the whole text and slicing it equals normalizing the slice.
+   */
+  readonly unitwise?: boolean;
+}
+
+function unitwise(fn: (s: AlignedString, atStart: boolean) => AlignedString): Normalizer {
+  return Object.assign(fn, { unitwise: true });
+}
 
 type UnicodeForm = 'NFC' | 'NFD' | 'NFKC' | 'NFKD';
 
@@ -142,7 +153,7 @@ function isMetaspaceRewrite(pattern: string, content: string): boolean {
 
 /** Replace with a literal string pattern: each occurrence is one unit. */
 export function replaceNormalizer(pattern: string | RegExp, content: string): Normalizer {
-  return (s) => {
+  const fn = (s: AlignedString): AlignedString => {
     const text = s.text;
     if (typeof pattern === 'string') {
       if (pattern.length === 0) return s;
@@ -173,6 +184,7 @@ export function replaceNormalizer(pattern: string | RegExp, content: string): No
     b.copy(last, text.length);
     return b.build();
   };
+  return typeof pattern === 'string' && pattern.length === 1 && content.length === 1 ? unitwise(fn) : fn;
 }
 
 /**
@@ -263,7 +275,8 @@ export function stripNormalizer(left: boolean, right: boolean): Normalizer {
 }
 
 export function sequenceNormalizer(steps: Normalizer[]): Normalizer {
-  return (s, atStart) => steps.reduce((acc, f) => f(acc, atStart), s);
+  const fn = (s: AlignedString, atStart: boolean): AlignedString => steps.reduce((acc, f) => f(acc, atStart), s);
+  return steps.every((f) => f.unitwise === true) ? unitwise(fn) : fn;
 }
 
 interface NormalizerJson {

@@ -272,23 +272,33 @@ export class BpeTokenizer implements Tokenizer {
     // About four UTF-16 units per token in code and prose: one growth step at most, usually none.
     const out = new StreamBuilder(text, (text.length >> 2) + 16);
     const rawMatches = (allowSpecial ? this.rawTrieSpecial : this.rawTrie).find(text);
+    // A unit-by-unit normalizer (Gemma's ' ' -> '▁') runs once over the text, not once per segment.
+    const normalizer = this.cfg.normalizer;
+    const normalized = normalizer?.unitwise === true && rawMatches.length > 0 ? normalizer(AlignedString.identity(text, 0), true) : null;
     let last = 0;
     let start: PieceStart = options?.continuation === true ? 'continuation' : 'document';
     for (let i = 0; i < rawMatches.length; i += 3) {
-      if (rawMatches[i] > last) this.encodeSegment(text, last, rawMatches[i], start, allowSpecial, out);
+      if (rawMatches[i] > last) this.encodeSegment(text, last, rawMatches[i], start, allowSpecial, out, normalized);
       const id = rawMatches[i + 2];
       out.push(id, rawMatches[i + 1], 0, this.addedById.get(id)?.special ? TokenFlag.Special : 0);
       last = rawMatches[i + 1];
       start = 'segment';
     }
-    if (text.length > last) this.encodeSegment(text, last, text.length, start, allowSpecial, out);
+    if (text.length > last) this.encodeSegment(text, last, text.length, start, allowSpecial, out, normalized);
     return out.finish(this.cfg.postAdded);
   }
 
-  /** Normalizes and tokenizes original text [a, b) (which holds no raw added token). */
-  private encodeSegment(text: string, a: number, b: number, start: PieceStart, allowSpecial: boolean, out: StreamBuilder): void {
-    let aligned = AlignedString.identity(a === 0 && b === text.length ? text : text.slice(a, b), a);
-    if (this.cfg.normalizer) aligned = this.cfg.normalizer(aligned, start !== 'continuation');
+  /**
+   * Normalizes and tokenizes original text [a, b) (which holds no raw added token); `normalized`: the whole
+   * text through a unit-by-unit normalizer, to slice instead.
+   */
+  private encodeSegment(text: string, a: number, b: number, start: PieceStart, allowSpecial: boolean, out: StreamBuilder, normalized: AlignedString | null): void {
+    let aligned: AlignedString;
+    if (normalized !== null) aligned = normalized.slice(a, b);
+    else {
+      aligned = AlignedString.identity(a === 0 && b === text.length ? text : text.slice(a, b), a);
+      if (this.cfg.normalizer) aligned = this.cfg.normalizer(aligned, start !== 'continuation');
+    }
     const matches = (allowSpecial ? this.normTrieSpecial : this.normTrie).find(aligned.text);
     let last = 0;
     for (let i = 0; i < matches.length; i += 3) {
@@ -354,6 +364,11 @@ export class BpeTokenizer implements Tokenizer {
         last = m.index + wordLength;
       }
       if (last < len && keepGaps) this.emitWord(aligned, last, len, out);
+      return;
+    }
+    if (splits.every((st) => typeof st.pattern === 'string' && !st.invert && (st.pattern.length === 0 || !s.includes(st.pattern)))) {
+      // String delimiters that do not occur (Gemma's ' ' after its normalizer made spaces '▁'): one word.
+      if (len > 0) this.emitWord(aligned, 0, len, out);
       return;
     }
     const ranges = preTokenize(s, splits, exact);
