@@ -7,7 +7,7 @@
  * are then cut at the best available place (a newline, else a space) and flagged `approximate` at that cut.
  */
 import type { TokenStream, Tokenizer } from '../tokenizers/types';
-import { restartExtent } from './documentTokens';
+import { lastCleanBoundary, restartExtent } from './documentTokens';
 
 export interface EncodedPart {
   /** UTF-16 and UTF-8 offsets of the part's start in the whole text. */
@@ -78,14 +78,9 @@ export class ChunkedEncoder {
     const full = this.tokenizer.encode(encodeTo === cut ? text : this.pending.slice(0, encodeTo), { allowSpecial: this.allowSpecial, continuation: !this.first });
     let k = full.count;
     if (encodeTo !== cut) {
-      // A restart point is a token boundary on a character boundary.
-      k = -1;
-      for (let t = 0; t <= full.count; t++) {
-        if (full.utf16Offsets[t] === cut && full.byteIntoChar[t] === 0) {
-          k = t;
-          break;
-        }
-      }
+      // A restart point is a token boundary on a character boundary (the last one there: zero-width tokens
+      // at the cut belong to the text before it).
+      k = lastCleanBoundary(full, cut);
       if (k < 0) throw new Error(`internal: no token boundary at restart point ${cut}`);
     }
     const stream: TokenStream = {

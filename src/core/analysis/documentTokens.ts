@@ -18,6 +18,7 @@
 import { ChunkedText } from '../text/chunkedText';
 import { utf8Length } from '../text/utf8';
 import type { EncodeOptions, RestartRules, TokenStream, Tokenizer } from '../tokenizers/types';
+import { CharClass, classBits } from '../tokenizers/unicodeClasses';
 import { ChunkedTokens } from './chunkedTokens';
 
 /** How far to look for a restart point before giving up and taking the document's start or end. */
@@ -32,26 +33,19 @@ function isLineStartChar(c: number): boolean {
   return c > 32 && c < 127 && c !== 47 && c !== 92;
 }
 
+const WORD_CLASS = CharClass.Letter | CharClass.Number;
+const wordClassBits: (cp: number) => number = classBits;
+
+/** restartExtentIn's answer when it needs text outside the local window it was given. */
+const NEED_MORE = -2;
+
 /**
  * If p is a restart point, returns the last position its definition looks at (exclusive end), else -1.
- * Its definition looks at text[p - 1, end).
+ * Its definition looks at text[p - 1, end), or from p - 2 when a surrogate pair ends at p.
  */
 export function restartExtent(text: string, p: number, rules: RestartRules): number {
-  if (p <= 0 || p >= text.length) return -1;
-  const prev = text.charCodeAt(p - 1);
-  if (rules.afterNewline && prev === 10) {
-    let q = p;
-    if (rules.afterNewlineIndented) while (q < text.length && (text.charCodeAt(q) === 32 || text.charCodeAt(q) === 9)) q++;
-    if (q < text.length && isLineStartChar(text.charCodeAt(q))) return q + 1;
-  }
-  if (rules.beforeSpaceWord && isAsciiLetter(prev) && text.charCodeAt(p) === 32 && p + 1 < text.length && isAsciiLetter(text.charCodeAt(p + 1))) {
-    return p + 2;
-  }
-  return -1;
+  return restartExtentIn(text, 0, text.length, p, rules);
 }
-
-/** restartExtent's answer when it needs text outside the local window it was given. */
-const NEED_MORE = -2;
 
 /**
  * restartExtent on a local window `local` of the text (global offset `origin`, global length `total`):
@@ -66,14 +60,45 @@ function restartExtentIn(local: string, origin: number, total: number, p: number
     let q = i;
     if (rules.afterNewlineIndented) while (q < local.length && (local.charCodeAt(q) === 32 || local.charCodeAt(q) === 9)) q++;
     if (q < local.length) {
-      if (isLineStartChar(local.charCodeAt(q))) return origin + q + 1;
+      const c = local.charCodeAt(q);
+      if (isLineStartChar(c)) return origin + q + 1;
+      if (rules.lineStartWords === true && c >= 0x80) {
+        // A letter or digit of any script starts the line (a surrogate pair: both halves are looked at).
+        if (c >= 0xd800 && c <= 0xdbff) {
+          if (q + 1 >= local.length) return origin + q + 1 < total ? NEED_MORE : -1;
+          const d = local.charCodeAt(q + 1);
+          if (d >= 0xdc00 && d <= 0xdfff && (wordClassBits(((c - 0xd800) << 10) + (d - 0xdc00) + 0x10000) & WORD_CLASS) !== 0) return origin + q + 2;
+        } else if ((c < 0xdc00 || c > 0xdfff) && (wordClassBits(c) & WORD_CLASS) !== 0) return origin + q + 1;
+      }
     } else if (origin + q < total) return NEED_MORE;
   }
-  if (rules.beforeSpaceWord && isAsciiLetter(prev) && local.charCodeAt(i) === 32) {
+  if (local.charCodeAt(i) !== 32) return -1;
+  if (rules.spaceAfterWords === true) {
+    // A space after a letter or digit of any script.
+    if (prev < 0x80) {
+      if (isAsciiLetter(prev) || (prev >= 48 && prev <= 57)) return p + 1;
+    } else if (prev >= 0xdc00 && prev <= 0xdfff) {
+      if (i < 2) return origin > 0 ? NEED_MORE : -1;
+      const h = local.charCodeAt(i - 2);
+      if (h >= 0xd800 && h <= 0xdbff && (wordClassBits(((h - 0xd800) << 10) + (prev - 0xdc00) + 0x10000) & WORD_CLASS) !== 0) return p + 1;
+    } else if ((prev < 0xd800 || prev > 0xdbff) && (wordClassBits(prev) & WORD_CLASS) !== 0) return p + 1;
+  }
+  if (rules.beforeSpaceWord && isAsciiLetter(prev)) {
     if (i + 1 >= local.length) return origin + i + 1 < total ? NEED_MORE : -1;
     if (isAsciiLetter(local.charCodeAt(i + 1))) return p + 2;
   }
   return -1;
+}
+
+/** The last boundary of `stream` at UTF-16 `u` on a character boundary, or -1. */
+export function lastCleanBoundary(stream: TokenStream, u: number): number {
+  let found = -1;
+  for (let t = 0; t <= stream.count; t++) {
+    const at = stream.utf16Offsets[t];
+    if (at > u) break;
+    if (at === u && stream.byteIntoChar[t] === 0) found = t;
+  }
+  return found;
 }
 
 /** The window an edit re-encodes: [r, q) kept, encoded up to q2 (see the module comment). */
@@ -107,7 +132,8 @@ function findEditWindow(local: string, origin: number, total: number, editStart:
     }
     return total;
   };
-  const q = findAfter(editEnd + 1);
+  // A definition starts at p - 1, or p - 2 after a surrogate pair: from editEnd + 2 it never reads edited text.
+  const q = findAfter(editEnd + 2);
   if (q === NEED_MORE) return undefined;
   const q2 = q < total ? findAfter(q + 1) : total;
   if (q2 === NEED_MORE) return undefined;
@@ -185,14 +211,17 @@ export class DocumentTokens {
     this.lastEdit.fullReencode = true;
   }
 
-  /** Index of the boundary at UTF-16 position u on a character boundary, or -1. */
+  /**
+   * Index of the boundary at UTF-16 position u on a character boundary, or -1. Several may share u (after
+   * zero-width tokens): the last one, since a zero-width token belongs to the text before it.
+   */
   private boundaryAt(u: number): number {
     const tokens = this.tokens;
-    // Several boundaries may share u (zero-width tokens, partial tokens): take the first clean one.
+    let found = -1;
     for (let i = tokens.lowerBoundUtf16(u); i <= tokens.count && tokens.boundaryUtf16(i) === u; i++) {
-      if (tokens.boundaryInto(i) === 0) return i;
+      if (tokens.boundaryInto(i) === 0) found = i;
     }
-    return -1;
+    return found;
   }
 
   /** Replaces `deleteCount` UTF-16 units at `utf16Start` with `insert`. */
@@ -227,18 +256,11 @@ export class DocumentTokens {
     if (i0 < 0 || j < 0) return this.reencodeAll();
 
     const encoded = this.tokenizer.encode(text.slice(r, q2), { ...this.options, continuation: r > 0 });
-    // Keep the window's tokens up to Q (a boundary there must exist: Q is a restart point of the window too).
+    // Keep the window's tokens up to Q (a boundary there must exist: Q is a restart point of the window too),
+    // with any zero-width tokens at Q (they belong to the text before it).
     let k = encoded.count;
     if (q < q2) {
-      const rel = q - r;
-      k = -1;
-      for (let t = 0; t <= encoded.count; t++) {
-        if (encoded.utf16Offsets[t] === rel && encoded.byteIntoChar[t] === 0) {
-          k = t;
-          break;
-        }
-        if (encoded.utf16Offsets[t] > rel) break;
-      }
+      k = lastCleanBoundary(encoded, q - r);
       if (k < 0) return this.reencodeAll();
     }
     this.tokens.replace(i0, j, encoded, k, deltaUtf16, deltaBytes);

@@ -11,7 +11,7 @@ import { TokenizerError } from './errors';
 import { BYTE_TO_CHAR, bytesFromSpelling, spellingFromBytes } from './byteLevel';
 import { preTokenize, type SplitStep } from './preTokenizer';
 import { StreamBuilder } from './streamBuilder';
-import { hasUnsafeCodePoints } from './unicodeClasses';
+import { CharClass, classBits, hasUnsafeCodePoints } from './unicodeClasses';
 import { MAX_CACHED_WORD_UNITS, newTokenRun, WordCache, type TokenRun } from './wordCache';
 import {
   TokenFlag,
@@ -225,7 +225,13 @@ export class BpeTokenizer implements Tokenizer {
       for (let r = 0; r < ranges.length; r += 3) if (ranges[r] === at) return true;
       return false;
     });
-    return { afterNewline, afterNewlineIndented: afterNewline && (!regexSplit || indentedSplits), beforeSpaceWord: regexSplit && !crossesSpaceWord };
+    // Letters and digits of every script: for the known patterns, and after a line break that is a wall. Not
+    // with a normalizer that can expand a character (NFC/NFKC...): its zero-width tokens would sit at the point.
+    const knownPatterns = cfg.splits.length > 0 && cfg.splits.every((st) => st.spaceBounded === true);
+    const keepsUnits = cfg.normalizer === null || cfg.normalizer.unitwise === true;
+    const lineStartWords = keepsUnits && afterNewline && (knownPatterns || !regexSplit);
+    const spaceAfterWords = keepsUnits && regexSplit && knownPatterns && !cfg.addedTokens.some((t) => holdsWordBeforeSpace(t.content));
+    return { afterNewline, afterNewlineIndented: afterNewline && (!regexSplit || indentedSplits), beforeSpaceWord: regexSplit && !crossesSpaceWord, lineStartWords, spaceAfterWords };
   }
 
   private hasMergeWith(id: number): boolean {
@@ -607,6 +613,16 @@ interface WallRules {
   readonly beforeMark: Uint8Array | null;
   /** Characters without a token of their own are walls on both sides. */
   readonly fallbackInert: boolean;
+}
+
+/** True when s holds a letter or digit (the reference's tables) followed by a space. */
+function holdsWordBeforeSpace(s: string): boolean {
+  for (let i = 1; i < s.length; i++) {
+    if (s.charCodeAt(i) !== 32) continue;
+    const cp = s.codePointAt(i >= 2 && (s.charCodeAt(i - 1) & 0xfc00) === 0xdc00 ? i - 2 : i - 1) as number;
+    if ((classBits(cp) & (CharClass.Letter | CharClass.Number)) !== 0) return true;
+  }
+  return false;
 }
 
 /** Appends the UTF-8 bytes of cp as initial symbols (each byte's id, length 1, the given flags); returns the new count. */

@@ -13,6 +13,8 @@ export interface SplitStep {
   readonly exactPattern?: RegExp;
   /** A hand-written scanner that finds the same pieces as `exactPattern` (scanners.ts), for known patterns. */
   readonly scanner?: PieceScanner;
+  /** A known pattern that cuts around spaces and line breaks next to letters and digits (isSpaceBoundedPattern). */
+  readonly spaceBounded?: boolean;
   readonly behavior: SplitBehavior;
   /** When true the pattern describes the pieces to keep and the gaps are the delimiters. */
   readonly invert: boolean;

@@ -12,7 +12,7 @@
  *   the JavaScript runtime's Unicode version.
  */
 import { TokenizerError } from './errors';
-import { scannerForPattern, type PieceScanner } from './scanners';
+import { isSpaceBoundedPattern, scannerForPattern, type PieceScanner } from './scanners';
 import { REFERENCE_UNICODE_CLASSES } from './unicodeTables';
 
 const EXTRA_FOLDS: Record<string, string> = { s: '\u017f', k: '\u212a' };
@@ -123,8 +123,8 @@ export function compilePattern(pattern: string, exact = true): RegExp {
  * A split pattern in both forms: `pattern` (V8's properties) for safe text, `exactPattern` otherwise; and the
  * hand-written scanner that replaces both in the engine, when the pattern is a known one.
  */
-export function compileSplitPattern(pattern: string): { pattern: RegExp; exactPattern: RegExp; scanner?: PieceScanner } {
+export function compileSplitPattern(pattern: string): { pattern: RegExp; exactPattern: RegExp; scanner?: PieceScanner; spaceBounded?: boolean } {
   const scanner = scannerForPattern(pattern);
-  const compiled = { pattern: compilePattern(pattern, false), exactPattern: compilePattern(pattern, true) };
+  const compiled = { pattern: compilePattern(pattern, false), exactPattern: compilePattern(pattern, true), ...(isSpaceBoundedPattern(pattern) ? { spaceBounded: true } : {}) };
   return scanner ? { ...compiled, scanner } : compiled;
 }

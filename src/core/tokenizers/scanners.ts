@@ -271,3 +271,22 @@ const SCANNERS: ReadonlyMap<string, PieceScanner> = new Map([
 export function scannerForPattern(pattern: string): PieceScanner | undefined {
   return SCANNERS.get(pattern);
 }
+
+/** DeepSeek-V3's three split patterns (its regex path is fast enough: no scanner). */
+export const DEEPSEEK_V3_PATTERNS: readonly string[] = [
+  '\\p{N}{1,3}',
+  '[\u4e00-\u9fa5\u3040-\u309f\u30a0-\u30ff]+',
+  "[!\"#$%&'()*+,\\-./:;<=>?@\\[\\\\\\]^_`{|}~][A-Za-z]+|[^\r\n\\p{L}\\p{P}\\p{S}]?[\\p{L}\\p{M}]+| ?[\\p{P}\\p{S}]+[\r\n]*|\\s*[\r\n]+|\\s+(?!\\S)|\\s+",
+];
+
+const SPACE_BOUNDED: ReadonlySet<string> = new Set([...SCANNERS.keys(), ...DEEPSEEK_V3_PATTERNS]);
+
+/**
+ * True for the patterns known to cut before a space that follows a letter or digit (no piece holds a letter
+ * or digit followed by a space) and after a line break followed by one (no piece holds a line break followed
+ * by a letter or digit): the bundled families, checked alternative by alternative. Restart points
+ * (RestartRules.lineStartWords, spaceAfterWords) rely on it; the incremental property tests check it.
+ */
+export function isSpaceBoundedPattern(pattern: string): boolean {
+  return SPACE_BOUNDED.has(pattern);
+}

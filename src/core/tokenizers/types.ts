@@ -93,4 +93,15 @@ export interface RestartRules {
   readonly afterNewlineIndented: boolean;
   /** Between an ASCII letter and a space followed by an ASCII letter (regex pre-tokenizers split there). */
   readonly beforeSpaceWord: boolean;
+  /**
+   * afterNewline also holds for a line that starts (after indentation, where allowed) with a letter or digit
+   * of any script (the reference's Unicode tables): for the known pre-tokenizer patterns (SplitStep.spaceBounded),
+   * where no piece holds a line break followed by a letter or digit, and where a line break is a wall.
+   */
+  readonly lineStartWords?: boolean;
+  /**
+   * Before a space that follows a letter or digit of any script, whatever comes after the space: for the known
+   * pre-tokenizer patterns, where no piece holds a letter or digit followed by a space.
+   */
+  readonly spaceAfterWords?: boolean;
 }
