@@ -7,7 +7,7 @@
 import type { TokenStream } from '../tokenizers/types';
 
 /** Tokens per chunk, unless the caller asks otherwise (tests do, to cross chunk edges often). */
-export const CHUNK_TOKENS = 1024;
+export const CHUNK_TOKENS = 512;
 
 interface Chunk {
   /** Number of tokens. */
@@ -20,22 +20,30 @@ interface Chunk {
   endInto: Uint8Array;
 }
 
-/** Tokens gathered for a rewrite: absolute end boundaries. */
+/** Tokens gathered for a rewrite, with absolute end boundaries; chunks become views of these arrays. */
 class TokenList {
   n = 0;
-  ids: number[] = [];
-  flags: number[] = [];
-  endUtf16: number[] = [];
-  endByte: number[] = [];
-  endInto: number[] = [];
+  readonly ids: Uint32Array;
+  readonly flags: Uint8Array;
+  readonly endUtf16: Uint32Array;
+  readonly endByte: Uint32Array;
+  readonly endInto: Uint8Array;
+
+  constructor(capacity: number) {
+    this.ids = new Uint32Array(capacity);
+    this.flags = new Uint8Array(capacity);
+    this.endUtf16 = new Uint32Array(capacity);
+    this.endByte = new Uint32Array(capacity);
+    this.endInto = new Uint8Array(capacity);
+  }
 
   push(id: number, flags: number, endUtf16: number, endByte: number, endInto: number): void {
-    this.ids.push(id);
-    this.flags.push(flags);
-    this.endUtf16.push(endUtf16);
-    this.endByte.push(endByte);
-    this.endInto.push(endInto);
-    this.n++;
+    const k = this.n++;
+    this.ids[k] = id;
+    this.flags[k] = flags;
+    this.endUtf16[k] = endUtf16;
+    this.endByte[k] = endByte;
+    this.endInto[k] = endInto;
   }
 }
 
@@ -48,27 +56,21 @@ export class ChunkedTokens {
   private firstToken: number[] = [];
   private total = 0;
 
+  /** `stream` is taken over: its arrays become the chunks' (their offsets made relative in place). */
   constructor(
     stream: TokenStream,
     private readonly chunkTokens = CHUNK_TOKENS,
   ) {
     const n = stream.count;
-    for (let a = 0; a < n; a += chunkTokens) {
-      const e = Math.min(n, a + chunkTokens);
-      const bu = stream.utf16Offsets[a];
-      const bb = stream.byteOffsets[a];
-      const endUtf16 = stream.utf16Offsets.slice(a + 1, e + 1);
-      const endByte = stream.byteOffsets.slice(a + 1, e + 1);
-      for (let k = 0; k < e - a; k++) {
-        endUtf16[k] -= bu;
-        endByte[k] -= bb;
-      }
-      this.chunks.push({ n: e - a, ids: stream.ids.slice(a, e), flags: stream.flags.slice(a, e), endUtf16, endByte, endInto: stream.byteIntoChar.slice(a + 1, e + 1) });
-      this.baseUtf16.push(bu);
-      this.baseByte.push(bb);
-      this.baseInto.push(stream.byteIntoChar[a]);
-      this.firstToken.push(a);
-    }
+    const list: TokenList = {
+      n,
+      ids: stream.ids,
+      flags: stream.flags,
+      endUtf16: stream.utf16Offsets.subarray(1),
+      endByte: stream.byteOffsets.subarray(1),
+      endInto: stream.byteIntoChar.subarray(1),
+    } as TokenList;
+    this.insertChunks(0, list, 0, 0, 0, 0, chunkTokens);
     this.total = n;
   }
 
@@ -139,7 +141,7 @@ export class ChunkedTokens {
    */
   replace(i0: number, j: number, window: TokenStream, windowCount: number, deltaUtf16: number, deltaBytes: number): void {
     if (this.chunks.length === 0) {
-      const list = new TokenList();
+      const list = new TokenList(windowCount);
       for (let t = 0; t < windowCount; t++) list.push(window.ids[t], window.flags[t], window.utf16Offsets[t + 1], window.byteOffsets[t + 1], window.byteIntoChar[t + 1]);
       this.insertChunks(0, list, 0, 0, 0, 0);
       this.total = windowCount;
@@ -152,10 +154,12 @@ export class ChunkedTokens {
     const endU = this.boundaryUtf16(j) + deltaUtf16;
     const endB = this.boundaryByte(j) + deltaBytes;
     const endInto = this.boundaryInto(j);
-    const list = new TokenList();
-    // The first chunk's tokens before i0.
     const first = this.chunks[c0];
     const f0 = this.firstToken[c0];
+    const last = this.chunks[c1];
+    const l0 = this.firstToken[c1];
+    const list = new TokenList(Math.min(i0 - f0, first.n) + windowCount + Math.max(0, last.n - Math.max(0, j - l0)));
+    // The first chunk's tokens before i0.
     for (let k = 0; k < i0 - f0 && k < first.n; k++) {
       list.push(first.ids[k], first.flags[k], this.baseUtf16[c0] + first.endUtf16[k], this.baseByte[c0] + first.endByte[k], first.endInto[k]);
     }
@@ -165,8 +169,6 @@ export class ChunkedTokens {
       else list.push(window.ids[t], window.flags[t], startU + window.utf16Offsets[t + 1], startB + window.byteOffsets[t + 1], window.byteIntoChar[t + 1]);
     }
     // The last chunk's tokens from j on, moved.
-    const last = this.chunks[c1];
-    const l0 = this.firstToken[c1];
     for (let k = Math.max(0, j - l0); k < last.n; k++) {
       list.push(last.ids[k], last.flags[k], this.baseUtf16[c1] + last.endUtf16[k] + deltaUtf16, this.baseByte[c1] + last.endByte[k] + deltaBytes, last.endInto[k]);
     }
@@ -188,41 +190,36 @@ export class ChunkedTokens {
     this.total += countDelta;
   }
 
-  /** Cuts `list` into chunks inserted at position `at`, the first starting at the given boundary; returns how many. */
-  private insertChunks(at: number, list: TokenList, baseU: number, baseB: number, baseI: number, firstToken: number): number {
+  /**
+   * Cuts `list` (absolute boundaries) into chunks inserted at position `at`, the first starting at the given
+   * boundary; returns how many. The chunks are views of the list's arrays, made relative in place.
+   */
+  private insertChunks(at: number, list: TokenList, baseU: number, baseB: number, baseI: number, firstToken: number, target = this.chunkTokens): number {
     if (list.n === 0) return 0;
-    const pieces = Math.max(1, Math.round(list.n / this.chunkTokens));
+    const pieces = Math.max(1, Math.round(list.n / target));
     const size = Math.ceil(list.n / pieces);
     const chunks: Chunk[] = [];
     const bu: number[] = [];
     const bb: number[] = [];
     const bi: number[] = [];
     const ft: number[] = [];
+    // Bases first (each is the absolute end of the piece before), then the offsets made relative.
     for (let a = 0; a < list.n; a += size) {
-      const n = Math.min(size, list.n - a);
-      const ch: Chunk = {
-        n,
-        ids: new Uint32Array(n),
-        flags: new Uint8Array(n),
-        endUtf16: new Uint32Array(n),
-        endByte: new Uint32Array(n),
-        endInto: new Uint8Array(n),
-      };
-      for (let k = 0; k < n; k++) {
-        ch.ids[k] = list.ids[a + k];
-        ch.flags[k] = list.flags[a + k];
-        ch.endUtf16[k] = list.endUtf16[a + k] - baseU;
-        ch.endByte[k] = list.endByte[a + k] - baseB;
-        ch.endInto[k] = list.endInto[a + k];
-      }
-      chunks.push(ch);
-      bu.push(baseU);
-      bb.push(baseB);
-      bi.push(baseI);
+      bu.push(a === 0 ? baseU : list.endUtf16[a - 1]);
+      bb.push(a === 0 ? baseB : list.endByte[a - 1]);
+      bi.push(a === 0 ? baseI : list.endInto[a - 1]);
       ft.push(firstToken + a);
-      baseU = list.endUtf16[a + n - 1];
-      baseB = list.endByte[a + n - 1];
-      baseI = list.endInto[a + n - 1];
+    }
+    for (let p = bu.length - 1; p >= 0; p--) {
+      const a = p * size;
+      const e = Math.min(list.n, a + size);
+      const endUtf16 = list.endUtf16.subarray(a, e);
+      const endByte = list.endByte.subarray(a, e);
+      for (let k = 0; k < e - a; k++) {
+        endUtf16[k] -= bu[p];
+        endByte[k] -= bb[p];
+      }
+      chunks[p] = { n: e - a, ids: list.ids.subarray(a, e), flags: list.flags.subarray(a, e), endUtf16, endByte, endInto: list.endInto.subarray(a, e) };
     }
     this.chunks.splice(at, 0, ...chunks);
     this.baseUtf16.splice(at, 0, ...bu);

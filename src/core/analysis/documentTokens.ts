@@ -243,7 +243,7 @@ export class DocumentTokens {
     const editEnd = utf16Start + insert.length;
     // R, Q and Q2 from the text around the edit, widened until it decides them.
     let window: EditWindow | undefined;
-    for (let reach = 2048; window === undefined; reach *= 4) {
+    for (let reach = 512; window === undefined; reach *= 4) {
       const origin = Math.max(0, utf16Start - reach);
       const local = text.slice(origin, Math.min(total, editEnd + reach));
       window = findEditWindow(local, origin, total, utf16Start, editEnd, rules);

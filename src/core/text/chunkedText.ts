@@ -5,7 +5,7 @@
  */
 
 /** Pieces are cut to about this many UTF-16 units; an edit's piece is split when it grows past twice that. */
-export const PIECE_UNITS = 8192;
+export const PIECE_UNITS = 2048;
 
 export class ChunkedText {
   private pieces: string[] = [];
