@@ -130,8 +130,15 @@ export interface IncrementalReport {
   /** new IncrementalDocument(tokenizer, corpus) plus reading its stream. */
   readonly constructMs: number;
   readonly latency: { readonly all: LatencyStats; readonly singleChar: LatencyStats; readonly paste: LatencyStats };
+  /**
+   * The process's CPU time over each single-character edit (process.cpuUsage): on a shared machine the
+   * wall-clock figures include time the process was not running at all.
+   */
+  readonly singleCharCpu: LatencyStats;
   /** A full tokenizer.encode(text) of the document, median over the checks: what an edit costs without incremental. */
   readonly fullEncodeMsMedian: number;
+  /** The same in process CPU time. */
+  readonly fullEncodeCpuMsMedian: number;
   /** Reading every typed array of a fresh `stream` after an edit (sampled on every 10th edit). */
   readonly streamArrays: LatencyStats;
   /** From the document's `lastEdit`, when it has one: tokens re-encoded per edit, and edits that re-encoded everything. */
@@ -241,8 +248,10 @@ export function runIncremental(
   void doc.stream;
   const constructMs = performance.now() - t0;
   const singleCharMs: number[] = [];
+  const singleCharCpuMs: number[] = [];
   const pasteMs: number[] = [];
   const fullEncodeMs: number[] = [];
+  const fullEncodeCpuMs: number[] = [];
   const windowTokens: number[] = [];
   const streamArraysMs: number[] = [];
   let fullReencodeEdits = 0;
@@ -252,10 +261,15 @@ export function runIncremental(
   let current = text;
   for (let i = 0; i < total; i++) {
     const edit = nextEdit(rng, current, i, singlesPerPaste);
+    const cpuStart = process.cpuUsage();
     const start = performance.now();
     doc.applyEdit(edit.utf16Start, edit.utf16DeleteCount, edit.insertText);
     void doc.stream;
     (edit.kind === 'paste' ? pasteMs : singleCharMs).push(performance.now() - start);
+    if (edit.kind !== 'paste') {
+      const cpu = process.cpuUsage(cpuStart);
+      singleCharCpuMs.push((cpu.user + cpu.system) / 1000);
+    }
     if (i % 10 === 0) {
       const arraysStart = performance.now();
       const s = doc.stream;
@@ -269,9 +283,12 @@ export function runIncremental(
     }
     current = applyToString(current, edit);
     if (!shouldCheck(i, total, options)) continue;
+    const encodeCpuStart = process.cpuUsage();
     const encodeStart = performance.now();
     const full = tokenizer.encode(current);
     fullEncodeMs.push(performance.now() - encodeStart);
+    const encodeCpu = process.cpuUsage(encodeCpuStart);
+    fullEncodeCpuMs.push((encodeCpu.user + encodeCpu.system) / 1000);
     checkedEdits++;
     const problem = compareWithFullEncode(doc, current, full);
     if (problem === undefined) continue;
@@ -290,7 +307,9 @@ export function runIncremental(
     finalDocumentBytes: Buffer.byteLength(current, 'utf8'),
     constructMs,
     latency: { all: latencyStats([...singleCharMs, ...pasteMs]), singleChar: latencyStats(singleCharMs), paste: latencyStats(pasteMs) },
+    singleCharCpu: latencyStats(singleCharCpuMs),
     fullEncodeMsMedian: median(fullEncodeMs),
+    fullEncodeCpuMsMedian: median(fullEncodeCpuMs),
     streamArrays: latencyStats(streamArraysMs),
     windowTokens: windowTokens.length ? { median: median(windowTokens), p99: quantile(windowTokens, 0.99), fullReencodeEdits } : null,
     checkPolicy: checkPolicyText(options),
