@@ -5,12 +5,14 @@
  * A word's tokens are stored relative to the word: id, UTF-16 end (rounded down to a character start),
  * bytes into that character, flags, and UTF-8 end in the (normalized) word. Words of at most
  * MAX_CACHED_WORD_UNITS code units are cached; when the cache holds MAX_ENTRIES words or its pools are full
- * it starts over (an editor document's words repeat; a corpus that outgrows the cache only pays the misses).
+ * it starts over (an editor document's words repeat; a text that outgrows the cache only pays the misses).
  */
 
 export const MAX_CACHED_WORD_UNITS = 256;
 const MAX_ENTRIES = 1 << 17;
-const MAX_POOL_UNITS = 1 << 22;
+/** Bounds on the pools (2 bytes per key unit, 14 bytes per token): at most ~16 MB per tokenizer, whatever the text. */
+const MAX_KEY_UNITS = 1 << 20;
+const MAX_TOKENS = 1 << 20;
 
 /** A run of tokens in parallel arrays, from `offset`: what the engine emits for one word. */
 export interface TokenRun {
@@ -115,7 +117,7 @@ export class WordCache {
   /** Caches word s[a, b) (just missed by `find`) with the first n tokens of `run`; returns its entry. */
   insert(s: string, a: number, b: number, run: TokenRun, n: number): number {
     const len = b - a;
-    if (this.count >= MAX_ENTRIES || this.keysUsed + len > MAX_POOL_UNITS || this.tokensUsed + n > MAX_POOL_UNITS) {
+    if (this.count >= MAX_ENTRIES || this.keysUsed + len > MAX_KEY_UNITS || this.tokensUsed + n > MAX_TOKENS) {
       this.clear();
       this.find(s, a, b);
     }
