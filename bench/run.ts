@@ -270,9 +270,9 @@ async function runIncrementalSection(tokenizerId: string | null, corpus: Corpus,
   }
 }
 
-function runWorkerMemorySection(tokenizers: readonly string[], corpus: Corpus): WorkerMemoryResult {
+function runWorkerMemorySection(tokenizers: readonly string[], corpus: Corpus, quick: boolean): WorkerMemoryResult {
   log(`worker memory: dist/tokenWorker.js with ${tokenizers.join(', ')} on the corpus...`);
-  return measureWorkerMemory(corpus.text, tokenizers);
+  return measureWorkerMemory(corpus.text, tokenizers, quick ? 10 : 50);
 }
 
 function notes(args: RunArgs, incremental: IncrementalOptions): string[] {
@@ -308,7 +308,7 @@ async function main(): Promise<void> {
     rmSync(workDir, { recursive: true, force: true });
   }
   const incremental = await runIncrementalSection(args.incrementalTokenizer, corpus, incrementalOptions);
-  const workerMemory = runWorkerMemorySection(args.workerTokenizers, corpus);
+  const workerMemory = runWorkerMemorySection(args.workerTokenizers, corpus, args.quick);
   const partial = {
     schemaVersion: RESULTS_SCHEMA_VERSION,
     generatedAt: new Date().toISOString(),

@@ -55,7 +55,7 @@ test('bench/run.ts --quick --only gpt2 --json exits 0 and prints the results', {
     );
     assert.equal(child.status, 0, `exit ${child.status}\n${child.stderr}`);
     const results = JSON.parse(child.stdout) as BenchResults;
-    assert.equal(results.schemaVersion, 1);
+    assert.equal(results.schemaVersion, 2);
     assert.equal(results.settings.quick, true);
     assert.equal(typeof results.machine.cpuModel, 'string');
     assert.ok(results.machine.cores >= 1);
@@ -79,6 +79,17 @@ test('bench/run.ts --quick --only gpt2 --json exits 0 and prints the results', {
     assert.equal(results.incremental.tokenizerId, 'gpt2');
     assert.ok(['ok', 'not available'].includes(results.incremental.status), JSON.stringify(results.incremental));
     if (results.incremental.status === 'ok') assert.equal(results.incremental.mismatchedEdits, 0);
+    // Every target beside its figure: GPT-2 is a Hugging Face vocabulary, held to 3x the Rust binding.
+    const hf = results.targets.find((t) => t.what.startsWith('gpt2:') && t.what.includes('hf-tokenizers-rust'));
+    assert.ok(hf, JSON.stringify(results.targets));
+    assert.equal(hf.target, '>= 3x');
+    assert.match(hf.figure, /^\d+\.\d\dx$/);
+    assert.equal(typeof hf.met, 'boolean');
+    assert.ok(results.targets.some((t) => t.what.startsWith('incremental (gpt2)')));
+    // The worker's memory: measured from the built worker, or said why not.
+    assert.ok(results.workerMemory !== null);
+    if (results.workerMemory.ok) assert.ok(results.workerMemory.rssAfterMb > results.workerMemory.rssBeforeWorkerMb);
+    else assert.match(results.workerMemory.error, /\S/);
   } finally {
     rmSync(outDir, { recursive: true, force: true });
   }

@@ -123,7 +123,7 @@ class AddedTrie {
   }
 }
 
-/** Words longer than this (UTF-16 units) are cut at walls (see `walls`) before BPE, when the vocabulary allows. */
+/** Words longer than this (UTF-16 units) are cut at walls (computeWallRules) before BPE, when the vocabulary allows. */
 const WALL_SPLIT_MIN_UNITS = 24;
 const SPACE_MARK = 0x2581;
 // Local copies of imported constants read per token (per-read getters under tsx's CommonJS form, see scanners.ts).
@@ -204,7 +204,8 @@ export class BpeTokenizer implements Tokenizer {
    * ASCII character (other than `/`, which o200k's punctuation run may swallow), and between a letter and a
    * space that starts a new word. Without one, a newline is still a wall when it is a non-special added token
    * (Gemma) or a symbol that no merge touches (Mistral's `<0x0A>`). Added tokens that contain such a spot
-   * would cross it, so they switch the rule off.
+   * would cross it, so they switch the rule off. For the known patterns (and newline walls), letters and
+   * digits of every script count as ASCII letters do, unless a normalizer can expand a character.
    */
   private computeRestartRules(): RestartRules {
     const cfg = this.cfg;
