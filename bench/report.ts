@@ -95,6 +95,15 @@ function incrementalLines(result: IncrementalResult | null): string[] {
   ];
 }
 
+/** Rows that stand on fewer rounds than were run. */
+function failedRoundLines(rows: readonly ResultRow[]): string[] {
+  const lines: string[] = [];
+  for (const r of rows) {
+    if (r.status === 'ok' && r.roundErrors?.length) lines.push(`${r.tokenizerId} x ${r.engine}: ${r.roundErrors.length} of ${r.roundsMbPerSecond.length} rounds failed (${r.roundErrors[0]}); its figures are those of the other rounds`);
+  }
+  return lines;
+}
+
 function workerMemoryLines(w: WorkerMemoryResult | null): string[] {
   if (w === null) return ['Worker memory: skipped'];
   if (!w.ok) return [`Worker memory (${w.tokenizers.join(', ')}): not available (${w.error})`];
@@ -138,6 +147,7 @@ export function formatText(results: BenchResults): string {
     ...headerLines(results),
     '',
     textTable(results.rows),
+    ...failedRoundLines(results.rows),
     '',
     ...incrementalLines(results.incremental),
     '',
@@ -155,6 +165,7 @@ export function formatMarkdown(results: BenchResults): string {
     ...headerLines(results).map((l) => `${l}  `),
     '',
     markdownTable(results.rows),
+    ...failedRoundLines(results.rows).map((l) => `\n${l}`),
     '',
     ...incrementalLines(results.incremental).map((l) => (l.startsWith('  ') ? `- ${l.trim()}` : l)),
     '',

@@ -35,8 +35,10 @@ export interface OkRow extends RowBase {
   readonly status: 'ok';
   /** 10^6 bytes of UTF-8 per second: median of the timed runs (with --repeat, the median over rounds). */
   readonly mbPerSecond: number;
-  /** Each round's figure (one per --repeat round, in order). */
+  /** Each round's figure (one per --repeat round, in order; NaN for a round that failed). */
   readonly roundsMbPerSecond: readonly number[];
+  /** Why some rounds failed, when some did (the row stands on the others). */
+  readonly roundErrors?: readonly string[];
   /** mbPerSecond / the fastest peer's on the same tokenizer (peers: every engine but Token Inspector's). */
   readonly ratioToFastestPeer: number | null;
   /** The fastest timed run, for comparison on a noisy machine. */

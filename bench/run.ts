@@ -35,7 +35,7 @@ import {
   type IncrementalOptions,
   type IncrementalResult,
 } from './incremental';
-import type { Measurement, MeasurementResult } from './measure';
+import type { Measurement, MeasurementFailure, MeasurementResult } from './measure';
 import { pairsFor, referenceEngine, tokenizerConfigPathFor, type BenchPair, type HfPeerFiles } from './plan';
 import { formatCorpusParts, formatMarkdown, formatText } from './report';
 import { BYTES_PER_MB, firstDifference, median } from './stats';
@@ -57,7 +57,7 @@ interface RunArgs {
 }
 
 const QUICK_CORPUS_SCALE = 0.1;
-const CHILD_TIMEOUT_MS = 240_000;
+const CHILD_TIMEOUT_MS = 480_000;
 const COLD_LOAD_SCRIPT = join(__dirname, 'coldLoad.ts');
 
 function parseRunArgs(argv: readonly string[]): RunArgs {
@@ -175,18 +175,22 @@ function rowBase(pair: BenchPair, entry: CatalogEntry): RowBase {
   };
 }
 
-/** One row from a pair's measurements over the rounds: medians across rounds, memory at its highest. */
+/**
+ * One row from a pair's measurements over the rounds: medians across the rounds that succeeded (a round that
+ * failed, say a peer past the time limit, counts as NaN in roundsMbPerSecond), memory at its highest.
+ */
 function toRow(pair: BenchPair, entry: CatalogEntry, rounds: readonly MeasurementResult[]): ResultRow {
   const base = rowBase(pair, entry);
-  const failed = rounds.find((m) => !m.ok);
-  if (failed && !failed.ok) return { ...base, status: 'error', error: failed.error };
   const ms = rounds.filter((m): m is Measurement => m.ok);
+  const failed = rounds.find((m): m is MeasurementFailure => !m.ok);
+  if (ms.length === 0) return { ...base, status: 'error', error: failed?.error ?? 'no measurement' };
   const allRuns = ms.flatMap((m) => m.encodeMsRuns);
   return {
     ...base,
     status: 'ok',
+    ...(failed ? { roundErrors: rounds.filter((m): m is MeasurementFailure => !m.ok).map((m) => m.error) } : {}),
     mbPerSecond: median(ms.map((m) => m.mbPerSecond)),
-    roundsMbPerSecond: ms.map((m) => m.mbPerSecond),
+    roundsMbPerSecond: rounds.map((m) => (m.ok ? m.mbPerSecond : Number.NaN)),
     ratioToFastestPeer: null,
     bestMbPerSecond: ms[0].corpusBytes / BYTES_PER_MB / (Math.min(...allRuns) / 1000),
     encodeMsMedian: median(ms.map((m) => m.encodeMsMedian)),

@@ -43,7 +43,11 @@ function ratioCheck(rows: readonly ResultRow[], tokenizerId: string, peer: Engin
   if (!ours || !other) return { what, target, figure: 'n/a', range: null, met: null };
   const rounds = Math.min(ours.roundsMbPerSecond.length, other.roundsMbPerSecond.length);
   const ratios: number[] = [];
-  for (let k = 0; k < rounds; k++) ratios.push(ours.roundsMbPerSecond[k] / other.roundsMbPerSecond[k]);
+  for (let k = 0; k < rounds; k++) {
+    const ratio = ours.roundsMbPerSecond[k] / other.roundsMbPerSecond[k];
+    if (Number.isFinite(ratio)) ratios.push(ratio);
+  }
+  if (ratios.length === 0) return { what, target, figure: 'n/a', range: null, met: null };
   const ratio = median(ratios);
   const range = ratios.length > 1 ? `${Math.min(...ratios).toFixed(2)}x-${Math.max(...ratios).toFixed(2)}x over ${ratios.length} rounds` : null;
   return { what, target, figure: `${ratio.toFixed(2)}x`, range, met: ratio >= minimum };

@@ -61,7 +61,7 @@ export class ChunkedEncoder {
   /** The last two restart points in pending text whose defining characters are all present, or undefined. */
   private findCuts(): [number, number] | undefined {
     const p = this.pending;
-    const rules = this.tokenizer.restartRules;
+    const rules = this.allowSpecial ? this.tokenizer.restartRulesWithSpecial : this.tokenizer.restartRules;
     let later = -1;
     for (let i = p.length - 1; i > 0; i--) {
       const ext = restartExtent(p, i, rules);

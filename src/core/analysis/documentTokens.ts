@@ -18,7 +18,7 @@
 import { ChunkedText } from '../text/chunkedText';
 import { utf8Length } from '../text/utf8';
 import type { EncodeOptions, RestartRules, TokenStream, Tokenizer } from '../tokenizers/types';
-import { CharClass, classBits } from '../tokenizers/unicodeClasses';
+import { CharClass, classBits, isWordEndChar } from '../tokenizers/unicodeClasses';
 import { ChunkedTokens } from './chunkedTokens';
 
 /** How far to look for a restart point before giving up and taking the document's start or end. */
@@ -34,7 +34,9 @@ function isLineStartChar(c: number): boolean {
 }
 
 const WORD_CLASS = CharClass.Letter | CharClass.Number;
+// Local aliases of imported functions called per position (per-call getters under tsx's CommonJS form).
 const wordClassBits: (cp: number) => number = classBits;
+const endsWord: (c: number) => boolean = isWordEndChar;
 
 /** restartExtentIn's answer when it needs text outside the local window it was given. */
 const NEED_MORE = -2;
@@ -72,9 +74,9 @@ function restartExtentIn(local: string, origin: number, total: number, p: number
       }
     } else if (origin + q < total) return NEED_MORE;
   }
-  if (local.charCodeAt(i) !== 32) return -1;
-  if (rules.spaceAfterWords === true) {
-    // A space after a letter or digit of any script.
+  const at = local.charCodeAt(i);
+  if (rules.wordEnds === true && endsWord(at)) {
+    // The end of a word of any script: a letter or digit, then a space or punctuation.
     if (prev < 0x80) {
       if (isAsciiLetter(prev) || (prev >= 48 && prev <= 57)) return p + 1;
     } else if (prev >= 0xdc00 && prev <= 0xdfff) {
@@ -83,6 +85,7 @@ function restartExtentIn(local: string, origin: number, total: number, p: number
       if (h >= 0xd800 && h <= 0xdbff && (wordClassBits(((h - 0xd800) << 10) + (prev - 0xdc00) + 0x10000) & WORD_CLASS) !== 0) return p + 1;
     } else if ((prev < 0xd800 || prev > 0xdbff) && (wordClassBits(prev) & WORD_CLASS) !== 0) return p + 1;
   }
+  if (at !== 32) return -1;
   if (rules.beforeSpaceWord && isAsciiLetter(prev)) {
     if (i + 1 >= local.length) return origin + i + 1 < total ? NEED_MORE : -1;
     if (isAsciiLetter(local.charCodeAt(i + 1))) return p + 2;
@@ -237,7 +240,7 @@ export class DocumentTokens {
     const total = text.length;
     const deltaBytes = utf8Length(text.slice(lo, Math.min(total, utf16Start + insert.length + 1))) - oldBytes;
     const deltaUtf16 = insert.length - deleteCount;
-    const rules = this.tokenizer.restartRules;
+    const rules = this.options.allowSpecial === true ? this.tokenizer.restartRulesWithSpecial : this.tokenizer.restartRules;
     if (this.tokens.count === 0 || (!rules.afterNewline && !rules.beforeSpaceWord)) return this.reencodeAll();
 
     const editEnd = utf16Start + insert.length;

@@ -11,7 +11,7 @@ import { TokenizerError } from './errors';
 import { BYTE_TO_CHAR, bytesFromSpelling, spellingFromBytes } from './byteLevel';
 import { preTokenize, type SplitStep } from './preTokenizer';
 import { StreamBuilder } from './streamBuilder';
-import { CharClass, classBits, hasUnsafeCodePoints } from './unicodeClasses';
+import { CharClass, classBits, hasUnsafeCodePoints, isWordEndChar } from './unicodeClasses';
 import { MAX_CACHED_WORD_UNITS, newTokenRun, WordCache, type TokenRun } from './wordCache';
 import {
   TokenFlag,
@@ -137,6 +137,7 @@ export class BpeTokenizer implements Tokenizer {
   readonly vocabSize: number;
   readonly addedTokens: readonly AddedTokenInfo[];
   readonly restartRules: RestartRules;
+  readonly restartRulesWithSpecial: RestartRules;
   private readonly hasExactPatterns: boolean;
   private readonly merger: BpeMerger;
   /** The vocabulary's spelling of an id (added tokens aside): from the vocabulary itself when it can say. */
@@ -195,7 +196,9 @@ export class BpeTokenizer implements Tokenizer {
         }
       }
     }
-    this.restartRules = this.computeRestartRules();
+    // Special tokens are matched only with allowSpecial: without it, only the other added tokens can cross a point.
+    this.restartRules = this.computeRestartRules(cfg.addedTokens.filter((t) => !t.special));
+    this.restartRulesWithSpecial = this.computeRestartRules(cfg.addedTokens);
     this.hasExactPatterns = cfg.splits.some((st) => st.exactPattern !== undefined);
   }
 
@@ -207,11 +210,11 @@ export class BpeTokenizer implements Tokenizer {
    * would cross it, so they switch the rule off. For the known patterns (and newline walls), letters and
    * digits of every script count as ASCII letters do, unless a normalizer can expand a character.
    */
-  private computeRestartRules(): RestartRules {
+  private computeRestartRules(matchable: readonly AddedTokenSpec[]): RestartRules {
     const cfg = this.cfg;
     const regexSplit = cfg.splits.some((st) => st.pattern instanceof RegExp);
-    const crossesNewline = cfg.addedTokens.some((t) => /\n[^\n]/.test(t.content));
-    const crossesSpaceWord = cfg.addedTokens.some((t) => /[A-Za-z] [A-Za-z]/.test(t.content));
+    const crossesNewline = matchable.some((t) => /\n[^\n]/.test(t.content));
+    const crossesSpaceWord = matchable.some((t) => /[A-Za-z] [A-Za-z]/.test(t.content));
     let newlineWall = regexSplit;
     if (!newlineWall && cfg.addedTokens.some((t) => t.content === '\n' && !t.special && !t.normalized)) newlineWall = true;
     if (!newlineWall && cfg.symbols === 'chars') {
@@ -231,8 +234,8 @@ export class BpeTokenizer implements Tokenizer {
     const knownPatterns = cfg.splits.length > 0 && cfg.splits.every((st) => st.spaceBounded === true);
     const keepsUnits = cfg.normalizer === null || cfg.normalizer.unitwise === true;
     const lineStartWords = keepsUnits && afterNewline && (knownPatterns || !regexSplit);
-    const spaceAfterWords = keepsUnits && regexSplit && knownPatterns && !cfg.addedTokens.some((t) => holdsWordBeforeSpace(t.content));
-    return { afterNewline, afterNewlineIndented: afterNewline && (!regexSplit || indentedSplits), beforeSpaceWord: regexSplit && !crossesSpaceWord, lineStartWords, spaceAfterWords };
+    const wordEnds = keepsUnits && regexSplit && knownPatterns && !matchable.some((t) => holdsWordEnd(t.content));
+    return { afterNewline, afterNewlineIndented: afterNewline && (!regexSplit || indentedSplits), beforeSpaceWord: regexSplit && !crossesSpaceWord, lineStartWords, wordEnds };
   }
 
   private hasMergeWith(id: number): boolean {
@@ -616,10 +619,10 @@ interface WallRules {
   readonly fallbackInert: boolean;
 }
 
-/** True when s holds a letter or digit (the reference's tables) followed by a space. */
-function holdsWordBeforeSpace(s: string): boolean {
+/** True when s holds a letter or digit (the reference's tables) followed by a space or ASCII punctuation but `'`. */
+function holdsWordEnd(s: string): boolean {
   for (let i = 1; i < s.length; i++) {
-    if (s.charCodeAt(i) !== 32) continue;
+    if (!isWordEndChar(s.charCodeAt(i))) continue;
     const cp = s.codePointAt(i >= 2 && (s.charCodeAt(i - 1) & 0xfc00) === 0xdc00 ? i - 2 : i - 1) as number;
     if ((classBits(cp) & (CharClass.Letter | CharClass.Number)) !== 0) return true;
   }

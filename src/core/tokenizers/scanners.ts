@@ -282,10 +282,11 @@ export const DEEPSEEK_V3_PATTERNS: readonly string[] = [
 const SPACE_BOUNDED: ReadonlySet<string> = new Set([...SCANNERS.keys(), ...DEEPSEEK_V3_PATTERNS]);
 
 /**
- * True for the patterns known to cut before a space that follows a letter or digit (no piece holds a letter
- * or digit followed by a space) and after a line break followed by one (no piece holds a line break followed
- * by a letter or digit): the bundled families, checked alternative by alternative. Restart points
- * (RestartRules.lineStartWords, spaceAfterWords) rely on it; the incremental property tests check it.
+ * True for the patterns known to cut before a space or an ASCII punctuation character other than the
+ * apostrophe that follows a letter or digit (no piece holds a letter or digit followed by one of those), and
+ * after a line break followed by a letter or digit (no piece holds a line break followed by one): the bundled
+ * families, checked alternative by alternative. Restart points (RestartRules.lineStartWords, wordEnds) rely on
+ * it; test/unit/restartPoints.test.ts checks the restart property at every such point.
  */
 export function isSpaceBoundedPattern(pattern: string): boolean {
   return SPACE_BOUNDED.has(pattern);

@@ -77,6 +77,8 @@ export interface Tokenizer {
   specialTokenId(text: string): number | undefined;
   /** Where tokenization can restart mid-document with the same result (see analysis/documentTokens.ts). */
   readonly restartRules: RestartRules;
+  /** The same for text encoded with `allowSpecial` (special tokens, which may cross more points, then match). */
+  readonly restartRulesWithSpecial: RestartRules;
 }
 
 /**
@@ -100,8 +102,9 @@ export interface RestartRules {
    */
   readonly lineStartWords?: boolean;
   /**
-   * Before a space that follows a letter or digit of any script, whatever comes after the space: for the known
-   * pre-tokenizer patterns, where no piece holds a letter or digit followed by a space.
+   * Where a word ends: after a letter or digit of any script, before a space or an ASCII punctuation character
+   * other than the apostrophe (contractions), whatever follows: for the known pre-tokenizer patterns, where no
+   * piece holds a letter or digit followed by either.
    */
-  readonly spaceAfterWords?: boolean;
+  readonly wordEnds?: boolean;
 }

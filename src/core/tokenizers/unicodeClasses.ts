@@ -140,3 +140,8 @@ export function hasUnsafeCodePoints(text: string, start = 0, end = text.length):
   }
   return false;
 }
+
+/** A space, or ASCII punctuation other than the apostrophe: what may follow the end of a word (RestartRules.wordEnds). */
+export function isWordEndChar(c: number): boolean {
+  return c === 32 || (c !== 39 && ((c >= 33 && c <= 47) || (c >= 58 && c <= 64) || (c >= 91 && c <= 96) || (c >= 123 && c <= 126)));
+}
