@@ -6,6 +6,7 @@
  * UTF-16 range of the "unit" it came from. A unit is the smallest piece that was rewritten as a whole
  * (one NFKC character, one replaced space, a prepended `▁` with an empty source).
  */
+import { grownTo } from '../typedArrays';
 
 export const UnitKind = {
   Identity: 0,
@@ -145,9 +146,9 @@ export class AlignedString {
 export class AlignedBuilder {
   private parts: string[] = [];
   private length = 0;
-  private starts: Uint32Array;
-  private ends: Uint32Array;
-  private kinds: Uint8Array;
+  private starts: Uint32Array<ArrayBuffer>;
+  private ends: Uint32Array<ArrayBuffer>;
+  private kinds: Uint8Array<ArrayBuffer>;
   private changed = false;
 
   constructor(private readonly src: AlignedString) {
@@ -162,15 +163,9 @@ export class AlignedBuilder {
     const need = this.length + extra;
     if (need <= this.starts.length) return;
     const cap = Math.max(need, this.starts.length * 2);
-    const starts = new Uint32Array(cap);
-    starts.set(this.starts.subarray(0, this.length));
-    this.starts = starts;
-    const ends = new Uint32Array(cap);
-    ends.set(this.ends.subarray(0, this.length));
-    this.ends = ends;
-    const kinds = new Uint8Array(cap);
-    kinds.set(this.kinds.subarray(0, this.length));
-    this.kinds = kinds;
+    this.starts = grownTo(this.starts, cap);
+    this.ends = grownTo(this.ends, cap);
+    this.kinds = grownTo(this.kinds, cap);
   }
 
   copy(a: number, b: number): void {

@@ -4,6 +4,7 @@
  * longer maps to the same new id. With tiktoken ranks (rank = id of the concatenation) this is exactly
  * tiktoken's "merge the lowest-ranked adjacent pair, leftmost first".
  */
+import { grownTo } from '../typedArrays';
 
 /** Looks up the merge of two adjacent ids: returns rank * 2^20 + newId, or -1. */
 export type PairLookup = (left: number, right: number) => number;
@@ -22,12 +23,8 @@ class MergeHeap {
 
   push(key: number, val: number): void {
     if (this.size === this.keys.length) {
-      const k = new Float64Array(this.size * 2);
-      k.set(this.keys);
-      this.keys = k;
-      const v = new Int32Array(this.size * 2);
-      v.set(this.vals);
-      this.vals = v;
+      this.keys = grownTo(this.keys, this.size * 2);
+      this.vals = grownTo(this.vals, this.size * 2);
     }
     let i = this.size++;
     const keys = this.keys;

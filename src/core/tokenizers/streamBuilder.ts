@@ -4,6 +4,7 @@
  * Byte offsets come from the word's own byte lengths where the word is a verbatim copy of the original
  * (`pushRun`), and from a walk over the original text otherwise (`push`).
  */
+import { grownTo } from '../typedArrays';
 import { TokenFlag, type AddedTokenInfo, type TokenStream } from './types';
 import type { TokenRun } from './wordCache';
 
@@ -14,11 +15,11 @@ const PARTIAL_OR_ZERO_WIDTH = PARTIAL | ZERO_WIDTH;
 
 export class StreamBuilder {
   n = 0;
-  private ids: Uint32Array;
-  private byteOffsets: Uint32Array;
-  private utf16Offsets: Uint32Array;
-  private byteIntoChar: Uint8Array;
-  private flags: Uint8Array;
+  private ids: Uint32Array<ArrayBuffer>;
+  private byteOffsets: Uint32Array<ArrayBuffer>;
+  private utf16Offsets: Uint32Array<ArrayBuffer>;
+  private byteIntoChar: Uint8Array<ArrayBuffer>;
+  private flags: Uint8Array<ArrayBuffer>;
   /** The walk over the original text: the UTF-8 offset of the character boundary at UTF-16 `walkUtf16`. */
   private walkUtf16 = 0;
   private walkByte = 0;
@@ -38,22 +39,11 @@ export class StreamBuilder {
   private reserve(count: number): void {
     if (this.n + count <= this.ids.length) return;
     const cap = Math.max(this.n + count, this.ids.length * 2);
-    const used = this.n;
-    const ids = new Uint32Array(cap);
-    ids.set(this.ids.subarray(0, used));
-    this.ids = ids;
-    const flags = new Uint8Array(cap);
-    flags.set(this.flags.subarray(0, used));
-    this.flags = flags;
-    const byteOffsets = new Uint32Array(cap + 1);
-    byteOffsets.set(this.byteOffsets.subarray(0, used + 1));
-    this.byteOffsets = byteOffsets;
-    const utf16Offsets = new Uint32Array(cap + 1);
-    utf16Offsets.set(this.utf16Offsets.subarray(0, used + 1));
-    this.utf16Offsets = utf16Offsets;
-    const byteIntoChar = new Uint8Array(cap + 1);
-    byteIntoChar.set(this.byteIntoChar.subarray(0, used + 1));
-    this.byteIntoChar = byteIntoChar;
+    this.ids = grownTo(this.ids, cap);
+    this.flags = grownTo(this.flags, cap);
+    this.byteOffsets = grownTo(this.byteOffsets, cap + 1);
+    this.utf16Offsets = grownTo(this.utf16Offsets, cap + 1);
+    this.byteIntoChar = grownTo(this.byteIntoChar, cap + 1);
   }
 
   /** UTF-8 offset of the character boundary at UTF-16 position u (positions mostly increase: one walk). */

@@ -7,6 +7,7 @@
  * MAX_CACHED_WORD_UNITS code units are cached; when the cache holds MAX_ENTRIES words or its pools are full
  * it starts over (an editor document's words repeat; a text that outgrows the cache only pays the misses).
  */
+import { grownTo } from '../typedArrays';
 
 export const MAX_CACHED_WORD_UNITS = 256;
 const MAX_ENTRIES = 1 << 17;
@@ -16,14 +17,14 @@ const MAX_TOKENS = 1 << 20;
 
 /** A run of tokens in parallel arrays, from `offset`: what the engine emits for one word. */
 export interface TokenRun {
-  ids: Uint32Array;
+  ids: Uint32Array<ArrayBuffer>;
   /** Token end, UTF-16 units from the word's start (the start of the character the end falls in). */
-  endUtf16: Uint32Array;
+  endUtf16: Uint32Array<ArrayBuffer>;
   /** Bytes into that character (0 on a character boundary). */
-  endInto: Uint8Array;
-  flags: Uint8Array;
+  endInto: Uint8Array<ArrayBuffer>;
+  flags: Uint8Array<ArrayBuffer>;
   /** Token end, UTF-8 bytes from the word's start (in the normalized text). */
-  endByte: Uint32Array;
+  endByte: Uint32Array<ArrayBuffer>;
 }
 
 export function newTokenRun(capacity: number): TokenRun {
@@ -36,14 +37,14 @@ export function newTokenRun(capacity: number): TokenRun {
   };
 }
 
-function growRun(run: TokenRun, used: number, capacity: number): TokenRun {
-  const next = newTokenRun(capacity);
-  next.ids.set(run.ids.subarray(0, used));
-  next.endUtf16.set(run.endUtf16.subarray(0, used));
-  next.endInto.set(run.endInto.subarray(0, used));
-  next.flags.set(run.flags.subarray(0, used));
-  next.endByte.set(run.endByte.subarray(0, used));
-  return next;
+function growRun(run: TokenRun, capacity: number): TokenRun {
+  return {
+    ids: grownTo(run.ids, capacity),
+    endUtf16: grownTo(run.endUtf16, capacity),
+    endInto: grownTo(run.endInto, capacity),
+    flags: grownTo(run.flags, capacity),
+    endByte: grownTo(run.endByte, capacity),
+  };
 }
 
 /** FNV-1a over the code units of s[a, b). */
@@ -125,9 +126,7 @@ export class WordCache {
     const e = this.count++;
     if (e === this.hashes.length) this.growEntries();
     if (this.keysUsed + len > this.keys.length) {
-      const keys = new Uint16Array(Math.max(this.keys.length * 2, this.keysUsed + len));
-      keys.set(this.keys.subarray(0, this.keysUsed));
-      this.keys = keys;
+      this.keys = grownTo(this.keys, Math.max(this.keys.length * 2, this.keysUsed + len));
     }
     const keys = this.keys;
     let k = this.keysUsed;
@@ -135,7 +134,7 @@ export class WordCache {
     this.keyStart[e] = this.keysUsed;
     this.keyLength[e] = len;
     this.keysUsed = k;
-    if (this.tokensUsed + n > this.tokens.ids.length) this.tokens = growRun(this.tokens, this.tokensUsed, Math.max(this.tokens.ids.length * 2, this.tokensUsed + n));
+    if (this.tokensUsed + n > this.tokens.ids.length) this.tokens = growRun(this.tokens, Math.max(this.tokens.ids.length * 2, this.tokensUsed + n));
     const t = this.tokens;
     const at = this.tokensUsed;
     t.ids.set(run.ids.subarray(0, n), at);
@@ -153,16 +152,11 @@ export class WordCache {
 
   private growEntries(): void {
     const cap = this.hashes.length * 2;
-    const grow = <T extends Int32Array | Uint32Array | Uint16Array>(a: T, make: (n: number) => T): T => {
-      const b = make(cap);
-      b.set(a);
-      return b;
-    };
-    this.hashes = grow(this.hashes, (n) => new Int32Array(n));
-    this.keyStart = grow(this.keyStart, (n) => new Uint32Array(n));
-    this.keyLength = grow(this.keyLength, (n) => new Uint16Array(n));
-    this.tokenStart = grow(this.tokenStart, (n) => new Uint32Array(n));
-    this.tokenCount = grow(this.tokenCount, (n) => new Uint16Array(n));
+    this.hashes = grownTo(this.hashes, cap);
+    this.keyStart = grownTo(this.keyStart, cap);
+    this.keyLength = grownTo(this.keyLength, cap);
+    this.tokenStart = grownTo(this.tokenStart, cap);
+    this.tokenCount = grownTo(this.tokenCount, cap);
   }
 
   /** Doubles the slot table; the pending miss slot is found again in the new table. */
