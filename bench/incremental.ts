@@ -133,8 +133,9 @@ export interface IncrementalReport {
   readonly constructMs: number;
   readonly latency: { readonly all: LatencyStats; readonly singleChar: LatencyStats; readonly paste: LatencyStats };
   /**
-   * The process's CPU time over each single-character edit (process.cpuUsage): on a shared machine the
-   * wall-clock figures include time the process was not running at all.
+   * The process's CPU time over each single-character edit (process.cpuUsage, every thread: the collector's
+   * helper threads too): on a shared machine the wall-clock figures include time the process was not running
+   * at all.
    */
   readonly singleCharCpu: LatencyStats;
   /** A full tokenizer.encode(text) of the document, median over the checks: what an edit costs without incremental. */
