@@ -108,7 +108,7 @@ function workerMemoryLines(w: WorkerMemoryResult | null): string[] {
   if (w === null) return ['Worker memory: skipped'];
   if (!w.ok) return [`Worker memory (${w.tokenizers.join(', ')}): not available (${w.error})`];
   return [
-    `Worker memory (${w.worker} in a fresh Node process, ${w.tokenizers.join(', ')}; ${grouped(w.documentBytes)}-byte document analysed under each, compared, then ${w.edits} edits at typing pace):`,
+    `Worker memory (${w.worker} in a fresh Node process, ${w.tokenizers.join(', ')}; ${grouped(w.documentBytes)}-byte document analysed under each and counted under each, then ${w.edits} edits at typing pace):`,
     `  resident ${fixed(w.rssAfterMb, 0)} MiB after (${fixed(w.rssBeforeWorkerMb, 0)} MiB of it Node before the worker started), peak ${fixed(w.peakRssMb, 0)} MiB; tokens ${w.tokensPerTokenizer.map(grouped).join(' / ')}`,
   ];
 }

@@ -1,8 +1,9 @@
 /**
  * Child program of the worker-memory benchmark (bench/workerMemory.ts bundles it and runs it with plain node,
  * no tsx): starts the built tokenization worker (dist/tokenWorker.js) with the resource limits the extension
- * gives it (src/extension/workerClient.ts), has it analyse one document under each tokenizer in turn, compare
- * the tokenizers on it, then apply single-character edits at typing pace (EDIT_INTERVAL_MS apart: back to
+ * gives it (src/extension/workerClient.ts), speaking its typed protocol (src/protocol/tokenWorker.ts): has it
+ * analyse one document under each tokenizer in turn (the worker keeps one tokenizer's state per document),
+ * count the whole document under each (as a selection count does), then apply single-character edits at typing pace (EDIT_INTERVAL_MS apart: back to
  * back, the worker never idles and its freed typed arrays wait far longer to be swept), and prints one JSON
  * line: the process's resident memory before the worker started, after the work, and at its peak.
  *
@@ -11,7 +12,8 @@
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { Worker } from 'node:worker_threads';
-import type { HostToTokenWorker, TokenWorkerToHost } from '../src/protocol';
+import type { RequestMessage, WorkerMessage } from '../src/protocol/requests';
+import type { AnalyzeParams, AnalyzeResult, TokenRequests } from '../src/protocol/tokenWorker';
 
 export interface WorkerMemoryReport {
   readonly ok: true;
@@ -47,44 +49,45 @@ async function main(): Promise<void> {
   const rssBeforeWorkerMb = rssMb();
   const worker = new Worker(values.worker, { resourceLimits: RESOURCE_LIMITS });
   let nextId = 1;
-  const pending = new Map<number, { resolve: (reply: TokenWorkerToHost) => void; reject: (e: Error) => void }>();
-  worker.on('message', (reply: TokenWorkerToHost) => {
-    const requestId = 'requestId' in reply ? reply.requestId : -1;
-    pending.get(requestId)?.resolve(reply);
-    pending.delete(requestId);
+  const pending = new Map<number, { resolve: (result: unknown) => void; reject: (e: Error) => void }>();
+  worker.on('message', (reply: WorkerMessage) => {
+    if (reply.type !== 'result' && reply.type !== 'error') return;
+    const p = pending.get(reply.id);
+    pending.delete(reply.id);
+    if (reply.type === 'result') p?.resolve(reply.result);
+    else p?.reject(new Error(`the worker answered ${reply.code}: ${reply.message}`));
   });
   worker.on('error', (e) => {
     for (const p of pending.values()) p.reject(e);
     pending.clear();
   });
-  const request = (make: (requestId: number) => HostToTokenWorker): Promise<TokenWorkerToHost> =>
+  const request = (message: Omit<RequestMessage<TokenRequests>, 'id' | 'type'>): Promise<unknown> =>
     new Promise((resolve, reject) => {
-      const requestId = nextId++;
-      pending.set(requestId, { resolve, reject });
-      worker.postMessage(make(requestId));
+      const id = nextId++;
+      pending.set(id, { resolve, reject });
+      worker.postMessage({ type: 'request', id, ...message });
     });
-  const expect = <K extends TokenWorkerToHost['kind']>(reply: TokenWorkerToHost, kind: K): Extract<TokenWorkerToHost, { kind: K }> => {
-    if (reply.kind !== kind) throw new Error(`the worker answered ${reply.kind}${reply.kind === 'error' ? `: ${reply.message}` : ''}`);
-    return reply as Extract<TokenWorkerToHost, { kind: K }>;
+  const analyze = async (params: AnalyzeParams): Promise<number> => {
+    const result = (await request({ kind: 'analyze', params })) as AnalyzeResult;
+    if (result.status !== 'analysis') throw new Error(`the worker answered ${result.status}`);
+    return result.stream.count;
   };
   const docKey = 'file:///bench/document.txt';
   let version = 1;
   const tokensPerTokenizer: number[] = [];
   for (const id of tokenizers) {
-    const reply = await request((requestId) => ({ kind: 'analyze', requestId, docKey, version: ++version, tokenizer: { id }, allowSpecial: false, text }));
-    tokensPerTokenizer.push(expect(reply, 'analysis').stream.count);
+    tokensPerTokenizer.push(await analyze({ docKey, version: ++version, tokenizer: { id }, allowSpecial: false, utf16Length: text.length, text }));
   }
-  const [reference, ...others] = tokenizers.map((id) => ({ id }));
-  expect(await request((requestId) => ({ kind: 'compare', requestId, text, tokenizers: others, reference })), 'compared');
+  for (const id of tokenizers) await request({ kind: 'count', params: { tokenizer: { id }, text, allowSpecial: false } });
   // Typing under the last tokenizer: edits sent as changes, as the host sends them.
   let current = text;
   for (let e = 0; e < edits; e++) {
     const at = Math.floor(((e + 1) * current.length) / (edits + 1));
     const change = { rangeOffset: at, rangeLength: 0, text: e % 2 ? 'x' : ' ' };
     current = current.slice(0, at) + change.text + current.slice(at);
-    const base = version;
-    const reply = await request((requestId) => ({ kind: 'analyze', requestId, docKey, version: ++version, baseVersion: base, tokenizer: { id: tokenizers[tokenizers.length - 1] }, allowSpecial: false, changes: [change] }));
-    expect(reply, 'analysis');
+    const baseVersion = version;
+    const id = tokenizers[tokenizers.length - 1];
+    await analyze({ docKey, version: ++version, baseVersion, tokenizer: { id }, allowSpecial: false, utf16Length: current.length, changes: [change] });
     await new Promise((resolve) => setTimeout(resolve, EDIT_INTERVAL_MS));
   }
   const report: WorkerMemoryReport = {

@@ -2,7 +2,7 @@
  * The tokenization worker's memory: the built worker (dist/tokenWorker.js, from `npm run build`) in a fresh
  * Node process, driven as the extension host drives it (bench/workerHost.ts, bundled with esbuild and run
  * with plain node so that no TypeScript loader sits in the measured process): one ~1 MB document analysed
- * under three tokenizers, compared across them, then edited 50 times at typing pace. The figure is the whole
+ * under three tokenizers in turn, counted under each, then edited 50 times at typing pace. The figure is the whole
  * process's resident memory, Node's own baseline (~45 MB) included.
  */
 import { spawnSync } from 'node:child_process';
