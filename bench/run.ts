@@ -11,6 +11,8 @@
  *                                      on a shared machine the ratios of the same round are compared
  *   other flags: --runs N, --incremental ID (tokenizer for the incremental section; default o200k_base),
  *                --worker-tokenizers a,b,c (the worker-memory section; default o200k_base,llama3,gemma3),
+ *                --engines a,b (only these peers, besides ours and each tokenizer's reference; e.g.
+ *                gpt-tokenizer,hf-tokenizers-rust: the peers the targets name),
  *                --out PATH (default bench/results/latest.json; latest-quick.json with --quick)
  *
  * Each (tokenizer, engine) is measured in a fresh child process (bench/coldLoad.ts): cold load, peak RSS and
@@ -25,7 +27,7 @@ import { parseArgs } from 'node:util';
 import { BUNDLED_TOKENIZERS, type CatalogEntry } from '../src/core/tokenizers/catalog';
 import { bundledFilePath, loadTokenizer } from '../src/core/tokenizers/loader';
 import { buildCorpus, REPO_ROOT, type Corpus } from './corpus';
-import { engineVersion } from './engines';
+import { ENGINE_NAMES, engineVersion, isEngineName, type EngineName } from './engines';
 import { writeSpecialFreeTokenizerJson } from './hfJson';
 import {
   FULL_INCREMENTAL_OPTIONS,
@@ -53,6 +55,8 @@ interface RunArgs {
   readonly incrementalTokenizer: string | null;
   readonly repeat: number;
   readonly workerTokenizers: readonly string[];
+  /** Peers to run (ours and each tokenizer's reference always run); null: every peer. */
+  readonly engines: readonly EngineName[] | null;
   readonly outPath: string;
 }
 
@@ -72,6 +76,7 @@ function parseRunArgs(argv: readonly string[]): RunArgs {
       incremental: { type: 'string' },
       repeat: { type: 'string' },
       'worker-tokenizers': { type: 'string' },
+      engines: { type: 'string' },
       out: { type: 'string' },
     },
   });
@@ -89,7 +94,11 @@ function parseRunArgs(argv: readonly string[]): RunArgs {
   const workerTokenizers = values['worker-tokenizers'] ? values['worker-tokenizers'].split(',').map((x) => x.trim()).filter(Boolean) : DEFAULT_WORKER_TOKENIZERS;
   const unknownWorker = workerTokenizers.filter((id) => !BUNDLED_TOKENIZERS.some((e) => e.id === id));
   if (unknownWorker.length) throw new Error(`--worker-tokenizers: unknown tokenizer(s) ${unknownWorker.join(', ')}`);
-  return { quick, json: values.json ?? false, markdown: values.markdown ?? false, only, timedRuns, warmupRuns: 1, incrementalTokenizer, repeat, workerTokenizers, outPath };
+  const engineList = values.engines ? values.engines.split(',').map((x) => x.trim()).filter(Boolean) : null;
+  const unknownEngines = (engineList ?? []).filter((e) => !isEngineName(e));
+  if (unknownEngines.length) throw new Error(`--engines: unknown engine(s) ${unknownEngines.join(', ')}; known: ${ENGINE_NAMES.join(', ')}`);
+  const engines = engineList ? engineList.filter(isEngineName) : null;
+  return { quick, json: values.json ?? false, markdown: values.markdown ?? false, only, timedRuns, warmupRuns: 1, incrementalTokenizer, repeat, workerTokenizers, engines, outPath };
 }
 
 function log(message: string): void {
@@ -240,7 +249,8 @@ function progressLine(index: number, total: number, pair: BenchPair, m: Measurem
 
 function runAllPairs(entries: readonly CatalogEntry[], args: RunArgs, workDir: string): ResultRow[] {
   const hfFiles = prepareHfFiles(entries, workDir);
-  const plans = entries.map((entry) => ({ entry, pairs: pairsFor(entry, (e) => hfFiles.get(e.id) ?? { tokenizerJsonPath: bundledFilePath(e) }) }));
+  const wanted = (p: BenchPair): boolean => args.engines === null || p.spec.engine === 'token-inspector' || p.isReference || args.engines.includes(p.spec.engine);
+  const plans = entries.map((entry) => ({ entry, pairs: pairsFor(entry, (e) => hfFiles.get(e.id) ?? { tokenizerJsonPath: bundledFilePath(e) }).filter(wanted) }));
   const total = plans.reduce((n, p) => n + p.pairs.length, 0);
   const rows: ResultRow[] = [];
   let done = 0;
@@ -286,6 +296,7 @@ function notes(args: RunArgs, incremental: IncrementalOptions): string[] {
     "Token Inspector's engine runs encode(), which also computes byte and UTF-16 spans for every token; peers return ids only.",
     'Cold load = requiring the package + building the tokenizer, in a fresh process (Token Inspector: src/core transpiled by tsx on the fly). gpt-tokenizer decodes its ranks lazily, so part of its load shows in the 1st encode.',
     'Ids compared on the whole corpus with the reference: tiktoken (WASM) encode_ordinary for OpenAI encodings, the Rust tokenizers binding for tokenizer.json files. Special-token text is ordinary text in every engine (HF peers load a copy of tokenizer.json without special added tokens).',
+    ...(args.engines ? [`Peers run: ${args.engines.join(', ')} (--engines), besides each tokenizer's reference.`] : []),
     `Incremental check policy: ${args.quick ? 'quick run, ' : ''}${incremental.singleCharEdits} single-char edits + ${incremental.pasteEdits} pastes; full re-encode compared after each of the first ${incremental.checkAllFirst} edits, then every ${incremental.checkEvery}th edit and the last.`,
   ];
 }
