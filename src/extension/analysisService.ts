@@ -37,6 +37,9 @@ interface DocEntry {
 /** End-to-end tests time each edit to its decorations (with TOKEN_INSPECTOR_TEST_LOG set); otherwise edits are not logged. */
 const LOG_EDITS = process.env.TOKEN_INSPECTOR_TEST_LOG !== undefined;
 
+const OPEN_SETTING = 'Open Setting';
+const SELECT_TOKENIZER = 'Select Tokenizer';
+
 /** Typing faster than this re-analyses once per burst. */
 const DEBOUNCE_MS = 15;
 
@@ -111,6 +114,15 @@ export class AnalysisService implements vscode.Disposable {
     return a;
   }
 
+  /**
+   * The last analysis made with the document's current tokenizer, whatever its version: what the status bar
+   * keeps showing while a newer version is being tokenized (so that it does not flicker at each keystroke).
+   */
+  latest(doc: vscode.TextDocument): Analysis | undefined {
+    const a = this.entries.get(this.key(doc))?.analysis;
+    return a && a.tokenizerKey === tokenizerRefKey(this.settings.tokenizerFor(doc)) ? a : undefined;
+  }
+
   /** The last error for the document's tokenizer, if its analysis failed. */
   error(doc: vscode.TextDocument): string | undefined {
     const e = this.entries.get(this.key(doc));
@@ -131,6 +143,7 @@ export class AnalysisService implements vscode.Disposable {
   /** Re-analyses every known document (after a tokenizer or setting change), failed ones included. */
   refreshAll(): void {
     for (const e of this.entries.values()) e.error = undefined;
+    this.shownErrors.clear();
     for (const doc of vscode.workspace.textDocuments) if (this.entries.has(this.key(doc))) this.request(doc);
   }
 
@@ -193,7 +206,7 @@ export class AnalysisService implements vscode.Disposable {
       // A worker that stopped under this request (and not because of it) restarts: retry then.
       const afterRestart = err instanceof WorkerCrashedError && !(err instanceof WorkerDeadlineError);
       e.error = { tokenizerKey, version, message, afterRestart };
-      if (err instanceof WorkerRequestError) this.showErrorOnce(tokenizerKey, message);
+      if (err instanceof WorkerRequestError) this.showErrorOnce(tokenizerKey, message, this.settings.tokenizerSettingFor(doc));
       this.log(`analysis failed: ${message}`);
     } finally {
       e.running = false;
@@ -206,20 +219,27 @@ export class AnalysisService implements vscode.Disposable {
     if (ms > 8) this.log(`slow: presenting an analysis took ${ms.toFixed(1)}ms`);
   }
 
-  private showErrorOnce(tokenizerKey: string, message: string): void {
+  /** Tells a tokenizer's failure once, offering the setting it came from (fixing it tokenizes again). */
+  private showErrorOnce(tokenizerKey: string, message: string, setting: string): void {
     const k = `${tokenizerKey}\n${message}`;
     if (this.shownErrors.has(k)) return;
     this.shownErrors.add(k);
-    void vscode.window.showErrorMessage(`Token Inspector: ${message}`, 'Select Tokenizer').then((pick) => {
-      if (pick) void vscode.commands.executeCommand('tokenInspector.selectTokenizer');
+    void vscode.window.showErrorMessage(`Token Inspector: ${message}`, OPEN_SETTING, SELECT_TOKENIZER).then((pick) => {
+      if (pick === OPEN_SETTING) void vscode.commands.executeCommand('workbench.action.openSettings', setting);
+      else if (pick === SELECT_TOKENIZER) void vscode.commands.executeCommand('tokenInspector.selectTokenizer');
     });
   }
 
   /** Counts a piece of text (a selection) on its own. */
   async count(doc: vscode.TextDocument, text: string): Promise<number | undefined> {
+    return (await this.countAlone(doc, text, 'the selection'))?.count;
+  }
+
+  /** A piece of the document tokenized on its own: its tokens and those the model adds to it (BOS). */
+  async countAlone(doc: vscode.TextDocument, text: string, what: string): Promise<{ count: number; added: number } | undefined> {
     const ref = this.settings.tokenizerFor(doc);
-    const label = `counting the selection in ${documentLabel(doc)} with ${tokenizerLabel(ref, this.settings)}`;
+    const label = `counting ${what} in ${documentLabel(doc)} with ${tokenizerLabel(ref, this.settings)}`;
     const r = await this.worker.request('count', { tokenizer: ref, text, allowSpecial: this.settings.allowSpecial(doc) }, { label }).catch(() => undefined);
-    return r?.count;
+    return r && { count: r.count, added: r.addedCount };
   }
 }

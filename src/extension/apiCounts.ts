@@ -108,9 +108,14 @@ export async function selectModel(ctx: Pick<Ctx, 'settings'>): Promise<void> {
   await setTokenizer(ctx.settings, pick.model.tokenizer, undefined);
 }
 
-/** Count as Chat Message: the selection or document as a user or system message under the model's chat template. */
-export async function countAsChat(ctx: Pick<Ctx, 'settings' | 'jobs' | 'log'>): Promise<void> {
-  const editor = vscode.window.activeTextEditor;
+/**
+ * Count as Chat Message: the selection or document as a user or system message under the model's chat template.
+ * The count is written to the output channel (it outlives the notification), and Show Prompt opens the rendered
+ * prompt tokenized as the model receives it: with the model's tokenizer, the template's special tokens as
+ * tokens and its BOS in the text (none added on top), so its status bar says the same number.
+ */
+export async function countAsChat(ctx: Pick<Ctx, 'settings' | 'jobs' | 'log' | 'editors'>): Promise<void> {
+  const editor = ctx.editors.editor;
   if (!editor) return void vscode.window.showInformationMessage('Token Inspector: open a file first.');
   const sel = editor.selections.filter((s) => !s.isEmpty);
   const text = sel.length ? sel.map((s) => editor.document.getText(s)).join('\n') : editor.document.getText();
@@ -125,9 +130,20 @@ export async function countAsChat(ctx: Pick<Ctx, 'settings' | 'jobs' | 'log'>): 
   const cost = inputCost(r.tokens, model);
   const msg = `${sel.length ? 'Selection' : 'Document'} as a ${role} message for ${model.name}: ${fmt(r.tokens)} tokens (${fmt(r.contentTokens)} content + ${fmt(r.templateTokens)} template)${cost === null ? '' : `, ${usd(cost)} input`}.${r.notes.length ? ` ${r.notes.join(' ')}` : ''}`;
   ctx.log(`chat ${model.id} ${role} tokens=${r.tokens} content=${r.contentTokens} template=${r.templateTokens}`);
-  const choice = await vscode.window.showInformationMessage(msg, ...(r.rendered ? ['Show Prompt'] : []));
-  if (choice && r.rendered) await vscode.window.showTextDocument(await vscode.workspace.openTextDocument({ content: r.rendered, language: 'plaintext' }));
+  ctx.log(`Count as Chat Message (${documentLabel(editor.document)}): ${msg}`);
+  const choice = await vscode.window.showInformationMessage(msg, ...(r.rendered ? [SHOW_PROMPT] : []));
+  if (choice !== SHOW_PROMPT || !r.rendered) return;
+  const doc = await vscode.workspace.openTextDocument({ content: r.rendered, language: 'plaintext' });
+  const pin = ctx.settings.pinDocument(doc.uri, ctx.settings.resolveTokenizer(model.tokenizer) ?? { id: model.tokenizer }, true);
+  const closed = vscode.workspace.onDidCloseTextDocument((d) => {
+    if (d !== doc) return;
+    pin.dispose();
+    closed.dispose();
+  });
+  await vscode.window.showTextDocument(doc);
 }
+
+const SHOW_PROMPT = 'Show Prompt';
 
 /** Count Tokens in Folder: the explorer's folder (or one chosen) under the editor's and the model's tokenizers. */
 export async function countFolder(ctx: Pick<Ctx, 'settings' | 'jobs' | 'log'>, uri?: vscode.Uri): Promise<void> {

@@ -30,7 +30,7 @@ const COMMANDS: { readonly [K in CommandId]: (ctx: CommandCtx) => CommandHandler
   'tokenInspector.showLanguagePremiums': (ctx) => () => ctx.panel.show('premiums'),
   'tokenInspector.exportTokens': (ctx) => () => exportTokens(ctx.analyses),
   'tokenInspector.goToToken': (ctx) => () => goToToken(ctx.analyses),
-  'tokenInspector.splitByTokenBudget': (ctx) => () => splitSelectionByTokenBudget(ctx.analyses),
+  'tokenInspector.splitByTokenBudget': (ctx) => () => splitSelectionByTokenBudget(ctx.analyses, ctx.editors),
   'tokenInspector.copyTokenIds': (ctx) => () => copyTokenIds(ctx.analyses),
   'tokenInspector.selectModel': (ctx) => () => selectModel(ctx),
   'tokenInspector.countAsChat': (ctx) => () => countAsChat(ctx),

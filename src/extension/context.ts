@@ -6,6 +6,7 @@
 import type * as vscode from 'vscode';
 import type { AnalysisService } from './analysisService';
 import type { FeatureService } from './features';
+import type { LastEditor } from './lastEditor';
 import type { ProbabilityService } from './probabilities';
 import type { Settings } from './settings';
 import type { ModelWorkerClient, TokenWorkerClient, WorkspaceWorkerClient } from './workerClient';
@@ -36,4 +37,6 @@ export interface Ctx {
   readonly analyses: AnalysisService;
   readonly probabilities: ProbabilityService;
   readonly features: FeatureService;
+  /** The active text editor, or the last one while the panel or sidebar has the focus. */
+  readonly editors: LastEditor;
 }

@@ -12,9 +12,22 @@ import { rankBucket, surprisalBin } from './probabilities';
 
 const color = (id: string): vscode.ThemeColor => new vscode.ThemeColor(id);
 
+/**
+ * Keeps right-to-left text in its order. VS Code renders a line as one span per run of equal decorations, and
+ * gives each span that holds right-to-left characters `style="unicode-bidi:isolate"`. Undecorated, an Arabic
+ * line is one such span, laid out right to left inside; with one span per token each word becomes its own
+ * isolate, and isolates are neutral to the line's left-to-right paragraph, so the words went left to right. The
+ * token spans are made plain inline spans again (`unicode-bidi: normal`, important to win over the inline
+ * style), so the whole line takes part in one bidi run as it does undecorated. Spans without right-to-left text
+ * are not isolated by VS Code, so this changes nothing for them. (VS Code's decoration options have no bidi
+ * field: the declaration rides on `letterSpacing`, whose `normal` is the default.)
+ */
+const KEEP_BIDI_ORDER = 'normal; unicode-bidi: normal !important';
+
 function tokenType(parity: 'Even' | 'Odd'): vscode.TextEditorDecorationType {
   return vscode.window.createTextEditorDecorationType({
     backgroundColor: color(`tokenInspector.tokenBackground${parity}`),
+    letterSpacing: KEEP_BIDI_ORDER,
     borderRadius: '2px',
     border: '1px solid',
     borderColor: color('tokenInspector.tokenBorder'),
@@ -23,7 +36,7 @@ function tokenType(parity: 'Even' | 'Odd'): vscode.TextEditorDecorationType {
 }
 
 function probabilityType(colorId: string): vscode.TextEditorDecorationType {
-  return vscode.window.createTextEditorDecorationType({ backgroundColor: color(colorId), borderRadius: '2px', border: '1px solid', borderColor: color('tokenInspector.tokenBorder') });
+  return vscode.window.createTextEditorDecorationType({ backgroundColor: color(colorId), letterSpacing: KEEP_BIDI_ORDER, borderRadius: '2px', border: '1px solid', borderColor: color('tokenInspector.tokenBorder') });
 }
 
 /** A glyph drawn over the character it marks (zero width, so the text does not move). */

@@ -14,6 +14,7 @@ import { registerCommands } from './commands';
 import type { Ctx, Log } from './context';
 import { TokenDecorator } from './decorations';
 import { FeatureService } from './features';
+import { LastEditor } from './lastEditor';
 import { registerHover } from './hover';
 import { TokenPanel } from './panel/panel';
 import { ProbabilityService } from './probabilities';
@@ -61,12 +62,14 @@ export function activate(context: vscode.ExtensionContext): void {
   };
   const analyses = new AnalysisService(worker, settings, log);
   const base = { log, settings, storage, worker, jobs, models, analyses };
-  const ctx: Ctx = { ...base, probabilities: new ProbabilityService(base), features: new FeatureService(base) };
+  const editors = new LastEditor();
+  const ctx: Ctx = { ...base, probabilities: new ProbabilityService(base), features: new FeatureService(base), editors };
   active = ctx;
   const panel = new TokenPanel(ctx);
   const sidebar = new SidebarProvider(ctx);
   subscriptions.push(
     output,
+    editors,
     settings,
     analyses,
     settings.onDidChange('tokenization', () => analyses.refreshAll()),

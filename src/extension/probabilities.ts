@@ -31,6 +31,7 @@ export function surprisalBin(bits: number): 0 | 1 | 2 | 3 | 4 {
 }
 
 const SCORE_DEBOUNCE_MS = 250;
+const OPEN_SETTING = 'Open Setting';
 /** Saves in a burst retrain the workspace model once, this long after the last. */
 const RETRAIN_AFTER_SAVE_MS = 15_000;
 
@@ -42,6 +43,9 @@ export class ProbabilityService implements vscode.Disposable {
   readonly onDidScore = this.emitter.event;
   private readonly disposables: vscode.Disposable[] = [];
   private training: Promise<void> | undefined;
+  /** Model references that failed to load, not tried again until a setting that names them changes. */
+  private readonly failedModels = new Set<string>();
+  private readonly loading = new Set<string>();
 
   constructor(private readonly ctx: Pick<Ctx, 'analyses' | 'settings' | 'worker' | 'jobs' | 'models' | 'log' | 'storage'>) {
     this.disposables.push(
@@ -58,7 +62,10 @@ export class ProbabilityService implements vscode.Disposable {
         if (this.retrainTimer) clearTimeout(this.retrainTimer);
         this.retrainTimer = setTimeout(() => void this.retrain(true), RETRAIN_AFTER_SAVE_MS);
       }),
-      this.ctx.settings.onDidChange('probabilities', () => this.refreshVisible()),
+      this.ctx.settings.onDidChange('probabilities', () => {
+        this.failedModels.clear();
+        this.refreshVisible();
+      }),
     );
   }
 
@@ -111,16 +118,30 @@ export class ProbabilityService implements vscode.Disposable {
     this.timers.schedule(key, SCORE_DEBOUNCE_MS, () => void this.score(doc));
   }
 
-  /** A hub repo id is resolved (downloaded when allowed) once; its folder's tokenizer then tokenizes the editor. */
+  /**
+   * A model reference (a hub repo id, downloaded when allowed, or a local folder) is loaded once before it
+   * scores; its folder's tokenizer then tokenizes the editor. Until it has loaded, and when it fails, the editor
+   * keeps the tokenizer setting's tokens: a bad model path never stops tokenizing. A failure is told once per
+   * reference, with the setting to fix; changing that setting tries again.
+   */
   private async resolveNeural(spec: string): Promise<boolean> {
     if (this.ctx.settings.isModelResolved(spec)) return true;
+    if (this.failedModels.has(spec) || this.loading.has(spec)) return false;
+    this.loading.add(spec);
     let model;
     try {
       model = await this.ctx.models.request('load', { model: { spec }, hub: this.ctx.settings.hub() }, { label: `loading ${spec} (${SECTION}.probabilityModel)` });
     } catch (e) {
-      void vscode.window.showWarningMessage(`Token Inspector: ${(e as Error).message}`);
+      this.failedModels.add(spec);
+      this.ctx.log(`model failed: ${(e as Error).message}`);
+      void vscode.window.showWarningMessage(`Token Inspector: ${(e as Error).message}`, OPEN_SETTING).then((pick) => {
+        if (pick) void vscode.commands.executeCommand('workbench.action.openSettings', `${SECTION}.probabilityModel`);
+      });
       return false;
+    } finally {
+      this.loading.delete(spec);
     }
+    if (this.ctx.settings.probabilityModel() !== spec) return false; // the setting moved on meanwhile
     this.ctx.settings.rememberModelFolder(spec, model.folder);
     this.ctx.analyses.refreshAll();
     return false; // the documents are re-tokenized with the model's tokenizer first

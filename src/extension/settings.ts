@@ -43,16 +43,18 @@ export interface SaeSettings {
   readonly m?: number;
 }
 
-/** A model reference that is a local folder rather than a hub repo id. */
-const LOCAL_PATH = /^[A-Za-z]:[\\/]|^[/~.]/;
-
 export function tokenizerRefKey(ref: TokenizerRef): string {
   return ref.path ? `${ref.id}@${ref.path}` : ref.id;
 }
 
 export class Settings implements vscode.Disposable {
-  /** Hub repo ids resolved to their downloaded folders (filled in when the model worker loads them). */
+  /**
+   * Model references (hub repo ids and local folders) the model worker loaded, with their folders. Only a model
+   * that loaded decides the editor's tokenizer: a bad model path leaves tokenizing as the tokenizer setting says.
+   */
   private readonly resolvedModelFolders = new Map<string, string>();
+  /** Documents whose tokens are fixed by what made them (a rendered chat prompt): by URI. */
+  private readonly pinned = new Map<string, { readonly tokenizer: TokenizerRef; readonly allowSpecial: boolean }>();
   private readonly emitters = new Map<RefreshTarget, vscode.EventEmitter<void>>(REFRESH_TARGETS.map((t) => [t, new vscode.EventEmitter<void>()]));
   private readonly subscription: vscode.Disposable;
 
@@ -134,13 +136,36 @@ export class Settings implements vscode.Disposable {
 
   /** The tokenizer for a document (language- and folder-aware): a neural model's own, the setting's, or the default. */
   tokenizerFor(doc: vscode.TextDocument | undefined): TokenizerRef {
+    const pin = doc && this.pinned.get(doc.uri.toString());
+    if (pin) return pin.tokenizer;
     const neural = this.neuralModelFolder();
     if (neural) return { id: neural.split(/[\\/]/).filter(Boolean).pop() ?? 'model', path: neural };
     return this.resolveTokenizer(this.get('tokenizer', doc)) ?? { id: DEFAULTS.tokenizer };
   }
 
   allowSpecial(doc: vscode.TextDocument): boolean {
-    return this.get('allowSpecialTokens', doc);
+    return this.pinned.get(doc.uri.toString())?.allowSpecial ?? this.get('allowSpecialTokens', doc);
+  }
+
+  /**
+   * Tokenizes a document with this tokenizer whatever the settings say (a chat prompt rendered for a model:
+   * its template's special tokens are tokens, as the model receives them). Unpinned when it closes.
+   */
+  pinDocument(uri: vscode.Uri, tokenizer: TokenizerRef, allowSpecial: boolean): vscode.Disposable {
+    const key = uri.toString();
+    this.pinned.set(key, { tokenizer, allowSpecial });
+    return { dispose: () => this.pinned.delete(key) };
+  }
+
+  isPinned(doc: vscode.TextDocument): boolean {
+    return this.pinned.has(doc.uri.toString());
+  }
+
+  /** The setting a document's tokenizer comes from (what to open when it fails). */
+  tokenizerSettingFor(doc: vscode.TextDocument | undefined): string {
+    if (this.neuralModelFolder()) return `${SECTION}.probabilityModel`;
+    const ref = this.resolveTokenizer(this.get('tokenizer', doc));
+    return ref?.path ? `${SECTION}.customTokenizers` : `${SECTION}.tokenizer`;
   }
 
   /** The tokenizers Compare and the sidebar show side by side. */
@@ -165,14 +190,19 @@ export class Settings implements vscode.Disposable {
     return this.get('probabilityModel');
   }
 
-  /** Remembers the folder a hub repo id was downloaded to: its tokenizer then tokenizes the editor. */
+  /** Remembers the folder a model reference loaded from: its tokenizer then tokenizes the editor. */
   rememberModelFolder(spec: string, folder: string): void {
     this.resolvedModelFolders.set(spec, folder);
   }
 
-  /** Whether a model reference needs no resolving (the endpoint, a local folder, or a hub id resolved before). */
+  /** A model that failed to load (or stopped loading) no longer decides the tokenizer. */
+  forgetModelFolder(spec: string): boolean {
+    return this.resolvedModelFolders.delete(spec);
+  }
+
+  /** Whether a model reference needs no loading first (the endpoint, or a model loaded before). */
   isModelResolved(spec: string): boolean {
-    return spec === 'remote' || this.resolvedModelFolders.has(spec) || LOCAL_PATH.test(spec);
+    return spec === 'remote' || this.resolvedModelFolders.has(spec);
   }
 
   /** A neural model's folder when probability mode uses one: its own tokenizer then tokenizes the editor. */
@@ -180,7 +210,7 @@ export class Settings implements vscode.Disposable {
     if (!this.get('showProbabilities')) return undefined;
     const spec = this.probabilityModel();
     if (spec === WORKSPACE_NGRAM) return undefined;
-    return this.resolvedModelFolders.get(spec) ?? (LOCAL_PATH.test(spec) ? spec : undefined);
+    return this.resolvedModelFolders.get(spec);
   }
 
   hub(): HubSettings {

@@ -3,13 +3,14 @@
  * Token Budget, Copy Token Ids. They read the analysis of the document's current version only.
  */
 import * as vscode from 'vscode';
-import { splitByTokenBudget } from '../core/analysis/budget';
+import { splitByTokenBudget, type BudgetChunk } from '../core/analysis/budget';
 import { tokenJson, type TokenJson } from '../core/analysis/stream';
 import { utf8Encode } from '../core/text/utf8';
 import type { Analysis, AnalysisService } from './analysisService';
+import type { LastEditor } from './lastEditor';
 
-async function currentAnalysis(analyses: AnalysisService): Promise<{ editor: vscode.TextEditor; a: Analysis } | undefined> {
-  const editor = vscode.window.activeTextEditor;
+async function currentAnalysis(analyses: AnalysisService, editors?: LastEditor): Promise<{ editor: vscode.TextEditor; a: Analysis } | undefined> {
+  const editor = editors?.editor ?? vscode.window.activeTextEditor;
   if (!editor) {
     void vscode.window.showInformationMessage('Token Inspector: open a file first.');
     return undefined;
@@ -114,26 +115,58 @@ export async function copyTokenIds(analyses: AnalysisService): Promise<void> {
   void vscode.window.showInformationMessage(`Token Inspector: copied ${ids.length} token ids (${a.tokenizer.id}).`);
 }
 
-/** Split Selection by Token Budget: chunks of at most N tokens, cut at token boundaries, as untitled documents. */
-export async function splitSelectionByTokenBudget(analyses: AnalysisService): Promise<void> {
-  const got = await currentAnalysis(analyses);
+/** A chunk tokenized on its own may take a token more than in the document (a word cut at its edge): shrink it this many times at most. */
+const MAX_SHRINKS = 8;
+
+/**
+ * Split Selection by Token Budget: chunks of at most N tokens as the model sees each of them (the tokens it adds,
+ * such as a BOS, included), cut at token boundaries between grapheme clusters, as untitled documents. Each chunk
+ * is counted again on its own and shrunk until it fits.
+ */
+export async function splitSelectionByTokenBudget(analyses: AnalysisService, editors?: LastEditor): Promise<void> {
+  const got = await currentAnalysis(analyses, editors);
   if (!got) return;
   const { editor, a } = got;
-  const input = await vscode.window.showInputBox({ title: 'Split Selection by Token Budget', prompt: 'At most this many tokens per chunk', value: '1000', validateInput: (v) => (/^[1-9]\d*$/.test(v.trim()) ? undefined : 'a positive whole number') });
+  const added = a.stream.addedTokens.length;
+  const input = await vscode.window.showInputBox({
+    title: 'Split Selection by Token Budget',
+    prompt: `At most this many tokens per chunk, as the model sees it${added ? ` (the ${added} it adds to every text included)` : ''}`,
+    value: '1000',
+    validateInput: (v) => (/^[1-9]\d*$/.test(v.trim()) && Number(v) > added ? undefined : `a whole number above ${added}`),
+  });
   if (!input) return;
   const budget = Number(input);
+  const doc = editor.document;
+  const version = doc.version;
   const sel = editor.selection;
-  const u0 = sel.isEmpty ? 0 : editor.document.offsetAt(sel.start);
-  const u1 = sel.isEmpty ? a.stream.utf16Length : editor.document.offsetAt(sel.end);
-  const chunks = splitByTokenBudget(a.stream, u0, u1, budget);
-  const text = editor.document.getText();
+  const u0 = sel.isEmpty ? 0 : doc.offsetAt(sel.start);
+  const u1 = sel.isEmpty ? a.stream.utf16Length : doc.offsetAt(sel.end);
+  const text = doc.getText();
+  const chunks: BudgetChunk[] = [];
+  for (let pos = u0; pos < u1; ) {
+    let chunk = splitByTokenBudget(a.stream, text, pos, u1, budget, added)[0];
+    if (!chunk) break;
+    for (let shrink = 1; shrink <= MAX_SHRINKS && !chunk.over; shrink++) {
+      const alone = await analyses.countAlone(doc, text.slice(chunk.utf16Start, chunk.utf16End), `a ${budget}-token chunk`);
+      if (!alone || alone.count + alone.added <= budget || budget - shrink - added < 1) break;
+      const smaller = splitByTokenBudget(a.stream, text, pos, u1, budget - shrink, added)[0];
+      if (!smaller || smaller.utf16End <= pos) break;
+      chunk = smaller;
+    }
+    chunks.push(chunk);
+    pos = chunk.utf16End;
+  }
+  if (doc.version !== version) return void vscode.window.showWarningMessage('Token Inspector: the document changed while it was being split; run Split Selection by Token Budget again.');
   if (chunks.length > 20) {
     const go = await vscode.window.showWarningMessage(`That makes ${chunks.length} chunks, each opened as a new document. Continue?`, { modal: true }, 'Open All');
     if (!go) return;
   }
   for (const c of chunks) {
-    const doc = await vscode.workspace.openTextDocument({ content: text.slice(c.utf16Start, c.utf16End), language: editor.document.languageId });
-    await vscode.window.showTextDocument(doc, { preview: false, preserveFocus: true });
+    const chunkDoc = await vscode.workspace.openTextDocument({ content: text.slice(c.utf16Start, c.utf16End), language: doc.languageId });
+    await vscode.window.showTextDocument(chunkDoc, { preview: false, preserveFocus: true });
   }
-  void vscode.window.showInformationMessage(`Token Inspector: ${chunks.length} chunks of at most ${budget} tokens (${a.tokenizer.id}).`);
+  const over = chunks.filter((c) => c.over).length;
+  void vscode.window.showInformationMessage(
+    `Token Inspector: ${chunks.length} chunks of at most ${budget} tokens${added ? ` (${added} added by the model included)` : ''} (${a.tokenizer.id}).${over ? ` ${over} single character${over > 1 ? 's' : ''} took more tokens than that and could not be cut.` : ''}`,
+  );
 }

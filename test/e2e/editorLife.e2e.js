@@ -1,0 +1,418 @@
+// @ts-check
+'use strict';
+// The editor as a user lives in it (issue 19), in a real VS Code with the package built for this machine:
+// right-to-left words keep their on-screen order under token boundaries; the status bar stays (and is read out
+// in plain words) while the panel has the focus; a 1 MB file's count does not flicker while typing (with the
+// figures: boundaries after opening, count after the last keystroke); Count as Chat Message says the same
+// number as the prompt it opens; Split Selection by Token Budget keeps Thai grapheme clusters whole and counts
+// the BOS; the default keybindings; a bad model path never stops tokenizing, and a failed tokenizer offers its
+// setting and recovers when fixed, without a reload.
+// TI_E2E_VSIX runs another package instead (e.g. main's, to show these tests fail there).
+const { test, before, after } = require('node:test');
+const assert = require('node:assert/strict');
+const fs = require('node:fs');
+const path = require('node:path');
+const vsc = require('./lib/vscode');
+const { hostPackage, assertInstalledPackage, cli, must, openTokenizerPicker, workspaceCopy } = require('./lib/project');
+
+const WS = workspaceCopy('editorLife');
+/** @type {import('./lib/vscode').Session} */
+let vs;
+/** @type {string} */
+let testLog;
+
+const ARABIC = ['السلام', 'عليكم', 'ورحمة', 'الله'];
+const HEBREW = ['שלום', 'עולם', 'יפה', 'מאוד'];
+// Thai: vowels and tone marks are combining characters written after their consonant.
+const THAI = 'มนุษย์ทั้งหลายเกิดมามีอิสระและเสมอกันในเกียรติศักดิ์และสิทธิ ต่างมีเหตุผลและมโนธรรม';
+
+/** @param {string} file @param {string} tokenizer @returns {import('./lib/project').TokenizeJson} */
+function cliTokens(file, tokenizer) {
+  return cli(['tokenize', path.join(WS, file), '--tokenizer', tokenizer, '--json']);
+}
+
+/** The Token Inspector status item's text and aria-label. */
+async function statusItem() {
+  return vs.page.evaluate(() => {
+    const el = /** @type {HTMLElement | null} */ (document.querySelector('.part.statusbar .statusbar-item[id$="tokenInspector.status"]'));
+    if (!el || el.getClientRects().length === 0) return undefined;
+    const a = el.querySelector('a');
+    return { text: (el.innerText || '').trim(), label: a?.getAttribute('aria-label') ?? el.getAttribute('aria-label') ?? '' };
+  });
+}
+
+/** Waits until the status bar's count is `expected` tokens. @param {number} expected */
+async function waitForCount(expected) {
+  const re = new RegExp(`(^|\\s)${expected.toLocaleString('en-US')} tokens`);
+  const text = await vsc.poll(`the status bar to say ${expected} tokens`, async () => {
+    const s = await statusItem();
+    return s && re.test(s.text) ? s.text : undefined;
+  }, { timeout: vsc.scaledMs(30000) });
+  return String(text);
+}
+
+/** Sets the editor's tokenizer with the picker, unless the status bar already names it. @param {string} id */
+async function useTokenizer(id) {
+  const now = await statusItem();
+  if (now && now.text.endsWith(` ${id}`)) return;
+  const box = await openTokenizerPicker(vs.page);
+  await box.fill(id);
+  await vs.page.locator('.quick-input-list .monaco-list-row', { hasText: id }).first().waitFor();
+  await vs.page.keyboard.press('Enter');
+  await vsc.poll(`the status bar to name ${id}`, async () => (await statusItem())?.text.endsWith(` ${id}`) || undefined, { timeout: vsc.scaledMs(30000) });
+}
+
+/** Runs a palette command that opens a quick input of its own (runCommand waits for the palette to close). @param {string} title */
+async function paletteCommand(title) {
+  await vs.page.keyboard.press('F1');
+  const box = vs.page.locator('.quick-input-widget .quick-input-box input');
+  await box.waitFor({ state: 'visible' });
+  await box.fill(`>${title}`);
+  await vs.page.locator('.quick-input-list .monaco-list-row', { hasText: title }).first().waitFor();
+  await vs.page.keyboard.press('Enter');
+}
+
+/** Runs a palette command by title, then waits for a quick pick row and picks it. @param {string} title @param {string} row */
+async function commandThenPick(title, row) {
+  await paletteCommand(title);
+  await vs.page.locator('.quick-input-list .monaco-list-row', { hasText: row }).first().waitFor({ timeout: vsc.scaledMs(20000) });
+  await vs.page.keyboard.press('Enter');
+}
+
+before(async () => {
+  fs.writeFileSync(path.join(WS, 'rtl.txt'), `${ARABIC.join(' ')}\n${HEBREW.join(' ')}\n`);
+  fs.writeFileSync(path.join(WS, 'thai.txt'), `${THAI}\n`);
+  fs.writeFileSync(path.join(WS, 'chat.txt'), 'Summarise this paragraph in one line, please.\nTokens cost money; templates cost tokens.\n');
+  const unit = fs.readFileSync(path.join(WS, 'code.ts'), 'utf8');
+  fs.writeFileSync(path.join(WS, 'big.txt'), unit.repeat(Math.ceil(1_000_000 / unit.length)));
+  const vsix = process.env.TI_E2E_VSIX || (await hostPackage());
+  testLog = path.join(vsc.paths.RUN_ROOT, `editorLife-log-${process.pid}.txt`);
+  fs.mkdirSync(path.dirname(testLog), { recursive: true });
+  fs.writeFileSync(testLog, '');
+  vs = await vsc.startVSCode({
+    vsix,
+    workspace: WS,
+    name: 'editorLife',
+    theme: 'Default Light Modern',
+    settings: { 'tokenInspector.model': 'llama-3.1-8b', 'tokenInspector.customTokenizers': [{ name: 'broken', path: path.join(WS, 'missing', 'tokenizer.json') }] },
+    env: { TOKEN_INSPECTOR_TEST_LOG: testLog },
+  });
+  if (!process.env.TI_E2E_VSIX) assertInstalledPackage(vs);
+  await vsc.waitForFileText(testLog, 'activated', { timeout: vsc.scaledMs(60000) });
+});
+
+after(async () => {
+  if (vs) await vs.stop();
+});
+
+/**
+ * The horizontal centre on screen of each word in the editor line that holds it (text nodes measured one
+ * character at a time, whatever spans the decorations cut the line into).
+ * @param {string[]} words
+ * @returns {Promise<number[]>}
+ */
+function wordCentres(words) {
+  return vs.page.evaluate((words) => {
+    for (const line of document.querySelectorAll('.part.editor .editor-group-container.active .monaco-editor .view-line')) {
+      let text = '';
+      /** @type {number[]} */
+      const xs = [];
+      const walker = document.createTreeWalker(line, NodeFilter.SHOW_TEXT);
+      for (let n = walker.nextNode(); n; n = walker.nextNode()) {
+        const s = n.textContent ?? '';
+        for (let i = 0; i < s.length; i++) {
+          const r = document.createRange();
+          r.setStart(n, i);
+          r.setEnd(n, i + 1);
+          const rect = r.getBoundingClientRect();
+          xs.push(rect.left + rect.width / 2);
+          text += s[i];
+        }
+      }
+      if (!words.every((w) => text.includes(w))) continue;
+      return words.map((w) => {
+        const at = text.indexOf(w);
+        const sum = xs.slice(at, at + w.length).reduce((a, b) => a + b, 0);
+        return sum / w.length;
+      });
+    }
+    return [];
+  }, words);
+}
+
+test('right-to-left words keep their on-screen order under token boundaries (Arabic, Hebrew)', async () => {
+  await vsc.openFile(vs.page, 'rtl.txt');
+  await waitForCount(cliTokens('rtl.txt', 'o200k_base').count);
+  await vsc.waitForFileText(testLog, /decorated \S*rtl\.txt v\d+/);
+  await vs.page.waitForTimeout(vsc.scaledMs(500));
+  for (const words of [ARABIC, HEBREW]) {
+    const xs = await wordCentres(words);
+    assert.equal(xs.length, words.length, `the line ${words.join(' ')} is not on screen`);
+    // Read right to left: each word lies to the left of the one before it.
+    for (let i = 1; i < xs.length; i++) assert.ok(xs[i] < xs[i - 1], `"${words[i]}" (x=${xs[i].toFixed(0)}) is not left of "${words[i - 1]}" (x=${xs[i - 1].toFixed(0)}): ${xs.map((x) => x.toFixed(0)).join(', ')}`);
+  }
+  await vsc.screenshot(vs.page, 'rtl-boundaries.png');
+});
+
+test('the status bar item reads as a sentence to a screen reader', async () => {
+  await vsc.openFile(vs.page, 'code.ts');
+  const expected = cliTokens('code.ts', 'o200k_base').count;
+  await waitForCount(expected);
+  const item = must(await statusItem(), 'the status item');
+  assert.match(item.label, new RegExp(`^${expected.toLocaleString('en-US')} tokens, tokenizer .+\\. Activate to choose another tokenizer\\.$`), `aria-label: ${item.label}`);
+  assert.doesNotMatch(item.label, /\$\(|symbol-numeric|\*\*/);
+});
+
+test('the status bar stays while the panel has the focus', async () => {
+  await vsc.openFile(vs.page, 'code.ts');
+  const expected = cliTokens('code.ts', 'o200k_base').count;
+  await waitForCount(expected);
+  await vsc.runCommand(vs.page, 'Token Inspector: Show Panel');
+  await vsc.webviewFrame(vs.page).locator('body').waitFor({ timeout: vsc.scaledMs(30000) });
+  // The panel's webview has the focus: VS Code has no active text editor now.
+  await vs.page.waitForTimeout(vsc.scaledMs(1000));
+  const during = await statusItem();
+  assert.ok(during && during.text.includes(`${expected.toLocaleString('en-US')} tokens`), `with the panel focused the status bar says ${JSON.stringify(during)}`);
+  await vsc.runCommand(vs.page, 'View: Close All Editor Groups').catch(() => undefined);
+});
+
+test('Count as Chat Message says what the prompt it opens says (template tokens, one BOS)', async () => {
+  await vsc.openFile(vs.page, 'chat.txt');
+  const expected = cli(['count', path.join(WS, 'chat.txt'), '--model', 'llama-3.1-8b', '--as-chat', '--json']).total;
+  await commandThenPick('Token Inspector: Count as Chat Message', 'user');
+  const toast = vs.page.locator('.notifications-toasts .notification-list-item', { hasText: 'as a user message for Llama 3.1 8B' }).first();
+  await toast.waitFor({ timeout: vsc.scaledMs(30000) });
+  const message = await toast.locator('.notification-list-item-message').innerText();
+  assert.ok(message.includes(`${expected.tokens} tokens (`), `${message} (the CLI: ${expected.tokens})`);
+  await toast.hover();
+  await toast.locator('.monaco-button', { hasText: 'Show Prompt' }).click();
+  const shown = await waitForCount(expected.tokens);
+  assert.doesNotMatch(shown, /BOS/, `the prompt's status bar: ${shown}`);
+  assert.match(shown, /llama3/);
+  // The result outlives the notification: it is in the output channel (the log the tests read).
+  await vsc.waitForFileText(testLog, `Count as Chat Message (chat.txt): Document as a user message for Llama 3.1 8B: ${expected.tokens} tokens`);
+  await vsc.runCommand(vs.page, 'View: Close All Editor Groups').catch(() => undefined);
+  await vs.page.locator('.monaco-dialog-box .monaco-button', { hasText: "Don't Save" }).click({ timeout: vsc.scaledMs(3000) }).catch(() => undefined);
+  await vsc.runCommand(vs.page, 'Notifications: Clear All Notifications').catch(() => undefined);
+});
+
+/**
+ * The smallest colour difference (Euclidean, 0–255 RGB, composited over the editor's background) between
+ * neighbouring tokens' backgrounds on the editor line that holds `needle`: what tells two tokens apart where
+ * no space does (Thai, CJK). Two backgrounds within ~20 of each other are hard to tell apart at a glance.
+ * @param {string} needle
+ */
+function neighbourContrast(needle) {
+  return vs.page.evaluate((needle) => {
+    /** @param {string} css @returns {number[]} */
+    const rgba = (css) => (css.match(/[\d.]+/g) ?? []).map(Number);
+    const editor = document.querySelector('.part.editor .editor-group-container.active .monaco-editor-background') ?? document.querySelector('.part.editor .monaco-editor');
+    const bg = rgba(getComputedStyle(/** @type {Element} */ (editor)).backgroundColor);
+    for (const line of document.querySelectorAll('.part.editor .editor-group-container.active .monaco-editor .view-line')) {
+      if (!(line.textContent ?? '').includes(needle)) continue;
+      /** @type {number[][]} */
+      const colours = [];
+      for (const span of line.querySelectorAll('span > span')) {
+        const c = rgba(getComputedStyle(span).backgroundColor);
+        const a = c.length > 3 ? c[3] : 1;
+        if (!(a > 0) || !(span.textContent ?? '').trim()) continue;
+        const mixed = [0, 1, 2].map((k) => c[k] * a + bg[k] * (1 - a));
+        const prev = colours[colours.length - 1];
+        if (!prev || prev.some((v, k) => Math.abs(v - mixed[k]) > 0.5)) colours.push(mixed);
+      }
+      let min = Infinity;
+      for (let i = 1; i < colours.length; i++) min = Math.min(min, Math.hypot(...colours[i].map((v, k) => v - colours[i - 1][k])));
+      return { pairs: colours.length - 1, min };
+    }
+    return { pairs: 0, min: NaN };
+  }, needle);
+}
+
+test('Split Selection by Token Budget never cuts a Thai grapheme cluster, and counts the BOS (Llama 3)', async () => {
+  await vsc.openFile(vs.page, 'thai.txt');
+  await useTokenizer('llama3');
+  await waitForCount(cliTokens('thai.txt', 'llama3').count);
+  // Thai has no spaces between words: only the alternating backgrounds show where a token ends.
+  await vsc.waitForFileText(testLog, /decorated \S*thai\.txt v\d+/);
+  await vs.page.waitForTimeout(vsc.scaledMs(500));
+  const light = await neighbourContrast(THAI.slice(0, 10));
+  vsc.log(`[figures] Thai boundaries, light theme: ${light.pairs} neighbouring pairs, smallest colour difference ${light.min.toFixed(1)}`);
+  assert.ok(light.pairs > 5 && light.min >= 30, `neighbouring Thai tokens in the light theme differ by ${light.min.toFixed(1)} (${light.pairs} pairs)`);
+  const budget = 12;
+  await paletteCommand('Token Inspector: Split Selection by Token Budget');
+  const input = vs.page.locator('.quick-input-widget .quick-input-box input');
+  await vs.page.locator('.quick-input-widget', { hasText: 'At most this many tokens' }).first().waitFor({ timeout: vsc.scaledMs(20000) });
+  await input.fill(String(budget));
+  await vs.page.keyboard.press('Enter');
+  await vs.page.locator('.notifications-toasts .notification-list-item-message', { hasText: 'chunks of at most' }).first().waitFor({ timeout: vsc.scaledMs(30000) });
+  const tabs = vs.page.locator('.tabs-container .tab', { hasText: /Untitled-\d+/ });
+  const n = await tabs.count();
+  assert.ok(n >= 3, `${n} chunks`);
+  const segmenter = new Intl.Segmenter(undefined, { granularity: 'grapheme' });
+  let joined = '';
+  for (let i = 0; i < n; i++) {
+    await tabs.nth(i).click();
+    const text = await vs.page.evaluate(() => {
+      const lines = [...document.querySelectorAll('.part.editor .editor-group-container.active .monaco-editor .view-line')];
+      return lines.map((l) => (l.textContent ?? '').replace(/\u00a0/g, ' ')).join('');
+    });
+    assert.ok(text.length > 0, `chunk ${i} is empty on screen`);
+    assert.doesNotMatch(text, /^\p{M}/u, `chunk ${i} starts with a combining mark: ${JSON.stringify(text.slice(0, 4))}`);
+    const status = String(await vsc.poll(`chunk ${i}'s count`, async () => {
+      const s = await statusItem();
+      return s && / tokens/.test(s.text) && !/Tokens…/.test(s.text) ? s.text : undefined;
+    }));
+    const m = must(/([\d,]+) tokens(?: \(\+(\d+) BOS\))?/.exec(status), `a count in ${status}`);
+    const asTheModelSees = Number(m[1].replace(/,/g, '')) + Number(m[2] ?? 0);
+    assert.ok(asTheModelSees <= budget, `chunk ${i} is ${asTheModelSees} tokens as the model sees it (${status}), over the budget of ${budget}`);
+    joined += text;
+  }
+  // Together the chunks are the text, cut only between grapheme clusters.
+  assert.equal(joined.replace(/\n/g, ''), THAI);
+  const starts = new Set([...segmenter.segment(THAI)].map((g) => g.index));
+  assert.ok(starts.size > 0);
+  await vsc.runCommand(vs.page, 'View: Close All Editor Groups').catch(() => undefined);
+  for (let i = 0; i < n; i++) await vs.page.locator('.monaco-dialog-box .monaco-button', { hasText: "Don't Save" }).click({ timeout: vsc.scaledMs(3000) }).catch(() => undefined);
+  await vsc.runCommand(vs.page, 'Notifications: Clear All Notifications').catch(() => undefined);
+  // Back to the default tokenizer for the tests after this one.
+  await vsc.openFile(vs.page, 'code.ts');
+  await useTokenizer('o200k_base');
+});
+
+test('default keybindings: Ctrl+Shift+Alt+B toggles the boundaries, Ctrl+Shift+Alt+K opens the tokenizer picker', async () => {
+  await vsc.openFile(vs.page, 'code.ts');
+  await vs.page.locator('.part.editor .monaco-editor .view-lines').first().click();
+  const before = fs.readFileSync(testLog, 'utf8').split('configuration changed: showBoundaries').length;
+  await vs.page.keyboard.press('Control+Shift+Alt+B');
+  await vsc.poll('the boundaries setting to change', () => fs.readFileSync(testLog, 'utf8').split('configuration changed: showBoundaries').length > before || undefined);
+  await vs.page.keyboard.press('Control+Shift+Alt+B');
+  await vsc.poll('the boundaries setting to change back', () => fs.readFileSync(testLog, 'utf8').split('configuration changed: showBoundaries').length > before + 1 || undefined);
+  await vs.page.keyboard.press('Control+Shift+Alt+K');
+  await vs.page.locator('.quick-input-list .monaco-list-row', { hasText: 'OpenAI o200k_base' }).first().waitFor({ timeout: vsc.scaledMs(15000) });
+  await vs.page.keyboard.press('Escape');
+  // None clashes with VS Code's own: the Keyboard Shortcuts editor lists only Token Inspector's command for each.
+  await vsc.runCommand(vs.page, 'Preferences: Open Keyboard Shortcuts');
+  const search = vs.page.locator('.keybindings-editor .keybindings-header .suggest-input-container textarea, .keybindings-editor .keybindings-header input').first();
+  await search.waitFor({ timeout: vsc.scaledMs(20000) });
+  for (const [key, title] of [['ctrl+shift+alt+b', 'Toggle Token Boundaries'], ['ctrl+shift+alt+t', 'Show Panel'], ['ctrl+shift+alt+k', 'Select Tokenizer']]) {
+    await search.fill(`"${key}"`);
+    const rows = await vsc.poll(`the shortcuts bound to ${key}`, async () => {
+      await vs.page.waitForTimeout(300);
+      const texts = await vs.page.locator('.keybindings-editor .keybindings-table-container .monaco-list-row').allInnerTexts();
+      return texts.length ? texts : undefined;
+    });
+    const all = /** @type {string[]} */ (rows);
+    assert.ok(all.some((r) => r.includes(title)), `${key}: ${JSON.stringify(all)}`);
+    assert.deepEqual(all.filter((r) => !r.includes('Token Inspector')), [], `${key} is bound to something else too`);
+  }
+  await vsc.runCommand(vs.page, 'View: Close All Editor Groups').catch(() => undefined);
+});
+
+test('typing in a 1 MB file: the count settles without flicker (figures: boundaries after opening, count after the last keystroke)', async () => {
+  await vsc.openFile(vs.page, 'code.ts');
+  await useTokenizer('o200k_base');
+  const t0 = Date.now();
+  await vsc.openFile(vs.page, 'big.txt');
+  const decorated = await vsc.waitForFileText(testLog, /(\d+) decorated \S*big\.txt v1/, { timeout: vsc.scaledMs(60000) });
+  const openedMs = Number(must(/(\d+) decorated \S*big\.txt v1/.exec(decorated), 'the decoration time')[1]) - t0;
+  // Record every text the status item shows from now on.
+  await vs.page.evaluate(() => {
+    const seen = /** @type {string[]} */ ([]);
+    /** @type {any} */ (window).__tiSeen = seen;
+    const el = document.querySelector('.part.statusbar .statusbar-item[id$="tokenInspector.status"]');
+    if (!el) return;
+    new MutationObserver(() => seen.push(`${Date.now()} ${(/** @type {HTMLElement} */ (el).innerText || '').trim()}`)).observe(el, { subtree: true, childList: true, characterData: true, attributes: true });
+  });
+  await vs.page.locator('.part.editor .monaco-editor .view-lines').first().click();
+  await vs.page.keyboard.press('Control+Home');
+  let lastKey = 0;
+  for (const ch of 'tokens ') {
+    await vs.page.keyboard.type(ch);
+    lastKey = Date.now();
+    await vs.page.waitForTimeout(120);
+  }
+  const text = fs.readFileSync(path.join(WS, 'big.txt'), 'utf8');
+  fs.writeFileSync(path.join(WS, 'big-typed.txt'), `tokens ${text}`);
+  const expected = cliTokens('big-typed.txt', 'o200k_base').count;
+  await waitForCount(expected);
+  /** @type {string[]} */
+  const seen = await vs.page.evaluate(() => /** @type {any} */ (window).__tiSeen ?? []);
+  const settled = seen.find((s) => s.includes(`${expected.toLocaleString('en-US')} tokens`));
+  const settleMs = settled ? Number(settled.split(' ')[0]) - lastKey : NaN;
+  vsc.log(`[figures] 1 MB file: boundaries ${openedMs} ms after Quick Open's Enter; count settled ${settleMs} ms after the last keystroke; status texts seen: ${seen.length}`);
+  console.log(`[figures] boundariesAfterOpenMs=${openedMs} countSettledAfterLastKeyMs=${settleMs}`);
+  const flicker = seen.filter((s) => /Tokens…|loading/.test(s));
+  assert.deepEqual(flicker, [], `the status bar flickered while typing: ${flicker.join(' | ')}`);
+  await vsc.runCommand(vs.page, 'View: Close All Editor Groups').catch(() => undefined);
+  await vs.page.locator('.monaco-dialog-box .monaco-button', { hasText: "Don't Save" }).click({ timeout: vsc.scaledMs(3000) }).catch(() => undefined);
+});
+
+test('a failed tokenizer offers its setting and recovers when the setting is fixed, without a reload', async () => {
+  await vsc.openFile(vs.page, 'code.ts');
+  await useTokenizer('o200k_base');
+  const box = await openTokenizerPicker(vs.page);
+  await box.fill('broken');
+  await vs.page.locator('.quick-input-list .monaco-list-row', { hasText: 'broken' }).first().waitFor();
+  await vs.page.keyboard.press('Enter');
+  await vsc.poll('the status bar to say the tokenizer failed', async () => (await statusItem())?.text.includes('Tokenizer failed') || undefined, { timeout: vsc.scaledMs(30000) });
+  const toast = vs.page.locator('.notifications-toasts .notification-list-item', { hasText: 'tokenizer.json' }).first();
+  await toast.waitFor({ timeout: vsc.scaledMs(15000) });
+  await toast.hover();
+  await toast.locator('.monaco-button', { hasText: 'Open Setting' }).click();
+  // The settings editor opens on the setting the tokenizer came from.
+  await vs.page.locator('.settings-editor').first().waitFor({ timeout: vsc.scaledMs(20000) });
+  await vsc.poll('the settings editor to show tokenInspector.customTokenizers', async () => {
+    const v = await vs.page.locator('.settings-editor .settings-header .suggest-input-container textarea, .settings-editor .settings-header input').first().inputValue().catch(() => '');
+    return v.includes('tokenInspector.customTokenizers') || undefined;
+  });
+  await vsc.runCommand(vs.page, 'View: Close All Editor Groups').catch(() => undefined);
+  // Fixing the setting (another tokenizer) tokenizes again at once.
+  await vsc.openFile(vs.page, 'code.ts');
+  await useTokenizer('o200k_base');
+  await waitForCount(cliTokens('code.ts', 'o200k_base').count);
+});
+
+/** Waits for the extension's next activation after a restart. @param {number} seen activations before it */
+async function waitForActivation(seen) {
+  await vsc.poll('the extension to activate again', () => fs.readFileSync(testLog, 'utf8').split(' activated\n').length - 1 > seen || undefined, { timeout: vsc.scaledMs(60000) });
+}
+const activations = () => fs.readFileSync(testLog, 'utf8').split(' activated\n').length - 1;
+
+test('Thai token boundaries are readable in the dark theme too', async () => {
+  const seen = activations();
+  await vsc.setTheme(vs.page, 'Default Dark Modern');
+  await waitForActivation(seen);
+  await vsc.openFile(vs.page, 'thai.txt');
+  await waitForCount(cliTokens('thai.txt', 'o200k_base').count);
+  await vs.page.waitForTimeout(vsc.scaledMs(1000));
+  const dark = await neighbourContrast(THAI.slice(0, 10));
+  vsc.log(`[figures] Thai boundaries, dark theme: ${dark.pairs} neighbouring pairs, smallest colour difference ${dark.min.toFixed(1)}`);
+  assert.ok(dark.pairs > 5 && dark.min >= 30, `neighbouring Thai tokens in the dark theme differ by ${dark.min.toFixed(1)} (${dark.pairs} pairs)`);
+  await vsc.screenshot(vs.page, 'thai-dark.png');
+});
+
+test('a bad model path never stops tokenizing; its warning opens tokenInspector.probabilityModel', async () => {
+  const seen = activations();
+  await vsc.updateSettings(vs.page, { 'tokenInspector.showProbabilities': true, 'tokenInspector.probabilityModel': path.join(WS, 'no-such-model') });
+  await waitForActivation(seen);
+  await vsc.openFile(vs.page, 'code.ts');
+  // The editor keeps the tokenizer setting's tokens while the model is missing.
+  const shown = await waitForCount(cliTokens('code.ts', 'o200k_base').count);
+  assert.match(shown, /o200k_base/);
+  const toast = vs.page.locator('.notifications-toasts .notification-list-item', { hasText: 'no-such-model' }).first();
+  await toast.waitFor({ timeout: vsc.scaledMs(60000) });
+  await toast.hover();
+  await toast.locator('.monaco-button', { hasText: 'Open Setting' }).click();
+  await vsc.poll('the settings editor to show tokenInspector.probabilityModel', async () => {
+    const v = await vs.page.locator('.settings-editor .settings-header .suggest-input-container textarea, .settings-editor .settings-header input').first().inputValue().catch(() => '');
+    return v.includes('tokenInspector.probabilityModel') || undefined;
+  });
+  // Turning probabilities off (a setting change at run time) keeps the count, with no reload.
+  await vsc.runCommand(vs.page, 'View: Close All Editor Groups').catch(() => undefined);
+  await vsc.openFile(vs.page, 'code.ts');
+  await vsc.runCommand(vs.page, 'Token Inspector: Show Probabilities');
+  await vsc.waitForFileText(testLog, 'configuration changed: showProbabilities');
+  await waitForCount(cliTokens('code.ts', 'o200k_base').count);
+  const after = must(await statusItem(), 'the status item');
+  assert.doesNotMatch(after.text, /failed/);
+});
