@@ -105,21 +105,37 @@ export class SidebarProvider implements vscode.WebviewViewProvider, vscode.Dispo
       selectionTokens: this.selectionTokens,
       added: a ? a.stream.addedTokens.length : 0,
       costs: this.costs.rows,
+      // The rows are another document's (or version's) until this one's come: the view says it is computing.
+      computing: !!editor && (!a || this.costs.key !== this.costsKey(editor.document)),
     });
     if (editor && a) this.scheduleCosts(editor.document);
   }
 
+  /** What the relative costs were computed for: the document's version and the tokenizers compared. */
+  private costsKey(doc: vscode.TextDocument): string {
+    const { settings } = this.ctx;
+    return `${doc.uri.toString()}@${doc.version}:${settings.compareTokenizerIds().join(',')}:${settings.referenceTokenizerId()}`;
+  }
+
   private scheduleCosts(doc: vscode.TextDocument): void {
     const { settings } = this.ctx;
-    const key = `${doc.uri.toString()}@${doc.version}:${settings.compareTokenizerIds().join(',')}:${settings.referenceTokenizerId()}`;
+    const key = this.costsKey(doc);
     if (key === this.costs.key) return;
     if (this.costsTimer) clearTimeout(this.costsTimer);
     this.costsTimer = setTimeout(async () => {
       this.costsTimer = undefined;
       const refs = settings.resolveTokenizers(settings.compareTokenizerIds());
       const label = `relative costs of ${documentLabel(doc)} (${SECTION}.compareTokenizers)`;
-      const result = await this.ctx.jobs.request('compare', { text: doc.getText().slice(0, COSTS_MAX_UTF16), tokenizers: refs, reference: settings.referenceTokenizer() }, { label }).catch(() => undefined);
-      if (!result) return;
+      const result = await this.ctx.jobs.request('compare', { text: doc.getText().slice(0, COSTS_MAX_UTF16), tokenizers: refs, reference: settings.referenceTokenizer() }, { label }).catch((e: Error) => {
+        this.ctx.log(`sidebar: ${label} failed: ${e.message}`);
+        return undefined;
+      });
+      if (!result) {
+        // No rows rather than another document's shown as computing forever.
+        this.costs = { key, rows: [] };
+        this.refresh();
+        return;
+      }
       this.costs = { key, rows: result.tokenizers.map((r) => ({ tokenizer: r.tokenizer, relativeCost: r.relativeCost, count: r.count })) };
       this.refresh();
     }, COSTS_DEBOUNCE_MS);

@@ -65,6 +65,8 @@ export type HostToWebview =
       readonly selectionTokens: number | null;
       readonly added: number;
       readonly costs: readonly { readonly tokenizer: string; readonly relativeCost: number | null; readonly count: number }[];
+      /** The costs (or the count) shown are not this document's yet: they are being computed. */
+      readonly computing?: boolean;
     };
 
 /** Messages from a webview to the extension host. */

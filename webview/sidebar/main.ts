@@ -47,8 +47,11 @@ onHostMessage((m: HostToWebview) => {
       el('div', { id: 'selection-count' }, m.selectionTokens === null ? 'No selection' : `${fmt(m.selectionTokens)} tokens selected`),
     );
     const max = Math.max(1, ...m.costs.map((c) => c.relativeCost ?? 0));
+    // Until this document's costs come, the rows are the previous document's: say so, and dim them.
+    costs.setAttribute('aria-busy', m.computing ? 'true' : 'false');
+    costs.style.opacity = m.computing ? '0.5' : '';
     costs.replaceChildren(
-      el('div', { class: 'hint' }, `tokens ÷ tokens under ${reference}`),
+      el('div', { class: 'hint', id: 'costs-state' }, m.computing ? `Computing for this document… (tokens ÷ tokens under ${reference})` : `tokens ÷ tokens under ${reference}`),
       ...m.costs.map((c) => {
         const bar = el('span', { class: 'bar' });
         bar.style.width = `${((c.relativeCost ?? 0) / max) * 100}%`;
