@@ -187,6 +187,8 @@ export class AnalysisService implements vscode.Disposable {
     e.workerVersion = version;
     const common = { docKey: this.key(doc), version, tokenizer: ref, allowSpecial: this.settings.allowSpecial(doc), utf16Length: doc.offsetAt(doc.lineAt(doc.lineCount - 1).range.end) };
     const label = `tokenizing ${documentLabel(doc)} with ${tokenizerLabel(ref, this.settings)}`;
+    // The e2e tests split the time from opening a file to its boundaries: VS Code, the worker, the decorations.
+    if (LOG_EDITS && base === undefined) this.log(`analyze ${common.docKey} v${version} whole text ${common.utf16Length} units`);
     try {
       let r = await this.worker.request('analyze', base !== undefined ? { ...common, baseVersion: base, changes } : { ...common, text: doc.getText() }, { label });
       // The text sent now is the document's text at `version` only if nothing changed meanwhile.
