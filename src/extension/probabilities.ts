@@ -31,7 +31,13 @@ export function surprisalBin(bits: number): 0 | 1 | 2 | 3 | 4 {
 }
 
 const SCORE_DEBOUNCE_MS = 250;
-const OPEN_SETTING = 'Open Setting';
+
+/** A warning the user acts on in a setting: its one button opens that setting. */
+function warnWithSetting(message: string, key: 'probabilityModel' | 'remoteEndpoint'): void {
+  void vscode.window.showWarningMessage(`Token Inspector: ${message}`, 'Open Setting').then((pick) => {
+    if (pick) void vscode.commands.executeCommand('workbench.action.openSettings', `${SECTION}.${key}`);
+  });
+}
 /** Saves in a burst retrain the workspace model once, this long after the last. */
 const RETRAIN_AFTER_SAVE_MS = 15_000;
 
@@ -134,9 +140,7 @@ export class ProbabilityService implements vscode.Disposable {
     } catch (e) {
       this.failedModels.add(spec);
       this.ctx.log(`model failed: ${(e as Error).message}`);
-      void vscode.window.showWarningMessage(`Token Inspector: ${(e as Error).message}`, OPEN_SETTING).then((pick) => {
-        if (pick) void vscode.commands.executeCommand('workbench.action.openSettings', `${SECTION}.probabilityModel`);
-      });
+      warnWithSetting((e as Error).message, 'probabilityModel');
       return false;
     } finally {
       this.loading.delete(spec);
@@ -155,7 +159,7 @@ export class ProbabilityService implements vscode.Disposable {
       // The endpoint scores exactly the token ids shown (sent as ids); it gives log-probs and top-k only.
       const endpoint = this.ctx.settings.remoteEndpoint();
       if (!endpoint) {
-        void vscode.window.showWarningMessage('Token Inspector: set tokenInspector.remoteEndpoint to {"url": "http://host:port/v1/completions"} to score with a remote model.');
+        warnWithSetting('set tokenInspector.remoteEndpoint to {"url": "http://host:port/v1/completions"} to score with a remote model.', 'remoteEndpoint');
         return undefined;
       }
       const tok = this.ctx.settings.tokenizerFor(doc);
@@ -195,7 +199,7 @@ export class ProbabilityService implements vscode.Disposable {
         }
       } catch (e) {
         this.ctx.log(`scores failed: ${(e as Error).message}`);
-        if (e instanceof WorkerRequestError) void vscode.window.showWarningMessage(`Token Inspector: ${e.message}`);
+        if (e instanceof WorkerRequestError) warnWithSetting(e.message, spec === 'remote' ? 'remoteEndpoint' : 'probabilityModel');
       } finally {
         this.inFlight.delete(key);
       }
