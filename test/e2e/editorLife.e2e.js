@@ -177,12 +177,18 @@ test('the status bar stays while the panel has the focus', async () => {
   const expected = cliTokens('code.ts', 'o200k_base').count;
   await waitForCount(expected);
   await vsc.runCommand(vs.page, 'Token Inspector: Show Panel');
-  await vsc.webviewFrame(vs.page).locator('body').waitFor({ timeout: vsc.scaledMs(30000) });
-  // The panel's webview has the focus: VS Code has no active text editor now.
+  const panelBody = vsc.webviewFrame(vs.page).locator('body');
+  await panelBody.waitFor({ timeout: vsc.scaledMs(30000) });
+  // A click in the panel makes it the active editor: VS Code has no active text editor now.
+  await panelBody.click({ position: { x: 5, y: 5 } });
+  await vs.page.locator('.part.editor .editor-group-container.active .tab.active', { hasText: 'Token Inspector' }).first().waitFor({ timeout: vsc.scaledMs(10000) });
   await vs.page.waitForTimeout(vsc.scaledMs(1000));
   const during = await statusItem();
   assert.ok(during && during.text.includes(`${expected.toLocaleString('en-US')} tokens`), `with the panel focused the status bar says ${JSON.stringify(during)}`);
+  // Focus back in the workbench, then close everything (the panel included) for the tests after this one.
+  await vs.page.locator('.part.editor .monaco-editor .view-lines').first().click();
   await vsc.runCommand(vs.page, 'View: Close All Editor Groups').catch(() => undefined);
+  await vs.page.locator('.part.editor .tab', { hasText: 'Token Inspector' }).first().waitFor({ state: 'detached', timeout: vsc.scaledMs(10000) }).catch(() => undefined);
 });
 
 test('Count as Chat Message says what the prompt it opens says (template tokens, one BOS)', async () => {
@@ -384,9 +390,9 @@ test('typing in a 1 MB file: the count settles without flicker (figures: boundar
   const decorated = await vsc.waitForFileText(testLog, /(\d+) decorated \S*big-latency\.txt v1/, { timeout: vsc.scaledMs(60000) });
   const openedMs = Number(must(/(\d+) decorated \S*big-latency\.txt v1/.exec(decorated), 'the decoration time')[1]) - t0;
   // Where the time goes: VS Code handing the document to the extension, the worker, the decorations.
-  const sentMs = Number(must(/(\d+) analyze \S*big-latency\.txt v1 whole text/.exec(decorated), 'the first analyze request')[1]) - t0;
-  const analysedMs = Number(must(/(\d+) analysis \S*big-latency\.txt v1 /.exec(decorated), 'the first analysis')[1]) - t0;
-  vsc.log(`[figures] 1 MB file opened: the extension asked for its tokens ${sentMs} ms after Enter, they came at ${analysedMs} ms, boundaries drawn at ${openedMs} ms`);
+  const sent = /(\d+) analyze \S*big-latency\.txt v1 whole text/.exec(decorated);
+  const firstAnalysis = /(\d+) analysis \S*big-latency\.txt v1 /.exec(decorated);
+  if (sent && firstAnalysis) vsc.log(`[figures] 1 MB file opened: the extension asked for its tokens ${Number(sent[1]) - t0} ms after Enter, they came at ${Number(firstAnalysis[1]) - t0} ms, boundaries drawn at ${openedMs} ms`);
   // Record every text the status item shows from now on.
   await vs.page.evaluate(() => {
     const seen = /** @type {string[]} */ ([]);
@@ -402,7 +408,7 @@ test('typing in a 1 MB file: the count settles without flicker (figures: boundar
       last = text;
     }).observe(bar, { subtree: true, childList: true, characterData: true, attributes: true });
   });
-  await vs.page.locator('.part.editor .monaco-editor .view-lines').first().click();
+  await vs.page.locator('.part.editor .editor-group-container.active .monaco-editor .view-lines').first().click();
   await vs.page.keyboard.press('Control+Home');
   let lastKey = 0;
   for (const ch of 'tokens ') {
