@@ -4,6 +4,7 @@
  */
 export const PANEL_TABS = [
   { id: 'tokens', title: 'Tokens' },
+  { id: 'scratch', title: 'Scratch' },
   { id: 'compare', title: 'Compare' },
   { id: 'premiums', title: 'Language premiums' },
   { id: 'nextByte', title: 'Next byte' },

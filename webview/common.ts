@@ -15,6 +15,15 @@ export function send(msg: WebviewToHost): void {
   vscode.postMessage(msg);
 }
 
+/** The webview's saved state (kept by VS Code across hiding and a window reload). */
+export function getState(): unknown {
+  return vscode.getState();
+}
+
+export function setState(state: unknown): void {
+  vscode.setState(state);
+}
+
 export function onHostMessage(handler: (m: HostToWebview) => void): void {
   window.addEventListener('message', (e: MessageEvent<unknown>) => {
     const m = e.data;
@@ -45,4 +54,14 @@ export function costColor(ratio: number | null): string {
   const t = Math.max(-1, Math.min(1, Math.log2(ratio)));
   if (t >= 0) return `color-mix(in srgb, var(--ti-costly) ${Math.round(t * 100)}%, var(--ti-neutral))`;
   return `color-mix(in srgb, var(--ti-cheap) ${Math.round(-t * 100)}%, var(--ti-neutral))`;
+}
+
+/** "1 token", "2 tokens", "1,024 tokens". */
+export function tokensWord(n: number): string {
+  return `${fmt(n)} ${n === 1 ? 'token' : 'tokens'}`;
+}
+
+/** US dollars at a precision that shows small costs: $1.25, $0.012, $0.00031. */
+export function usd(x: number): string {
+  return x >= 1 ? `$${x.toFixed(2)}` : x >= 0.01 ? `$${x.toFixed(3)}` : x === 0 ? '$0' : `$${x.toPrecision(2)}`;
 }

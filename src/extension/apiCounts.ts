@@ -5,6 +5,7 @@
 import * as vscode from 'vscode';
 import type { FolderTotals } from '../core/analysis/folderTotals';
 import { findModel, inputLimit, MODELS, type ModelEntry } from '../core/models/catalog';
+import { countFigures, formatShare, formatUsd } from '../core/models/countFigures';
 import { applyPriceOverrides, inputCost } from '../core/models/prices';
 import type { Ctx } from './context';
 import { documentLabel } from './requestLabels';
@@ -18,9 +19,27 @@ const WARNING_FRACTION = 0.8;
 const fmt = (n: number): string => n.toLocaleString('en-US');
 const usd = (x: number): string => (x >= 1 ? `$${x.toFixed(2)}` : x >= 0.01 ? `$${x.toFixed(3)}` : `$${x.toPrecision(2)}`);
 
+/**
+ * Why a model has no price, in one sentence: open-weight models are priced by whoever serves them (the
+ * catalog's source note says so at length; the tooltip says it once).
+ */
+export function noListPrice(model: Pick<ModelEntry, 'name'>): string {
+  return `No list price for ${model.name}: open weights are priced by whoever serves them; set yours in ${SECTION}.prices.`;
+}
+
+/** Where a price comes from, for a tooltip: the user's setting or the list, and its date (not the catalog's notes on other sources). */
+export function priceOrigin(model: Pick<ModelEntry, 'priceSource' | 'priceDate'>): string {
+  return model.priceSource.includes(`${SECTION}.prices`) ? `your ${SECTION}.prices setting` : `list price, ${model.priceDate}`;
+}
+
+/** The catalog with the user's price overrides (tokenInspector.prices) applied. */
+export function pricedModels(settings: Settings): readonly ModelEntry[] {
+  return applyPriceOverrides(settings.get('prices'), MODELS, { source: 'your tokenInspector.prices setting' }).models;
+}
+
 /** The chosen model, with the user's price overrides applied; an unknown one falls back to the default model. */
 export function currentModel(settings: Settings): ModelEntry {
-  const models = applyPriceOverrides(settings.get('prices'), MODELS, { source: 'your tokenInspector.prices setting' }).models;
+  const models = pricedModels(settings);
   return findModel(settings.get('model'), models) ?? (findModel(settings.default('model'), models) as ModelEntry);
 }
 
@@ -65,8 +84,8 @@ export class ContextGauge implements vscode.Disposable {
     const cost = inputCost(tokens, model);
     md.appendMarkdown(
       cost === null
-        ? `No list price for ${model.name} (${model.priceSource}).`
-        : `Input cost: **${usd(cost)}** at $${model.inputPricePerMTok}/M tokens (${model.priceSource}, ${model.priceDate}${model.priceNote ? `; ${model.priceNote}` : ''}).`,
+        ? noListPrice(model)
+        : `Input cost: **${usd(cost)}** at $${model.inputPricePerMTok}/M tokens (${priceOrigin(model)}).`,
     );
     md.appendMarkdown('\n\nThe document as one prompt, without a chat template: **Token Inspector: Count as Chat Message** adds it.');
     this.item.tooltip = md;
@@ -74,19 +93,31 @@ export class ContextGauge implements vscode.Disposable {
   }
 }
 
-function folderReport(root: string, r: FolderTotals, tokenizerIds: readonly string[]): string {
+/**
+ * The Count Tokens in Folder report: tokens per file under each tokenizer and, for the selected model's
+ * tokenizer, the share of its context window and the input cost, as `token-inspector count --model` gives them.
+ */
+export function folderReport(root: string, r: FolderTotals, tokenizerIds: readonly string[], model: ModelEntry): string {
   const t = r.totals;
+  const figures = (tokens: Readonly<Record<string, number>>): string[] => {
+    const f = countFigures(tokens[model.tokenizer] ?? 0, model);
+    return [formatShare(f.fraction), formatUsd(f.inputCost)];
+  };
+  const price =
+    model.inputPricePerMTok === null ? `no list price (${SECTION}.prices sets one)` : `${formatUsd(model.inputPricePerMTok)} per 1M input tokens (${model.priceDate})`;
   const lines = [
     `# Tokens in ${root}`,
     '',
+    `${model.name}: tokenizer ${model.tokenizer}, context window ${fmt(model.contextWindow)} tokens, ${price}.`,
+    '',
     `${fmt(t.files)} files, ${fmt(t.bytes)} bytes; skipped: ${fmt(t.skippedBinary)} binary, ${fmt(t.skippedIgnored)} ignored files and ${fmt(t.skippedIgnoredFolders)} ignored folders, ${fmt(t.skippedUnreadable + t.skippedOther)} unreadable or other.`,
     '',
-    `| | ${tokenizerIds.join(' | ')} |`,
-    `|---|${tokenizerIds.map(() => '---:').join('|')}|`,
-    `| **total** | ${tokenizerIds.map((id) => `**${fmt(t.tokens[id] ?? 0)}**`).join(' | ')} |`,
+    `| | ${tokenizerIds.join(' | ')} | context (${model.name}) | cost (${model.name}) |`,
+    `|---|${tokenizerIds.map(() => '---:').join('|')}|---:|---:|`,
+    `| **total** | ${[...tokenizerIds.map((id) => fmt(t.tokens[id] ?? 0)), ...figures(t.tokens)].map((x) => `**${x}**`).join(' | ')} |`,
   ];
   const files = [...r.files].sort((a, b) => (b.tokens[tokenizerIds[0]] ?? 0) - (a.tokens[tokenizerIds[0]] ?? 0));
-  for (const f of files.slice(0, 500)) lines.push(`| ${f.path} | ${tokenizerIds.map((id) => fmt(f.tokens[id] ?? 0)).join(' | ')} |`);
+  for (const f of files.slice(0, 500)) lines.push(`| ${f.path} | ${[...tokenizerIds.map((id) => fmt(f.tokens[id] ?? 0)), ...figures(f.tokens)].join(' | ')} |`);
   if (files.length > 500) lines.push(`| … ${fmt(files.length - 500)} more files | |`);
   return lines.join('\n') + '\n';
 }
@@ -181,6 +212,6 @@ export async function countFolder(ctx: Pick<Ctx, 'settings' | 'jobs' | 'log'>, u
   if (!result) return;
   const t = result.totals;
   ctx.log(`folder ${folder.fsPath} files=${t.files} binary=${t.skippedBinary} ignored=${t.skippedIgnored} tokens=${JSON.stringify(t.tokens)}`);
-  const doc = await vscode.workspace.openTextDocument({ content: folderReport(folder.fsPath, result, ids), language: 'markdown' });
+  const doc = await vscode.workspace.openTextDocument({ content: folderReport(folder.fsPath, result, ids, model), language: 'markdown' });
   await vscode.window.showTextDocument(doc, { preview: true });
 }

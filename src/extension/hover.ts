@@ -38,6 +38,29 @@ function codeSpan(s: string): string {
   return `${ticks}${s.replace(/\|/g, '\\|')}${ticks}`;
 }
 
+/** `U+0020 U+1F468`. */
+export function codePoints(s: string): string {
+  return [...s].map((c) => 'U+' + (c.codePointAt(0) as number).toString(16).toUpperCase().padStart(4, '0')).join(' ');
+}
+
+/**
+ * Which characters the boundaries between tokens first..last fall inside, in words: "A token boundary falls
+ * inside 👨 (U+1F468)." The tokens may also cover whole characters (a space before an emoji); those are not split.
+ */
+export function splitCharactersSentence(s: Analysis['stream'], text: string, first: number, last: number): string {
+  const split: string[] = [];
+  const seen = new Set<number>();
+  for (let k = first + 1; k <= last; k++) {
+    if (s.byteIntoChar[k] === 0) continue;
+    const u = s.utf16Offsets[k];
+    if (seen.has(u)) continue;
+    seen.add(u);
+    split.push(String.fromCodePoint(text.codePointAt(u) ?? 0xfffd));
+  }
+  const chars = split.map((c) => `${codeSpan(c)} (${codePoints(c)})`).join(', ');
+  return split.length === 1 ? `A token boundary falls inside the character ${chars}.` : `Token boundaries fall inside the characters ${chars}.`;
+}
+
 export function hoverMarkdown(a: Analysis, text: string, first: number, last: number): vscode.MarkdownString {
   const s = a.stream;
   const md = new vscode.MarkdownString(undefined, true);
@@ -54,8 +77,7 @@ export function hoverMarkdown(a: Analysis, text: string, first: number, last: nu
   if (first !== last) {
     const together = decodeUtf8Strict(local.subarray(s.byteOffsets[first] - localByte0, s.byteOffsets[last + 1] - localByte0));
     const shown = together ?? text.slice(u0, u1);
-    const cps = [...shown].map((c) => 'U+' + (c.codePointAt(0) as number).toString(16).toUpperCase().padStart(4, '0')).join(' ');
-    md.appendMarkdown(`These ${last - first + 1} tokens split one character: together they spell ${codeSpan(shown)} (${cps}).\n\n`);
+    md.appendMarkdown(`${splitCharactersSentence(s, text, first, last)} Together these ${last - first + 1} tokens spell ${codeSpan(shown)} (${codePoints(shown)}).\n\n`);
   }
   md.appendMarkdown('| # | id | text | UTF-8 bytes | bytes | chars |\n|---:|---:|---|---|---|---|\n');
   for (let i = first; i <= last; i++) {

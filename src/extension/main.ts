@@ -82,6 +82,7 @@ export function activate(context: vscode.ExtensionContext): void {
     panel,
     sidebar,
     vscode.window.registerWebviewViewProvider(SidebarProvider.viewId, sidebar),
+    vscode.window.registerWebviewPanelSerializer(TokenPanel.viewType, panel),
     ...registerCommands({ ...ctx, panel }),
   );
   if (testLog) subscriptions.push(monitorEventLoop(log));

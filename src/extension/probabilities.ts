@@ -13,6 +13,7 @@ import { KeyedDebouncer } from './debounce';
 import { documentLabel, tokenizerLabel } from './requestLabels';
 import { SECTION, tokenizerRefKey, WORKSPACE_NGRAM } from './settings';
 import { WorkerRequestError } from './workerClient';
+import { formatPercent } from '../core/lm/formatProbability';
 
 /** A document's scores for one version and tokenizer. */
 export interface DocumentScoresView extends DocumentScoresPayload {
@@ -309,7 +310,7 @@ export type NextBytesAnswer = { readonly result: NextBytesPayload } | { readonly
 
 const NEXT_BYTE_REMOTE = `Next byte needs the model's whole next-token distribution after many token prefixes; a remote endpoint gives only its top 20 tokens per position, which bounds neither the exact nor the naive answer (the other tokens' mass, up to 1 − their sum, could start with any byte). Choose workspace-ngram or an ONNX model in ${SECTION}.probabilityModel for this view.`;
 
-const pct = (p: number): string => (p >= 0.1 ? `${(p * 100).toFixed(1)}%` : p >= 0.001 ? `${(p * 100).toFixed(2)}%` : p.toExponential(1));
+const pct = formatPercent;
 
 /** The hover's probability section for tokens first..last. */
 export function probabilityMarkdown(view: DocumentScoresView, first: number, last: number): string {

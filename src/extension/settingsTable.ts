@@ -105,8 +105,9 @@ export const SETTINGS = {
   },
   compareTokenizers: { read: stringList, refreshes: ['panel', 'sidebar'] },
   referenceTokenizer: { read: nonEmpty, refreshes: ['panel', 'sidebar'] },
-  model: { read: nonEmpty, refreshes: ['gauge'] },
-  prices: { read: (raw: unknown) => (isRecord(raw) ? raw : undefined), refreshes: ['gauge'] },
+  model: { read: nonEmpty, refreshes: ['gauge', 'sidebar'] },
+  sidebarModels: { read: stringList, refreshes: ['sidebar'] },
+  prices: { read: (raw: unknown) => (isRecord(raw) ? raw : undefined), refreshes: ['gauge', 'sidebar'] },
   // A neural model's own tokenizer tokenizes the editor while probabilities are on.
   showProbabilities: { read: bool, refreshes: TOKENS },
   probabilityColors: { read: oneOf(['rank', 'surprisal'] as const), refreshes: ['decorations'] },

@@ -1,9 +1,13 @@
 /**
  * The activity-bar view: the current tokenizer with a quick picker, counts for the document and selection,
- * relative-cost bars for the chosen tokenizers, and buttons for the panel's modes.
+ * the chosen models at a glance (tokens, share of the context window, input cost), relative-cost bars for the
+ * chosen tokenizers, and buttons for the panel's modes.
  */
 import * as vscode from 'vscode';
-import { isWebviewToHost, type HostToWebview } from '../protocol';
+import { findModel, type ModelEntry } from '../core/models/catalog';
+import { countFigures } from '../core/models/countFigures';
+import { isWebviewToHost, type HostToWebview, type ModelGlance } from '../protocol';
+import { currentModel, pricedModels } from './apiCounts';
 import { WEBVIEW_RUN_COMMANDS } from './commandIds';
 import type { Ctx } from './context';
 import { documentLabel } from './requestLabels';
@@ -20,7 +24,7 @@ export class SidebarProvider implements vscode.WebviewViewProvider, vscode.Dispo
   static readonly viewId = 'tokenInspector.sidebar';
   private view: vscode.WebviewView | undefined;
   private ready = false;
-  private costs: { key: string; rows: { tokenizer: string; relativeCost: number | null; count: number }[] } = { key: '', rows: [] };
+  private costs: { key: string; rows: { tokenizer: string; relativeCost: number | null; count: number }[]; models: ModelGlance[]; partial: boolean } = { key: '', rows: [], models: [], partial: false };
   private costsTimer: NodeJS.Timeout | undefined;
   private selectionTokens: number | null = null;
   /** The last text editor that had focus: focusing a webview leaves no active text editor. */
@@ -107,36 +111,67 @@ export class SidebarProvider implements vscode.WebviewViewProvider, vscode.Dispo
       costs: this.costs.rows,
       // The rows are another document's (or version's) until this one's come: the view says it is computing.
       computing: !!editor && (!a || this.costs.key !== this.costsKey(editor.document)),
+      models: this.costs.models,
+      partial: this.costs.partial,
     });
     if (editor && a) this.scheduleCosts(editor.document);
   }
 
-  /** What the relative costs were computed for: the document's version and the tokenizers compared. */
-  private costsKey(doc: vscode.TextDocument): string {
+  /** What the relative costs were computed for: the document's version, the tokenizers compared and the models at a glance. */
+  private costsKey(doc: vscode.TextDocument, models = this.glanceModels()): string {
     const { settings } = this.ctx;
-    return `${doc.uri.toString()}@${doc.version}:${settings.compareTokenizerIds().join(',')}:${settings.referenceTokenizerId()}`;
+    return `${doc.uri.toString()}@${doc.version}:${settings.compareTokenizerIds().join(',')}:${settings.referenceTokenizerId()}:${models.map((m) => `${m.id}=${m.inputPricePerMTok}`).join(',')}`;
+  }
+
+  /** The selected model first, then the sidebarModels setting's (unknown ids are left out). */
+  private glanceModels(): ModelEntry[] {
+    const { settings } = this.ctx;
+    const selected = currentModel(settings);
+    const catalog = pricedModels(settings);
+    const out = [selected];
+    for (const id of settings.get('sidebarModels')) {
+      const m = findModel(id, catalog);
+      if (m && !out.some((o) => o.id === m.id)) out.push(m);
+    }
+    return out;
   }
 
   private scheduleCosts(doc: vscode.TextDocument): void {
     const { settings } = this.ctx;
-    const key = this.costsKey(doc);
+    const models = this.glanceModels();
+    const key = this.costsKey(doc, models);
     if (key === this.costs.key) return;
     if (this.costsTimer) clearTimeout(this.costsTimer);
     this.costsTimer = setTimeout(async () => {
       this.costsTimer = undefined;
-      const refs = settings.resolveTokenizers(settings.compareTokenizerIds());
-      const label = `relative costs of ${documentLabel(doc)} (${SECTION}.compareTokenizers)`;
-      const result = await this.ctx.jobs.request('compare', { text: doc.getText().slice(0, COSTS_MAX_UTF16), tokenizers: refs, reference: settings.referenceTokenizer() }, { label }).catch((e: Error) => {
+      const compareIds = settings.compareTokenizerIds();
+      // One job counts the document under the compared tokenizers and the models' tokenizers together.
+      const ids = [...new Set([...compareIds, ...models.map((m) => m.tokenizer)])];
+      const refs = settings.resolveTokenizers(ids);
+      const label = `relative costs of ${documentLabel(doc)} (${SECTION}.compareTokenizers, ${SECTION}.sidebarModels)`;
+      const text = doc.getText();
+      const result = await this.ctx.jobs.request('compare', { text: text.slice(0, COSTS_MAX_UTF16), tokenizers: refs, reference: settings.referenceTokenizer() }, { label }).catch((e: Error) => {
         this.ctx.log(`sidebar: ${label} failed: ${e.message}`);
         return undefined;
       });
       if (!result) {
         // No rows rather than another document's shown as computing forever.
-        this.costs = { key, rows: [] };
+        this.costs = { key, rows: [], models: [], partial: false };
         this.refresh();
         return;
       }
-      this.costs = { key, rows: result.tokenizers.map((r) => ({ tokenizer: r.tokenizer, relativeCost: r.relativeCost, count: r.count })) };
+      const counts = new Map(result.tokenizers.map((r) => [r.tokenizer, r.count]));
+      this.costs = {
+        key,
+        rows: result.tokenizers.filter((r) => compareIds.includes(r.tokenizer)).map((r) => ({ tokenizer: r.tokenizer, relativeCost: r.relativeCost, count: r.count })),
+        models: models.flatMap((m) => {
+          const tokens = counts.get(m.tokenizer);
+          if (tokens === undefined) return [];
+          const f = countFigures(tokens, m);
+          return [{ id: m.id, name: m.name, tokenizer: m.tokenizer, tokens, contextWindow: m.contextWindow, fraction: f.fraction ?? 0, inputCost: f.inputCost }];
+        }),
+        partial: text.length > COSTS_MAX_UTF16,
+      };
       this.refresh();
     }, COSTS_DEBOUNCE_MS);
   }

@@ -2,6 +2,7 @@
  * Token Inspector: Select Tokenizer (by model name, with search; for all files or for one language) and
  * Token Inspector: Add Tokenizer from File (a tokenizer.json, a folder, or a .tiktoken file).
  */
+import { statSync } from 'node:fs';
 import * as vscode from 'vscode';
 import { BUNDLED_TOKENIZERS } from '../core/tokenizers/catalog';
 import type { TokenizerRef } from '../protocol';
@@ -74,6 +75,28 @@ function nameFor(path: string, existing: readonly CustomTokenizer[]): string {
   return name;
 }
 
+/**
+ * What a file that failed to load was expected to be, when its name says it is no tokenizer file (a `.md`
+ * read as JSON would only say "not valid JSON: line 1"); undefined for a tokenizer's own names and folders.
+ */
+function isFolder(path: string): boolean {
+  try {
+    return statSync(path).isDirectory();
+  } catch {
+    return false;
+  }
+}
+
+export function notATokenizerFile(path: string): string | undefined {
+  if (isFolder(path)) return undefined;
+  const name = path.split(/[\\/]/).pop() ?? path;
+  const dot = name.lastIndexOf('.');
+  if (dot <= 0) return undefined;
+  const ext = name.slice(dot + 1).toLowerCase();
+  if (ext === 'json' || ext === 'tiktoken') return undefined;
+  return `a .${ext} file is not a tokenizer: Add Tokenizer from File takes a Hugging Face tokenizer.json, a folder holding one, or a .tiktoken rank file`;
+}
+
 export async function addTokenizerFromFile(ctx: Pick<Ctx, 'settings' | 'worker'>, given?: string): Promise<void> {
   let path = given;
   if (!path) {
@@ -91,7 +114,7 @@ export async function addTokenizerFromFile(ctx: Pick<Ctx, 'settings' | 'worker'>
   const ref: TokenizerRef = { id: nameFor(path, existing), path };
   const file = path;
   const described = await vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: 'Token Inspector: loading tokenizer…' }, () =>
-    ctx.worker.request('describe', { tokenizer: ref }, { label: `loading ${file} (Add Tokenizer from File)` }).catch((e: Error) => void vscode.window.showErrorMessage(`Token Inspector could not use ${file}: ${e.message}`)),
+    ctx.worker.request('describe', { tokenizer: ref }, { label: `loading ${file} (Add Tokenizer from File)` }).catch((e: Error) => void vscode.window.showErrorMessage(`Token Inspector could not use ${file}: ${notATokenizerFile(file) ?? e.message}`)),
   );
   if (!described) return;
   const list = [...existing.filter((c) => c.name !== ref.id), { name: ref.id, path }];

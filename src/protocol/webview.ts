@@ -4,6 +4,7 @@
  * compile) and anything else is logged and ignored.
  */
 import type { CompareResult } from '../core/analysis/compare';
+import type { DecodedIds } from '../core/analysis/tokenIds';
 import type { PremiumRow } from '../core/premiums/premiums';
 import { isEncoderKind, type EncoderKind } from '../core/sae/encoderKinds';
 import { isPanelTabId, type PanelTabId } from '../panelTabs';
@@ -29,9 +30,42 @@ export interface PanelDocument {
   readonly tokenizer: { readonly id: string; readonly name: string };
   readonly text: string;
   readonly stream: StreamPayload;
+  /** Probabilities: off (the setting), pending (being computed) or scored (then the fields below are set). */
+  readonly probabilities: 'off' | 'pending' | 'scored';
+  /** The model that scored the document (scored only). */
+  readonly scoredBy?: string;
+  /** 1-based rank of each token in the model's distribution; absent when the model gives none (a remote endpoint). */
+  readonly tokenRanks?: Float64Array;
   /** With probabilities on: surprisal in bits per UTF-16 unit (a character's bytes summed on its first unit). */
   readonly charSurprisalBits?: Float32Array;
 }
+
+/** A model in the sidebar's glance: the document's tokens under its tokenizer, its context share and input cost. */
+export interface ModelGlance {
+  readonly id: string;
+  readonly name: string;
+  readonly tokenizer: string;
+  readonly tokens: number;
+  readonly contextWindow: number;
+  /** tokens / context window. */
+  readonly fraction: number;
+  /** USD at the model's input price; null without a list price. */
+  readonly inputCost: number | null;
+}
+
+/** One text under several tokenizers, token by token. */
+export interface SideBySide {
+  /** The text the streams tokenize: the compared text, cut at a line end when long. */
+  readonly text: string;
+  /** The compared text was longer: the chips show its first part (the table counts all of it). */
+  readonly cut: boolean;
+  readonly streams: readonly { readonly tokenizer: string; readonly name: string; readonly stream: StreamPayload }[];
+}
+
+/** What the scratch input shows: pasted text tokenized, or pasted ids decoded. */
+export type ScratchResult =
+  | { readonly kind: 'text'; readonly tokenizer: TokenizerChoice; readonly text: string; readonly stream: StreamPayload }
+  | { readonly kind: 'ids'; readonly tokenizer: TokenizerChoice; readonly decoded: DecodedIds };
 
 export interface TokenizerChoice {
   readonly id: string;
@@ -45,7 +79,15 @@ export type HostToWebview =
   | { readonly type: 'reveal'; readonly line: number }
   | { readonly type: 'mode'; readonly mode: PanelMode }
   | { readonly type: 'tokenizers'; readonly all: readonly TokenizerChoice[]; readonly compare: readonly string[]; readonly reference: string; readonly current: string }
-  | { readonly type: 'compare'; readonly result: CompareResult | null; readonly scope: 'document' | 'selection'; readonly message?: string }
+  | {
+      readonly type: 'compare';
+      readonly result: CompareResult | null;
+      readonly scope: 'document' | 'selection';
+      readonly message?: string;
+      /** The text's tokens under each compared tokenizer, for the side-by-side chips. */
+      readonly chips?: SideBySide;
+    }
+  | { readonly type: 'scratch'; readonly result: ScratchResult | null; readonly message?: string }
   | { readonly type: 'premiums'; readonly rows: readonly PremiumRow[] | null; readonly documentScript: string | null; readonly progress?: number; readonly message?: string }
   | { readonly type: 'nextByte'; readonly result: NextBytesPayload | null; readonly before: string; readonly message?: string }
   | {
@@ -67,6 +109,9 @@ export type HostToWebview =
       readonly costs: readonly { readonly tokenizer: string; readonly relativeCost: number | null; readonly count: number }[];
       /** The costs (or the count) shown are not this document's yet: they are being computed. */
       readonly computing?: boolean;
+      readonly models: readonly ModelGlance[];
+      /** The costs and models count the document's first part only (it is long). */
+      readonly partial: boolean;
     };
 
 /** Messages from a webview to the extension host. */
@@ -83,8 +128,12 @@ export type WebviewToHost =
   | { readonly type: 'runFeatures'; readonly encoder: EncoderKind | null; readonly k: number | null; readonly m: number | null }
   | { readonly type: 'cancelFeatures' }
   | { readonly type: 'highlightFeature'; readonly feature: number | null }
-  | { readonly type: 'selectFeatureToken'; readonly index: number };
+  | { readonly type: 'selectFeatureToken'; readonly index: number }
+  /** The scratch input: `as` says how to read it ('auto': a list of whole numbers is ids, anything else text). */
+  | { readonly type: 'scratch'; readonly input: string; readonly tokenizer: string; readonly as: 'auto' | 'text' | 'ids' };
 
+/** The scratch input takes this many UTF-16 units at most (what the chips can show). */
+export const MAX_SCRATCH_UTF16 = 200_000;
 const isId = (x: unknown): x is string => isStr(x) && x.length > 0 && x.length <= 200;
 const isIndex = (x: unknown): boolean => isInt(x) && x < 2 ** 31;
 const isIdList = (x: unknown): boolean => Array.isArray(x) && x.length <= 32 && x.every(isId);
@@ -105,6 +154,7 @@ const WEBVIEW_MESSAGE_CHECKS = {
   cancelFeatures: (x) => Object.keys(x).length === 1,
   highlightFeature: (x) => x.feature === null || isIndex(x.feature),
   selectFeatureToken: (x) => isIndex(x.index),
+  scratch: (x) => isStr(x.input) && x.input.length <= MAX_SCRATCH_UTF16 && isId(x.tokenizer) && (x.as === 'auto' || x.as === 'text' || x.as === 'ids'),
 } satisfies Record<WebviewToHost['type'], (x: Obj) => boolean>;
 
 /** Strict check of everything a webview sends: anything else is logged and ignored. */

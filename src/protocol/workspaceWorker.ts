@@ -11,6 +11,7 @@
  */
 import type { CompareResult } from '../core/analysis/compare';
 import type { FolderTotals } from '../core/analysis/folderTotals';
+import { MAX_PASTED_IDS, type DecodedIds } from '../core/analysis/tokenIds';
 import type { ChatCount } from '../core/models/chat';
 import type { PremiumRow } from '../core/premiums/premiums';
 import { isDocumentScores, isNextBytes, isStream, isTokenizerRef, isTokenizerRefList, type DocumentScoresPayload, type NextBytesPayload, type StreamPayload, type TokenizerRef } from './payloads';
@@ -61,6 +62,20 @@ export interface FolderParams {
   readonly exclude: readonly string[];
 }
 
+/** The same text under several tokenizers, as token streams (the side-by-side chips and the scratch input). */
+export interface TokenStreamsParams {
+  readonly text: string;
+  readonly tokenizers: readonly TokenizerRef[];
+  readonly allowSpecial: boolean;
+}
+
+export interface TokenStreamsResult {
+  readonly streams: readonly { readonly tokenizer: string; readonly name: string; readonly stream: StreamPayload }[];
+}
+
+/** The streams' texts are shown as chips: at most this many UTF-16 units (the caller cuts longer texts and says so). */
+export const MAX_CHIP_TEXT_UTF16 = 200_000;
+
 export type WorkspaceRequests = {
   retrain: RequestType<RetrainParams, { readonly description: string }, StepProgress>;
   score: RequestType<DocumentJob, DocumentScoresPayload, JobProgress>;
@@ -69,6 +84,9 @@ export type WorkspaceRequests = {
   compare: RequestType<CompareParams, CompareResult>;
   chat: RequestType<ChatParams, ChatCount>;
   countFolder: RequestType<FolderParams, FolderTotals, StepProgress>;
+  tokenStreams: RequestType<TokenStreamsParams, TokenStreamsResult>;
+  /** Pasted token ids decoded under one tokenizer. */
+  decodeIds: RequestType<{ readonly tokenizer: TokenizerRef; readonly ids: readonly number[] }, DecodedIds>;
 };
 
 const isText = (x: unknown): x is string => isStr(x) && x.length <= MAX_TEXT_UTF16;
@@ -105,6 +123,10 @@ export const WORKSPACE_WORKER = {
     compare: (x): x is CompareParams => isObj(x) && isText(x.text) && isTokenizerRefList(64)(x.tokenizers) && isTokenizerRef(x.reference),
     chat: (x): x is ChatParams => isObj(x) && isStr(x.model) && x.model.length < 200 && isText(x.text) && (x.role === 'user' || x.role === 'system'),
     countFolder: (x): x is FolderParams => isObj(x) && isStr(x.root) && isTokenizerRefList(16)(x.tokenizers) && Array.isArray(x.exclude) && x.exclude.every(isStr),
+    tokenStreams: (x): x is TokenStreamsParams =>
+      isObj(x) && isStr(x.text) && x.text.length <= MAX_CHIP_TEXT_UTF16 && isTokenizerRefList(16)(x.tokenizers) && typeof x.allowSpecial === 'boolean',
+    decodeIds: (x): x is { tokenizer: TokenizerRef; ids: number[] } =>
+      isObj(x) && isTokenizerRef(x.tokenizer) && Array.isArray(x.ids) && x.ids.length <= MAX_PASTED_IDS && x.ids.every((id: unknown) => isInt(id) && id < 2 ** 32),
   },
   results: {
     retrain: (x): x is { description: string } => isObj(x) && isStr(x.description),
@@ -114,8 +136,16 @@ export const WORKSPACE_WORKER = {
     compare: (x): x is CompareResult => isObj(x) && isStr(x.reference) && Array.isArray(x.tokenizers) && Array.isArray(x.lines),
     chat: (x): x is ChatCount => isObj(x) && isInt(x.tokens) && isInt(x.contentTokens),
     countFolder: (x): x is FolderTotals => isObj(x) && isObj(x.totals) && Array.isArray(x.files),
+    tokenStreams: (x): x is TokenStreamsResult =>
+      isObj(x) && Array.isArray(x.streams) && x.streams.every((r: unknown) => isObj(r) && isStr(r.tokenizer) && isStr(r.name) && isStream(r.stream)),
+    decodeIds: (x): x is DecodedIds =>
+      isObj(x) &&
+      isStr(x.text) &&
+      Array.isArray(x.unknownIds) &&
+      Array.isArray(x.tokens) &&
+      x.tokens.every((t: unknown) => isObj(t) && typeof t.id === 'number' && isStr(t.text) && isInt(t.byteLength) && typeof t.unknown === 'boolean'),
   },
-  progress: { retrain: isStepProgress, score: isJobProgress, nextBytes: isJobProgress, premiums: isStepProgress, compare: null, chat: null, countFolder: isStepProgress },
+  progress: { retrain: isStepProgress, score: isJobProgress, nextBytes: isJobProgress, premiums: isStepProgress, compare: null, chat: null, countFolder: isStepProgress, tokenStreams: null, decodeIds: null },
   notifications: {},
   events: {},
   deadlines: {
@@ -127,6 +157,8 @@ export const WORKSPACE_WORKER = {
     compare: (p) => ({ totalMs: 60_000 + 2_000 * (p.tokenizers.length + 1) * Math.ceil(p.text.length / 1_000_000) }),
     chat: (p) => ({ totalMs: 60_000 + 6_000 * Math.ceil(p.text.length / 1_000_000) }),
     countFolder: { idleMs: 2 * MINUTES, totalMs: 120 * MINUTES },
+    tokenStreams: (p) => ({ totalMs: 60_000 + 2_000 * p.tokenizers.length }),
+    decodeIds: { totalMs: 60_000 },
   },
   labels: {
     retrain: 'training the workspace model',
@@ -136,5 +168,7 @@ export const WORKSPACE_WORKER = {
     compare: 'comparing tokenizers',
     chat: 'counting a chat message',
     countFolder: 'counting tokens in a folder',
+    tokenStreams: 'tokenizing a text under several tokenizers',
+    decodeIds: 'decoding token ids',
   },
 } satisfies WorkerProtocol<WorkspaceRequests, Record<never, never>>;

@@ -8,6 +8,7 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { compareTokenizers } from '../core/analysis/compare';
 import { countFolder } from '../core/analysis/folderTotals';
+import { decodeIds } from '../core/analysis/tokenIds';
 import { nodeFolderFs } from '../core/files/folderFs';
 import { LmAbortError } from '../core/lm/model';
 import { nextByteDistribution } from '../core/lm/nextByte';
@@ -115,6 +116,17 @@ serve<WorkspaceRequests, Record<never, never>>(
         await pool.close();
       }
     },
+    // Copied, not transferred: the texts are short (MAX_CHIP_TEXT_UTF16) and an encoder's arrays may share a buffer.
+    tokenStreams: async (p) => {
+      const streams = [];
+      for (const ref of p.tokenizers) {
+        const l = await loadRef(ref);
+        const stream = l.tokenizer.encode(p.text, { allowSpecial: p.allowSpecial });
+        streams.push({ tokenizer: ref.id, name: ref.path ? ref.id : l.name, stream });
+      }
+      return { streams };
+    },
+    decodeIds: async (p) => decodeIds((await loadRef(p.tokenizer)).tokenizer, p.ids),
   },
   {},
   (e, kind) => {

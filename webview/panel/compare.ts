@@ -1,15 +1,21 @@
 /**
  * The panel's Compare tab: the chosen tokenizers side by side on the document or the selection (count, bytes
- * and characters per token, fertility, words split, relative cost with bars) and the relative cost per line
- * (click a line to go there). The host side is src/extension/panel/compare.ts.
+ * and characters per token, fertility, words split, relative cost with bars), the relative cost per line
+ * (click a line to go there), and the tokens themselves side by side, one row of chips per tokenizer under each
+ * line. The host side is src/extension/panel/compare.ts.
  */
 import '@vscode-elements/elements/dist/vscode-button/index.js';
 import '@vscode-elements/elements/dist/vscode-checkbox/index.js';
 import '@vscode-elements/elements/dist/vscode-progress-bar/index.js';
 import type { CompareResult } from '../../src/core/analysis/compare';
-import { costColor, el, fixed, fmt, send } from '../common';
+import type { SideBySide } from '../../src/protocol';
+import { costColor, el, fixed, fmt, send, tokensWord } from '../common';
+import { chipsOf, firstTokenOfLines, lineStarts } from './chips';
 import { checkedTokenizers, tokenizerChecks } from './checks';
 import { webviewTab } from './tab';
+
+/** At most this many lines of side-by-side chips. */
+const MAX_SIDE_BY_SIDE_LINES = 500;
 
 export function createCompareView(container: HTMLElement) {
   /** The user's choice; the setting's list until the first Compare. */
@@ -25,7 +31,37 @@ export function createCompareView(container: HTMLElement) {
     send({ type: 'compare', tokenizers: compareIds, scope: (selectionOnly as unknown as { checked: boolean }).checked ? 'selection' : 'document' });
   });
 
-  function render(result: CompareResult | null, scope: string, message?: string): void {
+  /** The text's lines, each with one row of chips per tokenizer (the first MAX_SIDE_BY_SIDE_LINES lines). */
+  function sideBySide(chips: SideBySide): HTMLElement {
+    const starts = lineStarts(chips.text);
+    const firsts = chips.streams.map((s) => firstTokenOfLines(s.stream, starts));
+    const lines = Math.min(starts.length, MAX_SIDE_BY_SIDE_LINES);
+    const grid = el('div', { class: 'side-by-side', id: 'compare-chips', role: 'table', 'aria-label': 'Tokens side by side, by line' });
+    for (let l = 0; l < lines; l++) {
+      const block = el('div', { class: 'sbs-line', 'data-line': String(l), role: 'rowgroup' });
+      block.append(el('div', { class: 'sbs-ln', role: 'row' }, `line ${l + 1}`));
+      chips.streams.forEach((s, k) => {
+        const from = firsts[k][l];
+        const to = l + 1 < starts.length ? firsts[k][l + 1] : s.stream.count;
+        block.append(
+          el(
+            'div',
+            { class: 'sbs-row', role: 'row', 'data-tokenizer': s.tokenizer, 'data-count': String(to - from) },
+            el('span', { class: 'sbs-name', role: 'rowheader', title: s.name }, s.name),
+            el('span', { class: 'sbs-count', title: tokensWord(to - from) }, String(to - from)),
+            el('span', { class: 'sbs-chips', role: 'cell' }, ...chipsOf(chips.text, s.stream, from, to, { maxChips: 400 })),
+          ),
+        );
+      });
+      grid.append(block);
+    }
+    const notes: string[] = [];
+    if (chips.cut) notes.push(`The text is long: its first ${fmt(chips.text.length)} characters are tokenized here (the table counts all of it).`);
+    if (starts.length > lines) notes.push(`The first ${fmt(lines)} lines of ${fmt(starts.length)} are shown.`);
+    return el('div', {}, ...notes.map((n) => el('p', { class: 'message' }, n)), grid);
+  }
+
+  function render(result: CompareResult | null, scope: string, message?: string, chips?: SideBySide): void {
     if (!result) {
       out.replaceChildren(el('p', { class: 'message' }, message ?? 'Choose tokenizers and press Compare.'));
       return;
@@ -80,6 +116,9 @@ export function createCompareView(container: HTMLElement) {
       table,
       el('h3', {}, 'Relative cost per line (blue cheaper, orange costlier than the reference; click a line to go there)'),
       strips,
+      ...(chips
+        ? [el('h3', {}, 'Tokens side by side (each line of the text, one row per tokenizer; the number is its tokens on that line)'), sideBySide(chips)]
+        : []),
     );
   }
 
@@ -91,7 +130,7 @@ export function createCompareView(container: HTMLElement) {
           if (!compareIds.length) compareIds = [...m.compare];
           return tokenizerChecks(controls, m.all, compareIds);
         case 'compare':
-          return render(m.result, m.scope, m.message);
+          return render(m.result, m.scope, m.message, m.chips);
       }
     },
   });

@@ -8,7 +8,7 @@ import '@vscode-elements/elements/dist/vscode-tab-header/index.js';
 import '@vscode-elements/elements/dist/vscode-tab-panel/index.js';
 import { isPanelTabId, PANEL_TABS, type PanelTabId } from '../../src/panelTabs';
 import type { HostToWebview } from '../../src/protocol';
-import { el, onHostMessage, send } from '../common';
+import { el, getState, onHostMessage, send, setState } from '../common';
 import type { ToWebviewType, WebviewTab } from './tab';
 import { WEBVIEW_TABS } from './tabs';
 
@@ -29,12 +29,21 @@ const headers = (): HTMLElement[] => [...tabs.querySelectorAll<HTMLElement>('vsc
 tabs.addEventListener('vsc-tabs-select', (e: Event) => {
   const i = (e as CustomEvent<{ selectedIndex: number }>).detail.selectedIndex;
   const id = headers()[i]?.getAttribute('data-tab');
-  send({ type: 'mode', mode: isPanelTabId(id) ? id : 'tokens' });
+  const mode = isPanelTabId(id) ? id : 'tokens';
+  remember(mode);
+  send({ type: 'mode', mode });
 });
+
+/** The tab shown, saved with the webview's state: VS Code hands it back when it restores the panel after a reload. */
+function remember(mode: PanelTabId): void {
+  const state = getState();
+  setState({ ...(typeof state === 'object' && state !== null ? state : {}), mode });
+}
 
 function select(id: PanelTabId): void {
   const i = headers().findIndex((h) => h.getAttribute('data-tab') === id);
   if (i < 0) return;
+  remember(id);
   tabs.setAttribute('selected-index', String(i));
   (tabs as unknown as { selectedIndex: number }).selectedIndex = i;
 }

@@ -3,6 +3,7 @@
  * token healing, the row where they differ most highlighted, and the most probable next characters. The
  * host side is src/extension/panel/nextByte.ts.
  */
+import { formatPercent } from '../../src/core/lm/formatProbability';
 import { el, fmt, visible } from '../common';
 import { webviewTab, type ToWebview } from './tab';
 
@@ -48,9 +49,9 @@ export function createNextByteView(container: HTMLElement) {
         'tr',
         { 'data-byte': String(b), class: diffs[k] === maxDiff && maxDiff > HIGHLIGHT_MIN_DIFFERENCE ? 'mine' : '' },
         el('th', { scope: 'row' }, byteLabel(b)),
-        el('td', { class: 'num exact' }, `${(r.distribution[b] * 100).toFixed(2)}%`),
-        el('td', { class: 'num' }, `${(r.naive[b] * 100).toFixed(2)}%`),
-        el('td', { class: 'num' }, `${(r.healing[b] * 100).toFixed(2)}%`),
+        el('td', { class: 'num exact' }, formatPercent(r.distribution[b])),
+        el('td', { class: 'num' }, formatPercent(r.naive[b])),
+        el('td', { class: 'num' }, formatPercent(r.healing[b])),
         el('td', { class: 'barcell' }, bar),
       );
       body.append(row);
@@ -59,7 +60,7 @@ export function createNextByteView(container: HTMLElement) {
     out.replaceChildren(
       el('p', {}, el('code', {}, visible(m.before)), el('strong', {}, '▮'), ` byte ${fmt(r.byteOffset)}${r.exact ? ' · exact' : ` · within a ${r.window}-byte window (${r.inexactReason ?? 'no pre-token boundary'})`} · ${r.ms.toFixed(1)} ms`),
       el('h3', {}, 'Next character'),
-      el('p', { id: 'nextbyte-chars' }, r.topCharacters.slice(0, 8).map((c) => `${visible(c.text) || '∅'} ${(c.probability * 100).toFixed(1)}%`).join(' · ')),
+      el('p', { id: 'nextbyte-chars' }, r.topCharacters.slice(0, 8).map((c) => `${visible(c.text) || '∅'} ${formatPercent(c.probability)}`).join(' · ')),
       el('h3', {}, 'Next byte (the row where exact and naive differ most is highlighted)'),
       table,
     );

@@ -7,11 +7,13 @@ import { createCompareView } from './compare';
 import { createFeaturesView } from './features';
 import { createNextByteView } from './nextByte';
 import { createPremiumsView } from './premiums';
+import { createScratchView } from './scratch';
 import { webviewTab, type WebviewTabModule } from './tab';
 import { createTokensView } from './tokens';
 
 export const WEBVIEW_TABS: { readonly [K in PanelTabId]: WebviewTabModule } = {
   tokens: createTokensView,
+  scratch: createScratchView,
   compare: createCompareView,
   premiums: createPremiumsView,
   nextByte: createNextByteView,

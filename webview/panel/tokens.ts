@@ -4,6 +4,7 @@
  * src/extension/panel/tokens.ts.
  */
 import '@vscode-elements/elements/dist/vscode-checkbox/index.js';
+import { RANK_BUCKET_LABELS, rankBucket, rankHistogram } from '../../src/core/lm/rankHistogram';
 import { upperBound } from '../../src/core/sortedSearch';
 import { TokenFlag } from '../../src/core/tokenizers/types';
 import type { PanelDocument } from '../../src/protocol';
@@ -23,6 +24,7 @@ export function createTokensView(container: HTMLElement) {
     lineFirstToken: new Uint32Array([0]),
     showIds: false,
     showSurprisal: false,
+    showRanks: false,
     currentToken: -1,
   };
 
@@ -37,8 +39,15 @@ export function createTokensView(container: HTMLElement) {
     state.showSurprisal = (surprisalBox as unknown as { checked: boolean }).checked;
     renderRows(true);
   });
+  const ranksBox = el('vscode-checkbox', { label: 'Colour by rank', id: 'ranks-box', disabled: '' });
+  ranksBox.addEventListener('change', () => {
+    state.showRanks = (ranksBox as unknown as { checked: boolean }).checked;
+    renderRows(true);
+  });
   const docInfo = el('span', { class: 'doc-info', id: 'doc-info', 'aria-live': 'polite' });
-  header.append(docInfo, surprisalBox, idsBox);
+  header.append(docInfo, surprisalBox, ranksBox, idsBox);
+  /** Why the probability views are off, or GLTR's rank histogram with its legend, on screen. */
+  const probabilityInfo = el('div', { class: 'gltr', id: 'gltr', 'aria-live': 'polite' });
   const scroller = el('div', { class: 'scroller', id: 'scroller', tabindex: '0', role: 'list', 'aria-label': 'Tokens of the document, by line' });
   const spacer = el('div', { class: 'spacer' });
   const rows = el('div', { class: 'rows' });
@@ -48,13 +57,14 @@ export function createTokensView(container: HTMLElement) {
     'div',
     { class: 'legend' },
     el('span', { class: 'chip even' }, 'token'),
-    el('span', { class: 'chip odd' }, 'next token'),
+    el('span', { class: 'chip odd' }, 'token'),
+    ' shades alternate so that neighbouring tokens stay apart ',
     el('span', { class: 'chip partial' }, 'part of a character'),
     el('span', { class: 'chip zero' }, 'zero-width'),
     el('span', { class: 'chip special' }, 'special'),
     ' · space, → tab, ↵ newline',
   );
-  container.append(header, scroller, legend);
+  container.append(header, probabilityInfo, scroller, legend);
 
   function computeLines(text: string): void {
     const starts = [0];
@@ -89,6 +99,8 @@ export function createTokensView(container: HTMLElement) {
     if (f & TokenFlag.Special) cls.push('special');
     if (f & TokenFlag.ZeroWidth) cls.push('zero');
     if (i === state.currentToken) cls.push('current');
+    const ranks = state.doc?.tokenRanks;
+    if (state.showRanks && ranks && !Number.isNaN(ranks[i])) cls.push(`rank${rankBucket(ranks[i])}`);
     const text = f & TokenFlag.ZeroWidth ? '∅' : visible(tokenText(i));
     const e = el('span', { class: cls.join(' '), 'data-i': String(i), role: 'listitem', 'aria-label': `token ${i}, id ${s.ids[i]}, ${f & TokenFlag.ZeroWidth ? 'zero-width' : JSON.stringify(tokenText(i))}` });
     const bits = state.doc?.charSurprisalBits;
@@ -104,7 +116,7 @@ export function createTokensView(container: HTMLElement) {
       }
     } else e.append(text);
     if (state.showIds) e.append(el('sub', {}, String(s.ids[i])));
-    e.title = `#${i} · id ${s.ids[i]} · bytes ${s.byteOffsets[i]}–${s.byteOffsets[i + 1]}`;
+    e.title = `#${i} · id ${s.ids[i]} · bytes ${s.byteOffsets[i]}–${s.byteOffsets[i + 1]}${ranks && !Number.isNaN(ranks[i]) ? ` · rank ${ranks[i]}` : ''}`;
     return e;
   }
 
@@ -208,16 +220,64 @@ export function createTokensView(container: HTMLElement) {
     renderRows(true);
   }
 
+  function setEnabled(box: HTMLElement, on: boolean): void {
+    if (on) box.removeAttribute('disabled');
+    else box.setAttribute('disabled', '');
+  }
+
+  function showProbabilityInfo(doc: PanelDocument): void {
+    const reason =
+      doc.probabilities === 'off'
+        ? 'Surprisal per character and the rank summary need probabilities: run Token Inspector: Show Probabilities.'
+        : doc.probabilities === 'pending'
+          ? 'Scoring the document: surprisal per character and the rank summary appear when the model has scored it.'
+          : doc.tokenRanks
+            ? null
+            : `${doc.scoredBy ?? 'The model'} gives no ranks (a remote endpoint returns its top 20 only): no rank summary.`;
+    surprisalBox.title = doc.charSurprisalBits ? 'Shade each character by its surprisal' : (reason ?? '');
+    ranksBox.title = doc.tokenRanks ? "Colour each token by its rank in the model's distribution" : (reason ?? '');
+    if (reason !== null) {
+      probabilityInfo.replaceChildren(el('p', { class: 'message', id: 'probability-reason' }, reason));
+      return;
+    }
+    const h = rankHistogram(doc.tokenRanks as Float64Array);
+    const bars = el('div', { class: 'gltr-bars', role: 'img', 'aria-label': `rank histogram: ${RANK_BUCKET_LABELS.map((l, k) => `${l} ${h.counts[k]}`).join(', ')}` });
+    const legendItems = el('div', { class: 'gltr-legend', id: 'gltr-legend' });
+    RANK_BUCKET_LABELS.forEach((label, k) => {
+      const share = h.ranked ? h.counts[k] / h.ranked : 0;
+      const bar = el('span', { class: `gltr-bar rank${k}` });
+      bar.style.width = `${share * 100}%`;
+      bars.append(bar);
+      legendItems.append(
+        el(
+          'span',
+          { class: 'gltr-item', 'data-bucket': String(k), 'data-count': String(h.counts[k]) },
+          el('span', { class: `swatch rank${k}` }),
+          ` ${label}: `,
+          el('b', { class: 'count' }, fmt(h.counts[k])),
+          ` (${(share * 100).toFixed(1)}%)`,
+        ),
+      );
+    });
+    probabilityInfo.replaceChildren(
+      el('div', { class: 'gltr-title' }, `Rank of each token in ${doc.scoredBy ?? 'the model'}'s distribution, GLTR-style (${fmt(h.ranked)} tokens; more beyond the top 10 reads as human-written):`),
+      bars,
+      legendItems,
+    );
+  }
+
   function setDocument(doc: PanelDocument | null, message?: string): void {
     state.doc = doc;
     if (!doc) {
       docInfo.textContent = message ?? 'No document';
+      probabilityInfo.replaceChildren();
       rows.replaceChildren();
       return;
     }
     computeLines(doc.text);
-    if (doc.charSurprisalBits) surprisalBox.removeAttribute('disabled');
-    else surprisalBox.setAttribute('disabled', '');
+    setEnabled(surprisalBox, doc.charSurprisalBits !== undefined);
+    setEnabled(ranksBox, doc.tokenRanks !== undefined);
+    showProbabilityInfo(doc);
     docInfo.textContent = `${doc.fileName} · ${fmt(doc.stream.count)} tokens${doc.stream.addedTokens.length ? ` (+${doc.stream.addedTokens.length} added by the model)` : ''} · ${doc.tokenizer.name}`;
     docInfo.setAttribute('data-count', String(doc.stream.count));
     renderRows(true);

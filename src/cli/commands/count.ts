@@ -6,7 +6,7 @@ import { nodeFolderFs, type FolderFs } from '../../core/files/folderFs';
 import { findParentIgnoreFiles } from '../../core/files/parentIgnoreFiles';
 import { findModel, MODELS, type ModelEntry } from '../../core/models/catalog';
 import { chatMethodFor, chatTemplateForTokenizer, countChatTokens, type ChatMethod } from '../../core/models/chat';
-import { contextFraction, inputCost } from '../../core/models/prices';
+import { countFigures, formatShare, formatUsd } from '../../core/models/countFigures';
 import { BinaryFileError, decodeFileBytes } from '../../core/text/readFile';
 import { loadTokenizer, type LoadedTokenizer } from '../../core/tokenizers/loader';
 import { parseArgs, UsageError } from '../args';
@@ -61,23 +61,12 @@ interface Row {
   readonly templateTokens: number | null;
 }
 
-function figures(tokens: number, model: ModelEntry | undefined): { contextWindow: number | null; fraction: number | null; inputCost: number | null } {
-  if (!model) return { contextWindow: null, fraction: null, inputCost: null };
-  return { contextWindow: model.contextWindow, fraction: contextFraction(tokens, model), inputCost: inputCost(tokens, model) };
-}
-
-function usd(n: number | null): string {
-  if (n === null) return '-';
-  if (n >= 1) return `$${n.toFixed(2)}`;
-  return `$${n.toFixed(6).replace(/0+$/, '').replace(/\.$/, '.0')}`;
-}
+const figures = countFigures;
+const usd = formatUsd;
+const percent = formatShare;
 
 function grouped(n: number): string {
   return n.toLocaleString('en-US');
-}
-
-function percent(f: number | null): string {
-  return f === null ? '-' : `${(f * 100).toFixed(f < 0.0001 ? 4 : 2)}%`;
 }
 
 function parsePrice(v: string | undefined): number | undefined {

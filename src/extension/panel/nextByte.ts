@@ -7,6 +7,12 @@ import * as vscode from 'vscode';
 import type { Ctx } from '../context';
 import { panelTab, type PanelHost, type PanelTab } from './tab';
 
+/** The context shown before the cursor, without the half of a surrogate pair its cut may leave at the start. */
+export function wholeCharacters(before: string): string {
+  const first = before.charCodeAt(0);
+  return first >= 0xdc00 && first <= 0xdfff ? before.slice(1) : before;
+}
+
 /** Wait for the cursor to rest this long before asking. */
 const CURSOR_DEBOUNCE_MS = 120;
 /** The text shown before the cursor. */
@@ -51,7 +57,7 @@ class NextByteTab implements PanelTab<never> {
     const version = doc.version;
     const answer = await this.ctx.probabilities.nextBytes(doc, offset);
     if (seq !== this.seq || doc.version !== version) return;
-    const before = doc.getText(new vscode.Range(doc.positionAt(Math.max(0, offset - CONTEXT_UTF16)), doc.positionAt(offset)));
+    const before = wholeCharacters(doc.getText(new vscode.Range(doc.positionAt(Math.max(0, offset - CONTEXT_UTF16)), doc.positionAt(offset))));
     if ('message' in answer) return this.host.post({ type: 'nextByte', result: null, before, message: answer.message });
     const result = answer.result;
     this.host.post({ type: 'nextByte', result, before });

@@ -4,7 +4,7 @@
  * tabs send what they show. Heavy work runs in the workers.
  */
 import * as vscode from 'vscode';
-import { PANEL_TABS, type PanelTabId } from '../../panelTabs';
+import { isPanelTabId, PANEL_TABS, type PanelTabId } from '../../panelTabs';
 import { isWebviewToHost, type HostToWebview } from '../../protocol';
 import { WEBVIEW_RUN_COMMANDS } from '../commandIds';
 import type { Ctx } from '../context';
@@ -33,7 +33,14 @@ function routeTable(tabs: readonly (readonly [AnyPanelTabModule, AnyTab])[], _ro
   return routes;
 }
 
-export class TokenPanel implements vscode.Disposable {
+/** What the webview saves with vscode.setState (webview/panel/main.ts), read back when VS Code restores the panel. */
+export function restoredTab(state: unknown): PanelTabId {
+  const mode = typeof state === 'object' && state !== null ? (state as { mode?: unknown }).mode : undefined;
+  return isPanelTabId(mode) ? mode : 'tokens';
+}
+
+export class TokenPanel implements vscode.Disposable, vscode.WebviewPanelSerializer {
+  static readonly viewType = 'tokenInspector.panel';
   private panel: vscode.WebviewPanel | undefined;
   private editor: vscode.TextEditor | undefined;
   private mode: PanelTabId = 'tokens';
@@ -91,15 +98,34 @@ export class TokenPanel implements vscode.Disposable {
       this.tabs.get(mode)?.onShown?.();
       return;
     }
-    const { extensionUri } = this.ctx.storage;
-    const panel = vscode.window.createWebviewPanel('tokenInspector.panel', 'Token Inspector', { viewColumn: vscode.ViewColumn.Beside, preserveFocus: true }, {
-      ...webviewOptions(extensionUri),
+    const panel = vscode.window.createWebviewPanel(TokenPanel.viewType, 'Token Inspector', { viewColumn: vscode.ViewColumn.Beside, preserveFocus: true }, {
+      ...webviewOptions(this.ctx.storage.extensionUri),
       retainContextWhenHidden: true,
     });
+    this.adopt(panel);
+  }
+
+  /**
+   * A panel VS Code kept across a window reload (registered with registerWebviewPanelSerializer): it gets its
+   * page again, on the tab it showed, following the active editor.
+   */
+  async deserializeWebviewPanel(panel: vscode.WebviewPanel, state: unknown): Promise<void> {
+    this.panel?.dispose();
+    this.mode = restoredTab(state);
+    this.editor = vscode.window.activeTextEditor ?? vscode.window.visibleTextEditors[0] ?? this.editor;
+    panel.webview.options = webviewOptions(this.ctx.storage.extensionUri);
+    this.adopt(panel);
+    this.ctx.log(`panel restored on ${this.mode}`);
+  }
+
+  private adopt(panel: vscode.WebviewPanel): void {
+    const { extensionUri } = this.ctx.storage;
+    this.ready = false;
     panel.iconPath = vscode.Uri.joinPath(extensionUri, 'media', 'token-inspector.svg');
     panel.webview.html = webviewHtml(panel.webview, extensionUri, 'panel', 'Token Inspector');
     panel.webview.onDidReceiveMessage((m: unknown) => this.onMessage(m));
     panel.onDidDispose(() => {
+      if (this.panel !== panel) return;
       this.panel = undefined;
       this.ready = false;
     });

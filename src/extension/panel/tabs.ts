@@ -8,6 +8,7 @@ import { compareTab } from './compare';
 import { featuresTab } from './features';
 import { nextByteTab } from './nextByte';
 import { premiumsTab } from './premiums';
+import { scratchTab } from './scratch';
 import type { FromWebviewType, PanelTabModule, ToWebviewType } from './tab';
 import { tokensTab } from './tokens';
 
@@ -15,6 +16,7 @@ export type AnyPanelTabModule = PanelTabModule<FromWebviewType, ToWebviewType>;
 
 export const HOST_TABS = {
   tokens: tokensTab,
+  scratch: scratchTab,
   compare: compareTab,
   premiums: premiumsTab,
   nextByte: nextByteTab,

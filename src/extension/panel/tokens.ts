@@ -42,13 +42,15 @@ class TokensTab implements PanelTab<Handles> {
   private readonly disposables: vscode.Disposable[];
 
   constructor(
-    private readonly ctx: Pick<Ctx, 'analyses' | 'probabilities' | 'log'>,
+    private readonly ctx: Pick<Ctx, 'analyses' | 'probabilities' | 'settings' | 'log'>,
     private readonly host: PanelHost<Sends>,
   ) {
     this.disposables = [
       ctx.analyses.onDidAnalyze((doc) => {
         if (doc === host.editor()?.document) this.sendDocument(false);
       }),
+      // Probabilities turned on or off: the surprisal box and the rank summary say so at once.
+      ctx.settings.onDidChange('probabilities', () => this.sendDocument(false)),
       ctx.probabilities.onDidScore((doc) => {
         if (doc === host.editor()?.document) {
           this.sentVersion = '';
@@ -56,7 +58,9 @@ class TokensTab implements PanelTab<Handles> {
         }
       }),
       vscode.window.onDidChangeTextEditorSelection((e) => {
-        if (e.textEditor === host.editor()) host.post({ type: 'cursor', utf16Offset: e.textEditor.document.offsetAt(e.selections[0].active) });
+        // A selection's start, not its active end: selecting a token (a chip's click) ends at the next token's start.
+        const sel = e.selections[0];
+        if (e.textEditor === host.editor()) host.post({ type: 'cursor', utf16Offset: e.textEditor.document.offsetAt(sel.isEmpty ? sel.active : sel.start) });
       }),
       vscode.window.onDidChangeTextEditorVisibleRanges((e) => {
         if (e.textEditor !== host.editor() || !e.visibleRanges.length) return;
@@ -115,7 +119,7 @@ class TokensTab implements PanelTab<Handles> {
       }
       const probabilities = this.ctx.probabilities;
       const scores = probabilities.enabled ? probabilities.current(ed.document) : undefined;
-      const key = `${a.docKey}@${a.version}:${a.tokenizerKey}:${scores ? 'scored' : ''}`;
+      const key = `${a.docKey}@${a.version}:${a.tokenizerKey}:${scores ? 'scored' : probabilities.enabled ? 'pending' : 'off'}`;
       if (key === this.sentVersion) return;
       this.sentVersion = key;
       this.host.post({
@@ -127,10 +131,18 @@ class TokensTab implements PanelTab<Handles> {
           tokenizer: { id: a.tokenizer.id, name: a.tokenizer.name },
           text: ed.document.getText(),
           stream: a.stream,
-          charSurprisalBits: scores ? charSurprisal(ed.document.getText(), scores.surprisalBits) : undefined,
+          probabilities: scores ? 'scored' : probabilities.enabled ? 'pending' : 'off',
+          ...(scores
+            ? {
+                scoredBy: scores.model.id,
+                charSurprisalBits: charSurprisal(ed.document.getText(), scores.surprisalBits),
+                ...(scores.scores.ranks ? { tokenRanks: scores.scores.ranks } : {}),
+              }
+            : {}),
         },
       });
-      this.host.post({ type: 'cursor', utf16Offset: ed.document.offsetAt(ed.selection.active) });
+      const sel = ed.selection;
+      this.host.post({ type: 'cursor', utf16Offset: ed.document.offsetAt(sel.isEmpty ? sel.active : sel.start) });
       this.ctx.log(`panel document ${a.docKey} v${a.version} ${a.stream.count} tokens`);
     };
     if (now) send();
