@@ -8,20 +8,35 @@ import type { Tokenizer } from '../tokenizers/types';
 /** More ids than this are refused (a pasted list, not a corpus). */
 export const MAX_PASTED_IDS = 100_000;
 
-const ID_LIST = /^\s*\[?\s*(\d{1,10}(?:\s*[,\s]\s*\d{1,10})*)\s*,?\s*\]?\s*$/;
-
 /**
- * The ids in `input` when it is nothing but a list of whole numbers (optionally in brackets, separated by
- * commas or white space); null when it is text, or longer than `maxIds`.
+ * The ids in `input` when it is nothing but a list of whole numbers (in brackets or not, separated by commas
+ * or white space, a trailing comma allowed); null when it is text, or longer than `maxIds`. A scan, not a
+ * regular expression: pasted input can be long.
  */
 export function parseTokenIds(input: string, maxIds = MAX_PASTED_IDS): number[] | null {
-  // A bound before the regular expression: at most 11 characters per id.
-  if (input.length > maxIds * 12 + 16) return null;
-  const m = ID_LIST.exec(input);
-  if (!m) return null;
-  const ids = m[1].split(/[\s,]+/).map(Number);
-  return ids.length <= maxIds && ids.every((n) => Number.isSafeInteger(n)) ? ids : null;
+  let body = input.trim();
+  if (body.startsWith('[') !== body.endsWith(']')) return null;
+  if (body.startsWith('[')) body = body.slice(1, -1).trim();
+  if (body.endsWith(',')) body = body.slice(0, -1).trimEnd();
+  if (!body) return null;
+  const ids: number[] = [];
+  let i = 0;
+  while (i < body.length) {
+    const start = i;
+    while (i < body.length && body.charCodeAt(i) >= 48 && body.charCodeAt(i) <= 57) i++;
+    if (i === start || i - start > 10 || ids.length >= maxIds) return null;
+    ids.push(Number(body.slice(start, i)));
+    if (i === body.length) break;
+    // One separator: white space, or one comma with white space around it.
+    let commas = 0;
+    const sep = i;
+    while (i < body.length && (body[i] === ',' || WHITE.test(body[i]))) if (body[i++] === ',') commas++;
+    if (commas > 1 || i === sep || i === body.length) return null;
+  }
+  return ids;
 }
+
+const WHITE = /\s/;
 
 export interface DecodedToken {
   readonly id: number;
