@@ -95,7 +95,7 @@ test('select Llama 3 from the palette; counts, BOS and hovers equal the CLI', as
   const parrot = text.indexOf('🦜');
   const parts = at(parrot);
   assert.ok(parts.length >= 2 && parts.every((t) => t.partial), 'the CLI splits 🦜 into partial tokens');
-  const emojiHover = await vsc.hoverOnText(vs.page, '🦜', { marker: 'split one character' });
+  const emojiHover = await vsc.hoverOnText(vs.page, '🦜', { marker: 'falls inside the character' });
   for (const t of parts) {
     assert.ok(emojiHover.includes(String(t.id)), `hover shows id ${t.id}`);
     assert.ok(emojiHover.includes(t.text), `hover shows bytes ${t.text}`);
