@@ -89,7 +89,8 @@ test('a setting change refreshes only what shows the setting', () => {
   assert.deepEqual(refreshesFor(['referenceTokenizer']), ['panel', 'sidebar']);
   assert.deepEqual(refreshesFor(['showBoundaries']), ['decorations']);
   assert.deepEqual(refreshesFor(['probabilityColors', 'maxDecoratedColumns']), ['decorations']);
-  assert.deepEqual(refreshesFor(['model', 'prices']), ['gauge']);
+  assert.deepEqual(refreshesFor(['model', 'prices']), ['gauge', 'sidebar'], 'the sidebar shows the models at a glance');
+  assert.deepEqual(refreshesFor(['sidebarModels']), ['sidebar']);
   assert.deepEqual(refreshesFor(['sae', 'saeEncoder', 'saeK']), [], 'SAE settings are read at each run');
   // The tokenizer changes the tokens: everything that shows them, tokens first.
   assert.deepEqual(refreshesFor(['tokenizer']), [...REFRESH_TARGETS]);
