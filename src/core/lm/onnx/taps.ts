@@ -72,7 +72,7 @@ function readModelFile(path: string): onnx.ModelProto {
  * The graph to search and cut. A merged decoder (Optimum's `decoder_model_merged`) holds the model twice in
  * an `If` on `use_cache_branch`; the no-cache branch (else) is inlined, so both layouts read the same way.
  */
-function flatGraph(graph: onnx.IGraphProto): onnx.IGraphProto {
+export function flatGraph(graph: onnx.IGraphProto): onnx.IGraphProto {
   const nodes = graph.node ?? [];
   const inputs = new Set((graph.input ?? []).map((v) => v.name ?? ''));
   const merged = nodes.findIndex((n) => n.opType === 'If' && (n.domain ?? '') === '' && inputs.has(n.input?.[0] ?? '') && /use_cache_branch/.test(n.input?.[0] ?? ''));
