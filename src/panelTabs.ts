@@ -9,6 +9,7 @@ export const PANEL_TABS = [
   { id: 'premiums', title: 'Language premiums' },
   { id: 'nextByte', title: 'Next byte' },
   { id: 'features', title: 'Features' },
+  { id: 'feature', title: 'Feature' },
 ] as const;
 
 export type PanelTabId = (typeof PANEL_TABS)[number]['id'];

@@ -26,6 +26,9 @@ export const COMMAND_IDS = [
   'tokenInspector.showFeatures',
   'tokenInspector.highlightFeature',
   'tokenInspector.clearFeatureHighlight',
+  'tokenInspector.indexWorkspaceFeatures',
+  'tokenInspector.findFeature',
+  'tokenInspector.showFeature',
 ] as const;
 
 export type CommandId = (typeof COMMAND_IDS)[number];

@@ -45,6 +45,10 @@ const COMMANDS: { readonly [K in CommandId]: (ctx: CommandCtx) => CommandHandler
     const doc = vscode.window.activeTextEditor?.document;
     if (doc) ctx.features.highlight(doc, null);
   },
+  'tokenInspector.indexWorkspaceFeatures': (ctx) => () => ctx.featureIndex.build(),
+  'tokenInspector.findFeature': (ctx) => () => ctx.featureIndex.find(() => ctx.panel.show('feature')),
+  'tokenInspector.showFeature': (ctx) => (feature?: unknown) =>
+    typeof feature === 'number' && Number.isInteger(feature) && feature >= 0 ? (ctx.panel.show('feature'), ctx.featureIndex.show(feature)) : ctx.featureIndex.find(() => ctx.panel.show('feature')),
 };
 
 /** Registers every command of the table. */

@@ -5,6 +5,7 @@
  */
 import type * as vscode from 'vscode';
 import type { AnalysisService } from './analysisService';
+import type { FeatureIndexService } from './featureIndex';
 import type { FeatureService } from './features';
 import type { LastEditor } from './lastEditor';
 import type { ProbabilityService } from './probabilities';
@@ -21,6 +22,8 @@ export interface StoragePaths {
   readonly premiumsCacheDir: string;
   /** The workspace n-gram models, saved across sessions. */
   readonly modelsDir: string;
+  /** The workspace feature indexes (one file per folder, model and SAE). */
+  readonly featureIndexDir: string;
 }
 
 export interface Ctx {
@@ -39,4 +42,6 @@ export interface Ctx {
   readonly features: FeatureService;
   /** The active text editor, or the last one while the panel or sidebar has the focus. */
   readonly editors: LastEditor;
+  /** The workspace feature index: building, updating on save, one feature, Find Feature…. */
+  readonly featureIndex: FeatureIndexService;
 }

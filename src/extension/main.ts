@@ -13,6 +13,7 @@ import { ContextGauge } from './apiCounts';
 import { registerCommands } from './commands';
 import type { Ctx, Log } from './context';
 import { TokenDecorator } from './decorations';
+import { FeatureIndexService } from './featureIndex';
 import { FeatureService } from './features';
 import { LastEditor } from './lastEditor';
 import { registerHover } from './hover';
@@ -59,11 +60,12 @@ export function activate(context: vscode.ExtensionContext): void {
     extensionUri: context.extensionUri,
     premiumsCacheDir: vscode.Uri.joinPath(context.globalStorageUri, 'premiums').fsPath,
     modelsDir: vscode.Uri.joinPath(context.globalStorageUri, 'models').fsPath,
+    featureIndexDir: vscode.Uri.joinPath(context.globalStorageUri, 'feature-indexes').fsPath,
   };
   const analyses = new AnalysisService(worker, settings, log);
   const base = { log, settings, storage, worker, jobs, models, analyses };
   const editors = new LastEditor();
-  const ctx: Ctx = { ...base, probabilities: new ProbabilityService(base), features: new FeatureService(base), editors };
+  const ctx: Ctx = { ...base, probabilities: new ProbabilityService(base), features: new FeatureService(base), featureIndex: new FeatureIndexService(base), editors };
   active = ctx;
   const panel = new TokenPanel(ctx);
   const sidebar = new SidebarProvider(ctx);
@@ -75,6 +77,7 @@ export function activate(context: vscode.ExtensionContext): void {
     settings.onDidChange('tokenization', () => analyses.refreshAll()),
     ctx.probabilities,
     ctx.features,
+    ctx.featureIndex,
     new TokenDecorator(ctx),
     new StatusBar(ctx),
     new ContextGauge(ctx),

@@ -11,6 +11,7 @@ import { isEncoderKind, type EncoderKind } from '../core/sae/encoderKinds';
 import { isNextBytes, isScores, isStream, isTokenizerRef, type NextBytesPayload, type ScoresPayload, type StreamPayload, type TokenizerRef } from './payloads';
 import { isStepProgress, type RequestType, type StepProgress, type WorkerProtocol } from './requests';
 import { MAX_TEXT_UTF16 } from './tokenWorker';
+import type { FeatureLabelJson, FeatureReport } from '../core/sae/workspaceIndex/featureReport';
 import { isInt, isNum, isObj, isShortStr, isStr, optional, type Obj } from './validate';
 
 /** Weight variants (`onnx/model{suffix}.onnx`); the same names as core/lm/onnx/folder.ts's ONNX_DTYPES. */
@@ -143,6 +144,57 @@ export interface ModelNextBytesParams extends ModelParams {
   readonly utf16Offset: number;
 }
 
+/** Build or update the workspace feature index (core/sae/workspaceIndex) saved at `indexPath`. */
+export interface FeatureIndexParams extends ModelParams {
+  readonly sae: SaeRef;
+  /** The workspace folder (absolute). */
+  readonly root: string;
+  /** VS Code's files.exclude globs, relative to the folder. */
+  readonly exclude: readonly string[];
+  readonly indexPath: string;
+  /** Only these files (relative to the folder, `/`): a saved file's update; absent: the whole folder. */
+  readonly only?: readonly string[];
+}
+
+export interface FeatureIndexResult {
+  readonly indexPath: string;
+  readonly dSae: number;
+  readonly files: number;
+  readonly tokens: number;
+  readonly filesIndexed: number;
+  readonly filesUnchanged: number;
+  readonly filesRemoved: number;
+  readonly elapsedMs: number;
+}
+
+/** Loading the model (downloads), then files read through it. */
+export type FeatureIndexProgress = ModelProgress | { readonly stage: 'files'; readonly done: number; readonly total: number; readonly path?: string };
+
+/** One feature of a saved index (the index, the SAE and its labels name where to read). */
+export interface FeatureQueryParams extends ModelParams {
+  readonly sae: SaeRef;
+  readonly indexPath: string;
+  readonly feature: number;
+}
+
+/** Find Feature…: by index or label text (`query`), or the features that fire most on a text (`text`). */
+export interface FindFeaturesParams extends ModelParams {
+  readonly sae: SaeRef;
+  readonly indexPath: string;
+  readonly query?: string;
+  readonly text?: string;
+  readonly allowSpecial: boolean;
+}
+
+export interface FoundFeature {
+  readonly index: number;
+  readonly label: FeatureLabelJson | null;
+  readonly maxActivation: number;
+  readonly frequency: number;
+  /** For a text search: the feature's total activation over the text. */
+  readonly totalActivation?: number;
+}
+
 export type ModelRequests = {
   load: RequestType<ModelParams, ModelDescription, ModelProgress>;
   score: RequestType<ModelParams & { readonly ids: Uint32Array; readonly topK: number }, ModelScores, ModelProgress>;
@@ -151,6 +203,9 @@ export type ModelRequests = {
   remoteScore: RequestType<RemoteScoreParams, ModelScores, StepProgress>;
   features: RequestType<FeaturesParams, FeaturesPayload, ModelProgress>;
   nextBytes: RequestType<ModelNextBytesParams, NextBytesPayload, ModelProgress>;
+  featureIndex: RequestType<FeatureIndexParams, FeatureIndexResult, FeatureIndexProgress>;
+  feature: RequestType<FeatureQueryParams, FeatureReport, ModelProgress>;
+  findFeatures: RequestType<FindFeaturesParams, { readonly matches: readonly FoundFeature[] }, ModelProgress>;
 };
 
 /** What the model worker says of its own accord. */
@@ -277,6 +332,29 @@ const isModelScores = (x: unknown): x is ModelScores => isObj(x) && isStr(x.mode
 
 const MINUTES = 60_000;
 
+const isStrList = (x: unknown, max: number): x is string[] => Array.isArray(x) && x.length <= max && x.every((s) => isShortStr(s));
+
+const isLabelJson = (x: unknown): x is FeatureLabelJson | null => x === null || (isObj(x) && isStr(x.text) && (x.source === 'file' || x.source === 'automatic'));
+
+const isEffectList = (x: unknown): boolean => Array.isArray(x) && x.length <= 1000 && x.every((t: unknown) => isObj(t) && isInt(t.id) && isStr(t.text) && isNum(t.value));
+
+function isFeatureReport(x: unknown): x is FeatureReport {
+  if (!isObj(x) || !isInt(x.index) || !isLabelJson(x.label) || !isInt(x.firingTokens) || !isInt(x.workspaceTokens) || !isNum(x.frequency) || !isNum(x.maxActivation)) return false;
+  if (!Array.isArray(x.histogram) || !x.histogram.every((b: unknown) => isObj(b) && isNum(b.start) && (b.end === null || isNum(b.end)) && isInt(b.count))) return false;
+  const contexts = Array.isArray(x.contexts) && x.contexts.length <= 10_000 && x.contexts.every((c: unknown) =>
+    isObj(c) && isNum(c.activation) && isStr(c.path) && isInt(c.byteStart) && isInt(c.byteEnd) && isInt(c.utf16Start) && isInt(c.utf16End) && isInt(c.focus) &&
+    Array.isArray(c.tokens) && c.tokens.every(isStr) && Array.isArray(c.activations) && c.activations.every(isNum) && c.tokens.length === c.activations.length && (c.focus as number) < c.tokens.length);
+  if (!contexts) return false;
+  const e = x.logitEffects;
+  return e === null || (isObj(e) && isInt(e.index) && isEffectList(e.promoted) && isEffectList(e.suppressed) && isStr(e.approximation) && isStr(e.norm) && typeof e.tied === 'boolean');
+}
+
+const isFoundFeature = (x: unknown): x is FoundFeature =>
+  isObj(x) && isInt(x.index) && isLabelJson(x.label) && isNum(x.maxActivation) && isNum(x.frequency) && optional(x.totalActivation, isNum);
+
+const isFeatureIndexProgress = (x: unknown): x is FeatureIndexProgress =>
+  isModelProgress(x) || (isObj(x) && x.stage === 'files' && isInt(x.done) && isInt(x.total) && optional(x.path, isStr));
+
 export const MODEL_WORKER = {
   name: 'the model worker',
   params: {
@@ -302,6 +380,17 @@ export const MODEL_WORKER = {
       typeof x.allowSpecial === 'boolean',
     nextBytes: (x): x is ModelNextBytesParams =>
       isObj(x) && hasModel(x) && isStr(x.text) && x.text.length <= MAX_TEXT_UTF16 && isStream(x.stream) && isInt(x.utf16Offset) && x.utf16Offset <= x.text.length,
+    featureIndex: (x): x is FeatureIndexParams =>
+      isObj(x) && hasModel(x) && isSaeRef(x.sae) && isShortStr(x.root) && isStrList(x.exclude, 10_000) && isShortStr(x.indexPath) && optional(x.only, (o): o is string[] => isStrList(o, 100_000)),
+    feature: (x): x is FeatureQueryParams => isObj(x) && hasModel(x) && isSaeRef(x.sae) && isShortStr(x.indexPath) && isInt(x.feature) && x.feature < 1 << 24,
+    findFeatures: (x): x is FindFeaturesParams =>
+      isObj(x) &&
+      hasModel(x) &&
+      isSaeRef(x.sae) &&
+      isShortStr(x.indexPath) &&
+      optional(x.query, (q): q is string => isStr(q) && q.length <= 1000) &&
+      optional(x.text, (t): t is string => isStr(t) && t.length <= MAX_TEXT_UTF16) &&
+      typeof x.allowSpecial === 'boolean',
   },
   results: {
     load: isModelDescription,
@@ -312,8 +401,12 @@ export const MODEL_WORKER = {
     remoteScore: isModelScores,
     features: isFeaturesPayload,
     nextBytes: isNextBytes,
+    featureIndex: (x): x is FeatureIndexResult =>
+      isObj(x) && isStr(x.indexPath) && isInt(x.dSae) && isInt(x.files) && isInt(x.tokens) && isInt(x.filesIndexed) && isInt(x.filesUnchanged) && isInt(x.filesRemoved) && isNum(x.elapsedMs),
+    feature: isFeatureReport,
+    findFeatures: (x): x is { matches: FoundFeature[] } => isObj(x) && Array.isArray(x.matches) && x.matches.every(isFoundFeature),
   },
-  progress: { load: isModelProgress, score: isModelProgress, listCache: null, removeCached: null, remoteScore: isStepProgress, features: isModelProgress, nextBytes: isModelProgress },
+  progress: { load: isModelProgress, score: isModelProgress, listCache: null, removeCached: null, remoteScore: isStepProgress, features: isModelProgress, nextBytes: isModelProgress, featureIndex: isFeatureIndexProgress, feature: isModelProgress, findFeatures: isModelProgress },
   notifications: {},
   events: {
     runtime: (x): x is ModelEvents['runtime'] => isObj(x) && (x.runtime === 'native' || x.runtime === 'wasm') && isShortStr(x.origin),
@@ -329,6 +422,10 @@ export const MODEL_WORKER = {
     features: { idleMs: 5 * MINUTES, totalMs: 120 * MINUTES },
     // Loading (or downloading) the model, then one forward pass per distinct cover prefix.
     nextBytes: { idleMs: 5 * MINUTES, totalMs: 30 * MINUTES },
+    // Each file read reports; a model load reports nothing for a while.
+    featureIndex: { idleMs: 5 * MINUTES, totalMs: 240 * MINUTES },
+    feature: { idleMs: 5 * MINUTES, totalMs: 30 * MINUTES },
+    findFeatures: { idleMs: 5 * MINUTES, totalMs: 30 * MINUTES },
   },
   labels: {
     load: 'loading a model',
@@ -338,5 +435,8 @@ export const MODEL_WORKER = {
     remoteScore: 'scoring with the remote endpoint',
     features: 'computing SAE features',
     nextBytes: 'computing the next byte with a model',
+    featureIndex: 'indexing the workspace’s SAE features',
+    feature: 'reading a feature of the workspace feature index',
+    findFeatures: 'searching the workspace feature index',
   },
 } satisfies WorkerProtocol<ModelRequests, Record<never, never>, ModelEvents>;

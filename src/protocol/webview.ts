@@ -8,6 +8,7 @@ import type { DecodedIds } from '../core/analysis/tokenIds';
 import type { PremiumRow } from '../core/premiums/premiums';
 import { isEncoderKind, type EncoderKind } from '../core/sae/encoderKinds';
 import { isPanelTabId, type PanelTabId } from '../panelTabs';
+import type { FeatureReport } from '../core/sae/workspaceIndex/featureReport';
 import type { FeaturesPayload } from './modelWorker';
 import type { NextBytesPayload, StreamPayload } from './payloads';
 import { isInt, isObj, isStr, type Obj } from './validate';
@@ -101,6 +102,15 @@ export type HostToWebview =
       readonly highlighted: number | null;
     }
   | {
+      readonly type: 'featureView';
+      /** The feature shown, and the workspace folder its contexts' paths are relative to. */
+      readonly report: FeatureReport | null;
+      readonly root: string | null;
+      /** The index being built or updated: files done of total. */
+      readonly indexing: { readonly done: number; readonly total: number } | null;
+      readonly message?: string;
+    }
+  | {
       readonly type: 'summary';
       readonly tokenizer: TokenizerChoice;
       readonly documentTokens: number | null;
@@ -130,7 +140,11 @@ export type WebviewToHost =
   | { readonly type: 'highlightFeature'; readonly feature: number | null }
   | { readonly type: 'selectFeatureToken'; readonly index: number }
   /** The scratch input: `as` says how to read it ('auto': a list of whole numbers is ids, anything else text). */
-  | { readonly type: 'scratch'; readonly input: string; readonly tokenizer: string; readonly as: 'auto' | 'text' | 'ids' };
+  | { readonly type: 'scratch'; readonly input: string; readonly tokenizer: string; readonly as: 'auto' | 'text' | 'ids' }
+  /** A feature context's token: open its file there (the path is relative to the indexed folder). */
+  | { readonly type: 'openFeatureContext'; readonly path: string; readonly utf16Start: number; readonly utf16End: number }
+  | { readonly type: 'findFeature' }
+  | { readonly type: 'indexFeatures' };
 
 /** The scratch input takes this many UTF-16 units at most (what the chips can show). */
 export const MAX_SCRATCH_UTF16 = 200_000;
@@ -155,6 +169,10 @@ const WEBVIEW_MESSAGE_CHECKS = {
   highlightFeature: (x) => x.feature === null || isIndex(x.feature),
   selectFeatureToken: (x) => isIndex(x.index),
   scratch: (x) => isStr(x.input) && x.input.length <= MAX_SCRATCH_UTF16 && isId(x.tokenizer) && (x.as === 'auto' || x.as === 'text' || x.as === 'ids'),
+  // The host opens only files inside the indexed folder (src/extension/panel/feature.ts).
+  openFeatureContext: (x) => isStr(x.path) && x.path.length > 0 && x.path.length <= 4096 && isIndex(x.utf16Start) && isIndex(x.utf16End) && (x.utf16End as number) >= (x.utf16Start as number),
+  findFeature: (x) => Object.keys(x).length === 1,
+  indexFeatures: (x) => Object.keys(x).length === 1,
 } satisfies Record<WebviewToHost['type'], (x: Obj) => boolean>;
 
 /** Strict check of everything a webview sends: anything else is logged and ignored. */

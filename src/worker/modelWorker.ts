@@ -27,6 +27,7 @@ import { TokenizerError } from '../core/tokenizers/errors';
 import { MODEL_WORKER, type HubSettings, type ModelDescription, type ModelEvents, type ModelProgress, type ModelRef, type ModelRequests, type SaeRef } from '../protocol/modelWorker';
 import { scoresTransfer, type ScoresPayload } from '../protocol/payloads';
 import type { WorkerErrorCode } from '../protocol/requests';
+import { featureIndexHandlers } from './featureIndexJobs';
 import { featuresPayload, featuresTransfer } from './featuresPayload';
 import { errorMessage, serve, type RequestContext } from './serve';
 import { loadRef } from './tokenizers';
@@ -183,9 +184,12 @@ async function unloadRepo<T>(cache: Map<string, Loading<T>>, fromRepo: (v: T) =>
   }
 }
 
+const featureIndex = featureIndexHandlers({ getHiddenSource, getSae });
+
 const emit = serve<ModelRequests, Record<never, never>, ModelEvents>(
   MODEL_WORKER,
   {
+    ...featureIndex,
     load: async (p, ctx) => describe(await getModel(p.model, p.hub, ctx)),
     score: async (p, ctx) => {
       const m = await getModel(p.model, p.hub, ctx);

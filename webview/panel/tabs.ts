@@ -4,6 +4,7 @@
  */
 import type { PanelTabId } from '../../src/panelTabs';
 import { createCompareView } from './compare';
+import { createFeatureView } from './feature';
 import { createFeaturesView } from './features';
 import { createNextByteView } from './nextByte';
 import { createPremiumsView } from './premiums';
@@ -21,4 +22,5 @@ export const WEBVIEW_TABS: { readonly [K in PanelTabId]: WebviewTabModule } = {
     const view = createFeaturesView(container);
     return webviewTab({ receives: ['features', 'cursor'], onMessage: (m) => (m.type === 'features' ? view.onMessage(m) : view.onCursor(m.utf16Offset)) });
   },
+  feature: createFeatureView,
 };

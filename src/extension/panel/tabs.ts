@@ -5,6 +5,7 @@
  */
 import type { PanelTabId } from '../../panelTabs';
 import { compareTab } from './compare';
+import { featureTab } from './feature';
 import { featuresTab } from './features';
 import { nextByteTab } from './nextByte';
 import { premiumsTab } from './premiums';
@@ -21,6 +22,7 @@ export const HOST_TABS = {
   premiums: premiumsTab,
   nextByte: nextByteTab,
   features: featuresTab,
+  feature: featureTab,
 } satisfies { readonly [K in PanelTabId]: AnyPanelTabModule };
 
 /** The webview messages the shell handles itself (the panel's life, and the tokenizer picker and buttons it shares with the sidebar). */
