@@ -35,7 +35,11 @@ function textBar(share: number): string {
 const num = (v: number, digits = 3): string => (Number.isFinite(v) ? v.toFixed(digits) : '–');
 
 /** The hover's features section for the rows under the mouse. */
-export function featuresMarkdown(view: FeaturesView, rows: readonly number[], highlighted: number | null, top = 5): string {
+/** The hover's link to a feature's workspace view (the one command its restricted trust enables). */
+export const SHOW_FEATURE_COMMAND = 'tokenInspector.showFeature';
+
+/** `withLinks`: each feature links to its view across the workspace (the Feature tab). */
+export function featuresMarkdown(view: FeaturesView, rows: readonly number[], highlighted: number | null, top = 5, withLinks = false): string {
   const p = view.result;
   const k = p.k !== null ? ` k=${p.k}` : '';
   const m = p.m !== null ? ` m=${p.m}` : '';
@@ -54,7 +58,8 @@ export function featuresMarkdown(view: FeaturesView, rows: readonly number[], hi
     for (let e = from; e < from + shown; e++) {
       const f = p.featureIndex[e];
       const name = featureName(p, f).replace(/[|`\\*_[\]<>]/g, (c) => `\\${c}`);
-      md += `| ${f === highlighted ? `**${name}**` : name} | ${num(p.activation[e])} | \`${textBar(max > 0 ? p.activation[e] / max : 0)}\` |\n`;
+      const link = withLinks ? ` [workspace](command:${SHOW_FEATURE_COMMAND}?${encodeURIComponent(JSON.stringify([f]))} "This feature's top contexts and logit effects in the workspace")` : '';
+      md += `| ${f === highlighted ? `**${name}**` : name}${link} | ${num(p.activation[e])} | \`${textBar(max > 0 ? p.activation[e] / max : 0)}\` |\n`;
     }
     md += '\n';
   }

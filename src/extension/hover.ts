@@ -8,7 +8,7 @@ import { decodeUtf8Strict, hexBytes, utf8Encode } from '../core/text/utf8';
 import { TokenFlag } from '../core/tokenizers/types';
 import type { Analysis, AnalysisService } from './analysisService';
 import type { Ctx } from './context';
-import { featuresMarkdown, featureTokensAt } from './featureView';
+import { featuresMarkdown, featureTokensAt, SHOW_FEATURE_COMMAND } from './featureView';
 import { nextBytesMarkdown, probabilityMarkdown } from './probabilities';
 
 /** How long a hover waits for the analysis of the current version before giving up. */
@@ -121,7 +121,11 @@ export function registerHover({ analyses: service, probabilities, features }: Pi
         const fv = features.current(doc);
         if (fv) {
           const rows = featureTokensAt(fv.result, offset);
-          if (rows.length) md.appendMarkdown(featuresMarkdown(fv, rows, features.highlighted(doc)));
+          if (rows.length) {
+            md.appendMarkdown(featuresMarkdown(fv, rows, features.highlighted(doc), 5, true));
+            // Only the feature view's command runs from the hover's links.
+            md.isTrusted = { enabledCommands: [SHOW_FEATURE_COMMAND] };
+          }
         }
         if (probabilities.enabled) {
           const view = probabilities.current(doc);

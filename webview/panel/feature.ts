@@ -112,12 +112,14 @@ export function createFeatureView(container: HTMLElement) {
     parts.push(
       el('h3', { id: 'feature-title', 'data-feature': String(r.index), 'data-contexts': String(r.contexts.length), 'data-firing': String(r.firingTokens) }, `Feature #${r.index}: `, label),
       el('p', { id: 'feature-stats' }, `Fires on ${fmt(r.firingTokens)} of ${fmt(r.workspaceTokens)} tokens (${fixed(r.frequency * 100, 3)}%), strongest ${fixed(r.maxActivation, 3)}.`),
+      el(
+        'div',
+        { class: 'feature-summary' },
+        el('div', {}, el('h3', {}, 'Logit effects'), effects(r)),
+        el('div', { class: 'feature-histogram' }, el('h3', {}, 'Activations'), histogram(r)),
+      ),
       el('h3', {}, 'Top contexts'),
       contexts(r),
-      el('h3', {}, 'Activations'),
-      histogram(r),
-      el('h3', {}, 'Logit effects'),
-      effects(r),
     );
     out.replaceChildren(...parts);
   }

@@ -9,7 +9,7 @@ const SHOWN_TOKENS = 3;
 
 function shown(token: string): string {
   const t = token.replace(/\s+/g, (ws) => (ws.includes('\n') ? '↵' : '·')).trim();
-  return JSON.stringify(t.length > 16 ? `${t.slice(0, 15)}…` : t);
+  return `"${t.length > 16 ? `${t.slice(0, 15)}…` : t}"`;
 }
 
 /** E.g. `fires on "const" "let" · promotes "=" "("`, or undefined for a feature that never fired. */
