@@ -242,4 +242,11 @@ test('the CLI: features-index builds and then updates by file, feature N prints 
   await featureCommand.run([String(f), '--index', outFile, '--labels', labelsFile, '--json']);
   assert.deepEqual((JSON.parse(lines.pop() as string) as { label: unknown }).label, { text: 'sums of items', source: 'file' });
   await assert.rejects(featureCommand.run(['9999', '--index', outFile]), /feature 9999 is not in this SAE/);
+  // An index without stored effects (too many features to store them all) computes the feature's from the model.
+  const withoutEffects = JSON.parse(readFileSync(outFile, 'utf8')) as { logitEffects: unknown };
+  withoutEffects.logitEffects = null;
+  writeFileSync(outFile, JSON.stringify(withoutEffects));
+  await featureCommand.run([String(f), '--index', outFile, '--json']);
+  const onDemand = JSON.parse(lines.pop() as string) as typeof one;
+  assert.deepEqual(onDemand.logitEffects, one.logitEffects);
 });

@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
 import { modelWorkerClient, WorkerCancelledError, WorkerRequestError } from '../../src/extension/workerClient';
-import type { FeatureIndexProgress } from '../../src/protocol/modelWorker';
+import { MODEL_WORKER, type FeatureIndexProgress } from '../../src/protocol/modelWorker';
 import { makeFeatureCommand } from '../../src/cli/commands/featureIndex';
 import { deadline } from '../harness/deadline';
 
@@ -78,4 +78,26 @@ test('Find Feature: by index, by label words, and the features firing most on a 
   assert.ok(onText.matches.length > 0);
   const totals = onText.matches.map((m) => m.totalActivation ?? 0);
   assert.deepEqual(totals, [...totals].sort((a, b) => b - a), 'strongest on the text first');
+});
+
+test('the feature-index requests: valid params pass, malformed ones are refused', () => {
+  const ok = { ...base, root: WS, exclude: ['**/out'], indexPath };
+  assert.ok(MODEL_WORKER.params.featureIndex(ok));
+  assert.ok(MODEL_WORKER.params.featureIndex({ ...ok, only: ['src/a.ts'] }));
+  assert.equal(MODEL_WORKER.params.featureIndex({ ...ok, exclude: 'out' }), false);
+  assert.equal(MODEL_WORKER.params.featureIndex({ ...ok, only: [3] }), false);
+  assert.equal(MODEL_WORKER.params.featureIndex({ ...ok, root: undefined }), false);
+  assert.ok(MODEL_WORKER.params.feature({ ...base, indexPath, feature: 3 }));
+  assert.equal(MODEL_WORKER.params.feature({ ...base, indexPath, feature: -1 }), false);
+  assert.equal(MODEL_WORKER.params.feature({ ...base, indexPath, feature: 1.5 }), false);
+  assert.ok(MODEL_WORKER.params.findFeatures({ ...base, indexPath, query: '', allowSpecial: false }));
+  assert.equal(MODEL_WORKER.params.findFeatures({ ...base, indexPath, query: 'x'.repeat(1001), allowSpecial: false }), false);
+  assert.equal(MODEL_WORKER.params.findFeatures({ ...base, indexPath, text: 7, allowSpecial: false }), false);
+  assert.ok(MODEL_WORKER.progress.featureIndex({ stage: 'files', done: 1, total: 2, path: 'a.ts' }));
+  assert.equal(MODEL_WORKER.progress.featureIndex({ stage: 'files', done: 1 }), false);
+  // A report whose context window does not hold its own token is refused.
+  const report = { index: 0, label: null, firingTokens: 0, workspaceTokens: 0, frequency: 0, maxActivation: 0, histogram: [], logitEffects: null };
+  const context = { activation: 1, path: 'a', byteStart: 0, byteEnd: 1, utf16Start: 0, utf16End: 1, tokens: ['a'], activations: [1], focus: 0 };
+  assert.ok(MODEL_WORKER.results.feature({ ...report, contexts: [context] }));
+  assert.equal(MODEL_WORKER.results.feature({ ...report, contexts: [{ ...context, focus: 1 }] }), false);
 });
