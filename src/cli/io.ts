@@ -1,9 +1,10 @@
 /** Shared CLI plumbing: reading files as VS Code does, printing, and where bundled vocabularies live. */
-import { readFileSync, statSync } from 'node:fs';
+import { statSync } from 'node:fs';
 import { join } from 'node:path';
 import { decodeFileBytes } from '../core/text/readFile';
 import type { LoadOptions } from '../core/tokenizers/loader';
 import { UsageError } from './args';
+import { readBoundedSync } from '../core/files/boundedRead';
 
 /** The packaged vocabulary files sit next to the bundle (dist/tokenizers); from source, node_modules is used. */
 export const LOAD_OPTIONS: LoadOptions = { assetDir: join(__dirname, 'tokenizers') };
@@ -20,7 +21,7 @@ export function readTextFile(path: string): string {
     throw new UsageError(`${path}: no such file`);
   }
   if (st.isDirectory()) throw new UsageError(`${path} is a folder; give a file`);
-  return decodeFileBytes(readFileSync(path), path).text;
+  return decodeFileBytes(readBoundedSync(path, 'document', { error: (m) => new UsageError(m) }), path).text;
 }
 
 export interface CliCommand {

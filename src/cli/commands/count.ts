@@ -13,6 +13,7 @@ import { parseArgs, UsageError } from '../args';
 import { TOKENIZER_ID } from '../pathOrId';
 import { countPool, defaultPoolSize, POOL_MIN_BYTES, type CountPool } from '../../worker/countPool';
 import { LOAD_OPTIONS, out, type CliCommand } from '../io';
+import { BoundedReadError } from '../../core/files/boundedRead';
 
 const GLOB_CHARS = /[*?[{]/;
 
@@ -90,6 +91,11 @@ function parseMaxFileMb(v: string | undefined): number {
   return Math.round(n * 1024 * 1024);
 }
 
+/** A file that could not be read (permissions, I/O, not a regular file, over the cap), not a bug. */
+function isReadError(e: unknown): boolean {
+  return e instanceof BoundedReadError || (e instanceof Error && 'syscall' in e);
+}
+
 export const countCommand: CliCommand = {
   name: 'count',
   usage:
@@ -145,7 +151,8 @@ export const countCommand: CliCommand = {
     let ignored = 0;
     let ignoredFolders = 0;
 
-    const countOne = async (fs: FolderFs, rel: string, size: number, shown: string): Promise<void> => {
+    /** `inFolder`: a file found by walking a folder, skipped and reported when unreadable (as the core does); a file named on the command line is an error instead. */
+    const countOne = async (fs: FolderFs, rel: string, size: number, shown: string, inFolder: boolean): Promise<void> => {
       try {
         if (method) {
           if (size > maxFileBytes) {
@@ -163,6 +170,7 @@ export const countCommand: CliCommand = {
         }
       } catch (e) {
         if (e instanceof BinaryFileError) skipped.push({ path: shown, reason: 'binary' });
+        else if (inFolder && isReadError(e)) skipped.push({ path: shown, reason: 'unreadable', message: (e as Error).message });
         else throw e;
       }
     };
@@ -187,7 +195,7 @@ export const countCommand: CliCommand = {
       for (const t of targets) {
         if (t.kind === 'file') {
           const fs = nodeFolderFs(t.dir);
-          await countOne(fs, t.name as string, statSync(t.arg).size, t.arg);
+          await countOne(fs, t.name as string, statSync(t.arg).size, t.arg, false);
           continue;
         }
         const fs = nodeFolderFs(t.dir);
@@ -202,7 +210,7 @@ export const countCommand: CliCommand = {
         ignoredFolders += listing.ignoredFolders;
         for (const s of listing.skipped) skipped.push({ ...s, path: displayPath(t, s.path) });
         if (method) {
-          for (const f of listing.files) await countOne(fs, f.path, f.size, displayPath(t, f.path));
+          for (const f of listing.files) await countOne(fs, f.path, f.size, displayPath(t, f.path), true);
           continue;
         }
         for (const o of await countListed(fs, t.dir, listing.files)) {

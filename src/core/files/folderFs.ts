@@ -4,8 +4,9 @@
  * with `/` ('' = the folder itself).
  */
 import { createReadStream } from 'node:fs';
-import { readdir, readFile, stat } from 'node:fs/promises';
+import { readdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
+import { checkReadableFile, readBounded } from './boundedRead';
 
 type FolderEntryType = 'file' | 'directory' | 'other';
 
@@ -51,9 +52,11 @@ export function nodeFolderFs(root: string): FolderFs {
       return { type: typeOf(s), size: s.size };
     },
     async readFile(path) {
-      return readFile(abs(path));
+      // A regular file only (one replaced by a FIFO or a device after the listing is refused, not read).
+      return readBounded(abs(path), 'document');
     },
     async *readChunks(path, chunkBytes) {
+      checkReadableFile(abs(path), 'document', { maxBytes: Number.MAX_SAFE_INTEGER });
       for await (const chunk of createReadStream(abs(path), { highWaterMark: chunkBytes })) yield chunk as Uint8Array;
     },
   };

@@ -2,8 +2,9 @@
  * The ignore files git applies to a folder from above it: the .gitignore files between the repository's top
  * and the folder, and `.git/info/exclude`. The folder's own and nested .gitignore files are the walk's job.
  */
-import { lstat, readFile } from 'node:fs/promises';
+import { lstat } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
+import { readBounded } from './boundedRead';
 
 export interface ParentIgnoreFile {
   readonly text: string;
@@ -38,7 +39,7 @@ export async function findParentIgnoreFiles(folder: string): Promise<ParentIgnor
   const rel = (from: string): string => start.slice(from.length).split(/[\\/]/).filter(Boolean).join('/');
   const read = async (p: string): Promise<string | undefined> => {
     try {
-      return await readFile(p, 'utf8');
+      return (await readBounded(p, 'config')).toString('utf8');
     } catch {
       return undefined;
     }

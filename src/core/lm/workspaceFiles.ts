@@ -8,7 +8,7 @@
  * for folders only, a `/` inside anchoring to the .gitignore's folder, `*`, `?`, `[...]` and `**`. The last
  * matching line wins; a folder that is ignored is not entered (as git does). Paths come back sorted.
  */
-import { lstatSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { lstatSync, readdirSync, statSync } from 'node:fs';
 import { dirname, join, relative, resolve, sep } from 'node:path';
 import { isIgnored, parseGitignore, type IgnoreRule, type RuleSet } from '../files/gitignore';
 import { BinaryFileError, decodeFileBytes } from '../text/readFile';
@@ -16,6 +16,7 @@ import type { Tokenizer } from '../tokenizers/types';
 import { yieldToEventLoop } from '../eventLoop';
 import { throwIfAborted } from './model';
 import { NgramTrainer, type NgramModel, type NgramOptions } from './ngram';
+import { readBoundedSync, readBoundedTextSync } from '../files/boundedRead';
 
 const DEFAULT_MAX_FILE_BYTES = 1024 * 1024;
 
@@ -73,7 +74,7 @@ export function defaultWorkspaceFor(file: string): string {
 /** A folder's .gitignore rules (none when it has no readable .gitignore). */
 function readGitignore(dir: string): IgnoreRule[] {
   try {
-    return parseGitignore(readFileSync(join(dir, '.gitignore'), 'utf8'));
+    return parseGitignore(readBoundedTextSync(join(dir, '.gitignore'), 'config'));
   } catch {
     return [];
   }
@@ -128,7 +129,7 @@ export function listWorkspaceFiles(root: string, options: WorkspaceFileOptions =
 /** A workspace file's text as VS Code would show it, or undefined for a binary or unreadable file. */
 function readWorkspaceText(path: string): string | undefined {
   try {
-    return decodeFileBytes(readFileSync(path), path).text;
+    return decodeFileBytes(readBoundedSync(path, 'document'), path).text;
   } catch (e) {
     if (e instanceof BinaryFileError) return undefined;
     return undefined;

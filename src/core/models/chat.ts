@@ -28,13 +28,14 @@
  * the template trims). The total, `tokens`, is always exactly the count of the rendered string.
  */
 import { Template } from '@huggingface/jinja';
-import { existsSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, statSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { findBundled } from '../tokenizers/catalog';
 import { TokenizerError } from '../tokenizers/errors';
 import { bundledFilePath, loadTokenizer, resolveTokenizerFolder, type LoadOptions } from '../tokenizers/loader';
 import type { Tokenizer } from '../tokenizers/types';
 import type { ModelEntry } from './catalog';
+import { readBoundedTextSync } from '../files/boundedRead';
 
 type ChatRole = 'system' | 'user' | 'assistant';
 
@@ -119,8 +120,9 @@ function readChatTemplateFile(configPath: string): ChatTemplate | undefined {
     else {
       let json: unknown;
       try {
-        json = JSON.parse(readFileSync(configPath, 'utf8'));
-      } catch {
+        json = JSON.parse(readBoundedTextSync(configPath, 'config', { error: (m) => new TokenizerError(m) }));
+      } catch (e) {
+        if (e instanceof TokenizerError) throw e;
         throw new TokenizerError(`${configPath} is not valid JSON`);
       }
       cached = chatTemplateFromConfig(json, configPath) ?? null;

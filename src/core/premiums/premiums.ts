@@ -9,7 +9,7 @@
  * BOS/EOS a model adds) and summed over the shared articles. Counts are cached per tokenizer object in
  * memory, and optionally on disk as JSON keyed by a fingerprint of the tokenizer and of the corpus.
  */
-import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { mkdirSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { yieldToEventLoop } from '../eventLoop';
 import { utf8Length } from '../text/utf8';
@@ -17,6 +17,7 @@ import { TokenizerError } from '../tokenizers/errors';
 import type { Tokenizer } from '../tokenizers/types';
 import { loadUdhrCorpus, resolveLanguages, UDHR_ARTICLE_COUNT, UDHR_REFERENCE_CODE, type UdhrLanguage, type UdhrOptions } from './corpus';
 import type { ScriptName } from './script';
+import { readBoundedTextSync } from '../files/boundedRead';
 
 interface PremiumTokenizer {
   readonly id: string;
@@ -121,7 +122,7 @@ function cacheFile(dir: string, id: string, fingerprint: string): string {
 function readDiskCache(path: string, fingerprint: string): CountTable | undefined {
   let json: unknown;
   try {
-    json = JSON.parse(readFileSync(path, 'utf8'));
+    json = JSON.parse(readBoundedTextSync(path, 'config'));
   } catch {
     return undefined;
   }

@@ -4,9 +4,9 @@
  * rows are joined to the SAE through SAELens's `metadata.neuronpedia_id` = `{modelId}/{sourceId}` (the rows
  * call the source `layer`). Features without a label are shown by their index.
  */
-import { readFileSync } from 'node:fs';
 import { gunzipSync } from 'node:zlib';
 import { SaeError } from './errors';
+import { formatBytes, READ_CAPS, readBoundedSync } from '../files/boundedRead';
 
 export interface FeatureLabels {
   /** What the labels were read from. */
@@ -133,14 +133,18 @@ export function parseFeatureLabels(text: string, source: string, options: LabelO
 export function loadFeatureLabels(path: string, options: LabelOptions = {}): FeatureLabels {
   let bytes: Uint8Array;
   try {
-    bytes = readFileSync(path);
+    bytes = readBoundedSync(path, 'labels', { error: (m) => new SaeError(m) });
   } catch (e) {
+    if (e instanceof SaeError) throw e;
     throw new SaeError(`${path}: cannot read (${(e as NodeJS.ErrnoException).code ?? String(e)})`);
   }
   if (bytes.length >= 2 && bytes[0] === 0x1f && bytes[1] === 0x8b) {
+    const cap = READ_CAPS.labels.bytes;
     try {
-      bytes = gunzipSync(bytes);
+      // Inflated under the same cap as a plain labels file: a small gzip bomb stops there.
+      bytes = gunzipSync(bytes, { maxOutputLength: cap });
     } catch (e) {
+      if ((e as NodeJS.ErrnoException).code === 'ERR_BUFFER_TOO_LARGE') throw new SaeError(`${path} inflates to over ${formatBytes(cap)}, too large to be a labels file (the limit is ${formatBytes(cap)})`);
       throw new SaeError(`${path}: a broken gzip file (${(e as Error).message})`);
     }
   }

@@ -21,6 +21,7 @@ import { readNpy, type NpyArray } from './npy';
 import { openSafetensors, type SafetensorsFile } from './safetensors';
 import type { SaeNormalization, SparseAutoencoder, WeightDtype } from './types';
 import { openZipEntry, readZipDirectory } from './zip';
+import { readBoundedTextSync } from '../files/boundedRead';
 
 export interface LoadSaeOptions {
   /** A folder inside the given folder (or repository snapshot) that holds the SAE, e.g. `layer_20/width_16k/average_l0_71`. */
@@ -162,8 +163,9 @@ type Json = Record<string, unknown>;
 function readJsonObject(path: string): Json {
   let text: string;
   try {
-    text = readFileSync(path, 'utf8');
+    text = readBoundedTextSync(path, 'config', { error: (m) => new SaeError(m) });
   } catch (e) {
+    if (e instanceof SaeError) throw e;
     throw new SaeError(`${path}: cannot read (${(e as NodeJS.ErrnoException).code ?? String(e)})`);
   }
   let v: unknown;

@@ -5,6 +5,7 @@
 import { closeSync, existsSync, openSync, readdirSync, readFileSync, readSync, statSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { basename, dirname, join } from 'node:path';
+import { checkReadableFile, readBoundedTextSync } from '../files/boundedRead';
 import { BUNDLED_TOKENIZERS, findBundled, type CatalogEntry } from './catalog';
 import { loadCompactTokenizer } from './compact';
 import { TokenizerError } from './errors';
@@ -30,8 +31,6 @@ export interface LoadedTokenizer {
   readonly loadMs: number;
 }
 
-/** Refuse files this large outright: a tokenizer.json is tens of MB at most. */
-const MAX_TOKENIZER_FILE_BYTES = 512 * 1024 * 1024;
 /** Files above this size are sniffed (in bounded memory) before they are read whole. */
 const SNIFF_ABOVE_BYTES = 16 * 1024 * 1024;
 
@@ -62,28 +61,23 @@ function firstContentByte(path: string): number {
 }
 
 function readText(path: string): string {
-  let size: number;
-  try {
-    size = statSync(path).size;
-  } catch {
-    throw new TokenizerError(`${path} does not exist`);
-  }
-  if (size > MAX_TOKENIZER_FILE_BYTES) throw new TokenizerError(`${path} is ${Math.round(size / 2 ** 20)} MB, too large to be a tokenizer file`);
+  const toError = (message: string) => new TokenizerError(message);
+  // A regular file within the cap (not /dev/zero, a FIFO or a folder), checked before anything is read.
+  const size = checkReadableFile(path, 'tokenizer', { error: toError });
   if (size > SNIFF_ABOVE_BYTES && !path.endsWith('.tiktoken')) {
     const first = firstContentByte(path);
     const mb = Math.round(size / 2 ** 20);
     if (first === -1) throw new TokenizerError(`${path} holds only whitespace (${mb} MB): it is not a tokenizer file`);
     if (first !== 0x7b) throw new TokenizerError(`${path} (${mb} MB) does not start with '{': it is not a tokenizer.json (is it a model file?)`);
   }
-  const text = readFileSync(path, 'utf8');
-  // An editor may have saved it with a byte order mark; JSON.parse refuses one.
-  return text.charCodeAt(0) === 0xfeff ? text.slice(1) : text;
+  // An editor may have saved it with a byte order mark; JSON.parse refuses one (dropped here).
+  return readBoundedTextSync(path, 'tokenizer', { error: toError });
 }
 
 function readJsonIfExists(path: string): unknown {
   if (!existsSync(path)) return undefined;
   try {
-    return JSON.parse(readFileSync(path, 'utf8'));
+    return JSON.parse(readBoundedTextSync(path, 'config'));
   } catch {
     return undefined;
   }

@@ -5,6 +5,7 @@
  */
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
+import { readBoundedTextSync } from '../../files/boundedRead';
 
 /** A model that cannot be loaded or run, with a message meant for the user. */
 export class ModelError extends Error {
@@ -61,8 +62,9 @@ function readJson(path: string, what: string): unknown {
   }
   if (size > MAX_CONFIG_BYTES) throw new ModelError(`${path} is ${size} bytes, too large for ${what}`);
   try {
-    return JSON.parse(readFileSync(path, 'utf8'));
+    return JSON.parse(readBoundedTextSync(path, 'config', { error: (m) => new ModelError(m), maxBytes: MAX_CONFIG_BYTES }));
   } catch (e) {
+    if (e instanceof ModelError) throw e;
     throw new ModelError(`${path} is not valid JSON: ${(e as Error).message}`);
   }
 }

@@ -7,7 +7,6 @@
  * least half a context before it, or from window 0, so it depends only on that window's tokens up to i. With
  * `repeatFirstToken` every window starts with ids[0] (the BOS an SAE was trained with) and slides over the rest.
  */
-import { readFileSync } from 'node:fs';
 import { basename, join, resolve } from 'node:path';
 import type { InferenceSession, Tensor, TypedTensor } from 'onnxruntime-common';
 import { isValidRepoId } from '../../models/hubCache';
@@ -22,6 +21,7 @@ import { onnxBackend, type OrtModule } from './backend';
 import { defaultThreads } from './threads';
 import { GraphTaps, type BlockLayout } from './taps';
 import { SerialQueue, toFloat32 } from './tensors';
+import { readBoundedTextSync } from '../../files/boundedRead';
 
 interface OnnxHiddenStatesSource extends ModelSource {
   /** Tokens per window (default: the model's context from config.json). */
@@ -72,7 +72,7 @@ interface Architecture {
 function readArchitecture(folder: string): Architecture {
   let raw: unknown;
   try {
-    raw = JSON.parse(readFileSync(join(folder, 'config.json'), 'utf8'));
+    raw = JSON.parse(readBoundedTextSync(join(folder, 'config.json'), 'config'));
   } catch {
     return {};
   }

@@ -23,6 +23,7 @@ import { onnx } from 'onnx-proto';
 import { hookName } from '../../sae/hooks';
 import { ModelError } from './folder';
 import { halfToNumber } from './tensors';
+import { readBoundedTextSync } from '../../files/boundedRead';
 
 /** Bumped when the locating or tapping rules change, so that cached taps are rebuilt. */
 const TAP_FORMAT_VERSION = 3;
@@ -420,7 +421,7 @@ interface HooksFile {
 
 function readHooksFile(path: string, layerCount: number): GraphHooks | undefined {
   try {
-    const raw = JSON.parse(readFileSync(path, 'utf8')) as Partial<HooksFile>;
+    const raw = JSON.parse(readBoundedTextSync(path, 'config')) as Partial<HooksFile>;
     if (raw.version !== TAP_FORMAT_VERSION || raw.layerCount !== layerCount || (raw.layout !== 'sequential' && raw.layout !== 'parallel')) return undefined;
     if (typeof raw.hooks !== 'object' || raw.hooks === null) return undefined;
     const hooks = new Map<string, string>();

