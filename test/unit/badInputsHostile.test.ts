@@ -20,7 +20,10 @@ import { loadFeatureLabels } from '../../src/core/sae/labels';
 import { chatTemplateForTokenizer } from '../../src/core/models/chat';
 import { readBoundedSync } from '../../src/core/files/boundedRead';
 import { tokenWorkerClient, WorkerRequestError, type WorkerIncident } from '../../src/extension/workerClient';
+import { compileGlob, globMatcher } from '../../src/core/files/glob';
 import { deadline } from '../harness/deadline';
+import { compileGlobRegex } from '../harness/globRegex';
+import { mulberry32 } from '../harness/hardStrings';
 import { runCliBatch } from '../harness/cliRuns';
 
 const WORKER_SCRIPT = join(__dirname, '..', 'fixtures', 'workers', 'tokenWorker.js');
@@ -204,4 +207,67 @@ test('folders: an unreadable file inside a folder is skipped and reported, count
   assert.equal(text.code, 0, text.stderr);
   assert.match(text.stdout, /skipped: \d other \(.*mem\.txt/);
   chmodSync(locked, 0o644);
+});
+
+// ---------- no deadlines: globs ----------
+
+test('globs: the segment matcher agrees with the regular-expression matcher it replaced on 20,000 random patterns and paths', () => {
+  const rng = mulberry32(17);
+  const pick = <T>(xs: readonly T[]): T => xs[Math.floor(rng() * xs.length)];
+  const PATTERN_PARTS = ['a', 'b', 'ab', '.', '*', '**', '?', '/', '/', '[ab]', '[!a]', '[a-c]', '\\*', '{a,b}', '{a,**/b}', 'x{,y}', 'é', '😀'];
+  const NAMES = ['a', 'b', 'ab', 'ba', 'aab', 'x', 'xy', '.a', 'c', '*', 'é', '😀', 'a😀b'];
+  let agreed = 0;
+  let matched = 0;
+  for (let i = 0; i < 20_000; i++) {
+    const pattern = Array.from({ length: 1 + Math.floor(rng() * 6) }, () => pick(PATTERN_PARTS)).join('');
+    const path = Array.from({ length: 1 + Math.floor(rng() * 4) }, () => pick(NAMES)).join('/');
+    // With braces, alternatives are expanded before segments are parsed (as VS Code's glob does), so `{a,**/b}`
+    // holds a real `**`, where the regular expression took `**` after `{` or `,` as `*`: not compared.
+    const braces = rng() < 0.5 && !pattern.includes('**');
+    const anyDepth = rng() < 0.3;
+    let reference: RegExp;
+    try {
+      reference = compileGlobRegex(pattern, { braces, anyDepth });
+    } catch {
+      continue; // a pattern the regular expression could not compile (e.g. a reversed range)
+    }
+    const expected = reference.test(path);
+    assert.equal(compileGlob(pattern, { braces, anyDepth }).test(path), expected, `${JSON.stringify(pattern)} (braces ${braces}, anyDepth ${anyDepth}) on ${JSON.stringify(path)}`);
+    agreed++;
+    if (expected) matched++;
+  }
+  assert.ok(agreed > 18_000 && matched > 500, `${agreed} compared, ${matched} matches`);
+});
+
+test('globs: *a*a*a*a*a*a*a*a*a*a*a*a*b in a .gitignore and in --exclude against long names takes milliseconds (it took minutes), count still counts', { timeout: 120_000 }, async () => {
+  const evil = '*a*a*a*a*a*a*a*a*a*a*a*a*b';
+  const longName = 'a'.repeat(200);
+  const { ms } = await timed(5_000, () => {
+    const m = compileGlob(evil, { braces: false, anyDepth: true });
+    for (let i = 0; i < 100; i++) assert.equal(m.test(`src/${longName}${i}`), false);
+    assert.equal(m.test(`src/${longName}b`), true);
+  });
+  assert.ok(ms < 1_000, `100 long names in ${ms.toFixed(0)} ms`);
+  // Braces that would expand past the cap are literal, in bounded time.
+  const bomb = '{a,b}'.repeat(40);
+  const { ms: bombMs } = await timed(5_000, () => assert.equal(globMatcher([bomb])('a'.repeat(40)), false));
+  assert.ok(bombMs < 1_000);
+
+  const dir = join(scratch, 'evil-glob');
+  mkdirSync(dir);
+  writeFileSync(join(dir, '.gitignore'), `${evil}\n`);
+  writeFileSync(join(dir, `${'a'.repeat(120)}.txt`), SAMPLE);
+  writeFileSync(join(dir, `${'a'.repeat(120)}b`), SAMPLE);
+  const { runs } = await runCliBatch([
+    ['count', dir, '--tokenizer', 'gpt2', '--json'],
+    ['count', dir, '--tokenizer', 'gpt2', '--json', '--no-gitignore', '--exclude', evil],
+  ]);
+  for (const r of runs) {
+    assert.equal(r.code, 0, r.stderr);
+    assert.ok(r.ms < 20_000, `${r.args.join(' ')}: ${r.ms.toFixed(0)} ms`);
+    const out = JSON.parse(r.stdout) as { files: { path: string; tokens: number }[]; total: { skippedIgnored: number } };
+    // The name ending in "b" is ignored; the .txt file is counted exactly.
+    assert.equal(out.total.skippedIgnored, 1);
+    assert.equal(out.files.find((f) => f.path.endsWith('.txt'))?.tokens, SAMPLE_GPT2_COUNT);
+  }
 });
