@@ -8,15 +8,17 @@
  */
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { chmodSync, closeSync, ftruncateSync, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { chmodSync, closeSync, cpSync, existsSync, ftruncateSync, mkdirSync, mkdtempSync, openSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, sep } from 'node:path';
 import { after, test } from 'node:test';
 import { createGzip } from 'node:zlib';
 import { createWriteStream } from 'node:fs';
 import { pipeline } from 'node:stream/promises';
 import { Readable } from 'node:stream';
 import { loadFeatureLabels } from '../../src/core/sae/labels';
+import { loadSae } from '../../src/core/sae/loader';
+import { OnnxHiddenStates, tapFilePath } from '../../src/core/lm/onnx';
 import { chatTemplateForTokenizer } from '../../src/core/models/chat';
 import { readBoundedSync } from '../../src/core/files/boundedRead';
 import { tokenWorkerClient, WorkerRequestError, type WorkerIncident } from '../../src/extension/workerClient';
@@ -270,4 +272,60 @@ test('globs: *a*a*a*a*a*a*a*a*a*a*a*a*b in a .gitignore and in --exclude against
     assert.equal(out.total.skippedIgnored, 1);
     assert.equal(out.files.find((f) => f.path.endsWith('.txt'))?.tokens, SAMPLE_GPT2_COUNT);
   }
+});
+
+// ---------- paths from files; trust ----------
+
+/** Every file under `dir`, relative, sorted. */
+function listTree(dir: string): string[] {
+  return (readdirSync(dir, { recursive: true }) as string[]).map((f) => f.split(sep).join('/')).sort();
+}
+
+test('paths from files: hook names from a cached hook map, an SAE cfg.json, --hook or saeHook are checked against blocks.N.hook_* before use; nothing is written outside the model folder; the model and SAE still work', { timeout: 300_000 }, async () => {
+  const root = join(scratch, 'paths');
+  const model = join(root, 'models', 'tiny-gpt2');
+  cpSync(join(__dirname, '..', 'fixtures', 'tiny-gpt2'), model, { recursive: true });
+  const ids = [464, 2068, 7586];
+  const first = await OnnxHiddenStates.open(model, { threads: 1 });
+  const good = await first.hiddenStates(ids, 'blocks.1.hook_resid_post');
+  await first.dispose();
+  // Poison the cached hook map: a hook name that climbs out of the folder, and one past the model's layers.
+  const hooksFile = readdirSync(join(model, 'onnx')).find((f) => /^model\.tap\.[0-9a-f]{8}\.json$/.test(f)) as string;
+  const map = JSON.parse(readFileSync(join(model, 'onnx', hooksFile), 'utf8')) as { hooks: Record<string, string> };
+  const EVIL = '../../../../victim/owned';
+  map.hooks[EVIL] = map.hooks['blocks.1.hook_resid_post'];
+  map.hooks['blocks.99.hook_resid_post'] = map.hooks['blocks.1.hook_resid_post'];
+  writeFileSync(join(model, 'onnx', hooksFile), JSON.stringify(map));
+  const before = listTree(root);
+  const states = await OnnxHiddenStates.open(model, { threads: 1 });
+  try {
+    assert.ok(!states.availableHooks.includes(EVIL) && !states.availableHooks.includes('blocks.99.hook_resid_post'), 'the poisoned entries are dropped');
+    assert.ok(states.availableHooks.includes('blocks.1.hook_resid_post'));
+    await assert.rejects(states.hiddenStates(ids, EVIL), (e: Error) => e.name === 'ModelError' && e.message.startsWith('tiny-gpt2 has no hook ../../../../victim/owned;') && !e.message.includes('\n'));
+    assert.throws(() => tapFilePath(join(model, 'onnx', 'model.onnx'), EVIL, 'abcdef01'), /model\.onnx: "\.\.\/\.\.\/\.\.\/\.\.\/victim\/owned" is not a hook name \(blocks\.N\.hook_… or hook_embed\)$/);
+    // The good hook still reads the same states.
+    assert.deepEqual((await states.hiddenStates(ids, 'blocks.1.hook_resid_post')).data, good.data);
+  } finally {
+    await states.dispose();
+  }
+  assert.deepEqual(listTree(root), before, 'nothing written anywhere (the tap was cached already)');
+  assert.ok(!existsSync(join(root, '..', 'victim')) && !existsSync(join(tmpdir(), 'victim')));
+
+  // An SAE whose cfg.json names a path as its hook; --hook / saeHook naming one.
+  const sae = join(root, 'sae');
+  cpSync(join(__dirname, '..', 'fixtures', 'sae', 'saelens-standard'), sae, { recursive: true });
+  const cfg = JSON.parse(readFileSync(join(sae, 'cfg.json'), 'utf8')) as Record<string, unknown>;
+  writeFileSync(join(sae, 'cfg.json'), JSON.stringify({ ...cfg, metadata: { ...(cfg.metadata as object), hook_name: EVIL } }));
+  assert.throws(() => loadSae(sae), (e: Error) => e.name === 'SaeError' && e.message === `${join(sae, 'cfg.json')}: hook_name: "${EVIL}" is not a hook name (blocks.N.hook_… or hook_embed, e.g. blocks.6.hook_resid_post)`);
+  writeFileSync(join(sae, 'cfg.json'), JSON.stringify(cfg));
+  for (const hook of [EVIL, 'blocks.1.hook_resid_post/../../x', 'blocks.1.hook_resid_post\\..\\x', 'blocks.1.HOOK', '']) {
+    assert.throws(() => loadSae(sae, { hook }), (e: Error) => e.name === 'SaeError' && e.message.startsWith('the hook to read (--hook, tokenInspector.saeHook): ') && e.message.endsWith(' is not a hook name (blocks.N.hook_… or hook_embed, e.g. blocks.6.hook_resid_post)'));
+  }
+  // The repaired SAE loads, with its own hook or a valid override.
+  assert.equal(loadSae(sae).hook, 'blocks.1.hook_resid_pre');
+  assert.equal(loadSae(sae, { hook: 'blocks.0.attn.hook_z' }).hook, 'blocks.0.attn.hook_z');
+
+  // Trust: saeHook is a restricted setting (VS Code gives the extension only its user value in Restricted Mode).
+  const manifest = JSON.parse(readFileSync(join(__dirname, '..', '..', 'package.json'), 'utf8')) as { capabilities: { untrustedWorkspaces: { restrictedConfigurations: string[] } } };
+  assert.ok(manifest.capabilities.untrustedWorkspaces.restrictedConfigurations.includes('tokenInspector.saeHook'));
 });

@@ -22,6 +22,24 @@ const SITE_OF: Readonly<Record<string, HookSite>> = {
   'attn.hook_z': 'attn_z',
 };
 
+/**
+ * What a hook name may look like anywhere it is used (a cached hook map, an SAE's cfg.json, --hook, the saeHook
+ * setting): `hook_embed` or `blocks.N.hook_…` / `blocks.N.attn.hook_…` in lowercase letters and `_`. Hook names
+ * end up in file names (the tap graphs), so nothing else, `/`, `\` and `..` included, gets past this.
+ */
+const SAFE_HOOK = /^(?:hook_embed|blocks\.\d{1,5}\.(?:attn\.)?hook_[a-z][a-z_]{0,39})$/;
+
+export function isSafeHookName(name: string): boolean {
+  return SAFE_HOOK.test(name);
+}
+
+/** `name` if it is a safe hook name, else a SaeError naming where it came from. */
+export function checkedHookName(name: string | undefined, source: string): string | undefined {
+  if (name === undefined || isSafeHookName(name)) return name;
+  const shown = JSON.stringify(name.length > 80 ? `${name.slice(0, 80)}…` : name);
+  throw new SaeError(`${source}: ${shown} is not a hook name (blocks.N.hook_… or hook_embed, e.g. blocks.6.hook_resid_post)`);
+}
+
 export function parseHookName(name: string): ParsedHook | undefined {
   if (name === 'hook_embed') return { name, site: 'embed' };
   const m = BLOCK_HOOK.exec(name);

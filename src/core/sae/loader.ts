@@ -15,7 +15,7 @@ import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { basename, dirname, extname, join, relative, resolve, sep } from 'node:path';
 import { fileSource, memorySource, type ByteSource } from './bytes';
 import { SaeError } from './errors';
-import { hookFromModulePath, hookName } from './hooks';
+import { checkedHookName, hookFromModulePath, hookName } from './hooks';
 import { packEncoder } from './kernel';
 import { readNpy, type NpyArray } from './npy';
 import { openSafetensors, type SafetensorsFile } from './safetensors';
@@ -266,7 +266,8 @@ export function parseSaeLensConfig(cfg: Json, file: string): SaeLensConfig {
     applyBDecToInput: cfg.apply_b_dec_to_input === undefined || cfg.apply_b_dec_to_input === null ? true : cfg.apply_b_dec_to_input === true,
     normalization,
     normScalingFactor: factor,
-    hook: str(pick('hook_name')) ?? str(pick('hook_point')),
+    // The hook ends up in a file name (the tap graph): only a hook name gets through.
+    hook: checkedHookName(str(pick('hook_name')) ?? str(pick('hook_point')), `${file}: hook_name`),
     modelName: str(pick('model_name')),
     neuronpediaId: str(pick('neuronpedia_id')),
     prependBos: typeof pick('prepend_bos') === 'boolean' ? (pick('prepend_bos') as boolean) : undefined,
@@ -513,6 +514,7 @@ function loadFolder(dir: string, options: LoadSaeOptions): SparseAutoencoder {
  * a folder holding exactly one of those), or one of its files (cfg.json, the .safetensors, params.npz).
  */
 export function loadSae(path: string, options: LoadSaeOptions = {}): SparseAutoencoder {
+  checkedHookName(options.hook, 'the hook to read (--hook, tokenInspector.saeHook)');
   let st;
   try {
     st = statSync(path);

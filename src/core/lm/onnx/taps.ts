@@ -20,7 +20,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { onnx } from 'onnx-proto';
-import { hookName } from '../../sae/hooks';
+import { hookName, isSafeHookName, parseHookName } from '../../sae/hooks';
 import { ModelError } from './folder';
 import { halfToNumber } from './tensors';
 import { readBoundedTextSync } from '../../files/boundedRead';
@@ -366,6 +366,9 @@ export function graphSignature(graphPath: string): string {
 
 /** `onnx/model.tap.blocks.0.hook_resid_post.1a2b3c4d.onnx` for `onnx/model.onnx`. */
 export function tapFilePath(graphPath: string, hook: string, signature: string): string {
+  // Built from checked parts only: a hook name (no separators, no `..`) and 8 hex digits, next to the graph.
+  if (!isSafeHookName(hook)) throw new ModelError(`${graphPath}: ${JSON.stringify(hook.slice(0, 80))} is not a hook name (blocks.N.hook_… or hook_embed)`);
+  if (!/^[0-9a-f]{8}$/.test(signature)) throw new ModelError(`${graphPath}: ${JSON.stringify(signature)} is not a graph signature`);
   return join(dirname(graphPath), `${basename(graphPath, '.onnx')}.tap.${hook}.${signature}.onnx`);
 }
 
@@ -425,7 +428,13 @@ function readHooksFile(path: string, layerCount: number): GraphHooks | undefined
     if (raw.version !== TAP_FORMAT_VERSION || raw.layerCount !== layerCount || (raw.layout !== 'sequential' && raw.layout !== 'parallel')) return undefined;
     if (typeof raw.hooks !== 'object' || raw.hooks === null) return undefined;
     const hooks = new Map<string, string>();
-    for (const [k, v] of Object.entries(raw.hooks)) if (typeof v === 'string') hooks.set(k, v);
+    // The file sits in a model folder anyone could have written: keep only hook names of this model's layers.
+    for (const [k, v] of Object.entries(raw.hooks)) {
+      if (typeof v !== 'string' || !isSafeHookName(k)) continue;
+      const layer = parseHookName(k)?.layer;
+      if (layer !== undefined && layer >= layerCount) continue;
+      hooks.set(k, v);
+    }
     return { hooks, layerCount, layout: raw.layout };
   } catch {
     return undefined;
