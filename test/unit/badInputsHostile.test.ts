@@ -285,7 +285,7 @@ test('paths from files: hook names from a cached hook map, an SAE cfg.json, --ho
   const root = join(scratch, 'paths');
   const model = join(root, 'models', 'tiny-gpt2');
   cpSync(join(__dirname, '..', 'fixtures', 'tiny-gpt2'), model, { recursive: true });
-  const ids = [464, 2068, 7586];
+  const ids = Uint32Array.from([464, 2068, 7586]);
   const first = await OnnxHiddenStates.open(model, { threads: 1 });
   const good = await first.hiddenStates(ids, 'blocks.1.hook_resid_post');
   await first.dispose();
