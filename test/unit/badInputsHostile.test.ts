@@ -8,7 +8,8 @@
  */
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { chmodSync, closeSync, cpSync, existsSync, ftruncateSync, mkdirSync, mkdtempSync, openSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { chmodSync, closeSync, cpSync, existsSync, ftruncateSync, mkdirSync, mkdtempSync, openSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, sep } from 'node:path';
 import { after, test } from 'node:test';
@@ -21,6 +22,7 @@ import { loadSae } from '../../src/core/sae/loader';
 import { OnnxHiddenStates, tapFilePath } from '../../src/core/lm/onnx';
 import { chatTemplateForTokenizer } from '../../src/core/models/chat';
 import { readBoundedSync } from '../../src/core/files/boundedRead';
+import { DownloadError, downloadRepoFiles, fileDeadlineMs, type HubOptions } from '../../src/core/models/download';
 import { tokenWorkerClient, WorkerRequestError, type WorkerIncident } from '../../src/extension/workerClient';
 import { compileGlob, globMatcher } from '../../src/core/files/glob';
 import { deadline } from '../harness/deadline';
@@ -328,4 +330,94 @@ test('paths from files: hook names from a cached hook map, an SAE cfg.json, --ho
   // Trust: saeHook is a restricted setting (VS Code gives the extension only its user value in Restricted Mode).
   const manifest = JSON.parse(readFileSync(join(__dirname, '..', '..', 'package.json'), 'utf8')) as { capabilities: { untrustedWorkspaces: { restrictedConfigurations: string[] } } };
   assert.ok(manifest.capabilities.untrustedWorkspaces.restrictedConfigurations.includes('tokenInspector.saeHook'));
+});
+
+// ---------- downloads ----------
+
+const HOST = 'https://hub.example';
+const COMMIT = '0123456789abcdef0123456789abcdef01234567';
+const PAYLOAD = Buffer.from('weights '.repeat(64));
+const PAYLOAD_SHA256 = createHash('sha256').update(PAYLOAD).digest('hex');
+
+interface FakeFile {
+  /** HEAD answer headers (besides x-repo-commit) and status. */
+  head: { status?: number; headers: Record<string, string> };
+  /** GET body: whole, or a trickle of one byte every `trickleMs`. */
+  body?: Buffer;
+  trickleMs?: number;
+}
+
+/** A fetch that serves one file per path and records every URL asked for (no network). */
+function fakeFetch(files: Record<string, FakeFile>, seen: string[]): typeof fetch {
+  return (async (input: string | URL | Request, init?: RequestInit) => {
+    const url = new URL(typeof input === 'string' ? input : input instanceof URL ? input.href : input.url);
+    seen.push(`${init?.method ?? 'GET'} ${url.href}`);
+    const file = url.origin === HOST ? files[url.pathname] : undefined;
+    if (!file) return new Response('no', { status: 404 });
+    if (init?.method === 'HEAD') return new Response(null, { status: file.head.status ?? 200, headers: { 'x-repo-commit': COMMIT, ...file.head.headers } });
+    const body = file.body ?? PAYLOAD;
+    if (!file.trickleMs) return new Response(new Uint8Array(body), { status: 200 });
+    let i = 0;
+    const signal = init?.signal;
+    const stream = new ReadableStream<Uint8Array>({
+      async pull(controller) {
+        await new Promise((r) => setTimeout(r, file.trickleMs));
+        if (signal?.aborted) return controller.error(signal.reason);
+        if (i >= body.length) return controller.close();
+        controller.enqueue(body.subarray(i, ++i));
+      },
+    });
+    return new Response(stream, { status: 200 });
+  }) as typeof fetch;
+}
+
+test('downloads: a HEAD redirect to //otherhost, an unverifiable ETag, a file over the size cap, a host trickling a byte at a time; stale *.incomplete files removed; then a good download is cached', { timeout: 120_000 }, async () => {
+  const cacheDir = join(scratch, 'hub-cache');
+  const path = (f: string) => `/org/tiny/resolve/main/${f}`;
+  const seen: string[] = [];
+  const files: Record<string, FakeFile> = {
+    [path('evil-head.bin')]: { head: { status: 302, headers: { location: '//evil.example/steal' } } },
+    [path('weak-etag.bin')]: { head: { headers: { etag: '"not-a-hash"' } } },
+    [path('huge.bin')]: { head: { headers: { 'x-linked-etag': PAYLOAD_SHA256, 'x-linked-size': String(40 * 2 ** 30) } } },
+    [path('oversent.bin')]: { head: { headers: { etag: `"${PAYLOAD_SHA256}"` } }, body: Buffer.concat([PAYLOAD, PAYLOAD]) },
+    [path('trickle.bin')]: { head: { headers: { 'x-linked-etag': PAYLOAD_SHA256, 'x-linked-size': String(PAYLOAD.length) } }, trickleMs: 50 },
+    [path('good.bin')]: { head: { headers: { 'x-linked-etag': PAYLOAD_SHA256, 'x-linked-size': String(PAYLOAD.length) } } },
+  };
+  const options = { cacheDir, allowDownloads: true, host: HOST, fetch: fakeFetch(files, seen) };
+  const get = (name: string, extra: Partial<HubOptions> = {}) => downloadRepoFiles('org/tiny', [{ name }], { ...options, ...extra });
+  const fails = async (name: string, kind: string, message: RegExp, extra: Partial<HubOptions> = {}): Promise<number> => {
+    const t0 = performance.now();
+    await assert.rejects(deadline(get(name, extra), 30_000), (e: Error) => e instanceof DownloadError && e.kind === kind && message.test(e.message) && !e.message.includes('\n'));
+    return performance.now() - t0;
+  };
+
+  await fails('evil-head.bin', 'protocol', /^evil-head\.bin: https:\/\/hub\.example sent the download to https:\/\/evil\.example, which is not the configured hub; .*tokenInspector\.modelHubHost/);
+  assert.ok(!seen.some((s) => s.includes('evil.example')), `nothing asked of the other host: ${seen.join(', ')}`);
+  await fails('weak-etag.bin', 'verification', /^org\/tiny\/weak-etag\.bin: https:\/\/hub\.example gave neither a checksum ETag \(sha256 or git\) nor a size, so the file cannot be verified; nothing was downloaded$/);
+  assert.ok(!seen.includes(`GET ${HOST}${path('weak-etag.bin')}`), 'an unverifiable file is not even fetched');
+  await fails('huge.bin', 'verification', /^org\/tiny\/huge\.bin: https:\/\/hub\.example announces 40 GB, over the 32 GB limit for one file; nothing was downloaded$/);
+  await fails('oversent.bin', 'verification', /^oversent\.bin: the hub sent more than the 1000 bytes limit for one file; nothing was written$/, { maxFileBytes: 1000 });
+  // 512 bytes at one per 50 ms would take 25 s; the idle timer (30 s) never fires; the overall deadline does.
+  const ms = await fails('trickle.bin', 'timeout', /^trickle\.bin: the download from https:\/\/hub\.example took longer than its overall deadline of 1\.5 s \(the host sends too slowly\); nothing was written$/, { fileDeadlineMs: 1500 });
+  assert.ok(ms < 10_000, `stopped after ${ms.toFixed(0)} ms`);
+  assert.equal(fileDeadlineMs(undefined), 2 * 3600_000);
+  assert.equal(fileDeadlineMs(10 * 2 ** 30), Math.ceil(((10 * 2 ** 30) / (256 * 1024)) * 1000), 'a 10 GB file: at least 256 KB/s');
+  assert.equal(fileDeadlineMs(1000), 10 * 60_000);
+  // Nothing of the failures is in the cache (the repo folder was removed again, or holds nothing).
+  const repo = join(cacheDir, 'models--org--tiny');
+  assert.deepEqual(existsSync(repo) ? listTree(repo).filter((f) => !f.endsWith('/') && statSync(join(repo, f)).isFile()) : [], []);
+
+  // A process killed mid-download left two *.incomplete files: one stale, one another window is still writing.
+  mkdirSync(join(repo, 'blobs'), { recursive: true });
+  const stale = join(repo, 'blobs', 'abc.111111.incomplete');
+  const live = join(repo, 'blobs', 'abc.222222.incomplete');
+  writeFileSync(stale, 'half');
+  writeFileSync(live, 'half');
+  const old = (Date.now() - 3600_000) / 1000;
+  utimesSync(stale, old, old);
+  const result = await deadline(get('good.bin'), 30_000);
+  assert.deepEqual(readFileSync(join(result.folder, 'good.bin')), PAYLOAD);
+  assert.ok(!existsSync(stale), 'the stale leftover is removed');
+  assert.ok(existsSync(live), 'a live download of another process is left alone');
+  assert.ok(existsSync(join(repo, 'blobs', PAYLOAD_SHA256)));
 });

@@ -5,16 +5,31 @@
  * temporary file in `blobs/`, verification (size; sha256 for LFS ETags, the git blob sha1 for others), an
  * atomic rename to `blobs/<etag>`, and a link from `snapshots/<commit>/<file>`; `refs/<revision>` is written
  * last. A download that fails, times out or is cancelled leaves the cache as it found it.
+ *
+ * Hostile hosts (issue 17): every hop, HEAD and GET alike, goes to the configured hub (or huggingface.co's own
+ * CDNs); a file is cached only when it can be verified (a sha256 or git-sha1 ETag, or a stated size that the
+ * bytes match); no file over `maxFileBytes` (by its stated size or by what arrives); each file has an overall
+ * deadline besides the idle timer (a host trickling a byte a second is stopped); `*.incomplete` files left by a
+ * process that died mid-download are removed on the next download into the same repo.
  */
 import { createHash, randomBytes } from 'node:crypto';
-import { copyFileSync, existsSync, linkSync, mkdirSync, readdirSync, readFileSync, renameSync, rmdirSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import { closeSync, copyFileSync, existsSync, linkSync, mkdirSync, openSync, readdirSync, readSync, renameSync, rmdirSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { open } from 'node:fs/promises';
 import { dirname, join, relative } from 'node:path';
+import { formatBytes } from '../files/boundedRead';
 import { GRAPH_BASES, onnxFileName, ONNX_DTYPES, type GraphBase, type OnnxDtype } from '../lm/onnx/folder';
 import { checkRepoFile, checkRepoId, checkRevision, findCachedSnapshot, insideCache, isValidRepoId, isValidRevision, repoPaths } from './hubCache';
 
 export const DEFAULT_HUB_HOST = 'https://huggingface.co';
 const DEFAULT_TIMEOUT_MS = 30_000;
+/** No single file over this (the largest ONNX graphs with their external data are a few GB). */
+export const DEFAULT_MAX_FILE_BYTES = 32 * 2 ** 30;
+/** The overall deadline of one file: at least 10 minutes, else its stated size at this rate; 2 hours when unstated. */
+const MIN_BYTES_PER_SECOND = 256 * 1024;
+const MIN_FILE_DEADLINE_MS = 10 * 60_000;
+const UNSIZED_FILE_DEADLINE_MS = 2 * 3600_000;
+/** An `.incomplete` file untouched this long belongs to a download that died (a live one writes within the idle timeout). */
+const STALE_INCOMPLETE_MS = 10 * 60_000;
 const PROGRESS_INTERVAL_MS = 100;
 
 /** A download that could not be done, with a message for the user; `kind` tells callers what happened. */
@@ -54,6 +69,10 @@ export interface HubOptions {
   readonly token?: string;
   /** No answer, or no bytes, for this long fails the download (default 30 s). */
   readonly timeoutMs?: number;
+  /** One file taking longer than this fails the download, however steadily bytes arrive (default: see fileDeadlineMs). */
+  readonly fileDeadlineMs?: number;
+  /** Files larger than this are refused (default 32 GB). */
+  readonly maxFileBytes?: number;
   readonly signal?: AbortSignal;
   readonly onProgress?: (p: DownloadProgress) => void;
   /** Replaces the global fetch (tests). */
@@ -209,6 +228,37 @@ export async function listRepo(repoId: string, options: HubOptions): Promise<{ c
   }
 }
 
+function offHub(name: string, host: string, target: URL): DownloadError {
+  return new DownloadError(`${name}: ${host} sent the download to ${target.origin}, which is not the configured hub; downloads go to the configured host only (set tokenInspector.modelHubHost to a mirror that serves its files itself)`, 'protocol');
+}
+
+/** The overall deadline for one file (see HubOptions.fileDeadlineMs). */
+export function fileDeadlineMs(size: number | undefined, options: Pick<HubOptions, 'fileDeadlineMs'> = {}): number {
+  if (options.fileDeadlineMs !== undefined) return options.fileDeadlineMs;
+  if (size === undefined) return UNSIZED_FILE_DEADLINE_MS;
+  return Math.max(MIN_FILE_DEADLINE_MS, Math.ceil((size / MIN_BYTES_PER_SECOND) * 1000));
+}
+
+/** Removes `*.incomplete` files that no live download has touched for a while (a crash or a kill mid-download). */
+function removeStaleIncomplete(blobs: string): void {
+  let names: string[];
+  try {
+    names = readdirSync(blobs);
+  } catch {
+    return;
+  }
+  const now = Date.now();
+  for (const name of names) {
+    if (!name.endsWith('.incomplete')) continue;
+    const p = join(blobs, name);
+    try {
+      if (now - statSync(p).mtimeMs > STALE_INCOMPLETE_MS) rmSync(p, { force: true });
+    } catch {
+      // gone already
+    }
+  }
+}
+
 /** Where a hub may send a file download: the hub itself, and for huggingface.co its own CDNs (`*.hf.co`, `*.huggingface.co`, over https). */
 export function redirectAllowed(target: URL, host: string): boolean {
   const hub = new URL(host);
@@ -243,8 +293,16 @@ async function fileMeta(repoId: string, file: RepoFile, options: HubOptions): Pr
     }
     const linkedEtag = normalizeEtag(res.headers.get('x-linked-etag'));
     const location = res.headers.get('location');
-    if (res.status >= 300 && res.status < 400 && !linkedEtag && location && location.startsWith('/')) {
-      url = new URL(location, host).toString();
+    if (res.status >= 300 && res.status < 400 && !linkedEtag && location) {
+      // The hub's own redirects (a renamed repo) are followed; anything else, `//otherhost/…` included, is refused.
+      let target: URL;
+      try {
+        target = new URL(location, url);
+      } catch {
+        throw new DownloadError(`${repoId}/${file.name}: ${host} answered with a redirect that is not a URL`, 'protocol');
+      }
+      if (target.origin !== new URL(host).origin) throw offHub(file.name, host, target);
+      url = target.toString();
       continue;
     }
     if (res.status === 404 && file.optional) return undefined;
@@ -279,14 +337,24 @@ export async function downloadRepoFiles(repoId: string, files: readonly RepoFile
   };
   try {
     const metas: FileMeta[] = [];
+    const maxBytes = options.maxFileBytes ?? DEFAULT_MAX_FILE_BYTES;
     for (const f of files) {
       const m = await fileMeta(repoId, f, options);
-      if (m) metas.push(m);
+      if (!m) continue;
+      // Cached for good only what can be checked: a hash ETag, or at least a size the bytes must match.
+      if (!m.hashKind && m.size === undefined) {
+        throw new DownloadError(`${repoId}/${f.name}: ${host} gave neither a checksum ETag (sha256 or git) nor a size, so the file cannot be verified; nothing was downloaded`, 'verification');
+      }
+      if (m.size !== undefined && m.size > maxBytes) {
+        throw new DownloadError(`${repoId}/${f.name}: ${host} announces ${formatBytes(m.size)}, over the ${formatBytes(maxBytes)} limit for one file; nothing was downloaded`, 'verification');
+      }
+      metas.push(m);
     }
     const commit = metas.find((m) => m.commit)?.commit ?? (/^[0-9a-f]{40}$/.test(revision) ? revision : undefined);
     if (!commit) throw new DownloadError(`${host} sent no commit (X-Repo-Commit) for ${repoId}: not a Hugging Face hub?`, 'protocol');
     if (metas.some((m) => m.commit && m.commit !== commit)) throw new DownloadError(`${repoId} changed on the hub during the download; try again`, 'protocol');
     mkdir(paths.blobs);
+    removeStaleIncomplete(paths.blobs);
     const snapshot = insideCache(paths.snapshots, commit);
     mkdir(snapshot);
 
@@ -392,12 +460,17 @@ interface Received {
 
 async function fetchToFile(meta: FileMeta, tmp: string, options: HubOptions, host: string, onBytes: (n: number) => void): Promise<Received> {
   const deadline = new Deadline(options.timeoutMs ?? DEFAULT_TIMEOUT_MS, host, options.signal);
+  const overallMs = fileDeadlineMs(meta.size, options);
+  const overall = setTimeout(() => deadline.controller.abort(new DownloadError(`${meta.name}: the download from ${host} took longer than its overall deadline of ${formatMs(overallMs)} (the host sends too slowly); nothing was written`, 'timeout')), overallMs);
+  overall.unref?.();
+  const maxBytes = options.maxFileBytes ?? DEFAULT_MAX_FILE_BYTES;
   const doFetch = options.fetch ?? fetch;
   const hash = createHash('sha256');
   let size = 0;
   const fh = await open(tmp, 'wx');
   try {
     let url = meta.url;
+    if (!redirectAllowed(new URL(url), host)) throw offHub(meta.name, host, new URL(url));
     let res = await doFetch(url, { headers: headers(options, url), signal: deadline.signal, redirect: 'manual' });
     // Redirects are followed only to the hub itself (and, for huggingface.co, to its own CDN hosts).
     for (let hop = 0; res.status >= 300 && res.status < 400 && hop < 5; hop++) {
@@ -405,9 +478,7 @@ async function fetchToFile(meta: FileMeta, tmp: string, options: HubOptions, hos
       await res.body?.cancel().catch(() => undefined);
       if (!location) throw new DownloadError(`${meta.name}: a redirect without a destination`, 'protocol');
       const target = new URL(location, url);
-      if (!redirectAllowed(target, host)) {
-        throw new DownloadError(`${meta.name}: ${host} sent the download to ${target.origin}, which is not the configured hub; downloads go to the configured host only (set tokenInspector.modelHubHost to a mirror that serves its files itself)`, 'protocol');
-      }
+      if (!redirectAllowed(target, host)) throw offHub(meta.name, host, target);
       url = target.toString();
       res = await doFetch(url, { headers: headers(options, url), signal: deadline.signal, redirect: 'manual' });
     }
@@ -426,6 +497,10 @@ async function fetchToFile(meta: FileMeta, tmp: string, options: HubOptions, hos
         await reader.cancel().catch(() => undefined);
         throw new DownloadError(`${meta.name}: the hub sent more than the ${meta.size} bytes it announced; nothing was written`, 'verification');
       }
+      if (size > maxBytes) {
+        await reader.cancel().catch(() => undefined);
+        throw new DownloadError(`${meta.name}: the hub sent more than the ${formatBytes(maxBytes)} limit for one file; nothing was written`, 'verification');
+      }
       hash.update(value);
       await fh.write(value);
       onBytes(value.byteLength);
@@ -434,10 +509,28 @@ async function fetchToFile(meta: FileMeta, tmp: string, options: HubOptions, hos
   } catch (e) {
     throw deadline.explain(e, host);
   } finally {
+    clearTimeout(overall);
     deadline.done();
     await fh.close();
   }
   return { size, sha256: hash.digest('hex') };
+}
+
+function gitBlobSha1(path: string, size: number): string {
+  const h = createHash('sha1').update(`blob ${size}\0`);
+  const fd = openSync(path, 'r');
+  try {
+    const buf = Buffer.allocUnsafe(1 << 20);
+    for (let pos = 0; ; ) {
+      const n = readSync(fd, buf, 0, buf.length, pos);
+      if (n === 0) break;
+      h.update(buf.subarray(0, n));
+      pos += n;
+    }
+  } finally {
+    closeSync(fd);
+  }
+  return h.digest('hex');
 }
 
 function verify(meta: FileMeta, tmp: string, got: Received, repoId: string): void {
@@ -449,7 +542,8 @@ function verify(meta: FileMeta, tmp: string, got: Received, repoId: string): voi
   }
   if (meta.hashKind === 'git-sha1') {
     // A regular (non-LFS) git file: its ETag is the git blob id, sha1("blob <size>\0" + content). Such files are small.
-    const sha1 = createHash('sha1').update(`blob ${got.size}\0`).update(readFileSync(tmp)).digest('hex');
+    // Read back in pieces: a host may put a git ETag on a large file.
+    const sha1 = gitBlobSha1(tmp, got.size);
     if (sha1 !== meta.etag) throw new DownloadError(`${repoId}/${meta.name}: checksum mismatch (git blob ${sha1}, the hub announced ${meta.etag}); nothing was written`, 'verification');
   }
 }
