@@ -22,6 +22,8 @@ import { loadSae } from '../../src/core/sae/loader';
 import { OnnxHiddenStates, tapFilePath } from '../../src/core/lm/onnx';
 import { chatTemplateForTokenizer } from '../../src/core/models/chat';
 import { readBoundedSync } from '../../src/core/files/boundedRead';
+import { RemoteCompletionsModel, RemoteEndpointError } from '../../src/core/lm/remote';
+import { loadTokenizer } from '../../src/core/tokenizers/loader';
 import { DownloadError, downloadRepoFiles, fileDeadlineMs, type HubOptions } from '../../src/core/models/download';
 import { tokenWorkerClient, WorkerRequestError, type WorkerIncident } from '../../src/extension/workerClient';
 import { compileGlob, globMatcher } from '../../src/core/files/glob';
@@ -420,4 +422,58 @@ test('downloads: a HEAD redirect to //otherhost, an unverifiable ETag, a file ov
   assert.ok(!existsSync(stale), 'the stale leftover is removed');
   assert.ok(existsSync(live), 'a live download of another process is left alone');
   assert.ok(existsSync(join(repo, 'blobs', PAYLOAD_SHA256)));
+});
+
+// ---------- the remote endpoint ----------
+
+test('remote endpoint: a 307 to another origin is refused before the tokens go there; an unmappable echo is an error; 200k top_logprobs or a 65 MB answer (over the 16 MB cap) are refused quickly; then a good answer is read', { timeout: 120_000 }, async () => {
+  const gpt2 = (await loadTokenizer('gpt2')).tokenizer;
+  const ENDPOINT = 'https://llm.example';
+  const prompt = [15496, 11, 995];
+  const seen: string[] = [];
+  type Mode = 'cross-307' | 'same-307' | 'unmappable' | 'alternatives' | 'huge' | 'good';
+  let mode: Mode = 'good';
+  const answer = (tokens: string[], tops: (Record<string, number> | null)[]) =>
+    JSON.stringify({ choices: [{ logprobs: { tokens, token_logprobs: tokens.map((_, i) => (i === 0 ? null : -1.5)), top_logprobs: tops } }] });
+  const goodTokens = [...prompt.map((id) => `token_id:${id}`), 'token_id:13'];
+  const goodTops: (Record<string, number> | null)[] = [null, { 'token_id:11': -1.5, 'token_id:13': -2 }, { 'token_id:995': -1.5 }, { 'token_id:13': -1.5 }];
+  // Made before the clock starts: 200k alternatives at one position (4 MB of JSON).
+  const many: Record<string, number> = {};
+  for (let i = 0; i < 200_000; i++) many[`token_id:${i % 50257}_${i}`] = -20;
+  const manyAlternatives = answer(goodTokens, [null, many, { 'token_id:995': -1.5 }, { 'token_id:13': -1.5 }]);
+  const fakeFetch = (async (input: string | URL | Request, init?: RequestInit) => {
+    const url = new URL(typeof input === 'string' ? input : input instanceof URL ? input.href : input.url);
+    seen.push(`${url.origin}${url.pathname} ${init?.body ? 'with body' : ''}`);
+    if (url.origin !== ENDPOINT) return new Response('{}', { status: 200 });
+    if (mode === 'cross-307' && url.pathname === '/v1/completions') return new Response(null, { status: 307, headers: { location: 'https://collector.example/v1/completions' } });
+    if (mode === 'same-307' && url.pathname === '/v1/completions') return new Response(null, { status: 307, headers: { location: '/v2/completions' } });
+    if (mode === 'unmappable') return new Response(answer(['token_id:15496', 'ĠnotAToken', 'token_id:995', 'token_id:13'], goodTops), { status: 200 });
+    if (mode === 'alternatives') return new Response(manyAlternatives, { status: 200 });
+    if (mode === 'huge') {
+      const chunk = new Uint8Array(2 ** 20).fill(0x20);
+      let sent = 0;
+      return new Response(new ReadableStream<Uint8Array>({ pull: (c) => (sent++ < 65 ? c.enqueue(chunk) : c.close()) }), { status: 200 });
+    }
+    return new Response(answer(goodTokens, goodTops), { status: 200 });
+  }) as typeof fetch;
+  const model = new RemoteCompletionsModel({ url: ENDPOINT, model: 'm', topK: 2, fetch: fakeFetch }, gpt2);
+  const refused = async (m: Mode, kind: string, message: RegExp): Promise<void> => {
+    mode = m;
+    const t0 = performance.now();
+    await assert.rejects(deadline(model.promptLogprobs(prompt), 20_000), (e: Error) => e instanceof RemoteEndpointError && e.kind === kind && message.test(e.message) && !e.message.includes('\n'));
+    const ms = performance.now() - t0;
+    assert.ok(ms < 5_000, `${m}: ${ms.toFixed(0)} ms`);
+  };
+  await refused('cross-307', 'protocol', /^the endpoint https:\/\/llm\.example\/v1 redirected to https:\/\/collector\.example, another origin: the document's tokens go to the configured endpoint only \(set tokenInspector\.remoteEndpoint/);
+  assert.ok(!seen.some((s) => s.startsWith('https://collector.example')), `nothing sent to the other origin: ${seen.join(', ')}`);
+  await refused('unmappable', 'mismatch', /^the endpoint echoed "ĠnotAToken" at position 1, which is no token of the tokenizer \(sent id 11\)/);
+  await refused('alternatives', 'protocol', /^the endpoint returned more than 100 alternatives at position 1 \(top-k is at most 20\); the answer was not read$/);
+  await refused('huge', 'protocol', /^the endpoint https:\/\/llm\.example\/v1 sent an answer over 16 MB/);
+  // A redirect within the endpoint's origin is followed; a good answer is read as before.
+  mode = 'same-307';
+  seen.length = 0;
+  const r = await deadline(model.promptLogprobs(prompt), 20_000);
+  assert.deepEqual(seen, ['https://llm.example/v1/completions with body', 'https://llm.example/v2/completions with body']);
+  assert.deepEqual(r.logProbs, [null, -1.5, -1.5]);
+  assert.deepEqual(r.tops[1], [{ id: 11, logProb: -1.5 }, { id: 13, logProb: -2 }]);
 });

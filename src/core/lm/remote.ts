@@ -72,6 +72,22 @@ interface RemoteScoreOptions {
 
 const MAX_TOP_K = 20;
 const MAX_ERROR_TEXT = 300;
+/** A response larger than this is refused while it arrives (a 2048-token window with 20 alternatives is 1 to 4 MB). */
+export const MAX_RESPONSE_BYTES = 16 * 2 ** 20;
+/** Alternatives read per position: a conforming server sends top-k (k ≤ 20); more than this is refused. */
+export const MAX_ALTERNATIVES_PER_POSITION = 100;
+/** Same-origin redirects followed per request. */
+const MAX_REDIRECTS = 5;
+
+/** Whether a token's bytes are not whole UTF-8 (a server spelling tokens as text shows such a token as U+FFFD). */
+function isPartialUtf8(bytes: Uint8Array): boolean {
+  try {
+    new TextDecoder('utf-8', { fatal: true }).decode(bytes);
+    return false;
+  } catch {
+    return true;
+  }
+}
 
 type Spelling = 'token_id' | 'vocab' | 'text';
 
@@ -162,6 +178,32 @@ function detectSpelling(tokens: readonly string[], sent: ArrayLike<number>, toke
   return best;
 }
 
+/** The body as text, refused once it passes MAX_RESPONSE_BYTES. */
+async function readCapped(res: Response, base: string): Promise<string> {
+  if (!res.body) return '';
+  const declared = Number(res.headers.get('content-length'));
+  const tooLarge = () => new RemoteEndpointError(`the endpoint ${base} sent an answer over ${MAX_RESPONSE_BYTES / 2 ** 20} MB; lower tokenInspector's top-k or the prompt window`, 'protocol');
+  if (Number.isFinite(declared) && declared > MAX_RESPONSE_BYTES) {
+    await res.body.cancel().catch(() => undefined);
+    throw tooLarge();
+  }
+  const reader = res.body.getReader();
+  const decoder = new TextDecoder('utf-8');
+  let text = '';
+  let bytes = 0;
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    bytes += value.byteLength;
+    if (bytes > MAX_RESPONSE_BYTES) {
+      await reader.cancel().catch(() => undefined);
+      throw tooLarge();
+    }
+    text += decoder.decode(value, { stream: true });
+  }
+  return text + decoder.decode();
+}
+
 /** Base URL (…/v1) and completions URL from what the user configured. */
 export function endpointUrls(url: string): { base: string; completions: string } {
   let u: URL;
@@ -187,6 +229,11 @@ interface PromptLogprobs {
   readonly tops: readonly (readonly { token: string; logProb: number }[] | null)[];
 }
 
+/** Refuses a position with more than MAX_ALTERNATIVES_PER_POSITION alternatives (bounded work per response). */
+function checkAlternativeCount(n: number, position: number): void {
+  if (n > MAX_ALTERNATIVES_PER_POSITION) throw new RemoteEndpointError(`the endpoint returned more than ${MAX_ALTERNATIVES_PER_POSITION} alternatives at position ${position} (top-k is at most ${MAX_TOP_K}); the answer was not read`, 'protocol');
+}
+
 /** Reads `choices[0].logprobs` in the completions form (tokens/token_logprobs/top_logprobs) or the chat form (content[]). */
 function parseLogprobs(body: unknown): PromptLogprobs {
   if (!isObj(body)) throw new RemoteEndpointError('the endpoint answered JSON that is not an object', 'protocol');
@@ -207,7 +254,7 @@ function parseLogprobs(body: unknown): PromptLogprobs {
       logProbs.push(typeof c.logprob === 'number' ? c.logprob : null);
       tops.push(
         Array.isArray(c.top_logprobs)
-          ? c.top_logprobs.filter(isObj).map((t) => ({
+          ? (checkAlternativeCount(c.top_logprobs.length, tops.length), c.top_logprobs).filter(isObj).map((t) => ({
               token: typeof t.id === 'number' ? `token_id:${t.id}` : Array.isArray(t.bytes) ? `bytes:${escapeBytes((t.bytes as unknown[]).map(Number))}` : String(t.token),
               logProb: Number(t.logprob),
             }))
@@ -226,6 +273,10 @@ function parseLogprobs(body: unknown): PromptLogprobs {
     const t: unknown = Array.isArray(top) ? top[i] : null;
     if (t === null || t === undefined) return null;
     if (!isObj(t)) throw new RemoteEndpointError(`malformed top_logprobs at position ${i}`, 'protocol');
+    // Counted before Object.entries, which would copy all of them first.
+    let n = 0;
+    for (const key in t) if (Object.hasOwn(t, key) && ++n > MAX_ALTERNATIVES_PER_POSITION) break;
+    checkAlternativeCount(n, i);
     return Object.entries(t).map(([token, v]) => ({ token, logProb: Number(v) }));
   });
   return {
@@ -277,8 +328,8 @@ export class RemoteCompletionsModel {
     signal?.addEventListener('abort', onAbort, { once: true });
     const timer = setTimeout(() => ac.abort(new RemoteEndpointError(`no answer from ${this.urls.base} within ${this.timeoutMs < 1000 ? `${this.timeoutMs} ms` : `${this.timeoutMs / 1000} s`}`, 'timeout')), this.timeoutMs);
     try {
-      const res = await (this.config.fetch ?? fetch)(url, { ...init, headers: this.headers(), signal: ac.signal });
-      const text = await res.text();
+      const res = await this.fetchSameOrigin(url, init, ac.signal);
+      const text = await readCapped(res, this.urls.base);
       if (!res.ok) {
         let detail = text;
         try {
@@ -305,6 +356,34 @@ export class RemoteCompletionsModel {
     } finally {
       clearTimeout(timer);
       signal?.removeEventListener('abort', onAbort);
+    }
+  }
+
+  /**
+   * The request, following redirects only within the endpoint's origin: the document's token ids (and the API
+   * key) go to the configured endpoint and nowhere else, whatever it answers.
+   */
+  private async fetchSameOrigin(url: string, init: { method: string; body?: string }, signal: AbortSignal): Promise<Response> {
+    const doFetch = this.config.fetch ?? fetch;
+    const origin = new URL(this.urls.base).origin;
+    let current = url;
+    for (let hop = 0; ; hop++) {
+      const res = await doFetch(current, { ...init, headers: this.headers(), signal, redirect: 'manual' });
+      if (res.status < 300 || res.status >= 400 || res.status === 304) return res;
+      await res.body?.cancel().catch(() => undefined);
+      const location = res.headers.get('location');
+      let target: URL | undefined;
+      try {
+        target = location ? new URL(location, current) : undefined;
+      } catch {
+        target = undefined;
+      }
+      if (!target) throw new RemoteEndpointError(`the endpoint ${this.urls.base} answered HTTP ${res.status} without a valid destination`, 'protocol');
+      if (target.origin !== origin) {
+        throw new RemoteEndpointError(`the endpoint ${this.urls.base} redirected to ${target.origin}, another origin: the document's tokens go to the configured endpoint only (set tokenInspector.remoteEndpoint to the address it redirects to if you trust it)`, 'protocol');
+      }
+      if (hop >= MAX_REDIRECTS) throw new RemoteEndpointError(`the endpoint ${this.urls.base} redirected more than ${MAX_REDIRECTS} times`, 'protocol');
+      current = target.toString();
     }
   }
 
@@ -346,6 +425,11 @@ export class RemoteCompletionsModel {
     const tops: TokenAlternative[][] = [];
     for (let i = 0; i < n; i++) {
       const id = idOf(parsed.tokens[i], spelling, this.tokenizer);
+      // An echo that names no token of this tokenizer: another tokenizer, or a lie. Only a token that is part of
+      // a character may come back as U+FFFD (servers that spell tokens as text decode it lossily).
+      if (id === undefined && !(parsed.tokens[i].includes('\uFFFD') && isPartialUtf8(this.tokenizer.tokenBytes(prompt[i])))) {
+        throw new RemoteEndpointError(`the endpoint echoed ${JSON.stringify(parsed.tokens[i].slice(0, 40))} at position ${i}, which is no token of the tokenizer (sent id ${prompt[i]}): does the endpoint serve a model with another tokenizer?`, 'mismatch');
+      }
       if (id !== undefined && id !== prompt[i]) {
         throw new RemoteEndpointError(`the endpoint scored a different token stream: position ${i} is ${JSON.stringify(parsed.tokens[i])} (id ${id}), sent id ${prompt[i]}`, 'mismatch');
       }
