@@ -13,12 +13,14 @@ import { chmodSync, closeSync, cpSync, existsSync, ftruncateSync, mkdirSync, mkd
 import { tmpdir } from 'node:os';
 import { join, sep } from 'node:path';
 import { after, test } from 'node:test';
-import { createGzip } from 'node:zlib';
+import { createDeflateRaw, createGzip, deflateRawSync } from 'node:zlib';
 import { createWriteStream } from 'node:fs';
 import { pipeline } from 'node:stream/promises';
 import { Readable } from 'node:stream';
 import { loadFeatureLabels } from '../../src/core/sae/labels';
 import { loadSae } from '../../src/core/sae/loader';
+import { encodeNpy, readNpy } from '../../src/core/sae/npy';
+import { memorySource } from '../../src/core/sae/bytes';
 import { OnnxHiddenStates, tapFilePath } from '../../src/core/lm/onnx';
 import { chatTemplateForTokenizer } from '../../src/core/models/chat';
 import { readBoundedSync } from '../../src/core/files/boundedRead';
@@ -29,6 +31,7 @@ import { tokenWorkerClient, WorkerRequestError, type WorkerIncident } from '../.
 import { compileGlob, globMatcher } from '../../src/core/files/glob';
 import { deadline } from '../harness/deadline';
 import { compileGlobRegex } from '../harness/globRegex';
+import { crcOf, npyHeader, zipArchive, type ZipEntrySpec } from '../harness/zipWriter';
 import { mulberry32 } from '../harness/hardStrings';
 import { runCliBatch } from '../harness/cliRuns';
 
@@ -476,4 +479,62 @@ test('remote endpoint: a 307 to another origin is refused before the tokens go t
   assert.deepEqual(seen, ['https://llm.example/v1/completions with body', 'https://llm.example/v2/completions with body']);
   assert.deepEqual(r.logProbs, [null, -1.5, -1.5]);
   assert.deepEqual(r.tops[1], [{ id: 11, logProb: -1.5 }, { id: 13, logProb: -2 }]);
+});
+
+// ---------- archives ----------
+
+test('archives: a 300 KB params.npz (deflated zeros) that would inflate to 300 MB is refused by its ratio before inflating; declared shapes that disagree are refused before inflating; a good archive then loads', { timeout: 120_000 }, async () => {
+  const D_IN = 32;
+  const D_SAE = 64;
+  const rng = mulberry32(5);
+  const array = (shape: number[]) => encodeNpy(Float32Array.from({ length: shape.reduce((a, b) => a * b, 1) }, () => rng() - 0.5), shape);
+  const deflated = (name: string, bytes: Uint8Array): ZipEntrySpec => ({ name, stored: deflateRawSync(bytes), method: 8, uncompressedSize: bytes.length, crc: crcOf([bytes]) });
+  const good = {
+    W_enc: array([D_IN, D_SAE]),
+    W_dec: array([D_SAE, D_IN]),
+    b_enc: array([D_SAE]),
+    b_dec: array([D_IN]),
+    threshold: array([D_SAE]),
+  };
+  const archive = (dir: string, entries: ZipEntrySpec[]): string => write(`npz/${dir}/params.npz`, zipArchive(entries));
+  const others = (except: string) => Object.entries(good).filter(([k]) => k !== except).map(([k, v]) => deflated(`${k}.npy`, v));
+
+  // W_enc: a header declaring [32, 2457600] float32 (300 MB) followed by zeros, deflated to ~300 KB.
+  const header = npyHeader([D_IN, 2_457_600]);
+  const zeros = new Uint8Array(2 ** 20);
+  const chunks: Uint8Array[] = [header, ...Array.from({ length: 300 }, () => zeros)];
+  const compressed: Buffer[] = [];
+  await pipeline(Readable.from(chunks), createDeflateRaw({ level: 9 }), async function* (source: AsyncIterable<Buffer>) {
+    for await (const c of source) compressed.push(c);
+  });
+  const stored = Buffer.concat(compressed);
+  const bomb = archive('bomb', [{ name: 'W_enc.npy', stored, method: 8, uncompressedSize: header.length + 300 * 2 ** 20, crc: crcOf(chunks) }, ...others('W_enc')]);
+  assert.ok(stored.length < 2 ** 20, `the bomb is ${stored.length} bytes`);
+  const rss0 = process.memoryUsage().rss;
+  const { ms } = await timed(10_000, () =>
+    assert.throws(
+      () => loadSae(bomb),
+      (e: Error) => e.name === 'SaeError' && new RegExp(`params\\.npz!W_enc\\.npy would inflate ${stored.length} bytes to ${header.length + 300 * 2 ** 20} \\(\\d+×, over the 100× limit\\): refused as a zip bomb$`).test(e.message),
+    ),
+  );
+  const grew = (process.memoryUsage().rss - rss0) / 2 ** 20;
+  assert.ok(ms < 2_000 && grew < 100, `${ms.toFixed(0)} ms, RSS +${grew.toFixed(0)} MB`);
+
+  // Shapes that disagree with W_enc: refused from the headers (the message names the array and both shapes).
+  const wrong = archive('wrong-shape', [...others('W_dec'), deflated('W_dec.npy', array([7, 5]))]);
+  assert.throws(() => loadSae(wrong), /params\.npz: W_dec has shape \[7, 5\]/);
+  // A header declaring more data than the entry holds (the directory's size is the truth).
+  const lying = npyHeader([D_IN, D_SAE]);
+  const short = new Uint8Array([...lying, 1, 2, 3, 4]);
+  const liar = archive('lying-size', [...others('W_enc'), deflated('W_enc.npy', short)]);
+  assert.throws(() => loadSae(liar), /params\.npz!W_enc\.npy: has shape \(32, 64\) of f4 \(8192 bytes\) but only 4 bytes of data \(truncated\?\)$/);
+  // A header claiming to be 1 GB long.
+  const hugeHeader = new Uint8Array([0x93, 0x4e, 0x55, 0x4d, 0x50, 0x59, 2, 0, 0, 0, 0, 0x40, ...new Uint8Array(64)]);
+  assert.throws(() => loadSae(archive('huge-header', [...others('W_enc'), deflated('W_enc.npy', hugeHeader)])), /W_enc\.npy: declares a 1073741824-byte \.npy header; at most 65536 are read$/);
+
+  // The good archive loads, with the exact weights.
+  const ok = loadSae(archive('good', Object.entries(good).map(([k, v]) => deflated(`${k}.npy`, v))));
+  assert.equal(ok.dIn, D_IN);
+  assert.equal(ok.dSae, D_SAE);
+  assert.deepEqual(Array.from(ok.bDec), Array.from(readNpy(memorySource(good.b_dec, 'b_dec')).data));
 });

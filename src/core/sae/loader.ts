@@ -17,10 +17,10 @@ import { fileSource, memorySource, type ByteSource } from './bytes';
 import { SaeError } from './errors';
 import { checkedHookName, hookFromModulePath, hookName } from './hooks';
 import { packEncoder } from './kernel';
-import { readNpy, type NpyArray } from './npy';
+import { MAX_HEADER_BYTES, npyHeaderFromPrefix, readNpy, type NpyArray } from './npy';
 import { openSafetensors, type SafetensorsFile } from './safetensors';
 import type { SaeNormalization, SparseAutoencoder, WeightDtype } from './types';
-import { openZipEntry, readZipDirectory } from './zip';
+import { openZipEntry, peekZipEntry, readZipDirectory } from './zip';
 import { readBoundedTextSync } from '../files/boundedRead';
 
 export interface LoadSaeOptions {
@@ -427,23 +427,49 @@ export function gemmaScopeHookFromPath(path: string): { hook?: string; modelName
   return { modelName };
 }
 
-/** Reads every array of an .npz archive (keys without `.npy`). */
-export function readNpz(source: ByteSource): Map<string, NpyArray> {
+/**
+ * Reads every array of an .npz archive (keys without `.npy`). Every entry's .npy header is read first (from
+ * its first bytes) and its declared shape checked against the entry's size, then `checkShapes` sees all shapes;
+ * only then is anything inflated.
+ */
+export function readNpz(source: ByteSource, checkShapes?: (shapes: ReadonlyMap<string, readonly number[]>) => void): Map<string, NpyArray> {
+  const entries = readZipDirectory(source).filter((e) => !e.name.endsWith('/'));
+  const shapes = new Map<string, readonly number[]>();
+  for (const entry of entries) {
+    const name = `${source.name}!${entry.name}`;
+    shapes.set(entry.name.replace(/\.npy$/, ''), npyHeaderFromPrefix(peekZipEntry(source, entry, MAX_HEADER_BYTES + 12), entry.uncompressedSizeBytes, name).shape);
+  }
+  checkShapes?.(shapes);
   const out = new Map<string, NpyArray>();
-  for (const entry of readZipDirectory(source)) {
-    if (entry.name.endsWith('/')) continue;
-    const key = entry.name.replace(/\.npy$/, '');
+  for (const entry of entries) {
     const inner = openZipEntry(source, entry);
-    out.set(key, readNpy(inner, 0, inner.sizeBytes, inner.name));
+    out.set(entry.name.replace(/\.npy$/, ''), readNpy(inner, 0, inner.sizeBytes, inner.name));
   }
   return out;
+}
+
+/** Gemma Scope's arrays and their shapes, checked on the declared shapes (before inflating) and on the arrays. */
+function checkGemmaShapes(file: string, shapes: ReadonlyMap<string, readonly number[]>): void {
+  const get = (name: string): readonly number[] => {
+    const s = shapes.get(name) ?? shapes.get(name.replace(/^W_/, 'w_'));
+    if (!s) throw new SaeError(`${file}: has no array ${name} (it has ${[...shapes.keys()].join(', ') || 'none'})`);
+    return s;
+  };
+  const wEnc = get('W_enc');
+  if (wEnc.length !== 2) throw new SaeError(`${file}: W_enc has shape [${wEnc.join(', ')}], expected [d_in, d_sae]`);
+  const [dIn, dSae] = wEnc;
+  const why = `W_enc is [${dIn}, ${dSae}]`;
+  checkShape(file, 'W_dec', get('W_dec'), [dSae, dIn], why);
+  checkShape(file, 'b_enc', get('b_enc'), [dSae], why);
+  checkShape(file, 'b_dec', get('b_dec'), [dIn], why);
+  checkShape(file, 'threshold', get('threshold'), [dSae], why);
 }
 
 function loadGemmaScope(file: string, options: LoadSaeOptions): SparseAutoencoder {
   const src = fileSource(file);
   let arrays: Map<string, NpyArray>;
   try {
-    arrays = readNpz(src);
+    arrays = readNpz(src, (shapes) => checkGemmaShapes(file, shapes));
   } finally {
     src.close();
   }

@@ -25,6 +25,8 @@ export interface NpyArray {
   readonly storedDtype: FloatDtype;
 }
 
+export const MAX_HEADER_BYTES = 65536;
+
 const MAGIC = [0x93, 0x4e, 0x55, 0x4d, 0x50, 0x59]; // \x93NUMPY
 
 const DESCR: Readonly<Record<string, FloatDtype>> = { f2: 'F16', f4: 'F32', f8: 'F64' };
@@ -50,6 +52,8 @@ function parseNpyHeader(source: ByteSource, baseOffsetBytes = 0, sizeBytes = sou
     headerLen = new DataView(b.buffer, b.byteOffset).getUint32(0, true);
     headerStart = 12;
   }
+  // Real headers are well under 1 KB; a huge declared one is not read.
+  if (headerLen > MAX_HEADER_BYTES) bad(`declares a ${headerLen}-byte .npy header; at most ${MAX_HEADER_BYTES} are read`);
   if (headerStart + headerLen > sizeBytes) bad(`declares a ${headerLen}-byte .npy header but has only ${sizeBytes - headerStart} bytes after it (truncated?)`);
   const header = new TextDecoder(major === 3 ? 'utf-8' : 'latin1').decode(source.read(baseOffsetBytes + headerStart, headerLen));
   const descr = /'descr'\s*:\s*'([<>|=])([a-zA-Z])(\d+)'/.exec(header);
@@ -70,6 +74,27 @@ function parseNpyHeader(source: ByteSource, baseOffsetBytes = 0, sizeBytes = sou
   const needBytes = elementCount * FLOAT_DTYPE_BYTES[dtype];
   if (sizeBytes - dataOffsetBytes < needBytes) bad(`has shape (${shape.join(', ')}) of ${descr[2]}${descr[3]} (${needBytes} bytes) but only ${sizeBytes - dataOffsetBytes} bytes of data (truncated?)`);
   return { dtype, littleEndian: descr[1] !== '>', fortranOrder: fortran[1] === 'True', shape, elementCount, dataOffsetBytes };
+}
+
+/**
+ * The header of a .npy array of `sizeBytes` bytes from its first bytes (`prefix`, at least the header), checking
+ * that the data its shape and dtype declare is exactly what the rest holds: an archive entry is checked this way
+ * before it is inflated.
+ */
+export function npyHeaderFromPrefix(prefix: Uint8Array, sizeBytes: number, name: string): { readonly shape: readonly number[]; readonly dataBytes: number } {
+  const src: ByteSource = {
+    name,
+    sizeBytes,
+    read(offset, length) {
+      if (offset + length > prefix.length) throw new SaeError(`${name}: its .npy header runs past the first ${prefix.length} bytes (corrupt archive)`);
+      return prefix.subarray(offset, offset + length);
+    },
+    close() {},
+  };
+  const h = parseNpyHeader(src, 0, sizeBytes, name);
+  const dataBytes = h.elementCount * FLOAT_DTYPE_BYTES[h.dtype];
+  if (h.dataOffsetBytes + dataBytes !== sizeBytes) throw new SaeError(`${name}: declares shape (${h.shape.join(', ')}) (${dataBytes} bytes of data) but the archive entry holds ${sizeBytes - h.dataOffsetBytes} (corrupt archive)`);
+  return { shape: h.shape, dataBytes };
 }
 
 /** Reads a .npy array (at `baseOffsetBytes` within the source) into row-major Float32. */

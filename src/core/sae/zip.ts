@@ -3,7 +3,7 @@
  * zip64 form, which `np.savez` writes for large arrays), the central directory, and stored or deflated
  * entries (node:zlib's raw inflate), with the CRC checked.
  */
-import { inflateRawSync } from 'node:zlib';
+import { constants as zlibConstants, inflateRawSync } from 'node:zlib';
 import { crc32, memorySource, type ByteSource } from './bytes';
 import { SaeError } from './errors';
 
@@ -24,7 +24,15 @@ const CENTRAL_SIG = 0x02014b50;
 const LOCAL_SIG = 0x04034b50;
 const MAX_COMMENT_BYTES = 65535;
 /** Refuse to inflate entries larger than this (a zip bomb or a broken size field). */
-const MAX_ENTRY_BYTES = 8 * 2 ** 30;
+export const MAX_ENTRY_BYTES = 8 * 2 ** 30;
+/**
+ * Deflated entries over RATIO_FREE_BYTES may not inflate to more than MAX_INFLATE_RATIO times their compressed
+ * size: float weights compress by 1.1 to 3×, an array of zeros by ~1000× (the 3 MB archive that inflates to 3 GB).
+ */
+export const MAX_INFLATE_RATIO = 100;
+const RATIO_FREE_BYTES = 16 * 2 ** 20;
+/** Compressed bytes inflated to read an entry's first bytes (its .npy header): at most ~1032× as much output. */
+const PEEK_COMPRESSED_BYTES = 4096;
 
 function u16(b: Uint8Array, at: number): number {
   return b[at] | (b[at + 1] << 8);
@@ -39,6 +47,8 @@ function u64(b: Uint8Array, at: number): number {
 function notZip(source: ByteSource, why: string): never {
   throw new SaeError(`${source.name} is not a zip archive (${why}); an .npz file is a zip of .npy arrays`);
 }
+
+export type { ZipEntry };
 
 export function readZipDirectory(source: ByteSource): ZipEntry[] {
   const size = source.sizeBytes;
@@ -124,6 +134,37 @@ function entryDataOffset(source: ByteSource, entry: ZipEntry): number {
   return start;
 }
 
+function checkEntrySize(label: string, entry: ZipEntry): void {
+  if (entry.uncompressedSizeBytes > MAX_ENTRY_BYTES) throw new SaeError(`${label} would inflate to ${entry.uncompressedSizeBytes} bytes; at most ${MAX_ENTRY_BYTES} are read`);
+  const ratio = entry.uncompressedSizeBytes / Math.max(1, entry.compressedSizeBytes);
+  if (entry.method === 8 && entry.uncompressedSizeBytes > RATIO_FREE_BYTES && ratio > MAX_INFLATE_RATIO) {
+    throw new SaeError(`${label} would inflate ${entry.compressedSizeBytes} bytes to ${entry.uncompressedSizeBytes} (${Math.round(ratio)}×, over the ${MAX_INFLATE_RATIO}× limit): refused as a zip bomb`);
+  }
+}
+
+/**
+ * The first `bytes` bytes of an entry (fewer if it is shorter) without inflating the rest: what is needed to
+ * check an array's declared shape against the entry's size before inflating it.
+ */
+export function peekZipEntry(source: ByteSource, entry: ZipEntry, bytes: number): Uint8Array {
+  const label = `${source.name}!${entry.name}`;
+  if (entry.flags & 1) throw new SaeError(`${label} is encrypted`);
+  checkEntrySize(label, entry);
+  const start = entryDataOffset(source, entry);
+  const want = Math.min(bytes, entry.uncompressedSizeBytes);
+  if (entry.method === 0) return source.read(start, want);
+  if (entry.method !== 8) throw new SaeError(`${label} uses zip compression method ${entry.method}; only stored and deflated entries are read`);
+  const prefix = source.read(start, Math.min(entry.compressedSizeBytes, PEEK_COMPRESSED_BYTES));
+  let out: Uint8Array;
+  try {
+    // A prefix of the stream: flushed rather than finished, so that inflate returns what it has.
+    out = inflateRawSync(prefix, { finishFlush: zlibConstants.Z_SYNC_FLUSH, maxOutputLength: PEEK_COMPRESSED_BYTES * 1100 });
+  } catch (e) {
+    throw new SaeError(`${label}: cannot inflate (${(e as Error).message}); the archive is corrupt`);
+  }
+  return out.subarray(0, want);
+}
+
 /**
  * The entry's bytes as a ByteSource: stored entries are read in place (no copy of a multi-GB array);
  * deflated ones are inflated into memory. The CRC is checked either way.
@@ -131,7 +172,7 @@ function entryDataOffset(source: ByteSource, entry: ZipEntry): number {
 export function openZipEntry(source: ByteSource, entry: ZipEntry): ByteSource {
   const label = `${source.name}!${entry.name}`;
   if (entry.flags & 1) throw new SaeError(`${label} is encrypted`);
-  if (entry.uncompressedSizeBytes > MAX_ENTRY_BYTES) throw new SaeError(`${label} would inflate to ${entry.uncompressedSizeBytes} bytes; at most ${MAX_ENTRY_BYTES} are read`);
+  checkEntrySize(label, entry);
   const start = entryDataOffset(source, entry);
   if (entry.method === 0) {
     if (entry.compressedSizeBytes !== entry.uncompressedSizeBytes) throw new SaeError(`${label}: stored entry with differing sizes (corrupt archive)`);
