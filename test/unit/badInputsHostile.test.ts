@@ -538,3 +538,42 @@ test('archives: a 300 KB params.npz (deflated zeros) that would inflate to 300 M
   assert.equal(ok.dSae, D_SAE);
   assert.deepEqual(Array.from(ok.bDec), Array.from(readNpy(memorySource(good.b_dec, 'b_dec')).data));
 });
+
+// ---------- no deadlines: chat templates ----------
+
+test('chat templates: a range of 10^8, nested loops and a template that doubles its output are stopped within their budget in one line naming the file; count --as-chat then works with a good template', { timeout: 180_000 }, async () => {
+  const folder = (name: string, template: string): string => {
+    const dir = join(scratch, 'chat', name);
+    mkdirSync(dir, { recursive: true });
+    writeFileSync(join(dir, 'tokenizer.json'), readFileSync(GPT2_JSON_PATH));
+    writeFileSync(join(dir, 'tokenizer_config.json'), JSON.stringify({ chat_template: template, bos_token: '<|endoftext|>', eos_token: '<|endoftext|>' }));
+    return dir;
+  };
+  const doc = write('chat/doc.txt', SAMPLE);
+  const bombs = {
+    range: folder('range', '{% for i in range(100000000) %}x{% endfor %}'),
+    nested: folder('nested', '{% for i in range(100000) %}{% for j in range(100000) %}{% endfor %}{% endfor %}'),
+    doubling: folder('doubling', "{% macro grow(s, n) %}{% if n > 0 %}{{ grow(s ~ s, n - 1) }}{% else %}{{ s }}{% endif %}{% endmacro %}{{ grow('x', 60) }}"),
+  };
+  const good = folder('good', "{% for m in messages %}<|{{ m.role }}|>{{ m.content }}{% endfor %}{% if add_generation_prompt %}<|assistant|>{% endif %}");
+  const { runs, maxRssMb } = await runCliBatch([...Object.values(bombs).map((dir) => ['count', doc, '--tokenizer', dir, '--as-chat', '--json']), ['count', doc, '--tokenizer', good, '--as-chat', '--json']], 120_000);
+  const expected = [
+    /range\/tokenizer_config\.json was stopped: range\(\) of 100000000 numbers is over the 100000 allowed\n$/,
+    /nested\/tokenizer_config\.json was stopped: it ran past its 2 s budget \(a loop that does not end\?\)\n$/,
+    /doubling\/tokenizer_config\.json was stopped: it produced over 4194\d+ characters\n$/,
+  ];
+  for (const [i, re] of expected.entries()) {
+    const r = runs[i];
+    assert.equal(r.code, 1, r.stderr);
+    assert.match(r.stderr, re);
+    assert.match(r.stderr, /^token-inspector: the chat template from \//);
+    oneLine(r.stderr);
+    assert.ok(r.ms < 10_000, `${Object.keys(bombs)[i]}: ${r.ms.toFixed(0)} ms`);
+  }
+  const ok = runs[3];
+  assert.equal(ok.code, 0, ok.stderr);
+  const total = (JSON.parse(ok.stdout) as { total: { tokens: number; contentTokens: number } }).total;
+  assert.equal(total.contentTokens, SAMPLE_GPT2_COUNT);
+  assert.ok(total.tokens > total.contentTokens);
+  assert.ok(maxRssMb < 800, `peak RSS ${maxRssMb.toFixed(0)} MB`);
+});

@@ -28,6 +28,7 @@
  * the template trims). The total, `tokens`, is always exactly the count of the rendered string.
  */
 import { Template } from '@huggingface/jinja';
+import { TemplateBudgetError, withTemplateBudget } from './templateBudget';
 import { existsSync, statSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { findBundled } from '../tokenizers/catalog';
@@ -190,14 +191,19 @@ export function renderChatTemplate(template: ChatTemplate, messages: readonly Ch
       t = new Template(template.template);
       compiled.set(template.template, t);
     }
-    return t.render({
-      ...options.templateVariables,
-      messages: messages.map((m) => ({ role: m.role, content: m.content, ...(m.name !== undefined ? { name: m.name } : {}) })),
-      add_generation_prompt: options.addGenerationPrompt ?? true,
-      bos_token: template.bosToken ?? '',
-      eos_token: template.eosToken ?? '',
-    });
+    const compiledTemplate = t;
+    const inputChars = messages.reduce((n, m) => n + m.content.length, 0);
+    return withTemplateBudget(inputChars, () =>
+      compiledTemplate.render({
+        ...options.templateVariables,
+        messages: messages.map((m) => ({ role: m.role, content: m.content, ...(m.name !== undefined ? { name: m.name } : {}) })),
+        add_generation_prompt: options.addGenerationPrompt ?? true,
+        bos_token: template.bosToken ?? '',
+        eos_token: template.eosToken ?? '',
+      }),
+    );
   } catch (e) {
+    if (e instanceof TemplateBudgetError) throw new TokenizerError(`the chat template from ${template.source} was stopped: ${e.message}`);
     throw new TokenizerError(`the chat template from ${template.source} failed: ${(e as Error).message}`);
   }
 }
