@@ -577,3 +577,32 @@ test('chat templates: a range of 10^8, nested loops and a template that doubles 
   assert.ok(total.tokens > total.contentTokens);
   assert.ok(maxRssMb < 800, `peak RSS ${maxRssMb.toFixed(0)} MB`);
 });
+
+// ---------- tokenizer files that load but lie ----------
+
+test('tokenizer files that lie: missing byte tokens, an empty vocabulary, duplicate .tiktoken ranks, a 10-million-character added token, a 20,000-deep pre-tokenizer: a load-time error, in this process and in the worker, then gpt2 still loads', { timeout: 120_000 }, async () => {
+  type Json = Record<string, unknown> & { model: Record<string, unknown> };
+  const gpt2 = (): Json => JSON.parse(readFileSync(GPT2_JSON_PATH, 'utf8')) as Json;
+  const g = gpt2();
+  const vocab = g.model.vocab as Record<string, number>;
+  const noBytes = { ...vocab };
+  delete noBytes['Ā']; // byte 0x00's symbol
+  // Written as text: JSON.stringify itself overflows the stack on 20,000 levels.
+  const deep = '{"type":"Sequence","pretokenizers":['.repeat(20_000) + '{"type":"ByteLevel","add_prefix_space":false,"trim_offsets":true,"use_regex":true}' + ']}'.repeat(20_000);
+  const cases: [string, string | Buffer, RegExp][] = [
+    ['no-bytes.json', JSON.stringify({ ...g, model: { ...g.model, vocab: noBytes, merges: [] } }), /no-bytes\.json: a byte-level vocabulary without the tokens of 1 of the 256 bytes \(e\.g\. 0x00, "Ā"\): it cannot encode every text$/],
+    ['empty.json', JSON.stringify({ ...g, model: { ...g.model, vocab: {}, merges: [] } }), /empty\.json: model\.vocab is empty$/],
+    ['dup.tiktoken', 'IQ== 0\nIg== 1\nIw== 1\n', /dup\.tiktoken line 3 gives the rank 1 again \(first on line 2\)$/],
+    ['dup-token.tiktoken', 'IQ== 0\nIg== 1\nIQ== 2\n', /dup-token\.tiktoken line 3 gives the token IQ== a second rank$/],
+    ['long-added.json', JSON.stringify({ ...g, added_tokens: [{ id: 50257, content: 'x'.repeat(10_000_000), special: true }] }), /long-added\.json: an added token of 10000000 characters \(starting "xxxxxxxxxxxxxxxxxxxx"\) is over the 4096 allowed$/],
+    ['deep.json', JSON.stringify({ ...g, pre_tokenizer: 'DEEP' }).replace('"DEEP"', deep), /deep\.json: the pre_tokenizer section is nested over 64 levels deep; it is not a tokenizer file this tool can read$/],
+  ];
+  for (const [name, content, message] of cases) {
+    const path = write(`lies/${name}`, content);
+    const { ms } = await timed(30_000, () => assert.rejects(loadTokenizer(path), (e: Error) => e.name === 'TokenizerError' && message.test(e.message) && !e.message.includes('\n')));
+    assert.ok(ms < 15_000, `${name}: ${ms.toFixed(0)} ms`);
+    await assert.rejects(deadline(client.request('count', { tokenizer: { id: 'mine', path }, text: SAMPLE, allowSpecial: false }), 60_000), (e: Error) => e instanceof WorkerRequestError && message.test(e.message));
+  }
+  assert.deepEqual(Array.from((await loadTokenizer('gpt2')).tokenizer.encode('hello world').ids), [31373, 995]);
+  await assertWorkerWorks();
+});

@@ -11,6 +11,7 @@ import { jsonErrorMessage } from './jsonError';
 import type { SplitStep } from './preTokenizer';
 import { compilePattern, compileSplitPattern } from './regex';
 import type { AddedTokenInfo } from './types';
+import { checkAddedTokenLength, checkSectionDepth, checkVocabularyCoverage } from './loadChecks';
 
 /** GPT-2's pre-tokenizer pattern (ByteLevel with use_regex). */
 export const GPT2_PATTERN = "'s|'t|'re|'ve|'m|'ll|'d| ?\\p{L}+| ?\\p{N}+| ?[^\\s\\p{L}\\p{N}]+|\\s+(?!\\S)|\\s+";
@@ -192,6 +193,7 @@ export function hfConfigFromJson(json: Json, options: HfLoadOptions = {}): Engin
   }
   const pairLookup: PairLookup = (l, r) => pairs.get(l * MERGE_ID_BITS + r) ?? -1;
 
+  for (const name of ['pre_tokenizer', 'normalizer', 'decoder', 'post_processor'] as const) checkSectionDepth(src, name, json[name]);
   const steps: SplitStep[] = [];
   const preNormalizers: Array<(s: AlignedString, start: PieceStart) => AlignedString> = [];
   const flags = { byteLevel: false };
@@ -207,6 +209,7 @@ export function hfConfigFromJson(json: Json, options: HfLoadOptions = {}): Engin
     if (!Number.isInteger(t.id) || t.id < 0 || t.id >= MERGE_ID_BITS) {
       throw new TokenizerError(`${src}: added token ${brief(t.content)} has the id ${t.id}, outside 0..${MERGE_ID_BITS - 1}`);
     }
+    checkAddedTokenLength(src, t.content);
     addedTokens.push({ id: t.id, content: t.content, special: t.special === true, normalized: t.normalized === true && t.special !== true });
   }
   const idOf = (text: string): number | undefined => addedTokens.find((t) => t.content === text)?.id ?? vocab.get(text);
@@ -220,6 +223,7 @@ export function hfConfigFromJson(json: Json, options: HfLoadOptions = {}): Engin
   }
 
   const unkToken = typeof model.unk_token === 'string' ? model.unk_token : undefined;
+  checkVocabularyCoverage(src, vocab, { byteLevel: flags.byteLevel, byteFallback: model.byte_fallback === true, unkToken });
   return {
     algorithm: flags.byteLevel ? 'byte-level-bpe' : 'sentencepiece-bpe',
     symbols: flags.byteLevel ? 'bytes' : 'chars',

@@ -30,6 +30,7 @@ export interface TiktokenSource {
 /** Parses a `.tiktoken` file (`base64 rank` lines). */
 export function parseTiktokenFile(text: string, sourceName: string): Map<string, number> {
   const ranks = new Map<string, number>();
+  const rankLines = new Map<number, number>();
   const lines = text.split('\n');
   for (let i = 0; i < lines.length; i++) {
     const line = lines[i].trim();
@@ -39,7 +40,13 @@ export function parseTiktokenFile(text: string, sourceName: string): Map<string,
     if (sp <= 0 || !Number.isInteger(rank) || rank < 0 || !/^[A-Za-z0-9+/=]+$/.test(line.slice(0, sp))) {
       throw new TokenizerError(`${sourceName} line ${i + 1} is not "base64 rank"`);
     }
-    ranks.set(spellingOfBase64(line.slice(0, sp)), rank);
+    const spelling = spellingOfBase64(line.slice(0, sp));
+    // tiktoken refuses a rank given twice (two tokens would decode from one id) and a token given twice.
+    const firstLine = rankLines.get(rank);
+    if (firstLine !== undefined) throw new TokenizerError(`${sourceName} line ${i + 1} gives the rank ${rank} again (first on line ${firstLine})`);
+    if (ranks.has(spelling)) throw new TokenizerError(`${sourceName} line ${i + 1} gives the token ${line.slice(0, sp)} a second rank`);
+    rankLines.set(rank, i + 1);
+    ranks.set(spelling, rank);
   }
   if (ranks.size === 0) throw new TokenizerError(`${sourceName} holds no ranks`);
   return ranks;
