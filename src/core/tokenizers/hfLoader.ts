@@ -223,7 +223,6 @@ export function hfConfigFromJson(json: Json, options: HfLoadOptions = {}): Engin
   }
 
   const unkToken = typeof model.unk_token === 'string' ? model.unk_token : undefined;
-  checkVocabularyCoverage(src, vocab, { byteLevel: flags.byteLevel, byteFallback: model.byte_fallback === true, unkToken });
   return {
     algorithm: flags.byteLevel ? 'byte-level-bpe' : 'sentencepiece-bpe',
     symbols: flags.byteLevel ? 'bytes' : 'chars',
@@ -242,5 +241,10 @@ export function hfConfigFromJson(json: Json, options: HfLoadOptions = {}): Engin
 }
 
 export function loadHfTokenizer(text: string, options: HfLoadOptions = {}): BpeTokenizer {
-  return new BpeTokenizer(hfConfigFromJson(parseTokenizerJson(text, options.sourceName), options));
+  const json = parseTokenizerJson(text, options.sourceName);
+  const config = hfConfigFromJson(json, options);
+  // Here, not in hfConfigFromJson: the packaged compact form calls that with the vocabulary held elsewhere.
+  const model = json.model as Json;
+  checkVocabularyCoverage(options.sourceName ?? 'tokenizer.json', config.vocab, { byteLevel: config.symbols === 'bytes', byteFallback: config.byteFallback, unkToken: typeof model.unk_token === 'string' ? model.unk_token : undefined });
+  return new BpeTokenizer(config);
 }
