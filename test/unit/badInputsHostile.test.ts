@@ -465,7 +465,8 @@ test('remote endpoint: a 307 to another origin is refused before the tokens go t
     const t0 = performance.now();
     await assert.rejects(deadline(model.promptLogprobs(prompt), 20_000), (e: Error) => e instanceof RemoteEndpointError && e.kind === kind && message.test(e.message) && !e.message.includes('\n'));
     const ms = performance.now() - t0;
-    assert.ok(ms < 5_000, `${m}: ${ms.toFixed(0)} ms`);
+    // Parsing the 5 MB answer dominates (7 s once on a 2-core machine at load 25); the mapping itself is bounded.
+    assert.ok(ms < 15_000, `${m}: ${ms.toFixed(0)} ms`);
   };
   await refused('cross-307', 'protocol', /^the endpoint https:\/\/llm\.example\/v1 redirected to https:\/\/collector\.example, another origin: the document's tokens go to the configured endpoint only \(set tokenInspector\.remoteEndpoint/);
   assert.ok(!seen.some((s) => s.startsWith('https://collector.example')), `nothing sent to the other origin: ${seen.join(', ')}`);
