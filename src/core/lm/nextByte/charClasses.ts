@@ -37,6 +37,14 @@ function namedCodePoints(source: string, out: Set<number>): void {
   }
 }
 
+/** The first two bytes of a code point's UTF-8, as one number. */
+function utf8Lead2(cp: number): number {
+  if (cp < 0x80) return cp;
+  if (cp < 0x800) return ((0xc0 | (cp >> 6)) << 8) | (0x80 | (cp & 0x3f));
+  if (cp < 0x10000) return ((0xe0 | (cp >> 12)) << 8) | (0x80 | ((cp >> 6) & 0x3f));
+  return ((0xf0 | (cp >> 18)) << 8) | (0x80 | ((cp >> 12) & 0x3f));
+}
+
 export class CharClasses {
   /** Number of classes. */
   readonly count: number;
@@ -91,6 +99,52 @@ export class CharClasses {
     this.atomSat = sats;
     this.starts = Int32Array.from(starts);
     this.intervalClass = Int32Array.from(classes);
+  }
+
+  /** The classes of the code points in [lo, hi], with the first code point of each. */
+  classesInRange(lo: number, hi: number): Map<number, number> {
+    const out = new Map<number, number>();
+    let k = Math.max(0, upperBound(this.starts, lo) - 1);
+    for (; k < this.starts.length && this.starts[k] <= hi; k++) {
+      const from = Math.max(lo, this.starts[k]);
+      const c = this.intervalClass[k];
+      if (!out.has(c)) out.set(c, from);
+    }
+    return out;
+  }
+
+  /**
+   * Code points of [lo, hi] by class, chosen so that their UTF-8 spans every distinct pair of first two
+   * bytes present (up to `perBucket` per pair): BPE merges at a boundary depend on the bytes nearest to it,
+   * so these are the candidates to try when a continuation must avoid a merge.
+   */
+  spreadInRange(lo: number, hi: number, perBucket: number): Map<number, number[]> {
+    const out = new Map<number, number[]>();
+    const buckets = new Map<string, number>();
+    let k = Math.max(0, upperBound(this.starts, lo) - 1);
+    for (; k < this.starts.length && this.starts[k] <= hi; k++) {
+      const from = Math.max(lo, this.starts[k]);
+      const to = Math.min(hi, k + 1 < this.starts.length ? this.starts[k + 1] - 1 : 0x10ffff);
+      const c = this.intervalClass[k];
+      // Step through the interval by the size of a second-byte block, so each (lead, second byte) pair is visited.
+      for (let cp = from; cp <= to; ) {
+        if (cp >= 0xd800 && cp <= 0xdfff) {
+          cp = 0xe000;
+          continue;
+        }
+        const block = cp < 0x80 ? 1 : cp < 0x800 ? 64 : cp < 0x10000 ? 64 : 4096;
+        const key = `${c}:${utf8Lead2(cp)}`;
+        const n = buckets.get(key) ?? 0;
+        if (n < perBucket) {
+          buckets.set(key, n + 1);
+          let list = out.get(c);
+          if (!list) out.set(c, (list = []));
+          list.push(cp);
+        }
+        cp = n + 1 < perBucket ? cp + Math.max(1, Math.floor(block / perBucket)) : (Math.floor(cp / block) + 1) * block;
+      }
+    }
+    return out;
   }
 
   /** The class of a code point. */

@@ -126,6 +126,13 @@ export class PieceAutomaton {
     return result;
   }
 
+  /** The state that reads text after a boundary of the innermost step: `id` with that step's chain restarted. */
+  withInnerRestarted(id: number): number {
+    const chains = Int32Array.from(this.states[id].chains);
+    chains[chains.length - 1] = this.innermost.initial;
+    return this.intern(chains);
+  }
+
   /** The innermost chain's state (for positions: its searches and their starts). */
   innerChain(id: number): number {
     return this.states[id].chains[this.chainAutomata.length - 1];

@@ -211,3 +211,44 @@ export function walkOutcomes(A: PieceAutomaton, s0: number, classes: ArrayLike<n
   } else finish(s, undefined);
   return Array.from(out.values());
 }
+
+/**
+ * The state after reading `classes` from s0, and the resolutions there that some continuation can reach with
+ * `atStart` as the resolution at the start and no piece boundary at the positions in between: the walk as a
+ * finite state (used to extend a walk one character at a time with `goodStep`).
+ */
+export function goodAfter(A: PieceAutomaton, s0: number, classes: ArrayLike<number>, atStart: Resolution): { state: number; good: Set<Resolution> } {
+  const steps: PieceStep[] = [];
+  let s = s0;
+  for (let k = 0; k < classes.length; k++) {
+    const st = A.step(s, classes[k]);
+    steps.push(st);
+    s = st.next;
+  }
+  const good = new Set<Resolution>();
+  for (const r of A.resolutions(s)) {
+    let cur = r;
+    let ok = true;
+    for (let k = steps.length; k >= 1 && ok; k--) {
+      cur = A.mapBack(steps[k - 1], cur);
+      if (k - 1 >= 1 && resEndsHere(cur)) ok = false;
+    }
+    if (ok && cur === atStart) good.add(r);
+  }
+  return { state: s, good };
+}
+
+/**
+ * One more character of class `cls` inside the same piece: the good resolutions after it. `atOrigin`: no
+ * character has been read since the walk's start, where `good` holds the start resolution (a boundary there
+ * is the piece's start, not a boundary inside).
+ */
+export function goodStep(A: PieceAutomaton, state: number, good: ReadonlySet<Resolution>, cls: number, atOrigin = false): { state: number; good: Set<Resolution> } {
+  const st = A.step(state, cls);
+  const next = new Set<Resolution>();
+  for (const r of A.resolutions(st.next)) {
+    const back = A.mapBack(st, r);
+    if (good.has(back) && (atOrigin || !resEndsHere(back))) next.add(r);
+  }
+  return { state: st.next, good: next };
+}

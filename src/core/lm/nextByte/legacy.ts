@@ -62,20 +62,20 @@
  * canonical(x) and take the next token among those starting with its bytes: a longer one puts its
  * probability on its byte after those; the same token puts its probability on the naive distribution.
  */
-import { restartExtent } from '../analysis/documentTokens';
-import { utf8Encode, wellFormed, utf8Length } from '../text/utf8';
-import { BYTE_TO_CHAR } from '../tokenizers/byteLevel';
-import type { RestartRules, TokenStream, Tokenizer } from '../tokenizers/types';
-import { BoundaryCrossings } from './preTokens';
-import { formProb, throwIfAborted, type DistributionForm, type LanguageModel, type NextTokenDistribution } from './model';
+import { restartExtent } from '../../analysis/documentTokens';
+import { utf8Encode, wellFormed, utf8Length } from '../../text/utf8';
+import { BYTE_TO_CHAR } from '../../tokenizers/byteLevel';
+import type { RestartRules, TokenStream, Tokenizer } from '../../tokenizers/types';
+import { BoundaryCrossings } from '../preTokens';
+import { formProb, throwIfAborted, type DistributionForm, type LanguageModel, type NextTokenDistribution } from '../model';
 import {
   codePoints,
   latin1,
   utf8SequenceLength,
   vocabIndex,
   type VocabIndex,
-} from './vocabIndex';
-import { lowerBound } from '../sortedSearch';
+} from '../vocabIndex';
+import { lowerBound } from '../../sortedSearch';
 
 export interface NextByteOptions {
   readonly signal?: AbortSignal;

@@ -1,0 +1,160 @@
+/**
+ * The exact next-byte distribution at a position of a text, from a token-level language model (the
+ * Byte-Token Representation Lemma, Phan et al. 2024, "Exact Byte-Level Probabilities from Tokenized Language
+ * Models"), beside naive tokenization and token healing.
+ *
+ * Definitions (bytes are the text's UTF-8; x = the bytes before the cursor):
+ * - A token sequence t is valid iff it is a prefix of the canonical encoding of some text: some continuation s
+ *   makes t a prefix of encode(decode(t)·s). A model trained on canonical encodings only ever conditions on
+ *   such prefixes. (Where the pre-tokenizer looks ahead this is more than "t is the encoding of its own
+ *   bytes": GPT-2 encodes `end\n\nok` as [end][\n][\n][ok], so [end][\n][\n] is valid.)
+ * - cover(x): valid t₁..t_k with decode(t₁..t_{k-1}) a strict prefix of x and x a prefix of decode(t₁..t_k).
+ * - P(x) = Σ_{t ∈ cover(x)} P_model(t), P_model(t) = Π p(t_j | t_<j) as the model gives them.
+ * - P(next = b | x) = P(x·b) / Z with Z = Σ_{b'} P(x·b') over the 256 byte values and end-of-text,
+ *   P(x·END) = P(canonical(x)) · p(END | canonical(x)): normalised once, at the end.
+ *
+ * Modules: anchor.ts (restart point, fixed tokens), pieceAutomaton.ts / searchAutomaton.ts / regexProgram.ts /
+ * charClasses.ts (what a continuation can do to the pre-tokens), pieceReadings.ts (readings with positions),
+ * patternContext.ts (per-tokenizer validity facts), bpe.ts (BPE boundaries), patternCovers.ts (the covers),
+ * patternAnalysis.ts (masses), modelQueries.ts (batched model queries), baselines.ts (naive, healing),
+ * characters.ts (next characters).
+ */
+import { utf8Encode, wellFormed } from '../../text/utf8';
+import type { TokenStream, Tokenizer } from '../../tokenizers/types';
+import { type LanguageModel } from '../model';
+import { fixedTokens, regionStart } from './anchor';
+import { healingMass, naiveMass, normalized } from './baselines';
+import { topCharacters, type CharacterProbability } from './characters';
+import { PatternAnalysis } from './patternAnalysis';
+import { patternContextOf } from './contexts';
+import * as legacy from './legacy';
+
+export type { CharacterProbability } from './characters';
+export type { BatchedLanguageModel } from './modelQueries';
+
+export interface NextByteOptions {
+  readonly signal?: AbortSignal;
+  /** Characters listed in topCharacters (default 10). */
+  readonly topCharacters?: number;
+  /** A character prefix with at least this probability is expanded byte by byte into characters (default 0.002). */
+  readonly expandThreshold?: number;
+  /** How far back to look for a restart point before giving up exactness (default 4096 UTF-16 units). */
+  readonly maxLookback?: number;
+  /**
+   * The document's token stream (tokenizer.encode of the whole text), when the caller has it: the tokens
+   * before the restart point are taken from it instead of encoding the text before the cursor again.
+   */
+  readonly documentStream?: TokenStream;
+  /** Bytes before the cursor in which covers are enumerated for tokenizers without a pre-tokenizer (default 32). */
+  readonly windowBytes?: number;
+}
+
+export interface NextByteResult {
+  /** The UTF-16 offset used (moved back to a character start if it split a surrogate pair). */
+  readonly offset: number;
+  readonly byteOffset: number;
+  readonly exact: boolean;
+  /** Why the result is not exact. */
+  readonly inexactReason?: string;
+  /** Bytes before the cursor in which covers were enumerated. */
+  readonly window: number;
+  /** Z / P(canonical(x)): the mass of all next bytes relative to the canonical encoding's probability. */
+  readonly total: number;
+  /** P(x) / P(canonical(x)) (≥ 1): how much more probable the bytes are than their canonical tokenization. */
+  readonly prefixRatio: number;
+  /** 257 probabilities: bytes 0..255, then end-of-text. */
+  readonly distribution: Float64Array;
+  readonly naive: Float64Array;
+  readonly healing: Float64Array;
+  /** The most probable next characters (bytes combined into characters where they complete one). */
+  readonly topCharacters: CharacterProbability[];
+  /** Valid token sequences found (covers and continuations), and candidates checked. */
+  readonly covers: number;
+  readonly candidates: number;
+  readonly ms: number;
+}
+
+/** The UTF-16 offset moved back to a character start, within the text. */
+function clampOffset(text: string, offset: number): number {
+  let o = Math.max(0, Math.min(text.length, Math.floor(offset)));
+  const c = text.charCodeAt(o);
+  if (o > 0 && o < text.length && c >= 0xdc00 && c <= 0xdfff) {
+    const h = text.charCodeAt(o - 1);
+    if (h >= 0xd800 && h <= 0xdbff) o--;
+  }
+  return o;
+}
+
+/**
+ * The exact next-byte distribution at UTF-16 offset `utf16Offset` of `text` (the text after the cursor is
+ * not looked at), with the naive and token-healing baselines and the most probable next characters.
+ */
+export async function nextByteDistribution(model: LanguageModel, tokenizer: Tokenizer, text: string, utf16Offset: number, options: NextByteOptions = {}): Promise<NextByteResult> {
+  const t0 = performance.now();
+  const full = wellFormed(text);
+  const offset = clampOffset(full, utf16Offset);
+  const x = full.slice(0, offset);
+  const ctx = patternContextOf(tokenizer);
+  const lookback = options.maxLookback ?? 4096;
+  const R = ctx ? regionStart(x, tokenizer.restartRules, lookback) : -1;
+  if (!ctx || R < 0 || ctx.automaton.tooComplex) return legacy.nextByteDistribution(model, tokenizer, text, utf16Offset, options);
+  const fixed = fixedTokens(tokenizer, x, R, model.contextTokens, options.documentStream, false);
+  const a = new PatternAnalysis(ctx, model, x.slice(R), R > 0, fixed, options.signal);
+  const main = await a.masses(new Uint8Array(0));
+  const distribution = normalized(main.mass);
+  let Z = 0;
+  for (const v of main.mass) Z += v;
+  const P = a.probabilities;
+  const pT = P.prob(a.canonical);
+  const T = ctx.table;
+  const naive = normalized(naiveMass(T, P.dist(a.canonical).form(), model.endOfTextId));
+  // Healing backs off the last canonical token (which may lie before the region).
+  let healing: Float64Array;
+  if (a.canonical.length > 0) {
+    const before = a.canonical.subarray(0, a.canonical.length - 1);
+    await P.load([before]);
+    healing = normalized(healingMass(T, P.dist(before), a.canonical[a.canonical.length - 1], naive));
+  } else if (fixed.length > 0) {
+    const ctxIds = fixed.subarray(Math.max(0, fixed.length - 1 - model.contextTokens), fixed.length - 1);
+    const r = model.nextDistribution(ctxIds, options.signal);
+    healing = normalized(healingMass(T, r instanceof Promise ? await r : r, fixed[fixed.length - 1], naive));
+  } else healing = normalized(healingMass(T, undefined, undefined, naive));
+  const chars = await topCharacters((extra) => a.masses(extra), distribution, options);
+  const witnessMisses = a.witnessMisses;
+  return {
+    offset,
+    byteOffset: utf8Encode(x).length,
+    exact: witnessMisses === 0 && !ctx.automaton.tooComplex,
+    inexactReason: witnessMisses > 0 ? 'a token whose piece must go on kept no witness among one-character continuations' : ctx.automaton.tooComplex ? 'the pre-tokenizer needed more states than analysed' : undefined,
+    window: a.region.bytes.length,
+    total: pT > 0 ? Z / pT : NaN,
+    prefixRatio: pT > 0 ? main.prefixMass / pT : NaN,
+    distribution,
+    naive,
+    healing,
+    topCharacters: chars,
+    covers: main.covers,
+    candidates: main.candidates,
+    ms: performance.now() - t0,
+  };
+}
+
+/**
+ * ln P(x) for the whole of `text` taken as a byte prefix (the cover sum, absolute: the fixed tokens'
+ * probability included), and whether the analysis was exact. For tests and short texts.
+ */
+export async function bytePrefixLogProb(model: LanguageModel, tokenizer: Tokenizer, text: string, options: NextByteOptions = {}): Promise<{ logProb: number; exact: boolean; covers: number }> {
+  const x = wellFormed(text);
+  const ctx = patternContextOf(tokenizer);
+  const R = ctx ? regionStart(x, tokenizer.restartRules, options.maxLookback ?? 4096) : -1;
+  if (!ctx || R < 0) return legacy.bytePrefixLogProb(model, tokenizer, text, options);
+  const fixed = fixedTokens(tokenizer, x, R, model.contextTokens, undefined, true);
+  const a = new PatternAnalysis(ctx, model, x.slice(R), R > 0, fixed, options.signal);
+  const m = await a.masses(new Uint8Array(0));
+  let logFixed = 0;
+  for (let k = 0; k < fixed.length; k++) {
+    const r = model.nextDistribution(fixed.subarray(Math.max(0, k - model.contextTokens), k));
+    logFixed += (r instanceof Promise ? await r : r).logProb(fixed[k]);
+  }
+  return { logProb: logFixed + Math.log(m.prefixMass), exact: a.witnessMisses === 0, covers: m.covers };
+}

@@ -1,0 +1,478 @@
+/**
+ * Everything the exact analysis keeps per byte-level tokenizer split by regex patterns, built on first use
+ * and cached with the tokenizer: the token table, the pieces automaton, BPE, each token's classes, and the
+ * validity facts that do not depend on the text (is a token a valid start of a piece?).
+ *
+ * Validity of a token t laid at a position (see covers.ts) has two sides:
+ * - pieces: the walk of t's characters through the automaton (pieceReadings.ts) says where t's piece starts
+ *   (a new piece at t's start: NEW; the piece that holds the character before: JOIN) and whether it can end
+ *   with t (closed) or go on (open);
+ * - BPE inside the piece: the tokens before t in its piece are the merges-only BPE of the head; t must be
+ *   merges-only BPE of its own bytes and keep the boundary with the head (BoundaryCrossings); a closed piece
+ *   must not be a whole vocabulary entry under the whole-word rule; an open piece needs one continuation that
+ *   keeps t's end (`openWitness`).
+ */
+import type { EngineConfig } from '../../tokenizers/engine';
+import type { BaseDistribution } from '../model';
+import type { Tokenizer } from '../../tokenizers/types';
+import { ByteBpe, TokenChains } from './bpe';
+import type { PieceAutomaton, PieceStep } from './pieceAutomaton';
+import { goodAfter, goodStep, walkOutcomes, type WalkOutcome } from './pieceReadings';
+import { latin1, TokenTable } from './tokenTable';
+import { resEndsHere, type Resolution } from './searchAutomaton';
+
+export class PatternContext {
+  readonly table: TokenTable;
+  readonly bpe: ByteBpe;
+  readonly chains: TokenChains;
+  readonly wholeWord: boolean;
+  /** Class of each whole character of each token (parallel to table.codePoints). */
+  readonly tokenClasses: Int32Array;
+  /** Ids whose first byte starts a character, grouped by that character's class (ids that finish it only). */
+  readonly byFirstClass: Int32Array[];
+  /** Ids that begin a character and do not finish it (no whole character). */
+  readonly partialInitial: Int32Array;
+  /** Ids that start with continuation bytes. */
+  readonly continuationInitial: Int32Array;
+  private readonly startCache = new Map<number, Uint8Array>();
+  private readonly prefixClasses = new Map<string, number[]>();
+  private readonly freshIndex = new Map<number, number>();
+
+  constructor(
+    readonly tokenizer: Tokenizer,
+    readonly cfg: EngineConfig,
+    readonly automaton: PieceAutomaton,
+  ) {
+    const special = new Set<number>();
+    for (const t of cfg.addedTokens) if (t.special) special.add(t.id);
+    this.table = new TokenTable(tokenizer.vocabSize, (id) => tokenizer.tokenBytes(id), special);
+    this.bpe = new ByteBpe(cfg);
+    this.chains = new TokenChains(this.bpe, this.table);
+    this.wholeWord = cfg.ignoreMerges;
+    const T = this.table;
+    this.tokenClasses = Int32Array.from(T.codePoints, (cp) => automaton.classes.classOf(cp));
+    const groups: number[][] = Array.from({ length: automaton.classes.count }, () => []);
+    const partial: number[] = [];
+    const cont: number[] = [];
+    for (let pos = 0; pos < T.vocabSize; pos++) {
+      const id = T.sortedIds[pos];
+      if (!T.usable[id]) continue;
+      if (T.leading[id] > 0) cont.push(id);
+      else if (T.cpCount[id] === 0) partial.push(id);
+      else groups[this.tokenClasses[T.cpStart[id]]].push(id);
+    }
+    this.byFirstClass = groups.map((g) => Int32Array.from(g));
+    this.partialInitial = Int32Array.from(partial);
+    this.continuationInitial = Int32Array.from(cont);
+  }
+
+  /** The classes of a token's whole characters. */
+  classesOf(id: number): Int32Array {
+    const s = this.table.cpStart[id];
+    return this.tokenClasses.subarray(s, s + this.table.cpCount[id]);
+  }
+
+  /** Classes of the characters whose UTF-8 starts with `bytes` (1 to 3 bytes of one character). */
+  classesWithPrefix(bytes: Uint8Array): number[] {
+    const key = latin1(bytes);
+    let out = this.prefixClasses.get(key);
+    if (!out) {
+      const range = codePointRange(bytes);
+      out = range ? Array.from(this.automaton.classes.classesInRange(range[0], range[1]).keys()).sort((a, b) => a - b) : [];
+      this.prefixClasses.set(key, out);
+    }
+    return out;
+  }
+
+  /**
+   * The automaton state that reads text after a piece boundary: `state` with its innermost step restarted
+   * (the same state for single-step tokenizers).
+   */
+  freshState(state: number): number {
+    let f = this.freshIndex.get(state);
+    if (f === undefined) {
+      f = this.automaton.withInnerRestarted(state);
+      this.freshIndex.set(state, f);
+    }
+    return f;
+  }
+
+  /**
+   * Whether token t is a valid first token of a piece that starts where the automaton is in (fresh) state
+   * `fresh`: some continuation makes a piece that holds all of t and whose BPE starts with t. Cached per
+   * fresh state (independent of the text for single-step tokenizers).
+   */
+  startValid(fresh: number, id: number): boolean {
+    let cache = this.startCache.get(fresh);
+    if (!cache) {
+      cache = new Uint8Array(this.table.vocabSize);
+      this.startCache.set(fresh, cache);
+    }
+    const v = cache[id];
+    if (v) {
+      if (v === 3) this.witnessMisses++;
+      return v === 2;
+    }
+    const before = this.witnessMisses;
+    const ok = this.computeStartValid(fresh, id);
+    cache[id] = ok ? 2 : this.witnessMisses > before ? 3 : 1;
+    return ok;
+  }
+
+  private computeStartValid(fresh: number, id: number): boolean {
+    const T = this.table;
+    if (!T.usable[id] || T.leading[id] > 0) return false;
+    const walk = this.tokenWalkSpec(fresh, id);
+    // From a fresh state the token starts a piece; a piece that ends with it needs no witness, so it goes first.
+    const outs = this.outcomes(walk).filter((o) => resEndsHere(o.atStart));
+    outs.sort((a, b) => Number(b.closed) - Number(a.closed));
+    for (const o of outs) if (this.pieceTokenValid(walk, o, EMPTY, id)) return true;
+    return false;
+  }
+
+  /** The walk that lays token `id` from a character boundary in state `s0` (its own characters only). */
+  tokenWalkSpec(s0: number, id: number): Walk {
+    const T = this.table;
+    const b = T.bytes[id];
+    return { s0, classes: this.classesOf(id), begun: T.trailing[id] > 0 ? b.subarray(b.length - T.trailing[id]) : undefined };
+  }
+
+  outcomes(w: Walk): WalkOutcome[] {
+    return walkOutcomes(this.automaton, w.s0, w.classes, w.begun ? this.classesWithPrefix(w.begun) : undefined);
+  }
+
+  /**
+   * The BPE side for token `id` laid after `head` (the bytes of its piece before it; empty for a new piece),
+   * for one outcome of the walk `w` that lays it.
+   */
+  pieceTokenValid(w: Walk, o: WalkOutcome, head: Uint8Array, id: number): boolean {
+    const T = this.table;
+    const C = this.chains;
+    const newPiece = head.length === 0;
+    if (!newPiece || !o.closed || !this.wholeWord) {
+      // Tokens inside a longer piece are merges-only BPE of their bytes.
+      if (!C.mergesSelf(id)) return false;
+    }
+    if (!newPiece) {
+      const headTrace = this.bpe.trace(head);
+      if (C.crossingsAfter(headTrace.last).crosses(C.trace(id).first)) return false;
+    }
+    if (o.closed) {
+      if (newPiece || !this.wholeWord) return true;
+      return this.bpe.idOf(concat(head, T.bytes[id])) === undefined;
+    }
+    return this.openWitness(w, o.atStart, head, id);
+  }
+
+  private readonly witnessCache = new Map<string, boolean>();
+
+  /**
+   * Whether some continuation keeps token `id` (after `head` in its piece) whole while its piece goes on.
+   *
+   * By the boundary test (bpe.ts) applied at every boundary, the piece's BPE goes t, π₁, π₂, …, π_n with each
+   * adjacent pair keeping its boundary (BPE of the pair's bytes gives the pair back) and each π merges-only
+   * BPE of its own bytes; the last one ends the piece. So a witness is such a chain of vocabulary tokens:
+   * searched breadth first from t, each step a token whose bytes go on from the previous ones (completing a
+   * character the previous left unfinished, else starting one of a class the piece can go on with), that keeps
+   * the boundary with its predecessor and leaves the walk with the same start reading and no boundary inside;
+   * it succeeds on a token after which the piece can end (and, under the whole-word rule, is not one
+   * vocabulary entry as a whole). The nodes (last token, automaton state, readings still possible, unfinished
+   * character) are finite and each is expanded once, so an exhausted search proves there is none; a search cut
+   * short by its budget is counted in `witnessMisses` and makes the result inexact.
+   */
+  openWitness(w: Walk, atStart: Resolution, head: Uint8Array, id: number): boolean {
+    const key = `${w.s0}|${atStart}|${Array.from(w.classes).join(',')}|${w.begun ? latin1(w.begun) : ''}|${latin1(head)}|${id}`;
+    const hit = this.witnessCache.get(key);
+    if (hit !== undefined) return hit;
+    const tw = performance.now();
+    const found = this.searchWitness(w, atStart, head, id);
+    if (process.env.NB_DEBUG_WITNESS && performance.now() - tw > 30) console.log('slow witness', Math.round(performance.now() - tw), found, JSON.stringify(this.tokenizer.tokenName(id)), 'head', JSON.stringify(latin1(head)), 'classes', Array.from(w.classes), 'begun', w.begun && Array.from(w.begun));
+    const ok = found === true;
+    if (this.witnessCache.size > 50_000) this.witnessCache.clear();
+    // A search cut short proves nothing: count it as a miss on every use.
+    if (found !== undefined) this.witnessCache.set(key, ok);
+    if (found === undefined) this.witnessMisses++;
+    if (found === undefined && process.env.NB_DEBUG_WITNESS) console.log('witness miss', JSON.stringify(this.tokenizer.tokenName(id)), 'head', JSON.stringify(latin1(head)), 'classes', Array.from(w.classes), 'begun', w.begun && Array.from(w.begun));
+    return ok;
+  }
+
+  /** true: a witness chain; false: none exists (the whole finite graph was searched); undefined: cut short. */
+  private searchWitness(w: Walk, atStart: Resolution, head: Uint8Array, id: number): boolean | undefined {
+    const T = this.table;
+    const C = this.chains;
+    const A = this.automaton;
+    interface Node {
+      readonly left: number;
+      readonly state: number;
+      readonly good: Set<Resolution>;
+      readonly begun: Uint8Array | undefined;
+      readonly bytes: Uint8Array;
+      /** No whole character read since the walk's start. */
+      readonly origin: boolean;
+    }
+    const start = goodAfter(A, w.s0, w.classes, atStart);
+    const stack: Node[] = [{ left: id, state: start.state, good: start.good, begun: w.begun, bytes: concat(head, T.bytes[id]), origin: w.classes.length === 0 }];
+    const visited = new Set<string>();
+    let budget = 200_000;
+    while (stack.length && budget > 0) {
+      const node = stack.pop() as Node;
+      const key = `${node.left}|${node.state}|${Array.from(node.good).join(',')}|${node.begun ? latin1(node.begun) : ''}|${node.origin}`;
+      if (visited.has(key)) continue;
+      visited.add(key);
+      const crossings = C.crossingsAfter(C.trace(node.left).last);
+      for (const pi of this.nextTokens(node)) {
+        const step = this.extendGood(node.state, node.good, node.begun, node.origin, pi);
+        if (!step || step.good.size === 0) continue;
+        if (budget-- <= 0) break;
+        if (!C.mergesSelf(pi) || crossings.crosses(C.trace(pi).first)) continue;
+        const bytes = concat(node.bytes, T.bytes[pi]);
+        if (!step.begun) {
+          let closes = false;
+          let goes = false;
+          for (const r of step.good) if (resEndsHere(r)) closes = true;
+          else goes = true;
+          if (closes && (!this.wholeWord || this.bpe.idOf(bytes) === undefined)) return true;
+          if (!goes) continue;
+        }
+        stack.push({ left: pi, state: step.state, good: step.good, begun: step.begun, bytes, origin: step.origin });
+      }
+    }
+    return budget > 0 ? false : undefined;
+  }
+
+  /** The walk state after token pi's characters (a begun character completed first), or undefined when its bytes cannot follow. */
+  private extendGood(state: number, good: Set<Resolution>, begun: Uint8Array | undefined, origin: boolean, pi: number): { state: number; good: Set<Resolution>; begun: Uint8Array | undefined; origin: boolean } | undefined {
+    const T = this.table;
+    const A = this.automaton;
+    const pb = T.bytes[pi];
+    const lead = T.leading[pi];
+    const tail = T.trailing[pi] > 0 ? pb.subarray(pb.length - T.trailing[pi]) : undefined;
+    let cur = { state, good };
+    if (begun) {
+      if (lead === 0) return undefined;
+      const need = utf8Need(begun[0]) - begun.length;
+      if (lead < need) {
+        if (T.cpCount[pi] > 0 || T.trailing[pi] > 0) return undefined;
+        const b = concat(begun, pb);
+        return validPrefix(b) ? { state, good, begun: b, origin } : undefined;
+      }
+      if (lead !== need || !validPrefix(begun)) return undefined;
+      const cp = decodeOne(concat(begun, pb.subarray(0, need)));
+      if (cp === undefined) return undefined;
+      cur = goodStep(A, cur.state, cur.good, A.classes.classOf(cp), origin);
+      origin = false;
+    } else if (lead > 0) return undefined;
+    for (const c of this.classesOf(pi)) {
+      if (cur.good.size === 0) return undefined;
+      cur = goodStep(A, cur.state, cur.good, c, origin);
+      origin = false;
+    }
+    return { state: cur.state, good: cur.good, begun: tail, origin };
+  }
+
+  private shortFirst: { cont: Int32Array; start: Int32Array } | undefined;
+
+  /**
+   * Tokens whose bytes can follow a node's bytes: continuation bytes after a begun character, else tokens that
+   * start a character. Shortest first: a chain of short tokens is the likeliest witness, found early.
+   */
+  private nextTokens(node: { begun: Uint8Array | undefined }): Int32Array {
+    if (!this.shortFirst) {
+      const T = this.table;
+      const byLength = (ids: Iterable<number>): Int32Array => Int32Array.from(Array.from(ids).sort((a, b) => T.bytes[a].length - T.bytes[b].length || a - b));
+      const starts: number[] = [...this.partialInitial];
+      for (const list of this.byFirstClass) for (const t of list) starts.push(t);
+      this.shortFirst = { cont: byLength(this.continuationInitial), start: byLength(starts) };
+    }
+    return node.begun ? this.shortFirst.cont : this.shortFirst.start;
+  }
+
+  private readonly candidateCache = new Map<string, Map<number, number[]>>();
+
+  /** Characters to try as witnesses in [lo, hi], by class (every pair of first two UTF-8 bytes, up to 2 each). */
+  private witnessCandidates(lo: number, hi: number): Map<number, number[]> {
+    const key = `${lo},${hi}`;
+    let m = this.candidateCache.get(key);
+    if (!m) {
+      m = this.automaton.classes.spreadInRange(lo, hi, 2);
+      if (this.candidateCache.size > 1024) this.candidateCache.clear();
+      this.candidateCache.set(key, m);
+    }
+    return m;
+  }
+
+  private readonly bulkSums = new Map<number, WeakMap<BaseDistribution, Float64Array>>();
+
+  /**
+   * Σ base.prob(t) over the ids that are valid first tokens of a new piece from `fresh`, by (class of the
+   * first character, first byte): row c·256 + b. Cached per fresh state and base distribution.
+   */
+  newPieceSums(fresh: number, base: BaseDistribution): Float64Array {
+    let inner = this.bulkSums.get(fresh);
+    if (!inner) this.bulkSums.set(fresh, (inner = new WeakMap()));
+    let s = inner.get(base);
+    if (!s) {
+      s = new Float64Array(this.automaton.classes.count * 256);
+      const fb = this.table.firstByte;
+      for (let c = 0; c < this.byFirstClass.length; c++) {
+        for (const t of this.byFirstClass[c]) if (this.startValid(fresh, t)) s[c * 256 + fb[t]] += base.prob(t);
+      }
+      inner.set(base, s);
+    }
+    return s;
+  }
+
+  private readonly joinCache = new Map<number, Uint8Array>();
+
+  /**
+   * For a token whose first `depth` characters have brought the automaton to `state` and which stays in the
+   * piece it is in (no boundary from there to its end): JOIN_CLOSED if some continuation ends the piece with
+   * the token, JOIN_OPEN if some continuation carries it on (0: neither; the token would cross a boundary).
+   * Cached per (state, depth) for the whole vocabulary (bounded).
+   */
+  joinBits(state: number, depth: number, id: number): number {
+    const key = state * 8 + depth;
+    let cache = this.joinCache.get(key);
+    if (!cache) {
+      if (this.joinCache.size >= 96) this.joinCache.delete(this.joinCache.keys().next().value as number);
+      cache = new Uint8Array(this.table.vocabSize);
+      this.joinCache.set(key, cache);
+    }
+    let v = cache[id];
+    if (v === 0) {
+      v = JOIN_KNOWN | this.computeJoinBits(state, depth, id);
+      cache[id] = v;
+    }
+    return v & (JOIN_CLOSED | JOIN_OPEN);
+  }
+
+  private computeJoinBits(state: number, depth: number, id: number): number {
+    const A = this.automaton;
+    const T = this.table;
+    const cls = this.classesOf(id);
+    const steps: PieceStep[] = [];
+    let s = state;
+    for (let k = depth; k < cls.length; k++) {
+      const st = A.step(s, cls[k]);
+      steps.push(st);
+      s = st.next;
+    }
+    let bits = 0;
+    const finish = (finalState: number, lastStep: PieceStep | undefined): void => {
+      for (const r of A.resolutions(finalState)) {
+        let cur = r;
+        let inside = false;
+        if (lastStep) {
+          cur = A.mapBack(lastStep, cur);
+          if (resEndsHere(cur)) inside = true;
+        }
+        for (let k = steps.length - 1; k >= 0 && !inside; k--) {
+          cur = A.mapBack(steps[k], cur);
+          if (resEndsHere(cur)) inside = true;
+        }
+        if (inside) continue;
+        bits |= resEndsHere(r) && !lastStep ? JOIN_CLOSED : JOIN_OPEN;
+      }
+    };
+    if (T.trailing[id] > 0) {
+      const b = T.bytes[id];
+      for (const c of this.classesWithPrefix(b.subarray(b.length - T.trailing[id]))) {
+        const st = A.step(s, c);
+        finish(st.next, st);
+      }
+    } else finish(s, undefined);
+    return bits;
+  }
+
+  /** The class of an id's first character (-1 when it does not start with a whole character). */
+  firstClass(id: number): number {
+    const T = this.table;
+    return T.usable[id] && T.leading[id] === 0 && T.cpCount[id] > 0 ? this.tokenClasses[T.cpStart[id]] : -1;
+  }
+
+  /** Open pieces for which no one-character continuation kept the token (see openWitness). */
+  witnessMisses = 0;
+}
+
+/**
+ * A walk that lays a candidate token: from the character boundary b0 at or before the token's start (state
+ * `s0`), the classes of the whole characters from b0 to the token's end, and the bytes of a last character
+ * begun but not finished (from b0's side: they may include bytes before the token).
+ */
+export interface Walk {
+  readonly s0: number;
+  readonly classes: Int32Array;
+  readonly begun: Uint8Array | undefined;
+}
+
+const EMPTY = new Uint8Array(0);
+
+/** joinBits: some continuation ends the token's piece with it / carries the piece on. */
+export const JOIN_CLOSED = 2;
+export const JOIN_OPEN = 4;
+const JOIN_KNOWN = 1;
+
+export function concat(...parts: Uint8Array[]): Uint8Array {
+  let n = 0;
+  for (const p of parts) n += p.length;
+  const out = new Uint8Array(n);
+  let o = 0;
+  for (const p of parts) {
+    out.set(p, o);
+    o += p.length;
+  }
+  return out;
+}
+
+/** The UTF-8 length a lead byte announces (0 when it is not one). */
+function utf8Need(lead: number): number {
+  return lead < 0xc2 ? 0 : lead < 0xe0 ? 2 : lead < 0xf0 ? 3 : lead < 0xf5 ? 4 : 0;
+}
+
+/** Whether bytes (1 to 3) are the beginning of some character. */
+function validPrefix(b: Uint8Array): boolean {
+  const n = utf8Need(b[0]);
+  if (n === 0 || b.length >= n) return false;
+  for (let k = 1; k < b.length; k++) if ((b[k] & 0xc0) !== 0x80) return false;
+  return codePointRange(b) !== undefined;
+}
+
+/** The code point of one complete UTF-8 character, or undefined. */
+function decodeOne(b: Uint8Array): number | undefined {
+  const n = utf8Need(b[0]);
+  if (n !== b.length) return undefined;
+  const r = codePointRange(b.subarray(0, n - 1));
+  if (!r) return undefined;
+  let cp = b[0] & (0xff >> (n + 1));
+  for (let k = 1; k < n; k++) {
+    if ((b[k] & 0xc0) !== 0x80) return undefined;
+    cp = (cp << 6) | (b[k] & 0x3f);
+  }
+  return cp >= r[0] && cp <= r[1] ? cp : undefined;
+}
+
+/**
+ * The code points whose UTF-8 starts with `prefix` (1 to 3 bytes that begin one character): a contiguous
+ * range [lo, hi] (surrogates never occur: their lead bytes are refused), or undefined when none does.
+ */
+export function codePointRange(prefix: Uint8Array): [number, number] | undefined {
+  const lead = prefix[0];
+  const n = lead < 0xc2 ? 0 : lead < 0xe0 ? 2 : lead < 0xf0 ? 3 : lead < 0xf5 ? 4 : 0;
+  if (n === 0 || prefix.length >= n) return undefined;
+  let lo = lead & (0xff >> (n + 1));
+  let hi = lo;
+  for (let k = 1; k < n; k++) {
+    if (k < prefix.length) {
+      lo = (lo << 6) | (prefix[k] & 0x3f);
+      hi = (hi << 6) | (prefix[k] & 0x3f);
+    } else {
+      lo = lo << 6;
+      hi = (hi << 6) | 0x3f;
+    }
+  }
+  const min = n === 2 ? 0x80 : n === 3 ? 0x800 : 0x10000;
+  lo = Math.max(lo, min);
+  hi = Math.min(hi, 0x10ffff);
+  if (n === 3 && lead === 0xed) hi = Math.min(hi, 0xd7ff);
+  return lo <= hi ? [lo, hi] : undefined;
+}
