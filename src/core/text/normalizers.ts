@@ -22,7 +22,7 @@ function unitwise(fn: (s: AlignedString, atStart: boolean) => AlignedString): No
   return Object.assign(fn, { unitwise: true });
 }
 
-type UnicodeForm = 'NFC' | 'NFD' | 'NFKC' | 'NFKD';
+export type UnicodeForm = 'NFC' | 'NFD' | 'NFKC' | 'NFKD';
 
 const NON_STARTER = /[\p{M}\u1160-\u11ff\ud7b0-\ud7ff\u0f71-\u0f84\u302a-\u302f\u3099\u309a]/u;
 
@@ -91,6 +91,14 @@ function changedRegions(text: string, form: UnicodeForm): number[] {
 /** A cut before character `ch`: it is itself normalized and cannot combine with what precedes it. */
 function isCut(ch: string, form: UnicodeForm): boolean {
   return (!NON_STARTER.test(ch) && ch.normalize(form) === ch) || INERT.test(ch);
+}
+
+/**
+ * Whether normalization never joins `ch` (one character) with what precedes it (the next-byte analysis asks:
+ * a token starting with such a character reads the same after any text).
+ */
+export function startsNormalizationSegment(ch: string, form: UnicodeForm): boolean {
+  return isCut(ch, form);
 }
 
 /**

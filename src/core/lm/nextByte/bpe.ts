@@ -224,7 +224,7 @@ export class BoundaryCrossings {
 /** Per-token merges-only facts, computed on first use and kept. */
 export class TokenChains {
   private readonly traces: (BpeTrace | undefined)[];
-  private readonly partnerCache = new Map<number, ReadonlyMap<number, number> | undefined>();
+  private readonly partnerCache = new Map<number, ReadonlyMap<number, number>>();
 
   constructor(
     readonly bpe: ByteBpe,
@@ -242,6 +242,60 @@ export class TokenChains {
     return t;
   }
 
+  /** Flat copies of every traced token's first-symbol chain (ids and ranks), for hot loops. */
+  firstPoolIds = new Int32Array(1 << 16);
+  firstPoolRanks = new Float64Array(1 << 16);
+  private firstUsed = 0;
+  /** Per id: offset in the pools (-1: not yet) and length. */
+  private firstAt: Int32Array | undefined;
+
+  /** Offset of the token's first chain in the pools (its length: firstLength). */
+  firstOffset(id: number): number {
+    if (!this.firstAt) this.firstAt = new Int32Array(this.table.vocabSize * 2).fill(-1);
+    let at = this.firstAt[2 * id];
+    if (at < 0) {
+      const f = this.trace(id).first;
+      const n = f.ids.length;
+      if (this.firstUsed + n > this.firstPoolIds.length) {
+        const cap = Math.max(this.firstPoolIds.length * 2, this.firstUsed + n);
+        const ids = new Int32Array(cap);
+        ids.set(this.firstPoolIds);
+        this.firstPoolIds = ids;
+        const ranks = new Float64Array(cap);
+        ranks.set(this.firstPoolRanks);
+        this.firstPoolRanks = ranks;
+      }
+      this.firstPoolIds.set(f.ids, this.firstUsed);
+      this.firstPoolRanks.set(f.ranks, this.firstUsed);
+      at = this.firstUsed;
+      this.firstAt[2 * id] = at;
+      this.firstAt[2 * id + 1] = n;
+      this.firstUsed += n;
+    }
+    return at;
+  }
+
+  firstLength(id: number): number {
+    return (this.firstAt as Int32Array)[2 * id + 1];
+  }
+
+  private readonly rankArrays = new Map<number, Int32Array>();
+
+  /** partnersOf(σ) as an array over ids (rank, or -1), cached for the most recent symbols. */
+  partnerRanks(sigma: number): Int32Array {
+    let a = this.rankArrays.get(sigma);
+    if (a) {
+      this.rankArrays.delete(sigma);
+      this.rankArrays.set(sigma, a);
+      return a;
+    }
+    a = new Int32Array(this.table.vocabSize).fill(-1);
+    for (const [pi, mu] of this.partnersOf(sigma) as ReadonlyMap<number, number>) a[pi] = mu;
+    if (this.rankArrays.size >= 48) this.rankArrays.delete(this.rankArrays.keys().next().value as number);
+    this.rankArrays.set(sigma, a);
+    return a;
+  }
+
   /** Merges-only BPE of the token's own bytes gives the token back. */
   mergesSelf(id: number): boolean {
     const t = this.trace(id);
@@ -250,15 +304,15 @@ export class TokenChains {
 
   /**
    * Every right merge partner of a symbol (π with σ·π a token reached by merging σ with π, and that merge's
-   * rank), found from the tokens that start with σ's bytes; undefined when more than 4096 tokens do (then
-   * ranks are asked pair by pair). Cached (bounded).
+   * rank), found from the tokens that start with σ's bytes. Cached (bounded).
    */
-  partnersOf(sigma: number): ReadonlyMap<number, number> | undefined {
-    if (this.partnerCache.has(sigma)) return this.partnerCache.get(sigma);
-    let out: Map<number, number> | undefined;
+  partnersOf(sigma: number): ReadonlyMap<number, number> {
+    const hit = this.partnerCache.get(sigma);
+    if (hit) return hit;
+    let out: Map<number, number>;
     const sb = this.table.bytes[sigma];
     const [lo, hi] = this.table.prefixRange(latinKey(sb));
-    if (hi - lo <= 4096) {
+    {
       out = new Map();
       for (let pos = lo; pos < hi; pos++) {
         const v = this.table.bytes[this.table.sortedIds[pos]];

@@ -1,16 +1,42 @@
 /**
  * The per-tokenizer analysis context, built on first use and cached with the tokenizer.
  */
+import { AlignedString } from '../../text/aligned';
+import { referenceNormalize, type Normalizer } from '../../text/normalizers';
 import { BpeTokenizer } from '../../tokenizers/engine';
 import type { Tokenizer } from '../../tokenizers/types';
 import { PatternContext } from './patternContext';
 import { PieceAutomaton } from './pieceAutomaton';
 
+/**
+ * The normalizer as a Unicode normal form: undefined for none (or one that changes nothing), 'NFC' or 'NFKC'
+ * when it behaves as that form on probes, null for anything else (not analysed).
+ */
+function unicodeForm(n: Normalizer | null): 'NFC' | 'NFKC' | undefined | null {
+  if (!n) return undefined;
+  const apply = (t: string): string => n(AlignedString.identity(t, 0), true).text;
+  const probes = ['a b\u00a0c', 'e\u0301', '\ufb01', 'Ａ', '\u1100\u1161', 'x\u0327\u0301'];
+  const out = probes.map(apply);
+  if (out.every((o, k) => o === probes[k])) return undefined;
+  for (const f of ['NFC', 'NFKC'] as const) if (out.every((o, k) => o === referenceNormalize(probes[k], f))) return f;
+  return null;
+}
+
+/** Added tokens that match inside text are analysed when no content is a prefix of another and all are in normal form. */
+function addedTokensSupported(contents: readonly string[], form: 'NFC' | 'NFKC' | undefined): boolean {
+  for (const a of contents) {
+    if (a.length === 0 || (form && referenceNormalize(a, form) !== a)) return false;
+    for (const b of contents) if (a !== b && b.startsWith(a)) return false;
+  }
+  return true;
+}
+
 const patternContexts = new WeakMap<Tokenizer, PatternContext | null>();
 
 /**
- * The context for a byte-level tokenizer split by regex patterns with no normalizer and no added tokens that
- * match inside text, or undefined for any other tokenizer.
+ * The context for a byte-level tokenizer split by regex patterns (with an NFC or NFKC normalizer or none,
+ * and added tokens that match inside text under the conditions of addedTokensSupported), or undefined for
+ * any other tokenizer.
  */
 export function patternContextOf(tokenizer: Tokenizer): PatternContext | undefined {
   let c = patternContexts.get(tokenizer);
@@ -18,9 +44,10 @@ export function patternContextOf(tokenizer: Tokenizer): PatternContext | undefin
     c = null;
     if (tokenizer instanceof BpeTokenizer) {
       const cfg = tokenizer.config;
-      if (cfg.symbols === 'bytes' && !cfg.preNormalizer && !cfg.normalizer && !cfg.addedTokens.some((t) => !t.special)) {
+      const form = unicodeForm(cfg.normalizer);
+      if (cfg.symbols === 'bytes' && !cfg.preNormalizer && form !== null && addedTokensSupported(cfg.addedTokens.filter((t) => !t.special).map((t) => t.content), form)) {
         const automaton = PieceAutomaton.of(cfg.splits);
-        if (automaton) c = new PatternContext(tokenizer, cfg, automaton);
+        if (automaton) c = new PatternContext(tokenizer, cfg, automaton, form);
       }
     }
     patternContexts.set(tokenizer, c);

@@ -19,7 +19,7 @@
  * patternAnalysis.ts (masses), modelQueries.ts (batched model queries), baselines.ts (naive, healing),
  * characters.ts (next characters).
  */
-import { utf8Encode, wellFormed } from '../../text/utf8';
+import { utf8Length, wellFormed } from '../../text/utf8';
 import type { TokenStream, Tokenizer } from '../../tokenizers/types';
 import { type LanguageModel } from '../model';
 import { fixedTokens, regionStart } from './anchor';
@@ -91,11 +91,12 @@ function clampOffset(text: string, offset: number): number {
  */
 export async function nextByteDistribution(model: LanguageModel, tokenizer: Tokenizer, text: string, utf16Offset: number, options: NextByteOptions = {}): Promise<NextByteResult> {
   const t0 = performance.now();
-  const full = wellFormed(text);
-  const offset = clampOffset(full, utf16Offset);
-  const x = full.slice(0, offset);
-  const ctx = patternContextOf(tokenizer);
   const lookback = options.maxLookback ?? 4096;
+  const offset = clampOffset(text, utf16Offset);
+  // Only the text near the cursor is read character by character; lone surrogates become U+FFFD (same length).
+  const near = Math.max(0, offset - lookback - 8);
+  const x = text.slice(0, near) + wellFormed(text.slice(near, offset));
+  const ctx = patternContextOf(tokenizer);
   const R = ctx ? regionStart(x, tokenizer.restartRules, lookback) : -1;
   if (!ctx || R < 0 || ctx.automaton.tooComplex) return legacy.nextByteDistribution(model, tokenizer, text, utf16Offset, options);
   const fixed = fixedTokens(tokenizer, x, R, model.contextTokens, options.documentStream, false);
@@ -123,7 +124,7 @@ export async function nextByteDistribution(model: LanguageModel, tokenizer: Toke
   const witnessMisses = a.witnessMisses;
   return {
     offset,
-    byteOffset: utf8Encode(x).length,
+    byteOffset: utf8Length(x),
     exact: witnessMisses === 0 && !ctx.automaton.tooComplex,
     inexactReason: witnessMisses > 0 ? 'a token whose piece must go on kept no witness among one-character continuations' : ctx.automaton.tooComplex ? 'the pre-tokenizer needed more states than analysed' : undefined,
     window: a.region.bytes.length,

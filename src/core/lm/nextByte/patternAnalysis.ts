@@ -9,7 +9,7 @@
  *   mass[END] = P(T)·p(END | T) with T = canonical(z) (a text that ends here is encoded canonically),
  *   prefixMass = P(z) = Σ over the covers of z.
  */
-import { formProb, type LanguageModel } from '../model';
+import { formProb, type LanguageModel, type NextTokenDistribution } from '../model';
 import { PrefixProbabilities } from './modelQueries';
 import type { PatternContext } from './patternContext';
 import { PatternCovers, PrefixTable, type Covers, type Region } from './patternCovers';
@@ -68,6 +68,21 @@ export class PatternAnalysis {
   }
 
   /** Unnormalized P(z·b) for the 256 bytes and end, and P(z), for z = the region's bytes then `extra`. */
+  private stampArray: Int32Array | undefined;
+  private stamp = 0;
+
+  private deltaArray: Float64Array | undefined;
+
+  private deltas(): Float64Array {
+    if (!this.deltaArray) this.deltaArray = new Float64Array(this.ctx.table.vocabSize);
+    return this.deltaArray;
+  }
+
+  private stamps(): Int32Array {
+    if (!this.stampArray) this.stampArray = new Int32Array(this.ctx.table.vocabSize);
+    return this.stampArray;
+  }
+
   /** Open pieces whose witness search failed during this analysis (then the result is not exact). */
   witnessMisses = 0;
 
@@ -87,58 +102,84 @@ export class PatternAnalysis {
     const mass = new Float64Array(257);
     let prefixMass = 0;
     let count = covers.entries.length;
+    const byU = new Map<number, { p: number; d: NextTokenDistribution }>();
+    const of = (u: number): { p: number; d: NextTokenDistribution } => {
+      let r = byU.get(u);
+      if (!r) {
+        const seq = this.prefixes.seqs[u];
+        r = { p: P.prob(seq), d: P.dist(seq) };
+        byU.set(u, r);
+      }
+      return r;
+    };
     for (const e of covers.entries) {
-      const seq = this.prefixes.seqs[e.u];
-      const p = P.prob(seq);
+      const { p, d } = of(e.u);
       if (p === 0) continue;
-      const q = p * P.dist(seq).prob(e.token);
+      const q = p * d.prob(e.token);
       if (e.byte >= 0) mass[e.byte] += q;
       if (e.coversZ) prefixMass += q;
     }
-    for (const bulk of covers.bulks) {
-      const seq = this.prefixes.seqs[bulk.u];
-      const p = P.prob(seq);
+    // Per prefix u with a sparse distribution: the explicit part as deltas over the base, by id (stamped).
+    const deltaStamp = this.stamps();
+    const delta = this.deltas();
+    let deltaFor = -1;
+    const pool = T.pool;
+    const start = T.byteStart;
+    const sortedBulks = covers.bulks.slice().sort((x, y) => x.u - y.u);
+    for (const bulk of sortedBulks) {
+      const { p, d } = of(bulk.u);
       if (p === 0) continue;
-      const form = P.dist(seq).form();
-      const classes = new Set(bulk.classes);
-      const listed = new Set<number>();
-      for (const list of bulk.lists) for (const t of list) listed.add(t);
+      const form = d.form();
+      const valid = bulk.fresh >= 0 ? ctx.startValidFn(bulk.fresh) : (): boolean => true;
+      const off = bulk.offset;
+      let covered = 0;
       if (form.kind === 'sparse') {
-        const sums = ctx.newPieceSums(bulk.fresh, form.base);
         const w = p * form.baseWeight;
-        const off = bulk.offset;
-        let listed2 = 0;
-        for (const c of bulk.classes) for (let b = 0; b < 256; b++) mass[b] += w * sums[c * 256 + b];
-        for (const list of bulk.lists) {
-          for (const t of list) {
-            if (!ctx.startValid(bulk.fresh, t)) continue;
-            const q = w * form.base.prob(t);
-            mass[T.bytes[t][off]] += q;
-            listed2 += q;
+        if (deltaFor !== bulk.u) {
+          deltaFor = bulk.u;
+          const stamp = ++this.stamp;
+          for (let j = 0; j < form.ids.length; j++) {
+            const t = form.ids[j];
+            if (t >= T.vocabSize) continue;
+            deltaStamp[t] = stamp;
+            delta[t] = form.probs[j] - form.baseWeight * form.base.prob(t);
           }
         }
-        for (let j = 0; j < form.ids.length; j++) {
-          const t = form.ids[j];
-          if (t >= T.vocabSize || !(classes.has(ctx.firstClass(t)) || listed.has(t)) || !ctx.startValid(bulk.fresh, t)) continue;
-          const q = p * (form.probs[j] - form.baseWeight * form.base.prob(t));
-          mass[T.bytes[t][off]] += q;
-          if (listed.has(t)) listed2 += q;
+        const stamp = this.stamp;
+        if (bulk.classes.length) {
+          const sums = ctx.newPieceSums(bulk.fresh, form.base);
+          for (const c of bulk.classes) for (let b = 0; b < 256; b++) mass[b] += w * sums[c * 256 + b];
+          for (let j = 0; j < form.ids.length; j++) {
+            const t = form.ids[j];
+            if (t < T.vocabSize && bulk.classes.includes(ctx.firstClass(t)) && valid(t)) mass[T.firstByte[t]] += p * delta[t];
+          }
         }
-        if (off > 0) prefixMass += listed2;
-      } else {
-        for (const c of bulk.classes) {
-          for (const t of ctx.byFirstClass[c]) if (ctx.startValid(bulk.fresh, t)) mass[T.firstByte[t]] += p * form.probs[t];
-        }
+        const base = form.base;
+        const checked = bulk.fresh < 0;
         for (const list of bulk.lists) {
-          for (const t of list) {
-            if (!ctx.startValid(bulk.fresh, t)) continue;
-            mass[T.bytes[t][bulk.offset]] += p * form.probs[t];
-            if (bulk.offset > 0) prefixMass += p * form.probs[t];
+          for (let k = 0; k < list.length; k++) {
+            const t = list[k];
+            if (!checked && !valid(t)) continue;
+            const q = w * base.prob(t) + (deltaStamp[t] === stamp ? p * delta[t] : 0);
+            mass[pool[start[t] + off]] += q;
+            covered += q;
+          }
+        }
+      } else {
+        for (const c of bulk.classes) for (const t of ctx.byFirstClass[c]) if (valid(t)) mass[T.firstByte[t]] += p * form.probs[t];
+        for (const list of bulk.lists) {
+          for (let k = 0; k < list.length; k++) {
+            const t = list[k];
+            if (!valid(t)) continue;
+            mass[pool[start[t] + off]] += p * form.probs[t];
+            covered += p * form.probs[t];
           }
         }
       }
+      // Tokens laid before z's end cover it.
+      if (off > 0) prefixMass += covered;
       for (const c of bulk.classes) count += ctx.byFirstClass[c].length;
-      count += listed.size;
+      for (const list of bulk.lists) count += list.length;
     }
     this.witnessMisses += this.ctx.witnessMisses - before;
     if (complete) {

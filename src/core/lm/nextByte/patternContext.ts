@@ -13,10 +13,11 @@
  *   keeps t's end (`openWitness`).
  */
 import type { EngineConfig } from '../../tokenizers/engine';
+import { referenceNormalize, startsNormalizationSegment } from '../../text/normalizers';
 import type { BaseDistribution } from '../model';
 import type { Tokenizer } from '../../tokenizers/types';
 import { ByteBpe, TokenChains } from './bpe';
-import type { PieceAutomaton, PieceStep } from './pieceAutomaton';
+import type { PieceAutomaton } from './pieceAutomaton';
 import { goodAfter, goodStep, walkOutcomes, type WalkOutcome } from './pieceReadings';
 import { latin1, TokenTable } from './tokenTable';
 import { resEndsHere, type Resolution } from './searchAutomaton';
@@ -38,10 +39,21 @@ export class PatternContext {
   private readonly prefixClasses = new Map<string, number[]>();
   private readonly freshIndex = new Map<number, number>();
 
+  /**
+   * Tokens checked one by one, never in bulk: their text could make or complete an added token that matches
+   * inside text, or (under a normalizer) their first character could combine with the one before.
+   */
+  readonly checkAlone: Uint8Array;
+  /** Added tokens that match inside text (not special), with their contents. */
+  readonly added: readonly { readonly id: number; readonly content: string; readonly bytes: Uint8Array }[];
+  private readonly addedFirstChars: Set<string>;
+
   constructor(
     readonly tokenizer: Tokenizer,
     readonly cfg: EngineConfig,
     readonly automaton: PieceAutomaton,
+    /** The Unicode normalization the tokenizer applies first, if any: the analysis is of normalized text. */
+    readonly normalForm: 'NFC' | 'NFKC' | undefined,
   ) {
     const special = new Set<number>();
     for (const t of cfg.addedTokens) if (t.special) special.add(t.id);
@@ -50,6 +62,29 @@ export class PatternContext {
     this.chains = new TokenChains(this.bpe, this.table);
     this.wholeWord = cfg.ignoreMerges;
     const T = this.table;
+    const enc = new TextEncoder();
+    this.added = cfg.addedTokens.filter((t) => !t.special).map((t) => ({ id: t.id, content: t.content, bytes: enc.encode(t.content) }));
+    this.addedFirstChars = new Set(this.added.map((a) => String.fromCodePoint(a.content.codePointAt(0) as number)));
+    this.checkAlone = new Uint8Array(T.vocabSize);
+    for (let id = 0; id < T.vocabSize; id++) {
+      if (!T.usable[id]) continue;
+      const cps = T.codePoints.subarray(T.cpStart[id], T.cpStart[id] + T.cpCount[id]);
+      const text = String.fromCodePoint(...cps);
+      if (this.added.some((a) => a.id === id)) {
+        // An added token is laid where its content matches, never by BPE (covers.ts handles it).
+        T.usable[id] = 0;
+        continue;
+      }
+      if (normalForm) {
+        // Normalized text has no unnormalized stretch: such a token never occurs.
+        if (referenceNormalize(text, normalForm) !== text) {
+          T.usable[id] = 0;
+          continue;
+        }
+        if (T.leading[id] === 0 && cps.length > 0 && !startsNormalizationSegment(String.fromCodePoint(cps[0]), normalForm)) this.checkAlone[id] = 1;
+      }
+      if (this.added.length) for (const ch of text) if (this.addedFirstChars.has(ch)) this.checkAlone[id] = 1;
+    }
     this.tokenClasses = Int32Array.from(T.codePoints, (cp) => automaton.classes.classOf(cp));
     const groups: number[][] = Array.from({ length: automaton.classes.count }, () => []);
     const partial: number[] = [];
@@ -119,9 +154,25 @@ export class PatternContext {
     return ok;
   }
 
+  /** startValid for one fresh state, as a function (the hot loops call it per id). */
+  startValidFn(fresh: number): (id: number) => boolean {
+    let cache = this.startCache.get(fresh);
+    if (!cache) {
+      cache = new Uint8Array(this.table.vocabSize);
+      this.startCache.set(fresh, cache);
+    }
+    const c = cache;
+    return (id) => {
+      const v = c[id];
+      if (v === 2) return true;
+      if (v === 1) return false;
+      return this.startValid(fresh, id);
+    };
+  }
+
   private computeStartValid(fresh: number, id: number): boolean {
     const T = this.table;
-    if (!T.usable[id] || T.leading[id] > 0) return false;
+    if (!T.usable[id] || T.leading[id] > 0 || this.checkAlone[id]) return false;
     const walk = this.tokenWalkSpec(fresh, id);
     // From a fresh state the token starts a piece; a piece that ends with it needs no witness, so it goes first.
     const outs = this.outcomes(walk).filter((o) => resEndsHere(o.atStart));
@@ -146,7 +197,6 @@ export class PatternContext {
    * for one outcome of the walk `w` that lays it.
    */
   pieceTokenValid(w: Walk, o: WalkOutcome, head: Uint8Array, id: number): boolean {
-    const T = this.table;
     const C = this.chains;
     const newPiece = head.length === 0;
     if (!newPiece || !o.closed || !this.wholeWord) {
@@ -159,7 +209,7 @@ export class PatternContext {
     }
     if (o.closed) {
       if (newPiece || !this.wholeWord) return true;
-      return this.bpe.idOf(concat(head, T.bytes[id])) === undefined;
+      return !this.isWholeEntry(head, id);
     }
     return this.openWitness(w, o.atStart, head, id);
   }
@@ -219,12 +269,29 @@ export class PatternContext {
       const key = `${node.left}|${node.state}|${Array.from(node.good).join(',')}|${node.begun ? latin1(node.begun) : ''}|${node.origin}`;
       if (visited.has(key)) continue;
       visited.add(key);
-      const crossings = C.crossingsAfter(C.trace(node.left).last);
-      for (const pi of this.nextTokens(node)) {
+      const leftLast = C.trace(node.left).last;
+      const crossings = C.crossingsAfter(leftLast);
+      // Merge partners of the left token's last symbols: a token can only cross if its first chain meets one.
+      const partners = new Set<number>();
+      let anyPartner = false;
+      for (const sigma of leftLast.ids) {
+        const ps = C.partnersOf(sigma);
+        if (ps === undefined) anyPartner = true;
+        else for (const p of ps.keys()) partners.add(p);
+      }
+      const keeps = (pi: number): boolean => {
+        if (!C.mergesSelf(pi)) return false;
+        const first = C.trace(pi).first;
+        let may = anyPartner;
+        for (let k = 0; k < first.ids.length && !may; k++) if (partners.has(first.ids[k])) may = true;
+        return !may || !crossings.crosses(first);
+      };
+      for (const pi of this.nextTokens(node, (k) => this.stepGood(node.state, node.good, k, node.origin).good.size > 0)) {
+        // Tokens that could combine with what precedes, or touch an added token, are not used as witnesses.
+        if (this.checkAlone[pi] || !keeps(pi)) continue;
         const step = this.extendGood(node.state, node.good, node.begun, node.origin, pi);
         if (!step || step.good.size === 0) continue;
         if (budget-- <= 0) break;
-        if (!C.mergesSelf(pi) || crossings.crosses(C.trace(pi).first)) continue;
         const bytes = concat(node.bytes, T.bytes[pi]);
         if (!step.begun) {
           let closes = false;
@@ -238,6 +305,46 @@ export class PatternContext {
       }
     }
     return budget > 0 ? false : undefined;
+  }
+
+  private shortFirst: { cont: Int32Array; partial: Int32Array; byClass: Int32Array[] } | undefined;
+
+  /**
+   * Tokens whose bytes can follow a node's bytes: continuation bytes after a begun character, else tokens that
+   * start a character of a class the walk allows (`allowed`). Shortest first: a chain of short tokens is the
+   * likeliest witness, found early.
+   */
+  private *nextTokens(node: { begun: Uint8Array | undefined }, allowed: (cls: number) => boolean): Generator<number> {
+    if (!this.shortFirst) {
+      const T = this.table;
+      const byLength = (ids: Iterable<number>): Int32Array => Int32Array.from(Array.from(ids).sort((a, b) => T.bytes[a].length - T.bytes[b].length || a - b));
+      this.shortFirst = { cont: byLength(this.continuationInitial), partial: byLength(this.partialInitial), byClass: this.byFirstClass.map(byLength) };
+    }
+    const sf = this.shortFirst;
+    if (node.begun) {
+      yield* sf.cont;
+      return;
+    }
+    const ok = Array.from({ length: this.automaton.classes.count }, (_, k) => allowed(k));
+    for (let k = 0; k < ok.length; k++) if (ok[k]) yield* sf.byClass[k];
+    for (const t of sf.partial) {
+      const b = this.table.bytes[t];
+      if (this.classesWithPrefix(b).some((c) => ok[c])) yield t;
+    }
+  }
+
+  private readonly goodMemo = new Map<string, { state: number; good: Set<Resolution> }>();
+
+  /** goodStep, memoized by (state, good set, class, origin). */
+  stepGood(state: number, good: Set<Resolution>, cls: number, origin: boolean): { state: number; good: Set<Resolution> } {
+    const key = `${state}|${Array.from(good).sort((a, b) => a - b).join(',')}|${cls}|${origin ? 1 : 0}`;
+    let r = this.goodMemo.get(key);
+    if (!r) {
+      r = goodStep(this.automaton, state, good, cls, origin);
+      if (this.goodMemo.size > 200_000) this.goodMemo.clear();
+      this.goodMemo.set(key, r);
+    }
+    return r;
   }
 
   /** The walk state after token pi's characters (a begun character completed first), or undefined when its bytes cannot follow. */
@@ -259,46 +366,16 @@ export class PatternContext {
       if (lead !== need || !validPrefix(begun)) return undefined;
       const cp = decodeOne(concat(begun, pb.subarray(0, need)));
       if (cp === undefined) return undefined;
-      cur = goodStep(A, cur.state, cur.good, A.classes.classOf(cp), origin);
+      if (this.normalForm && !startsNormalizationSegment(String.fromCodePoint(cp), this.normalForm)) return undefined;
+      cur = this.stepGood(cur.state, cur.good, A.classes.classOf(cp), origin);
       origin = false;
     } else if (lead > 0) return undefined;
     for (const c of this.classesOf(pi)) {
       if (cur.good.size === 0) return undefined;
-      cur = goodStep(A, cur.state, cur.good, c, origin);
+      cur = this.stepGood(cur.state, cur.good, c, origin);
       origin = false;
     }
     return { state: cur.state, good: cur.good, begun: tail, origin };
-  }
-
-  private shortFirst: { cont: Int32Array; start: Int32Array } | undefined;
-
-  /**
-   * Tokens whose bytes can follow a node's bytes: continuation bytes after a begun character, else tokens that
-   * start a character. Shortest first: a chain of short tokens is the likeliest witness, found early.
-   */
-  private nextTokens(node: { begun: Uint8Array | undefined }): Int32Array {
-    if (!this.shortFirst) {
-      const T = this.table;
-      const byLength = (ids: Iterable<number>): Int32Array => Int32Array.from(Array.from(ids).sort((a, b) => T.bytes[a].length - T.bytes[b].length || a - b));
-      const starts: number[] = [...this.partialInitial];
-      for (const list of this.byFirstClass) for (const t of list) starts.push(t);
-      this.shortFirst = { cont: byLength(this.continuationInitial), start: byLength(starts) };
-    }
-    return node.begun ? this.shortFirst.cont : this.shortFirst.start;
-  }
-
-  private readonly candidateCache = new Map<string, Map<number, number[]>>();
-
-  /** Characters to try as witnesses in [lo, hi], by class (every pair of first two UTF-8 bytes, up to 2 each). */
-  private witnessCandidates(lo: number, hi: number): Map<number, number[]> {
-    const key = `${lo},${hi}`;
-    let m = this.candidateCache.get(key);
-    if (!m) {
-      m = this.automaton.classes.spreadInRange(lo, hi, 2);
-      if (this.candidateCache.size > 1024) this.candidateCache.clear();
-      this.candidateCache.set(key, m);
-    }
-    return m;
   }
 
   private readonly bulkSums = new Map<number, WeakMap<BaseDistribution, Float64Array>>();
@@ -322,66 +399,192 @@ export class PatternContext {
     return s;
   }
 
-  private readonly joinCache = new Map<number, Uint8Array>();
+  private readonly joinCache = new Map<string, Uint8Array>();
 
   /**
-   * For a token whose first `depth` characters have brought the automaton to `state` and which stays in the
-   * piece it is in (no boundary from there to its end): JOIN_CLOSED if some continuation ends the piece with
-   * the token, JOIN_OPEN if some continuation carries it on (0: neither; the token would cross a boundary).
-   * Cached per (state, depth) for the whole vocabulary (bounded).
+   * For a token whose first `depth` characters brought the automaton to `state`, where `good` are the
+   * resolutions there that agree with the reading decided for its group (pieceReadings.goodAfter): whether
+   * it stays in the piece to its end and some continuation ends the piece with it (JOIN_CLOSED) or carries
+   * the piece on (JOIN_OPEN); 0 when it would cross a boundary. Cached per (state, good, depth) for the
+   * whole vocabulary (bounded).
    */
-  joinBits(state: number, depth: number, id: number): number {
-    const key = state * 8 + depth;
+  joinBitsFor(state: number, good: ReadonlySet<Resolution>, depth: number): (id: number) => number {
+    const key = `${state}|${Array.from(good).sort((x, y) => x - y).join(',')}|${depth}`;
     let cache = this.joinCache.get(key);
     if (!cache) {
-      if (this.joinCache.size >= 96) this.joinCache.delete(this.joinCache.keys().next().value as number);
+      if (this.joinCache.size >= 96) this.joinCache.delete(this.joinCache.keys().next().value as string);
       cache = new Uint8Array(this.table.vocabSize);
       this.joinCache.set(key, cache);
     }
-    let v = cache[id];
-    if (v === 0) {
-      v = JOIN_KNOWN | this.computeJoinBits(state, depth, id);
-      cache[id] = v;
-    }
-    return v & (JOIN_CLOSED | JOIN_OPEN);
+    const c = cache;
+    return (id) => {
+      let v = c[id];
+      if (v === 0) {
+        v = JOIN_KNOWN | this.computeJoinBits(state, good, depth, id);
+        c[id] = v;
+      }
+      return v & (JOIN_CLOSED | JOIN_OPEN);
+    };
   }
 
-  private computeJoinBits(state: number, depth: number, id: number): number {
-    const A = this.automaton;
+  private readonly joinListCache = new Map<string, WeakMap<Int32Array, { closed: Int32Array; open: Int32Array }>>();
+
+  /**
+   * A join group's tokens (`ids`, a cached array) that can stay in the piece: those the piece can end with
+   * and that are merges-only BPE of their own bytes (`closed`), and those whose piece can only go on (`open`).
+   * Cached per (state, good, depth) and group.
+   */
+  joinLists(state: number, good: ReadonlySet<Resolution>, depth: number, ids: Int32Array): { closed: Int32Array; open: Int32Array } {
+    const key = `${state}|${Array.from(good).sort((x, y) => x - y).join(',')}|${depth}`;
+    let inner = this.joinListCache.get(key);
+    if (!inner) {
+      if (this.joinListCache.size >= 256) this.joinListCache.delete(this.joinListCache.keys().next().value as string);
+      this.joinListCache.set(key, (inner = new WeakMap()));
+    }
+    let lists = inner.get(ids);
+    if (!lists) {
+      const bitsOf = this.joinBitsFor(state, good, depth);
+      const closed: number[] = [];
+      const open: number[] = [];
+      for (const t of ids) {
+        const bits = bitsOf(t);
+        if (bits === 0 || !this.chains.mergesSelf(t)) continue;
+        if (bits & JOIN_CLOSED) closed.push(t);
+        else open.push(t);
+      }
+      lists = { closed: Int32Array.from(closed), open: Int32Array.from(open) };
+      inner.set(ids, lists);
+    }
+    return lists;
+  }
+
+  private computeJoinBits(state: number, good: ReadonlySet<Resolution>, depth: number, id: number): number {
     const T = this.table;
     const cls = this.classesOf(id);
-    const steps: PieceStep[] = [];
-    let s = state;
-    for (let k = depth; k < cls.length; k++) {
-      const st = A.step(s, cls[k]);
-      steps.push(st);
-      s = st.next;
-    }
+    let cur = { state, good: good as Set<Resolution> };
+    for (let k = depth; k < cls.length && cur.good.size > 0; k++) cur = this.stepGood(cur.state, cur.good, cls[k], false);
     let bits = 0;
-    const finish = (finalState: number, lastStep: PieceStep | undefined): void => {
-      for (const r of A.resolutions(finalState)) {
-        let cur = r;
-        let inside = false;
-        if (lastStep) {
-          cur = A.mapBack(lastStep, cur);
-          if (resEndsHere(cur)) inside = true;
-        }
-        for (let k = steps.length - 1; k >= 0 && !inside; k--) {
-          cur = A.mapBack(steps[k], cur);
-          if (resEndsHere(cur)) inside = true;
-        }
-        if (inside) continue;
-        bits |= resEndsHere(r) && !lastStep ? JOIN_CLOSED : JOIN_OPEN;
-      }
-    };
     if (T.trailing[id] > 0) {
       const b = T.bytes[id];
       for (const c of this.classesWithPrefix(b.subarray(b.length - T.trailing[id]))) {
-        const st = A.step(s, c);
-        finish(st.next, st);
+        if (cur.good.size > 0 && this.stepGood(cur.state, cur.good, c, false).good.size > 0) bits |= JOIN_OPEN;
       }
-    } else finish(s, undefined);
+      return bits;
+    }
+    for (const r of cur.good) bits |= resEndsHere(r) ? JOIN_CLOSED : JOIN_OPEN;
     return bits;
+  }
+
+  private readonly splits = new WeakMap<Int32Array, Map<number, GroupSplit>>();
+
+  /**
+   * Tokens of a group (sharing their first `depth` character classes) split by what comes after those
+   * characters: nothing (exact), an unfinished character (begun), more whole characters (longer, and those by
+   * the class of the next one), or fewer whole characters than `depth` (shorter). Memoized per group array
+   * (the groups are the cached arrays of this context, so the splits form a trie built on demand).
+   */
+  splitGroup(ids: Int32Array, depth: number): GroupSplit {
+    let byDepth = this.splits.get(ids);
+    if (!byDepth) this.splits.set(ids, (byDepth = new Map()));
+    let split = byDepth.get(depth);
+    if (!split) {
+      const T = this.table;
+      const exact: number[] = [];
+      const longer: number[] = [];
+      const begun: number[] = [];
+      const shorter: number[] = [];
+      const next = new Map<number, number[]>();
+      for (const t of ids) {
+        const n = T.cpCount[t];
+        if (n === depth && T.trailing[t] === 0) exact.push(t);
+        else if (n > depth) {
+          longer.push(t);
+          const c = this.tokenClasses[T.cpStart[t] + depth];
+          let g = next.get(c);
+          if (!g) next.set(c, (g = []));
+          g.push(t);
+        } else if (n === depth) begun.push(t);
+        else shorter.push(t);
+      }
+      split = {
+        exact: Int32Array.from(exact),
+        longer: Int32Array.from(longer),
+        begun: Int32Array.from(begun),
+        shorter: Int32Array.from(shorter),
+        byNextClass: new Map(Array.from(next, ([c, g]) => [c, Int32Array.from(g)])),
+      };
+      byDepth.set(depth, split);
+    }
+    return split;
+  }
+
+  private readonly prefixGroups = new Map<string, Int32Array>();
+
+  /** The usable ids whose bytes start with `prefix` (latin1), as a stable array (cached, bounded). */
+  tokensStartingWith(prefix: string): Int32Array {
+    let g = this.prefixGroups.get(prefix);
+    if (!g) {
+      const T = this.table;
+      const [lo, hi] = T.prefixRange(prefix);
+      const ids: number[] = [];
+      for (let pos = lo; pos < hi; pos++) if (T.usable[T.sortedIds[pos]]) ids.push(T.sortedIds[pos]);
+      g = Int32Array.from(ids);
+      if (this.prefixGroups.size > 4096) this.prefixGroups.clear();
+      this.prefixGroups.set(prefix, g);
+    }
+    return g;
+  }
+
+  private readonly tailSets = new Map<string, Set<number> | null>();
+
+  /**
+   * Under the whole-word rule: the ids t such that head·t is itself a vocabulary entry, or null when too many
+   * ids start with head's bytes to list them (then ask per id). Cached per head (bounded).
+   */
+  wholeWordTails(head: Uint8Array): Set<number> | null {
+    const key = latin1(head);
+    let set = this.tailSets.get(key);
+    if (set === undefined) {
+      const [lo, hi] = this.table.prefixRange(key);
+      set = null;
+      if (hi - lo <= 8192) {
+        set = new Set();
+        for (let pos = lo; pos < hi; pos++) {
+          const v = this.table.bytes[this.table.sortedIds[pos]];
+          if (v.length <= head.length) continue;
+          const t = this.bpe.idOf(v, head.length);
+          if (t !== undefined) set.add(t);
+        }
+      }
+      if (this.tailSets.size > 4096) this.tailSets.clear();
+      this.tailSets.set(key, set);
+    }
+    return set;
+  }
+
+  /** Under the whole-word rule, whether head·t is one vocabulary entry. */
+  isWholeEntry(head: Uint8Array, t: number): boolean {
+    const tails = this.wholeWordTails(head);
+    return tails ? tails.has(t) : this.bpe.idOf(concat(head, this.table.bytes[t])) !== undefined;
+  }
+
+  /**
+   * Whether `before` (the text just before a token, back to a point normalization never crosses) followed by
+   * `text` (the token's and its continuation's whole characters) is text the tokenizer can see as it is: in
+   * normal form, and with no added token's content overlapping `text` (an added token would match there).
+   */
+  textFits(before: string, text: string): boolean {
+    if (this.normalForm) {
+      const joined = before + text;
+      if (referenceNormalize(joined, this.normalForm) !== joined) return false;
+    }
+    if (this.added.length) {
+      const joined = before + text;
+      for (const a of this.added) {
+        for (let k = joined.indexOf(a.content); k >= 0; k = joined.indexOf(a.content, k + 1)) if (k + a.content.length > before.length) return false;
+      }
+    }
+    return true;
   }
 
   /** The class of an id's first character (-1 when it does not start with a whole character). */
@@ -406,6 +609,14 @@ export interface Walk {
 }
 
 const EMPTY = new Uint8Array(0);
+
+export interface GroupSplit {
+  readonly exact: Int32Array;
+  readonly longer: Int32Array;
+  readonly begun: Int32Array;
+  readonly shorter: Int32Array;
+  readonly byNextClass: ReadonlyMap<number, Int32Array>;
+}
 
 /** joinBits: some continuation ends the token's piece with it / carries the piece on. */
 export const JOIN_CLOSED = 2;

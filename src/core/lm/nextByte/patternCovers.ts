@@ -70,9 +70,10 @@ export interface CoverEntry {
 }
 
 /**
- * Tokens that start a new piece at byte i of z after prefix u, whatever follows: each is valid iff it is a
- * valid start of a piece on its own (PatternContext.startValid from `fresh`). The next byte is the token's
- * byte at `offset` (= |z| - i). `classes` (only when offset is 0): every token whose first character is of one
+ * Many last tokens laid at byte i of z after one prefix u, summed in bulk. The next byte is the token's byte
+ * at `offset` (= |z| - i). With `fresh` ≥ 0 they start a new piece whatever follows, and each is valid iff it
+ * is a valid start of a piece on its own (PatternContext.startValid from `fresh`); with `fresh` = -1 every id
+ * listed was checked already. `classes` (only when offset is 0): every token whose first character is of one
  * of these classes; `lists`: further ids.
  */
 export interface NewPieceBulk {
@@ -96,6 +97,8 @@ interface Lay {
   readonly z: Uint8Array;
   readonly i: number;
   readonly snap: Snapshot;
+  /** The character boundary at or before i (index), and its byte offset. */
+  readonly b0: number;
   readonly b0Byte: number;
   readonly add: (u: number, t: number, byte: number) => void;
   readonly bulks: Map<number, NewPieceBulk>;
@@ -141,7 +144,7 @@ export class PatternCovers {
         seen.add(key);
         entries.push({ u, token: t, byte, coversZ });
       };
-      const lay: Lay = { z, i, snap, b0Byte: R.charByte[b0], add, bulks: new Map(), allBulks, examined: 0 };
+      const lay: Lay = { z, i, snap, b0, b0Byte: R.charByte[b0], add, bulks: new Map(), allBulks, examined: 0 };
       if (lay.b0Byte === i && extra.length === 0) {
         // A character boundary with whole characters after it: tokens grouped by their classes.
         const steps: PieceStep[] = [];
@@ -158,13 +161,7 @@ export class PatternCovers {
           }
           this.partialsAtEnd(lay);
         } else {
-          const [lo, hi] = T.prefixRange(latin1(z, i, Z));
-          const ids: number[] = [];
-          for (let pos = lo; pos < hi; pos++) {
-            const t = T.sortedIds[pos];
-            if (T.usable[t]) ids.push(t);
-          }
-          this.refine(lay, steps, Int32Array.from(ids), nChars - b0, -1);
+          this.refine(lay, steps, ctx.tokensStartingWith(latin1(z, i, Z)), nChars - b0, -1);
         }
       } else {
         const ids = i === Z ? ctx.continuationInitial : undefined;
@@ -179,7 +176,43 @@ export class PatternCovers {
       }
       candidates += lay.examined;
     }
+    if (extra.length === 0 && ctx.added.length) this.addedTokens(z, entries, seen);
     return { entries, bulks: allBulks, candidates };
+  }
+
+  /**
+   * Added tokens that match inside text, laid at a character boundary p of the region whose content starts
+   * with the text from p (p = the end: any added token): the text before p is then a segment of its own, its
+   * canonical tokens come first, and the continuation completes the content. Such a reading is valid unless a
+   * content begun earlier would be completed first by the same text (leftmost match), and the content must
+   * read as it is in normal form after what precedes it.
+   */
+  private addedTokens(z: Uint8Array, entries: CoverEntry[], seen: Set<string>): void {
+    const ctx = this.ctx;
+    const R = this.region;
+    const n = R.cps.length;
+    const text = String.fromCodePoint(...R.cps);
+    const utf16At = (k: number): number => String.fromCodePoint(...R.cps.subarray(0, k)).length;
+    const longest = Math.max(...ctx.added.map((a) => a.content.length));
+    const begun: { p: number; rest: string }[] = [];
+    for (let p = Math.max(0, n - longest); p <= n; p++) {
+      const from = utf16At(p);
+      const known = text.slice(from);
+      for (const a of ctx.added) {
+        if (!a.content.startsWith(known) || a.content.length === known.length) continue;
+        const rest = a.content.slice(known.length);
+        // A content begun earlier whose rest this text completes would match first.
+        if (begun.some((b) => rest.startsWith(b.rest))) continue;
+        if (!ctx.textFits(this.before(p), a.content)) continue;
+        const u = this.prefixes.intern(Int32Array.from(ctx.tokenizer.encode(text.slice(0, from), { continuation: true }).ids));
+        const key = `${u}:${a.id}`;
+        if (seen.has(key)) continue;
+        seen.add(key);
+        const k = z.length - R.charByte[p];
+        entries.push({ u, token: a.id, byte: a.bytes[k], coversZ: p < n });
+      }
+      for (const a of ctx.added) if (a.content.startsWith(known) && a.content.length > known.length && known.length > 0) begun.push({ p, rest: a.content.slice(known.length) });
+    }
   }
 
   private charIndexAtOrBefore(byte: number): number {
@@ -210,6 +243,7 @@ export class PatternCovers {
     const seq = i > b0Byte ? concat(z.subarray(b0Byte, i), tb) : tb;
     const shape = utf8Shape(seq);
     if (!shape || shape.leading > 0) return;
+    if ((ctx.normalForm || ctx.added.length) && !ctx.textFits(this.before(lay.b0), String.fromCodePoint(...shape.codePoints))) return;
     const classes = Int32Array.from(shape.codePoints, (cp) => ctx.automaton.classes.classOf(cp));
     const w: Walk = { s0: snap.state, classes, begun: shape.trailing > 0 ? seq.subarray(seq.length - shape.trailing) : undefined };
     const byStart = new Map<Resolution, boolean[]>();
@@ -251,9 +285,34 @@ export class PatternCovers {
         for (const r of A.resolutions(st.next)) starts.add(A.mapBack(st, r));
       }
       const r0 = starts.size === 1 ? (starts.values().next().value as Resolution) : undefined;
-      if (r0 !== undefined && resEndsHere(r0)) this.bulkOf(lay, r0).lists.push(Int32Array.from(ids));
+      if (r0 !== undefined && resEndsHere(r0)) this.toBulk(lay, r0, Int32Array.from(ids));
       else for (const t of ids) this.one(lay, t);
     }
+  }
+
+  /** Up to 32 characters of the region before character index b0 (context for textFits). */
+  private before(b0: number): string {
+    return String.fromCodePoint(...this.region.cps.subarray(Math.max(0, b0 - 32), b0));
+  }
+
+  private readonly aloneCache = new WeakMap<Int32Array, Int32Array>();
+
+  /** The ids of a cached group that must be checked one by one (PatternContext.checkAlone). */
+  private alone(ids: Int32Array): Int32Array {
+    let a = this.aloneCache.get(ids);
+    if (!a) {
+      const out: number[] = [];
+      for (const t of ids) if (this.ctx.checkAlone[t]) out.push(t);
+      a = Int32Array.from(out);
+      this.aloneCache.set(ids, a);
+    }
+    return a;
+  }
+
+  /** A new-piece bulk takes `ids`; those that must be checked alone are checked alone. */
+  private toBulk(lay: Lay, r0: Resolution, ids: Int32Array): void {
+    this.bulkOf(lay, r0).lists.push(ids);
+    for (const t of this.alone(ids)) this.one(lay, t);
   }
 
   /** The bulk of tokens that start a new piece at lay.i with reading r0. */
@@ -280,11 +339,12 @@ export class PatternCovers {
   private refine(lay: Lay, steps: PieceStep[], ids: Int32Array, depth: number, firstClass: number): void {
     const ctx = this.ctx;
     const A = ctx.automaton;
-    const T = ctx.table;
     const last = steps[steps.length - 1].next;
     // Readings at lay.i for tokens longer than `depth` characters, and for tokens of exactly that many.
     const longer = new Set<Resolution>();
     const exact = new Set<Resolution>();
+    // The resolutions at `last` behind each: those of tokens that end here, and of tokens that go on.
+    const exactAt = new Map<Resolution, Resolution>();
     for (const r of A.resolutions(last)) {
       let cur = r;
       let inside = false;
@@ -294,8 +354,14 @@ export class PatternCovers {
       }
       if (inside) continue;
       exact.add(cur);
+      exactAt.set(r, cur);
       if (!resEndsHere(r)) longer.add(cur);
     }
+    const goodFor = (r0: Resolution, goesOn: boolean): Set<Resolution> => {
+      const g = new Set<Resolution>();
+      for (const [r, back] of exactAt) if (back === r0 && (!goesOn || !resEndsHere(r))) g.add(r);
+      return g;
+    };
     const single = (set: Set<Resolution>): Resolution | undefined => (set.size === 1 ? (set.values().next().value as Resolution) : undefined);
     const rLonger = single(longer);
     const rExact = single(exact);
@@ -303,51 +369,39 @@ export class PatternCovers {
     const isNew = (r: Resolution | undefined): r is Resolution => r !== undefined && resEndsHere(r) && atBoundary;
     if (firstClass >= 0 && isNew(rLonger) && rExact === rLonger) {
       this.bulkOf(lay, rLonger).classes.push(firstClass);
+      for (const t of this.alone(ids)) this.one(lay, t);
       return;
     }
-    const exactIds: number[] = [];
-    const longerIds: number[] = [];
-    const begunIds: number[] = [];
-    for (const t of ids) {
-      const n = T.cpCount[t];
-      if (n === depth && T.trailing[t] === 0) exactIds.push(t);
-      else if (n > depth) longerIds.push(t);
-      else if (n === depth) begunIds.push(t); // its piece goes on through the character it begins
-      else this.one(lay, t);
-    }
+    const split = ctx.splitGroup(ids, depth);
+    const { exact: exactIds, longer: longerIds, begun: begunIds } = split;
+    for (const t of split.shorter) this.one(lay, t);
     if (begunIds.length) {
-      if (isNew(rLonger)) this.bulkOf(lay, rLonger).lists.push(Int32Array.from(begunIds));
-      else if (rLonger !== undefined && !resEndsHere(rLonger)) this.joinGroup(lay, rLonger, last, depth, begunIds);
+      if (isNew(rLonger)) this.toBulk(lay, rLonger, begunIds);
+      else if (rLonger !== undefined && !resEndsHere(rLonger)) this.joinGroup(lay, rLonger, last, goodFor(rLonger, true), depth, begunIds);
       else for (const t of begunIds) this.one(lay, t);
     }
     if (exactIds.length) {
       if (isNew(rExact) && lay.i < lay.z.length) {
         // Tokens that end exactly at z's end cover it but add no next byte: one by one (at most one per position).
         for (const t of exactIds) this.one(lay, t);
-      } else if (isNew(rExact)) this.bulkOf(lay, rExact).lists.push(Int32Array.from(exactIds));
+      } else if (isNew(rExact)) this.toBulk(lay, rExact, exactIds);
+      else if (rExact !== undefined && !resEndsHere(rExact)) this.joinGroup(lay, rExact, last, goodFor(rExact, false), depth, exactIds);
       else for (const t of exactIds) this.one(lay, t);
     }
     if (longerIds.length === 0) return;
     if (isNew(rLonger)) {
-      this.bulkOf(lay, rLonger).lists.push(Int32Array.from(longerIds));
+      this.toBulk(lay, rLonger, longerIds);
       return;
     }
     if (rLonger !== undefined && !resEndsHere(rLonger)) {
-      this.joinGroup(lay, rLonger, last, depth, longerIds);
+      this.joinGroup(lay, rLonger, last, goodFor(rLonger, true), depth, longerIds);
       return;
     }
     if (depth >= 6 || longer.size === 0) {
       for (const t of longerIds) this.one(lay, t);
       return;
     }
-    const groups = new Map<number, number[]>();
-    for (const t of longerIds) {
-      const c = ctx.tokenClasses[T.cpStart[t] + depth];
-      let g = groups.get(c);
-      if (!g) groups.set(c, (g = []));
-      g.push(t);
-    }
-    for (const [c, g] of groups) this.refine(lay, [...steps, A.step(last, c)], Int32Array.from(g), depth + 1, -1);
+    for (const [c, g] of split.byNextClass) this.refine(lay, [...steps, A.step(last, c)], g, depth + 1, -1);
   }
 
   /**
@@ -355,7 +409,7 @@ export class PatternCovers {
    * must stay in that piece to its end (joinBits, cached per automaton state) and BPE must keep the boundary
    * between the head and it. A token whose piece can only go on past it is checked in full (witness).
    */
-  private joinGroup(lay: Lay, r0: Resolution, state: number, depth: number, ids: readonly number[]): void {
+  private joinGroup(lay: Lay, r0: Resolution, state: number, good: ReadonlySet<Resolution>, depth: number, ids: ArrayLike<number>): void {
     const ctx = this.ctx;
     const T = ctx.table;
     const C = ctx.chains;
@@ -363,28 +417,65 @@ export class PatternCovers {
     const aByte = this.region.charByte[reading.a];
     const head = lay.z.subarray(aByte, lay.i);
     const headTrace = ctx.bpe.trace(head);
-    const crossings = C.crossingsAfter(headTrace.last);
-    const partners = new Set<number>();
-    let everyone = false;
-    for (const sigma of headTrace.last.ids) {
-      const ps = C.partnersOf(sigma);
-      if (ps === undefined) everyone = true;
-      else for (const p of ps.keys()) partners.add(p);
-    }
     const u = this.prefixOf(reading.pieces, lay.z, aByte, lay.i);
-    for (const t of ids) {
-      const bits = ctx.joinBits(state, depth, t);
-      if (bits === 0 || !C.mergesSelf(t)) continue;
-      const first = C.trace(t).first;
-      let mayCross = everyone;
-      for (let k = 0; k < first.ids.length && !mayCross; k++) if (partners.has(first.ids[k])) mayCross = true;
-      if (mayCross && crossings.crosses(first)) continue;
-      if (bits & JOIN_CLOSED && (!ctx.wholeWord || ctx.bpe.idOf(concat(head, T.bytes[t])) === undefined)) {
-        lay.add(u, t, this.nextByte(lay, t));
+    const lists = ids instanceof Int32Array ? ctx.joinLists(state, good, depth, ids) : undefined;
+    const closedIds = lists ? lists.closed : Int32Array.from(ids);
+    const valid: number[] = [];
+    const tails = ctx.wholeWord ? ctx.wholeWordTails(head) : null;
+    // The boundary test of bpe.ts (BoundaryCrossings) inlined over flat arrays: the head's last chain against
+    // each token's first chain, merge ranks read from per-symbol arrays.
+    const last = headTrace.last;
+    const J = last.ids.length;
+    const partnerRank = Array.from(last.ids, (sigma) => C.partnerRanks(sigma));
+    for (let n = 0; n < closedIds.length; n++) {
+      const t = closedIds[n];
+      if (!lists) {
+        const bits = ctx.joinBitsFor(state, good, depth)(t);
+        if (!(bits & JOIN_CLOSED) || !C.mergesSelf(t)) {
+          if (bits & JOIN_OPEN && C.mergesSelf(t)) this.one(lay, t);
+          continue;
+        }
+      }
+      if (ctx.checkAlone[t]) {
+        this.one(lay, t);
         continue;
       }
-      if (bits & JOIN_OPEN) this.one(lay, t);
+      const at = C.firstOffset(t);
+      const K = C.firstLength(t);
+      const pIds = C.firstPoolIds;
+      const pRanks = C.firstPoolRanks;
+      let crosses = false;
+      for (let j = 0; j < J && !crosses; j++) {
+        const rj = last.ranks[j];
+        const rNext = j + 1 < J ? last.ranks[j + 1] : Infinity;
+        const pr = partnerRank[j];
+        for (let k = 0; k < K; k++) {
+          const rho = pRanks[at + k];
+          if (rho >= rNext) break;
+          const mu = pr[pIds[at + k]];
+          if (mu < 0) continue;
+          const e = mu > rj ? (mu > rho ? mu : rho) : rj > rho ? rj : rho;
+          const rhoNext = k + 1 < K ? pRanks[at + k + 1] : Infinity;
+          if (e < rNext && e <= rhoNext) {
+            crosses = true;
+            break;
+          }
+        }
+      }
+      if (crosses) continue;
+      if (ctx.wholeWord && (tails ? tails.has(t) : ctx.isWholeEntry(head, t))) {
+        this.one(lay, t);
+        continue;
+      }
+      valid.push(t);
     }
+    if (lists) for (const t of lists.open) this.one(lay, t);
+    if (valid.length === 0) return;
+    // Tokens that end exactly at z's end add no next byte; they are covers of z: one by one.
+    const k0 = lay.z.length - lay.i;
+    const bulkIds = valid.filter((t) => T.byteLength[t] > k0);
+    for (const t of valid) if (T.byteLength[t] <= k0) lay.add(u, t, -1);
+    if (bulkIds.length) lay.allBulks.push({ u, fresh: -1, offset: k0, classes: [], lists: [Int32Array.from(bulkIds)] });
   }
 
   /** The prefix id for complete pieces `pieces` (character ranges) then the head z[aByte, i). */

@@ -74,6 +74,10 @@ export class TokenTable {
   readonly cpStart: Int32Array;
   readonly cpCount: Int32Array;
   readonly codePoints: Int32Array;
+  /** Every id's bytes in one flat array (hot loops): id's bytes are pool[byteStart[id], byteStart[id] + byteLength[id]). */
+  readonly pool: Uint8Array;
+  readonly byteStart: Int32Array;
+  readonly byteLength: Int32Array;
   /** Ids sorted by bytes, and their latin1 keys. */
   readonly sortedIds: Int32Array;
   private readonly sortedKeys: string[];
@@ -114,6 +118,18 @@ export class TokenTable {
       if (b.length > maxLen) maxLen = b.length;
     }
     this.codePoints = Int32Array.from(cps);
+    this.byteStart = new Int32Array(V);
+    this.byteLength = new Int32Array(V);
+    let total = 0;
+    for (let id = 0; id < V; id++) total += this.bytes[id].length;
+    this.pool = new Uint8Array(total);
+    let o = 0;
+    for (let id = 0; id < V; id++) {
+      this.pool.set(this.bytes[id], o);
+      this.byteStart[id] = o;
+      this.byteLength[id] = this.bytes[id].length;
+      o += this.bytes[id].length;
+    }
     this.maxTokenBytes = maxLen;
     const order = Array.from({ length: V }, (_, i) => i).sort((a, b) => (keys[a] < keys[b] ? -1 : keys[a] > keys[b] ? 1 : a - b));
     this.sortedIds = Int32Array.from(order);
