@@ -1,7 +1,7 @@
 /**
- * BPE inside one pre-token as the next-byte analysis needs it (byte-level vocabularies): the canonical
- * tokens of a complete piece, the merges-only tokens of a piece that goes on past the cursor, and whether
- * two segments of one piece keep the boundary between them.
+ * BPE inside one pre-token (or one segment, for tokenizers without a pre-tokenizer) as the next-byte analysis
+ * needs it: the canonical tokens of a complete piece, the merges-only tokens of a piece that goes on past the
+ * cursor, and whether two segments of one piece keep the boundary between them.
  *
  * Two facts carry the analysis (both checked by the tests against BPE of the whole string):
  * - Locality: while no merge crosses a boundary, the symbols on each side evolve exactly as they would alone
@@ -11,16 +11,20 @@
  * - Boundary test (BoundaryCrossings): whether BPE of h·t keeps the boundary between h and t is decided by
  *   the chain of h's last symbol and the chain of t's first symbol alone. Applied at every boundary, this is
  *   the "valid covering tree" test of Hayase et al. 2025: a tokenization is BPE's iff every token is BPE of
- *   its own bytes and every adjacent boundary survives.
+ *   its own bytes and every adjacent boundary survives (induction on the first merge that crosses a
+ *   boundary: before it every token evolves as alone, so the same merge crosses in the pair alone).
  * With the whole-word rule (tiktoken, Llama 3: a piece that is itself in the vocabulary is one token) the
  * merges decide everything except a complete piece found in the vocabulary.
+ *
+ * Symbols: byte-level vocabularies start from one symbol per byte; SentencePiece-style ones from one symbol
+ * per character (a space read as `▁`), or the `<0xNN>` byte tokens of a character not in the vocabulary.
  */
-import { BpeMerger, MERGE_ID_BITS } from '../../tokenizers/bpe';
+import { MERGE_ID_BITS } from '../../tokenizers/bpe';
 import { BYTE_TO_CHAR } from '../../tokenizers/byteLevel';
 import type { EngineConfig } from '../../tokenizers/engine';
 import type { TokenTable } from './tokenTable';
 
-/** A symbol at the edge of a word during BPE: the ids it takes and the rank of the merge that made each (-Infinity: a byte). */
+/** A symbol at the edge of a word during BPE: the ids it takes and the rank of the merge that made each (-Infinity: an initial symbol). */
 export interface EdgeChain {
   readonly ids: Int32Array;
   readonly ranks: Float64Array;
@@ -33,48 +37,165 @@ export interface BpeTrace {
   readonly last: EdgeChain;
 }
 
+/**
+ * Every merge of a vocabulary as a table: for each left symbol, its right partners (sorted by id) with the
+ * merge's rank and result. Built once from the vocabulary (each token's splits into two tokens, kept where
+ * the tokenizer's pair lookup makes that very token from them; for tiktoken ranks any such split merges,
+ * with the token's id as its rank).
+ */
+export class MergeTable {
+  private readonly start: Int32Array;
+  private readonly right: Int32Array;
+  private readonly ranks: Int32Array;
+  private readonly made: Int32Array;
+
+  constructor(cfg: EngineConfig, vocabSize: number) {
+    const spellings: string[] = new Array<string>(vocabSize);
+    for (const [sp, id] of cfg.vocab) if (id < vocabSize) spellings[id] = sp;
+    const tiktoken = cfg.algorithm === 'tiktoken-bpe';
+    const ls: number[] = [];
+    const rs: number[] = [];
+    const ks: number[] = [];
+    const ms: number[] = [];
+    for (let m = 0; m < vocabSize; m++) {
+      const s = spellings[m];
+      if (s === undefined || s.length < 2) continue;
+      for (let k = 1; k < s.length; k++) {
+        const c = s.charCodeAt(k);
+        if (c >= 0xdc00 && c <= 0xdfff) continue; // inside a surrogate pair
+        const l = cfg.vocab.get(s.slice(0, k));
+        if (l === undefined) continue;
+        const r = cfg.vocab.get(s.slice(k));
+        if (r === undefined) continue;
+        let rank: number;
+        if (tiktoken) rank = m;
+        else {
+          const v = cfg.pairLookup(l, r);
+          if (v < 0 || v % MERGE_ID_BITS !== m) continue;
+          rank = Math.floor(v / MERGE_ID_BITS);
+        }
+        ls.push(l);
+        rs.push(r);
+        ks.push(rank);
+        ms.push(m);
+      }
+    }
+    // Counting sort by left id, then each left's partners by right id (short lists).
+    const n = ls.length;
+    this.start = new Int32Array(vocabSize + 1);
+    for (let j = 0; j < n; j++) this.start[ls[j] + 1]++;
+    for (let id = 0; id < vocabSize; id++) this.start[id + 1] += this.start[id];
+    const fill = this.start.slice(0, vocabSize);
+    this.right = new Int32Array(n);
+    this.ranks = new Int32Array(n);
+    this.made = new Int32Array(n);
+    for (let j = 0; j < n; j++) {
+      const at = fill[ls[j]]++;
+      this.right[at] = rs[j];
+      this.ranks[at] = ks[j];
+      this.made[at] = ms[j];
+    }
+    for (let id = 0; id < vocabSize; id++) {
+      const a = this.start[id];
+      const b = this.start[id + 1];
+      if (b - a < 2) continue;
+      const idx = Array.from({ length: b - a }, (_, k) => a + k).sort((x, y) => this.right[x] - this.right[y]);
+      const r = idx.map((k) => this.right[k]);
+      const k2 = idx.map((k) => this.ranks[k]);
+      const m2 = idx.map((k) => this.made[k]);
+      this.right.set(r, a);
+      this.ranks.set(k2, a);
+      this.made.set(m2, a);
+    }
+  }
+
+  /** rank · 2^20 + the merged id, or -1 when the two symbols do not merge. */
+  lookup(left: number, right: number): number {
+    if (left < 0 || left + 1 >= this.start.length) return -1;
+    let lo = this.start[left];
+    let hi = this.start[left + 1];
+    const rs = this.right;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      const x = rs[mid];
+      if (x < right) lo = mid + 1;
+      else if (x > right) hi = mid;
+      else return this.ranks[mid] * MERGE_ID_BITS + this.made[mid];
+    }
+    return -1;
+  }
+
+  /** Rank of the merge of two adjacent symbols, or -1. */
+  rank(left: number, right: number): number {
+    const m = this.lookup(left, right);
+    return m < 0 ? -1 : Math.floor(m / MERGE_ID_BITS);
+  }
+
+  /** The right partners of a symbol (sorted ids) and their merge ranks. */
+  partners(left: number): { readonly ids: Int32Array; readonly ranks: Int32Array } {
+    const a = this.start[left];
+    const b = this.start[left + 1];
+    return { ids: this.right.subarray(a, b), ranks: this.ranks.subarray(a, b) };
+  }
+}
+
+/** A byte string's spelling in the byte-level alphabet (the vocabulary's keys). */
 export function spelling(bytes: Uint8Array, start = 0, end = bytes.length): string {
   let s = '';
   for (let i = start; i < end; i++) s += BYTE_TO_CHAR[bytes[i]];
   return s;
 }
 
-/** BPE over raw bytes for byte-level tokenizers, as the engine's computeWord does for `symbols: 'bytes'`. */
-export class ByteBpe {
-  private readonly merger: BpeMerger;
+const decoder = new TextDecoder('utf-8', { ignoreBOM: true });
+
+/**
+ * BPE as the engine's computeWord does it, on the bytes a piece stands for: one symbol per byte (byte-level
+ * vocabularies), or per character with byte fallback (SentencePiece-style: bytes as the text has them, a
+ * space standing for `▁`).
+ */
+export class PieceBpe {
+  readonly merges: MergeTable;
   private readonly byteToId = new Int32Array(256).fill(-1);
-  private ids = new Int32Array(64);
-  private lens = new Int32Array(64);
+  private readonly fallbackIds = new Int32Array(256).fill(-1);
   private readonly wholeCache = new Map<string, Int32Array>();
   private readonly traceCache = new Map<string, BpeTrace>();
-  /** Pair lookup (rank · 2^20 + new id, or -1); for tiktoken ranks a bounded memo of our own. */
-  readonly lookup: (left: number, right: number) => number;
-  private readonly spellings: string[] = [];
+  private readonly chars: boolean;
 
-  constructor(readonly cfg: EngineConfig) {
-    for (const [sp, id] of cfg.vocab) this.spellings[id] = sp;
-    if (cfg.algorithm === 'tiktoken-bpe') {
-      // The engine memoizes every pair it is asked; the analysis asks many, so keep a bounded memo instead.
-      const memo = new Map<number, number>();
-      this.lookup = (l, r) => {
-        const key = l * MERGE_ID_BITS + r;
-        let v = memo.get(key);
-        if (v === undefined) {
-          const id = cfg.vocab.get((this.spellings[l] ?? '') + (this.spellings[r] ?? ''));
-          v = id === undefined ? -1 : id * MERGE_ID_BITS + id;
-          if (memo.size > 400_000) memo.clear();
-          memo.set(key, v);
-        }
-        return v;
-      };
-    } else this.lookup = cfg.pairLookup;
-    this.merger = new BpeMerger(this.lookup);
-    for (let b = 0; b < 256; b++) this.byteToId[b] = cfg.vocab.get(BYTE_TO_CHAR[b]) ?? -1;
+  constructor(
+    readonly cfg: EngineConfig,
+    vocabSize: number,
+  ) {
+    this.chars = cfg.symbols === 'chars';
+    this.merges = new MergeTable(cfg, vocabSize);
+    for (let b = 0; b < 256; b++) {
+      this.byteToId[b] = cfg.vocab.get(BYTE_TO_CHAR[b]) ?? -1;
+      if (cfg.byteFallback) this.fallbackIds[b] = cfg.vocab.get(`<0x${b.toString(16).toUpperCase().padStart(2, '0')}>`) ?? -1;
+    }
   }
 
-  /** The vocabulary id of a byte string spelled in the byte-level alphabet, if it is one token. */
+  /** The vocabulary id of a byte string (one token), if any. */
   idOf(bytes: Uint8Array, start = 0, end = bytes.length): number | undefined {
-    return this.cfg.vocab.get(spelling(bytes, start, end));
+    if (!this.chars) return this.cfg.vocab.get(spelling(bytes, start, end));
+    return this.cfg.vocab.get(decoder.decode(bytes.subarray(start, end)).replace(/ /g, '\u2581'));
+  }
+
+  /** The initial symbols of bytes[start, end) (whole characters in the chars mode). */
+  symbols(bytes: Uint8Array, start = 0, end = bytes.length): number[] {
+    const out: number[] = [];
+    if (!this.chars) {
+      for (let i = start; i < end; i++) out.push(this.byteToId[bytes[i]]);
+      return out;
+    }
+    const text = decoder.decode(bytes.subarray(start, end));
+    for (const ch of text) {
+      const id = this.cfg.vocab.get(ch === ' ' ? '\u2581' : ch);
+      if (id !== undefined) out.push(id);
+      else {
+        const b = new TextEncoder().encode(ch);
+        for (const byte of b) out.push(this.fallbackIds[byte] >= 0 ? this.fallbackIds[byte] : this.cfg.unkId);
+      }
+    }
+    return out;
   }
 
   /** Canonical tokens of the complete piece bytes[start, end): the whole-word rule, then merges. */
@@ -82,10 +203,8 @@ export class ByteBpe {
     const key = latin1Key(bytes, start, end);
     const hit = this.wholeCache.get(key);
     if (hit) return hit;
-    let out: Int32Array;
     const whole = this.cfg.ignoreMerges ? this.idOf(bytes, start, end) : undefined;
-    if (whole !== undefined) out = Int32Array.of(whole);
-    else out = this.encodeMerges(bytes, start, end);
+    const out = whole !== undefined ? Int32Array.of(whole) : this.trace(bytes, start, end).tokens;
     if (this.wholeCache.size > 50_000) this.wholeCache.clear();
     this.wholeCache.set(key, out);
     return out;
@@ -93,17 +212,7 @@ export class ByteBpe {
 
   /** Merges-only BPE of bytes[start, end). */
   encodeMerges(bytes: Uint8Array, start = 0, end = bytes.length): Int32Array {
-    const n = end - start;
-    if (this.ids.length < n) {
-      this.ids = new Int32Array(n * 2);
-      this.lens = new Int32Array(n * 2);
-    }
-    for (let i = 0; i < n; i++) {
-      this.ids[i] = this.byteToId[bytes[start + i]];
-      this.lens[i] = 1;
-    }
-    const m = this.merger.merge(this.ids, this.lens, n);
-    return this.ids.slice(0, m);
+    return this.trace(bytes, start, end).tokens;
   }
 
   /**
@@ -114,15 +223,21 @@ export class ByteBpe {
     const key = latin1Key(bytes, start, end);
     const hit = this.traceCache.get(key);
     if (hit) return hit;
-    const n = end - start;
-    const ids: number[] = [];
-    for (let i = 0; i < n; i++) ids.push(this.byteToId[bytes[start + i]]);
+    const result = this.traceSymbols(this.symbols(bytes, start, end));
+    if (this.traceCache.size > 50_000) this.traceCache.clear();
+    this.traceCache.set(key, result);
+    return result;
+  }
+
+  private traceSymbols(ids: number[]): BpeTrace {
+    const n = ids.length;
+    const M = this.merges;
     const firstIds = [ids[0]];
     const firstRanks = [-Infinity];
     const lastIds = [ids[n - 1]];
     const lastRanks = [-Infinity];
     const pair: number[] = [];
-    for (let i = 0; i + 1 < ids.length; i++) pair.push(this.lookup(ids[i], ids[i + 1]));
+    for (let i = 0; i + 1 < ids.length; i++) pair.push(M.lookup(ids[i], ids[i + 1]));
     for (;;) {
       let best = -1;
       let bestRank = Infinity;
@@ -140,8 +255,8 @@ export class ByteBpe {
       if (best < 0) break;
       ids.splice(best, 2, bestId);
       pair.splice(best, 1);
-      if (best > 0) pair[best - 1] = this.lookup(ids[best - 1], bestId);
-      if (best < pair.length) pair[best] = this.lookup(bestId, ids[best + 1]);
+      if (best > 0) pair[best - 1] = M.lookup(ids[best - 1], bestId);
+      if (best < pair.length) pair[best] = M.lookup(bestId, ids[best + 1]);
       if (best === 0) {
         firstIds.push(bestId);
         firstRanks.push(bestRank);
@@ -151,20 +266,16 @@ export class ByteBpe {
         lastRanks.push(bestRank);
       }
     }
-    const result: BpeTrace = {
+    return {
       tokens: Int32Array.from(ids),
       first: { ids: Int32Array.from(firstIds), ranks: Float64Array.from(firstRanks) },
       last: { ids: Int32Array.from(lastIds), ranks: Float64Array.from(lastRanks) },
     };
-    if (this.traceCache.size > 50_000) this.traceCache.clear();
-    this.traceCache.set(key, result);
-    return result;
   }
 
   /** Rank of the merge of two adjacent symbols, or -1. */
   rank(left: number, right: number): number {
-    const m = this.lookup(left, right);
-    return m < 0 ? -1 : Math.floor(m / MERGE_ID_BITS);
+    return this.merges.rank(left, right);
   }
 }
 
@@ -187,16 +298,10 @@ function latin1Key(bytes: Uint8Array, start: number, end: number): string {
  * it). The boundary survives iff no pair (j, k) is applied.
  */
 export class BoundaryCrossings {
-  /** Per σ_j: all its merge partners π → rank, when known (else ranks are asked pair by pair). */
-  private readonly partners: (ReadonlyMap<number, number> | undefined)[];
-
   constructor(
     readonly left: EdgeChain,
-    private readonly bpe: ByteBpe,
-    partnersOf?: (sigma: number) => ReadonlyMap<number, number> | undefined,
-  ) {
-    this.partners = Array.from(left.ids, (sigma) => partnersOf?.(sigma));
-  }
+    private readonly merges: MergeTable,
+  ) {}
 
   /** True when some merge crosses the boundary, given the right side's first-symbol chain. */
   crosses(right: EdgeChain): boolean {
@@ -206,11 +311,10 @@ export class BoundaryCrossings {
     for (let j = 0; j < nj; j++) {
       const rj = last.ranks[j];
       const rNext = j + 1 < nj ? last.ranks[j + 1] : Infinity;
-      const partners = this.partners[j];
       for (let k = 0; k < nk; k++) {
         const rho = right.ranks[k];
         if (rho >= rNext) break; // π_k and later appear only after σ_j is gone
-        const mu = partners ? (partners.get(right.ids[k]) ?? -1) : this.bpe.rank(last.ids[j], right.ids[k]);
+        const mu = this.merges.rank(last.ids[j], right.ids[k]);
         if (mu < 0) continue;
         const e = Math.max(mu, rj, rho);
         const rhoNext = k + 1 < nk ? right.ranks[k + 1] : Infinity;
@@ -221,121 +325,209 @@ export class BoundaryCrossings {
   }
 }
 
-/** Per-token merges-only facts, computed on first use and kept. */
-export class TokenChains {
-  private readonly traces: (BpeTrace | undefined)[];
-  private readonly partnerCache = new Map<number, ReadonlyMap<number, number>>();
+/** A symbol's right merge partners as an open-addressing table (id → rank), for hot loops. */
+export class PartnerTable {
+  readonly keys: Int32Array;
+  readonly vals: Int32Array;
+  readonly mask: number;
 
-  constructor(
-    readonly bpe: ByteBpe,
-    private readonly table: TokenTable,
-  ) {
-    this.traces = new Array<BpeTrace | undefined>(table.vocabSize);
+  constructor(partners: { readonly ids: Int32Array; readonly ranks: Int32Array }) {
+    let cap = 8;
+    while (cap < partners.ids.length * 2) cap *= 2;
+    this.keys = new Int32Array(cap).fill(-1);
+    this.vals = new Int32Array(cap);
+    this.mask = cap - 1;
+    for (let k = 0; k < partners.ids.length; k++) {
+      let h = Math.imul(partners.ids[k], 0x9e3779b1) >>> 0;
+      for (;;) {
+        const slot = h & this.mask;
+        if (this.keys[slot] < 0) {
+          this.keys[slot] = partners.ids[k];
+          this.vals[slot] = partners.ranks[k];
+          break;
+        }
+        h++;
+      }
+    }
   }
 
-  trace(id: number): BpeTrace {
-    let t = this.traces[id];
+  /** The merge rank with partner `id`, or -1. */
+  get(id: number): number {
+    let h = Math.imul(id, 0x9e3779b1) >>> 0;
+    const keys = this.keys;
+    for (;;) {
+      const slot = h & this.mask;
+      const k = keys[slot];
+      if (k === id) return this.vals[slot];
+      if (k < 0) return -1;
+      h++;
+    }
+  }
+}
+
+/**
+ * Per-token merges-only facts for the whole vocabulary, computed together on first use (one pass of BPE over
+ * every token's own bytes, into flat arrays): whether BPE of its bytes gives the token back, and the chains
+ * of its first and last symbols.
+ */
+export class TokenChains {
+  private computed = false;
+  private self!: Uint8Array;
+  private firstStart!: Int32Array;
+  private lastStart!: Int32Array;
+  /** Every token's first-symbol chain, flat (ids and ranks): token t's is [firstStart[t], firstStart[t + 1]). */
+  firstPoolIds!: Int32Array;
+  firstPoolRanks!: Float64Array;
+  private lastIds!: Int32Array;
+  private lastRanks!: Float64Array;
+  private readonly partnerTables = new Map<number, PartnerTable>();
+
+  constructor(
+    readonly bpe: PieceBpe,
+    private readonly table: TokenTable,
+  ) {}
+
+  private compute(): void {
+    if (this.computed) return;
+    this.computed = true;
+    const V = this.table.vocabSize;
+    const M = this.bpe.merges;
+    this.self = new Uint8Array(V);
+    this.firstStart = new Int32Array(V + 1);
+    this.lastStart = new Int32Array(V + 1);
+    let fIds = new Int32Array(V * 3);
+    let fRanks = new Float64Array(V * 3);
+    let lIds = new Int32Array(V * 3);
+    let lRanks = new Float64Array(V * 3);
+    let fn = 0;
+    let ln = 0;
+    let ids = new Int32Array(64);
+    let pair = new Float64Array(64);
+    for (let t = 0; t < V; t++) {
+      this.firstStart[t] = fn;
+      this.lastStart[t] = ln;
+      const b = this.table.bytes[t];
+      if (!this.table.usable[t] || b.length === 0) continue;
+      const sym = this.bpe.symbols(b);
+      let n = sym.length;
+      if (n === 0) continue;
+      if (ids.length < n) {
+        ids = new Int32Array(n * 2);
+        pair = new Float64Array(n * 2);
+      }
+      for (let k = 0; k < n; k++) ids[k] = sym[k];
+      if (fn + 2 * n + 2 > fIds.length) {
+        const grow = <A extends Int32Array | Float64Array>(a: A, make: (k: number) => A): A => {
+          const c = make(a.length * 2);
+          c.set(a);
+          return c;
+        };
+        fIds = grow(fIds, (k) => new Int32Array(k));
+        fRanks = grow(fRanks, (k) => new Float64Array(k));
+      }
+      if (ln + 2 * n + 2 > lIds.length) {
+        const li = new Int32Array(lIds.length * 2);
+        li.set(lIds);
+        lIds = li;
+        const lr = new Float64Array(lRanks.length * 2);
+        lr.set(lRanks);
+        lRanks = lr;
+      }
+      fIds[fn] = ids[0];
+      fRanks[fn++] = -Infinity;
+      lIds[ln] = ids[n - 1];
+      lRanks[ln++] = -Infinity;
+      for (let k = 0; k + 1 < n; k++) pair[k] = M.lookup(ids[k], ids[k + 1]);
+      for (;;) {
+        let best = -1;
+        let bestRank = Infinity;
+        for (let k = 0; k + 1 < n; k++) {
+          const m = pair[k];
+          if (m < 0) continue;
+          const rank = Math.floor(m / MERGE_ID_BITS);
+          if (rank < bestRank) {
+            bestRank = rank;
+            best = k;
+          }
+        }
+        if (best < 0) break;
+        const made = pair[best] % MERGE_ID_BITS;
+        ids[best] = made;
+        for (let k = best + 1; k + 1 < n; k++) {
+          ids[k] = ids[k + 1];
+          pair[k] = pair[k + 1];
+        }
+        n--;
+        if (best > 0) pair[best - 1] = M.lookup(ids[best - 1], made);
+        if (best + 1 < n) pair[best] = M.lookup(made, ids[best + 1]);
+        if (best === 0) {
+          fIds[fn] = made;
+          fRanks[fn++] = bestRank;
+        }
+        if (best === n - 1) {
+          lIds[ln] = made;
+          lRanks[ln++] = bestRank;
+        }
+      }
+      if (n === 1 && ids[0] === t) this.self[t] = 1;
+    }
+    this.firstStart[V] = fn;
+    this.lastStart[V] = ln;
+    this.firstPoolIds = fIds.slice(0, fn);
+    this.firstPoolRanks = fRanks.slice(0, fn);
+    this.lastIds = lIds.slice(0, ln);
+    this.lastRanks = lRanks.slice(0, ln);
+  }
+
+  /** The chains of a token's first and last symbols (views into the flat arrays). */
+  first(id: number): EdgeChain {
+    this.compute();
+    const a = this.firstStart[id];
+    const b = this.firstStart[id + 1];
+    return { ids: this.firstPoolIds.subarray(a, b), ranks: this.firstPoolRanks.subarray(a, b) };
+  }
+
+  last(id: number): EdgeChain {
+    this.compute();
+    const a = this.lastStart[id];
+    const b = this.lastStart[id + 1];
+    return { ids: this.lastIds.subarray(a, b), ranks: this.lastRanks.subarray(a, b) };
+  }
+
+  /** Offset of the token's first chain in firstPoolIds / firstPoolRanks (its length: firstLength). */
+  firstOffset(id: number): number {
+    this.compute();
+    return this.firstStart[id];
+  }
+
+  firstLength(id: number): number {
+    return this.firstStart[id + 1] - this.firstStart[id];
+  }
+
+  /** A symbol's merge partners as a hash table (cached for the most recent symbols). */
+  partnerTable(sigma: number): PartnerTable {
+    let t = this.partnerTables.get(sigma);
     if (!t) {
-      t = this.bpe.trace(this.table.bytes[id]);
-      this.traces[id] = t;
+      t = new PartnerTable(this.bpe.merges.partners(sigma));
+      if (this.partnerTables.size >= 4096) this.partnerTables.delete(this.partnerTables.keys().next().value as number);
+      this.partnerTables.set(sigma, t);
     }
     return t;
   }
 
-  /** Flat copies of every traced token's first-symbol chain (ids and ranks), for hot loops. */
-  firstPoolIds = new Int32Array(1 << 16);
-  firstPoolRanks = new Float64Array(1 << 16);
-  private firstUsed = 0;
-  /** Per id: offset in the pools (-1: not yet) and length. */
-  private firstAt: Int32Array | undefined;
-
-  /** Offset of the token's first chain in the pools (its length: firstLength). */
-  firstOffset(id: number): number {
-    if (!this.firstAt) this.firstAt = new Int32Array(this.table.vocabSize * 2).fill(-1);
-    let at = this.firstAt[2 * id];
-    if (at < 0) {
-      const f = this.trace(id).first;
-      const n = f.ids.length;
-      if (this.firstUsed + n > this.firstPoolIds.length) {
-        const cap = Math.max(this.firstPoolIds.length * 2, this.firstUsed + n);
-        const ids = new Int32Array(cap);
-        ids.set(this.firstPoolIds);
-        this.firstPoolIds = ids;
-        const ranks = new Float64Array(cap);
-        ranks.set(this.firstPoolRanks);
-        this.firstPoolRanks = ranks;
-      }
-      this.firstPoolIds.set(f.ids, this.firstUsed);
-      this.firstPoolRanks.set(f.ranks, this.firstUsed);
-      at = this.firstUsed;
-      this.firstAt[2 * id] = at;
-      this.firstAt[2 * id + 1] = n;
-      this.firstUsed += n;
-    }
-    return at;
-  }
-
-  firstLength(id: number): number {
-    return (this.firstAt as Int32Array)[2 * id + 1];
-  }
-
-  private readonly rankArrays = new Map<number, Int32Array>();
-
-  /** partnersOf(σ) as an array over ids (rank, or -1), cached for the most recent symbols. */
-  partnerRanks(sigma: number): Int32Array {
-    let a = this.rankArrays.get(sigma);
-    if (a) {
-      this.rankArrays.delete(sigma);
-      this.rankArrays.set(sigma, a);
-      return a;
-    }
-    a = new Int32Array(this.table.vocabSize).fill(-1);
-    for (const [pi, mu] of this.partnersOf(sigma) as ReadonlyMap<number, number>) a[pi] = mu;
-    if (this.rankArrays.size >= 48) this.rankArrays.delete(this.rankArrays.keys().next().value as number);
-    this.rankArrays.set(sigma, a);
-    return a;
-  }
-
   /** Merges-only BPE of the token's own bytes gives the token back. */
   mergesSelf(id: number): boolean {
-    const t = this.trace(id);
-    return t.tokens.length === 1 && t.tokens[0] === id;
+    this.compute();
+    return this.self[id] === 1;
   }
 
-  /**
-   * Every right merge partner of a symbol (π with σ·π a token reached by merging σ with π, and that merge's
-   * rank), found from the tokens that start with σ's bytes. Cached (bounded).
-   */
-  partnersOf(sigma: number): ReadonlyMap<number, number> {
-    const hit = this.partnerCache.get(sigma);
-    if (hit) return hit;
-    let out: Map<number, number>;
-    const sb = this.table.bytes[sigma];
-    const [lo, hi] = this.table.prefixRange(latinKey(sb));
-    {
-      out = new Map();
-      for (let pos = lo; pos < hi; pos++) {
-        const v = this.table.bytes[this.table.sortedIds[pos]];
-        if (v.length <= sb.length) continue;
-        const pi = this.bpe.idOf(v, sb.length);
-        if (pi === undefined) continue;
-        const mu = this.bpe.rank(sigma, pi);
-        if (mu >= 0) out.set(pi, mu);
-      }
-    }
-    if (this.partnerCache.size > 16384) this.partnerCache.clear();
-    this.partnerCache.set(sigma, out);
-    return out;
+  /** The right merge partners of a symbol (sorted ids, ranks). */
+  partnersOf(sigma: number): { readonly ids: Int32Array; readonly ranks: Int32Array } {
+    return this.bpe.merges.partners(sigma);
   }
 
-  /** The boundary test with `left` on the left (partners listed in advance). */
+  /** The boundary test with `left` on the left. */
   crossingsAfter(left: EdgeChain): BoundaryCrossings {
-    return new BoundaryCrossings(left, this.bpe, (s) => this.partnersOf(s));
+    return new BoundaryCrossings(left, this.bpe.merges);
   }
-}
-
-function latinKey(b: Uint8Array): string {
-  let s = '';
-  for (let i = 0; i < b.length; i++) s += String.fromCharCode(b[i]);
-  return s;
 }

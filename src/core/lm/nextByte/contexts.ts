@@ -22,11 +22,19 @@ function unicodeForm(n: Normalizer | null): 'NFC' | 'NFKC' | undefined | null {
   return null;
 }
 
-/** Added tokens that match inside text are analysed when no content is a prefix of another and all are in normal form. */
+/**
+ * Added tokens that match inside text are analysed when their contents are in normal form and neither contain
+ * nor overlap one another (no content holds another, no proper suffix of one begins another): then every
+ * occurrence of a content in the text is a match, and a continuation can complete at most the one content
+ * begun at the end.
+ */
 function addedTokensSupported(contents: readonly string[], form: 'NFC' | 'NFKC' | undefined): boolean {
   for (const a of contents) {
     if (a.length === 0 || (form && referenceNormalize(a, form) !== a)) return false;
-    for (const b of contents) if (a !== b && b.startsWith(a)) return false;
+    for (const b of contents) {
+      if (a !== b && b.includes(a)) return false;
+      for (let k = 1; k < a.length; k++) if (b.startsWith(a.slice(k))) return false;
+    }
   }
   return true;
 }

@@ -26,6 +26,7 @@ import { fixedTokens, regionStart } from './anchor';
 import { healingMass, naiveMass, normalized } from './baselines';
 import { topCharacters, type CharacterProbability } from './characters';
 import { PatternAnalysis } from './patternAnalysis';
+import type { PatternContext } from './patternContext';
 import { patternContextOf } from './contexts';
 import * as legacy from './legacy';
 
@@ -74,6 +75,20 @@ export interface NextByteResult {
   readonly ms: number;
 }
 
+/**
+ * The region start moved past the last added token whose content lies whole in x after R: every occurrence of
+ * a content is a match (contexts.ts), and the text after it is tokenized as a segment of its own.
+ */
+function afterAddedTokens(ctx: PatternContext, x: string, R: number): number {
+  if (R < 0) return R;
+  let out = R;
+  for (const a of ctx.added) {
+    const k = x.lastIndexOf(a.content);
+    if (k >= R && k + a.content.length > out) out = k + a.content.length;
+  }
+  return out;
+}
+
 /** The UTF-16 offset moved back to a character start, within the text. */
 function clampOffset(text: string, offset: number): number {
   let o = Math.max(0, Math.min(text.length, Math.floor(offset)));
@@ -97,7 +112,7 @@ export async function nextByteDistribution(model: LanguageModel, tokenizer: Toke
   const near = Math.max(0, offset - lookback - 8);
   const x = text.slice(0, near) + wellFormed(text.slice(near, offset));
   const ctx = patternContextOf(tokenizer);
-  const R = ctx ? regionStart(x, tokenizer.restartRules, lookback) : -1;
+  const R = ctx ? afterAddedTokens(ctx, x, regionStart(x, tokenizer.restartRules, lookback)) : -1;
   if (!ctx || R < 0 || ctx.automaton.tooComplex) return legacy.nextByteDistribution(model, tokenizer, text, utf16Offset, options);
   const fixed = fixedTokens(tokenizer, x, R, model.contextTokens, options.documentStream, false);
   const a = new PatternAnalysis(ctx, model, x.slice(R), R > 0, fixed, options.signal);
@@ -147,7 +162,7 @@ export async function nextByteDistribution(model: LanguageModel, tokenizer: Toke
 export async function bytePrefixLogProb(model: LanguageModel, tokenizer: Tokenizer, text: string, options: NextByteOptions = {}): Promise<{ logProb: number; exact: boolean; covers: number }> {
   const x = wellFormed(text);
   const ctx = patternContextOf(tokenizer);
-  const R = ctx ? regionStart(x, tokenizer.restartRules, options.maxLookback ?? 4096) : -1;
+  const R = ctx ? afterAddedTokens(ctx, x, regionStart(x, tokenizer.restartRules, options.maxLookback ?? 4096)) : -1;
   if (!ctx || R < 0) return legacy.bytePrefixLogProb(model, tokenizer, text, options);
   const fixed = fixedTokens(tokenizer, x, R, model.contextTokens, undefined, true);
   const a = new PatternAnalysis(ctx, model, x.slice(R), R > 0, fixed, options.signal);

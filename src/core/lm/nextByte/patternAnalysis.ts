@@ -23,6 +23,18 @@ export interface Masses {
   readonly candidates: number;
 }
 
+/** Whether the ascending array holds `v`. */
+function hasSorted(a: Int32Array, v: number): boolean {
+  let lo = 0;
+  let hi = a.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if (a[mid] < v) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo < a.length && a[lo] === v;
+}
+
 export class PatternAnalysis {
   readonly region: Region;
   readonly walk: RegionWalk;
@@ -67,22 +79,6 @@ export class PatternAnalysis {
     this.probabilities = new PrefixProbabilities(model, fixed, signal);
   }
 
-  /** Unnormalized P(z·b) for the 256 bytes and end, and P(z), for z = the region's bytes then `extra`. */
-  private stampArray: Int32Array | undefined;
-  private stamp = 0;
-
-  private deltaArray: Float64Array | undefined;
-
-  private deltas(): Float64Array {
-    if (!this.deltaArray) this.deltaArray = new Float64Array(this.ctx.table.vocabSize);
-    return this.deltaArray;
-  }
-
-  private stamps(): Int32Array {
-    if (!this.stampArray) this.stampArray = new Int32Array(this.ctx.table.vocabSize);
-    return this.stampArray;
-  }
-
   /** Open pieces whose witness search failed during this analysis (then the result is not exact). */
   witnessMisses = 0;
 
@@ -100,7 +96,8 @@ export class PatternAnalysis {
     const ctx = this.ctx;
     const T = ctx.table;
     const mass = new Float64Array(257);
-    let prefixMass = 0;
+    // The empty string has one cover, the empty sequence.
+    let prefixMass = this.region.bytes.length + extra.length === 0 ? 1 : 0;
     let count = covers.entries.length;
     const byU = new Map<number, { p: number; d: NextTokenDistribution }>();
     const of = (u: number): { p: number; d: NextTokenDistribution } => {
@@ -119,67 +116,69 @@ export class PatternAnalysis {
       if (e.byte >= 0) mass[e.byte] += q;
       if (e.coversZ) prefixMass += q;
     }
-    // Per prefix u with a sparse distribution: the explicit part as deltas over the base, by id (stamped).
-    const deltaStamp = this.stamps();
-    const delta = this.deltas();
-    let deltaFor = -1;
+    // Per prefix u with a sparse distribution: base sums per (valid list, offset) from the context's cache,
+    // and the explicit ids' deltas over the base, added where the list holds them.
     const pool = T.pool;
     const start = T.byteStart;
-    const sortedBulks = covers.bulks.slice().sort((x, y) => x.u - y.u);
-    for (const bulk of sortedBulks) {
+    for (const bulk of covers.bulks) {
       const { p, d } = of(bulk.u);
       if (p === 0) continue;
       const form = d.form();
-      const valid = bulk.fresh >= 0 ? ctx.startValidFn(bulk.fresh) : (): boolean => true;
       const off = bulk.offset;
+      const lists = bulk.lists.map((l) => ctx.validStarts(l, bulk.fresh));
       let covered = 0;
       if (form.kind === 'sparse') {
         const w = p * form.baseWeight;
-        if (deltaFor !== bulk.u) {
-          deltaFor = bulk.u;
-          const stamp = ++this.stamp;
-          for (let j = 0; j < form.ids.length; j++) {
-            const t = form.ids[j];
-            if (t >= T.vocabSize) continue;
-            deltaStamp[t] = stamp;
-            delta[t] = form.probs[j] - form.baseWeight * form.base.prob(t);
-          }
-        }
-        const stamp = this.stamp;
+        const base = form.base;
         if (bulk.classes.length) {
-          const sums = ctx.newPieceSums(bulk.fresh, form.base);
+          const sums = ctx.newPieceSums(bulk.fresh, base);
+          const valid = ctx.startValidFn(bulk.fresh);
           for (const c of bulk.classes) for (let b = 0; b < 256; b++) mass[b] += w * sums[c * 256 + b];
           for (let j = 0; j < form.ids.length; j++) {
             const t = form.ids[j];
-            if (t < T.vocabSize && bulk.classes.includes(ctx.firstClass(t)) && valid(t)) mass[T.firstByte[t]] += p * delta[t];
+            if (t < T.vocabSize && bulk.classes.includes(ctx.firstClass(t)) && valid(t)) mass[T.firstByte[t]] += p * (form.probs[j] - form.baseWeight * base.prob(t));
           }
         }
-        const base = form.base;
-        const checked = bulk.fresh < 0;
-        for (const list of bulk.lists) {
-          for (let k = 0; k < list.length; k++) {
-            const t = list[k];
-            if (!checked && !valid(t)) continue;
-            const q = w * base.prob(t) + (deltaStamp[t] === stamp ? p * delta[t] : 0);
+        for (const list of lists) {
+          if (list.length === 0) continue;
+          const sums = ctx.listSums(list, off, base);
+          for (let b = 0; b < 256; b++) mass[b] += w * sums[b];
+          covered += w * sums[256];
+          const sorted = ctx.sortedList(list);
+          for (let j = 0; j < form.ids.length; j++) {
+            const t = form.ids[j];
+            if (t >= T.vocabSize || !hasSorted(sorted, t)) continue;
+            const q = p * (form.probs[j] - form.baseWeight * base.prob(t));
             mass[pool[start[t] + off]] += q;
             covered += q;
           }
         }
       } else {
+        const valid = bulk.fresh >= 0 ? ctx.startValidFn(bulk.fresh) : (): boolean => true;
         for (const c of bulk.classes) for (const t of ctx.byFirstClass[c]) if (valid(t)) mass[T.firstByte[t]] += p * form.probs[t];
-        for (const list of bulk.lists) {
+        for (const list of lists) {
           for (let k = 0; k < list.length; k++) {
             const t = list[k];
-            if (!valid(t)) continue;
             mass[pool[start[t] + off]] += p * form.probs[t];
             covered += p * form.probs[t];
           }
         }
       }
+      // Ids left out of the bulk (they would complete an added token's content): their share taken back.
+      if (bulk.exclude) {
+        const inClass = bulk.classes.length ? ctx.startValidFn(bulk.fresh) : undefined;
+        for (const t of bulk.exclude) {
+          const inBulk = (inClass !== undefined && bulk.classes.includes(ctx.firstClass(t)) && inClass(t)) || lists.some((l) => hasSorted(ctx.sortedList(l), t));
+          if (!inBulk) continue;
+          const q = p * d.prob(t);
+          mass[pool[start[t] + off]] -= q;
+          covered -= q;
+        }
+      }
       // Tokens laid before z's end cover it.
       if (off > 0) prefixMass += covered;
       for (const c of bulk.classes) count += ctx.byFirstClass[c].length;
-      for (const list of bulk.lists) count += list.length;
+      for (const list of lists) count += list.length;
     }
     this.witnessMisses += this.ctx.witnessMisses - before;
     if (complete) {

@@ -16,7 +16,7 @@ import type { EngineConfig } from '../../tokenizers/engine';
 import { referenceNormalize, startsNormalizationSegment } from '../../text/normalizers';
 import type { BaseDistribution } from '../model';
 import type { Tokenizer } from '../../tokenizers/types';
-import { ByteBpe, TokenChains } from './bpe';
+import { PieceBpe, TokenChains } from './bpe';
 import type { PieceAutomaton } from './pieceAutomaton';
 import { goodAfter, goodStep, walkOutcomes, type WalkOutcome } from './pieceReadings';
 import { latin1, TokenTable } from './tokenTable';
@@ -24,7 +24,7 @@ import { resEndsHere, type Resolution } from './searchAutomaton';
 
 export class PatternContext {
   readonly table: TokenTable;
-  readonly bpe: ByteBpe;
+  readonly bpe: PieceBpe;
   readonly chains: TokenChains;
   readonly wholeWord: boolean;
   /** Class of each whole character of each token (parallel to table.codePoints). */
@@ -58,7 +58,7 @@ export class PatternContext {
     const special = new Set<number>();
     for (const t of cfg.addedTokens) if (t.special) special.add(t.id);
     this.table = new TokenTable(tokenizer.vocabSize, (id) => tokenizer.tokenBytes(id), special);
-    this.bpe = new ByteBpe(cfg);
+    this.bpe = new PieceBpe(cfg, tokenizer.vocabSize);
     this.chains = new TokenChains(this.bpe, this.table);
     this.wholeWord = cfg.ignoreMerges;
     const T = this.table;
@@ -205,7 +205,7 @@ export class PatternContext {
     }
     if (!newPiece) {
       const headTrace = this.bpe.trace(head);
-      if (C.crossingsAfter(headTrace.last).crosses(C.trace(id).first)) return false;
+      if (C.crossingsAfter(headTrace.last).crosses(C.first(id))) return false;
     }
     if (o.closed) {
       if (newPiece || !this.wholeWord) return true;
@@ -214,7 +214,9 @@ export class PatternContext {
     return this.openWitness(w, o.atStart, head, id);
   }
 
-  private readonly witnessCache = new Map<string, boolean>();
+  /** Head-free witness chains (or null: none) by walk, start reading and token; head-specific results apart. */
+  private readonly witnessCache = new Map<string, Int32Array | null>();
+  private readonly headWitnessCache = new Map<string, boolean>();
 
   /**
    * Whether some continuation keeps token `id` (after `head` in its piece) whole while its piece goes on.
@@ -222,32 +224,59 @@ export class PatternContext {
    * By the boundary test (bpe.ts) applied at every boundary, the piece's BPE goes t, π₁, π₂, …, π_n with each
    * adjacent pair keeping its boundary (BPE of the pair's bytes gives the pair back) and each π merges-only
    * BPE of its own bytes; the last one ends the piece. So a witness is such a chain of vocabulary tokens:
-   * searched breadth first from t, each step a token whose bytes go on from the previous ones (completing a
-   * character the previous left unfinished, else starting one of a class the piece can go on with), that keeps
-   * the boundary with its predecessor and leaves the walk with the same start reading and no boundary inside;
-   * it succeeds on a token after which the piece can end (and, under the whole-word rule, is not one
-   * vocabulary entry as a whole). The nodes (last token, automaton state, readings still possible, unfinished
-   * character) are finite and each is expanded once, so an exhausted search proves there is none; a search cut
-   * short by its budget is counted in `witnessMisses` and makes the result inexact.
+   * searched breadth first from t, each step a token whose bytes go on from the previous ones (completing a character the
+   * previous left unfinished, else starting one of a class the piece can go on with), that keeps the boundary
+   * with its predecessor and leaves the walk with the same start reading and no boundary inside; it succeeds
+   * on a token after which the piece can end. The nodes (last token, automaton state, readings still
+   * possible, unfinished character) are finite and each is expanded once, so an exhausted search proves there
+   * is none; a search cut short by its budget is counted in `witnessMisses` and makes the result inexact.
+   *
+   * The head (the piece's bytes before t) plays no part in that search: its boundary with t was checked before
+   * (pieceTokenValid), and the boundaries after t are pairwise. It matters only under the whole-word rule,
+   * where the whole piece must not be one vocabulary entry: so the chain is searched once per (walk, token)
+   * without that rule and kept; a head for which the kept chain makes a vocabulary entry is searched again
+   * with the rule.
    */
   openWitness(w: Walk, atStart: Resolution, head: Uint8Array, id: number): boolean {
-    const key = `${w.s0}|${atStart}|${Array.from(w.classes).join(',')}|${w.begun ? latin1(w.begun) : ''}|${latin1(head)}|${id}`;
-    const hit = this.witnessCache.get(key);
+    const key = `${w.s0}|${atStart}|${Array.from(w.classes).join(',')}|${w.begun ? latin1(w.begun) : ''}|${id}`;
+    let chain = this.witnessCache.get(key);
+    if (chain === undefined) {
+      const found = this.searchWitness(w, atStart, id, undefined);
+      if (found === undefined) {
+        // A search cut short proves nothing: count it as a miss on every use.
+        this.witnessMisses++;
+        return false;
+      }
+      chain = found;
+      if (this.witnessCache.size > 200_000) this.witnessCache.clear();
+      this.witnessCache.set(key, chain);
+    }
+    if (chain === null) return false;
+    if (!this.wholeWord || !this.isVocabEntry(head, id, chain)) return true;
+    const headKey = `${key}|${latin1(head)}`;
+    const hit = this.headWitnessCache.get(headKey);
     if (hit !== undefined) return hit;
-    const tw = performance.now();
-    const found = this.searchWitness(w, atStart, head, id);
-    if (process.env.NB_DEBUG_WITNESS && performance.now() - tw > 30) console.log('slow witness', Math.round(performance.now() - tw), found, JSON.stringify(this.tokenizer.tokenName(id)), 'head', JSON.stringify(latin1(head)), 'classes', Array.from(w.classes), 'begun', w.begun && Array.from(w.begun));
-    const ok = found === true;
-    if (this.witnessCache.size > 50_000) this.witnessCache.clear();
-    // A search cut short proves nothing: count it as a miss on every use.
-    if (found !== undefined) this.witnessCache.set(key, ok);
-    if (found === undefined) this.witnessMisses++;
-    if (found === undefined && process.env.NB_DEBUG_WITNESS) console.log('witness miss', JSON.stringify(this.tokenizer.tokenName(id)), 'head', JSON.stringify(latin1(head)), 'classes', Array.from(w.classes), 'begun', w.begun && Array.from(w.begun));
-    return ok;
+    const found = this.searchWitness(w, atStart, id, head);
+    if (found === undefined) {
+      this.witnessMisses++;
+      return false;
+    }
+    if (this.headWitnessCache.size > 50_000) this.headWitnessCache.clear();
+    this.headWitnessCache.set(headKey, found !== null);
+    return found !== null;
   }
 
-  /** true: a witness chain; false: none exists (the whole finite graph was searched); undefined: cut short. */
-  private searchWitness(w: Walk, atStart: Resolution, head: Uint8Array, id: number): boolean | undefined {
+  /** Whether head·id·chain is one vocabulary entry. */
+  private isVocabEntry(head: Uint8Array, id: number, chain: Int32Array): boolean {
+    const T = this.table;
+    return this.bpe.idOf(concat(head, T.bytes[id], ...Array.from(chain, (t) => T.bytes[t]))) !== undefined;
+  }
+
+  /**
+   * A witness chain (the tokens after `id`), null when none exists (the whole finite graph was searched), or
+   * undefined when the search was cut short. With `head`, the whole-word rule is applied to the piece.
+   */
+  private searchWitness(w: Walk, atStart: Resolution, id: number, head: Uint8Array | undefined): Int32Array | null | undefined {
     const T = this.table;
     const C = this.chains;
     const A = this.automaton;
@@ -256,33 +285,36 @@ export class PatternContext {
       readonly state: number;
       readonly good: Set<Resolution>;
       readonly begun: Uint8Array | undefined;
-      readonly bytes: Uint8Array;
+      /** The piece's bytes so far (only with a head: the whole-word rule reads them). */
+      readonly bytes: Uint8Array | undefined;
       /** No whole character read since the walk's start. */
       readonly origin: boolean;
+      readonly parent: Node | undefined;
     }
+    const chainOf = (n: Node): Int32Array => {
+      const out: number[] = [];
+      for (let m: Node | undefined = n; m && m.parent; m = m.parent) out.push(m.left);
+      return Int32Array.from(out.reverse());
+    };
     const start = goodAfter(A, w.s0, w.classes, atStart);
-    const stack: Node[] = [{ left: id, state: start.state, good: start.good, begun: w.begun, bytes: concat(head, T.bytes[id]), origin: w.classes.length === 0 }];
+    // Breadth first: the shortest chain is found first, and most witnesses are one token long.
+    const queue: Node[] = [{ left: id, state: start.state, good: start.good, begun: w.begun, bytes: head ? concat(head, T.bytes[id]) : undefined, origin: w.classes.length === 0, parent: undefined }];
     const visited = new Set<string>();
     let budget = 200_000;
-    while (stack.length && budget > 0) {
-      const node = stack.pop() as Node;
+    for (let qi = 0; qi < queue.length && budget > 0; qi++) {
+      const node = queue[qi];
       const key = `${node.left}|${node.state}|${Array.from(node.good).join(',')}|${node.begun ? latin1(node.begun) : ''}|${node.origin}`;
       if (visited.has(key)) continue;
       visited.add(key);
-      const leftLast = C.trace(node.left).last;
+      const leftLast = C.last(node.left);
       const crossings = C.crossingsAfter(leftLast);
       // Merge partners of the left token's last symbols: a token can only cross if its first chain meets one.
       const partners = new Set<number>();
-      let anyPartner = false;
-      for (const sigma of leftLast.ids) {
-        const ps = C.partnersOf(sigma);
-        if (ps === undefined) anyPartner = true;
-        else for (const p of ps.keys()) partners.add(p);
-      }
+      for (const sigma of leftLast.ids) for (const p of C.partnersOf(sigma).ids) partners.add(p);
       const keeps = (pi: number): boolean => {
         if (!C.mergesSelf(pi)) return false;
-        const first = C.trace(pi).first;
-        let may = anyPartner;
+        const first = C.first(pi);
+        let may = false;
         for (let k = 0; k < first.ids.length && !may; k++) if (partners.has(first.ids[k])) may = true;
         return !may || !crossings.crosses(first);
       };
@@ -292,19 +324,20 @@ export class PatternContext {
         const step = this.extendGood(node.state, node.good, node.begun, node.origin, pi);
         if (!step || step.good.size === 0) continue;
         if (budget-- <= 0) break;
-        const bytes = concat(node.bytes, T.bytes[pi]);
+        const bytes = node.bytes ? concat(node.bytes, T.bytes[pi]) : undefined;
+        const next: Node = { left: pi, state: step.state, good: step.good, begun: step.begun, bytes, origin: step.origin, parent: node };
         if (!step.begun) {
           let closes = false;
           let goes = false;
           for (const r of step.good) if (resEndsHere(r)) closes = true;
           else goes = true;
-          if (closes && (!this.wholeWord || this.bpe.idOf(bytes) === undefined)) return true;
+          if (closes && (!bytes || this.bpe.idOf(bytes) === undefined)) return chainOf(next);
           if (!goes) continue;
         }
-        stack.push({ left: pi, state: step.state, good: step.good, begun: step.begun, bytes, origin: step.origin });
+        queue.push(next);
       }
     }
-    return budget > 0 ? false : undefined;
+    return budget > 0 ? null : undefined;
   }
 
   private shortFirst: { cont: Int32Array; partial: Int32Array; byClass: Int32Array[] } | undefined;
@@ -399,6 +432,7 @@ export class PatternContext {
     return s;
   }
 
+  /** Join bits per (state, good, depth), by suffix signature (0: not computed yet). */
   private readonly joinCache = new Map<string, Uint8Array>();
 
   /**
@@ -410,21 +444,69 @@ export class PatternContext {
    */
   joinBitsFor(state: number, good: ReadonlySet<Resolution>, depth: number): (id: number) => number {
     const key = `${state}|${Array.from(good).sort((x, y) => x - y).join(',')}|${depth}`;
+    const sigs = this.suffixSignatures(depth);
     let cache = this.joinCache.get(key);
     if (!cache) {
-      if (this.joinCache.size >= 96) this.joinCache.delete(this.joinCache.keys().next().value as string);
-      cache = new Uint8Array(this.table.vocabSize);
+      if (this.joinCache.size >= 512) this.joinCache.delete(this.joinCache.keys().next().value as string);
+      cache = new Uint8Array(sigs.rep.length);
       this.joinCache.set(key, cache);
     }
     const c = cache;
     return (id) => {
-      let v = c[id];
+      const sig = sigs.sig[id];
+      if (sig < 0) return this.computeJoinBits(state, good, depth, id);
+      let v = c[sig];
       if (v === 0) {
-        v = JOIN_KNOWN | this.computeJoinBits(state, good, depth, id);
-        c[id] = v;
+        v = JOIN_KNOWN | this.computeJoinBits(state, good, depth, sigs.rep[sig]);
+        c[sig] = v;
       }
       return v & (JOIN_CLOSED | JOIN_OPEN);
     };
+  }
+
+  private readonly suffixSigs = new Map<number, { sig: Int32Array; rep: Int32Array }>();
+
+  /**
+   * Tokens grouped by what joinBits reads past their first `depth` characters: the classes of the rest of
+   * their whole characters and the bytes of an unfinished last one. Tokens with the same signature have the
+   * same join bits from any state, so they are computed once per signature. -1: fewer than `depth` characters.
+   */
+  private suffixSignatures(depth: number): { sig: Int32Array; rep: Int32Array } {
+    let s = this.suffixSigs.get(depth);
+    if (!s) {
+      const T = this.table;
+      const V = T.vocabSize;
+      const sig = new Int32Array(V).fill(-1);
+      const rep: number[] = [];
+      const stride = this.automaton.classes.count + 1;
+      const nodes = new Map<number, number>();
+      const finals = new Map<string, number>();
+      let nodeCount = 1;
+      for (let id = 0; id < V; id++) {
+        const n = T.cpCount[id];
+        if (!T.usable[id] || n < depth) continue;
+        let node = 0;
+        const base = T.cpStart[id];
+        for (let k = depth; k < n; k++) {
+          const key = node * stride + this.tokenClasses[base + k];
+          let next = nodes.get(key);
+          if (next === undefined) nodes.set(key, (next = nodeCount++));
+          node = next;
+        }
+        const b = T.bytes[id];
+        const fk = T.trailing[id] > 0 ? `${node}|${latin1(b.subarray(b.length - T.trailing[id]))}` : `${node}`;
+        let f = finals.get(fk);
+        if (f === undefined) {
+          f = rep.length;
+          finals.set(fk, f);
+          rep.push(id);
+        }
+        sig[id] = f;
+      }
+      s = { sig, rep: Int32Array.from(rep) };
+      this.suffixSigs.set(depth, s);
+    }
+    return s;
   }
 
   private readonly joinListCache = new Map<string, WeakMap<Int32Array, { closed: Int32Array; open: Int32Array }>>();
@@ -473,6 +555,121 @@ export class PatternContext {
     }
     for (const r of cur.good) bits |= resEndsHere(r) ? JOIN_CLOSED : JOIN_OPEN;
     return bits;
+  }
+
+  private readonly startLists = new WeakMap<Int32Array, Map<number, Int32Array>>();
+
+  /** The ids of a cached list that are valid starts of a piece from `fresh` (the list itself for fresh < 0). Cached. */
+  validStarts(list: Int32Array, fresh: number): Int32Array {
+    if (fresh < 0) return list;
+    let byFresh = this.startLists.get(list);
+    if (!byFresh) this.startLists.set(list, (byFresh = new Map()));
+    let out = byFresh.get(fresh);
+    if (!out) {
+      const valid = this.startValidFn(fresh);
+      out = list.filter((t) => valid(t));
+      byFresh.set(fresh, out);
+    }
+    return out;
+  }
+
+  private readonly listSumCache = new WeakMap<Int32Array, Map<number, WeakMap<BaseDistribution, Float64Array>>>();
+
+  /**
+   * Σ base.prob(t) over a cached list, by the token's byte at `offset` (0..255), and in all (slot 256).
+   * Cached per list, offset and base distribution (the n-gram's base is one distribution for every context).
+   */
+  listSums(list: Int32Array, offset: number, base: BaseDistribution): Float64Array {
+    let byOffset = this.listSumCache.get(list);
+    if (!byOffset) this.listSumCache.set(list, (byOffset = new Map()));
+    let byBase = byOffset.get(offset);
+    if (!byBase) byOffset.set(offset, (byBase = new WeakMap()));
+    let sums = byBase.get(base);
+    if (!sums) {
+      sums = new Float64Array(257);
+      const pool = this.table.pool;
+      const start = this.table.byteStart;
+      for (let k = 0; k < list.length; k++) {
+        const t = list[k];
+        const q = base.prob(t);
+        sums[pool[start[t] + offset]] += q;
+        sums[256] += q;
+      }
+      byBase.set(base, sums);
+    }
+    return sums;
+  }
+
+  private readonly sortedLists = new WeakMap<Int32Array, Int32Array>();
+
+  /** A cached list's ids in ascending order (for membership tests by binary search). */
+  sortedList(list: Int32Array): Int32Array {
+    let s = this.sortedLists.get(list);
+    if (!s) {
+      s = list.slice().sort();
+      this.sortedLists.set(list, s);
+    }
+    return s;
+  }
+
+  private readonly joinResults = new WeakMap<Int32Array, Map<string, JoinResult>>();
+
+  /**
+   * Of `closed` (tokens that stay in the piece and can end it, merges-only BPE of their own bytes), those
+   * that keep the boundary with `head` (the piece's bytes before them): `valid`, and those to check one by
+   * one (`check`: tokens checked alone, and under the whole-word rule those with head·t one vocabulary entry).
+   * Cached per list and head. The boundary test of bpe.ts (BoundaryCrossings) is inlined over flat arrays:
+   * the head's last chain against each token's first chain, merge ranks from per-symbol hash tables.
+   */
+  joinAfterHead(closed: Int32Array, head: Uint8Array): JoinResult {
+    let byHead = this.joinResults.get(closed);
+    if (!byHead) this.joinResults.set(closed, (byHead = new Map()));
+    const key = latin1(head);
+    let r = byHead.get(key);
+    if (r) return r;
+    const C = this.chains;
+    const last = this.bpe.trace(head).last;
+    const tails = this.wholeWord ? this.wholeWordTails(head) : null;
+    const J = last.ids.length;
+    const partnerRank = Array.from(last.ids, (sigma) => C.partnerTable(sigma));
+    const pIds = C.firstPoolIds;
+    const pRanks = C.firstPoolRanks;
+    const valid: number[] = [];
+    const check: number[] = [];
+    for (let n = 0; n < closed.length; n++) {
+      const t = closed[n];
+      if (this.checkAlone[t]) {
+        check.push(t);
+        continue;
+      }
+      const at = C.firstOffset(t);
+      const K = C.firstLength(t);
+      let crosses = false;
+      for (let j = 0; j < J && !crosses; j++) {
+        const rj = last.ranks[j];
+        const rNext = j + 1 < J ? last.ranks[j + 1] : Infinity;
+        const pr = partnerRank[j];
+        for (let k = 0; k < K; k++) {
+          const rho = pRanks[at + k];
+          if (rho >= rNext) break;
+          const mu = pr.get(pIds[at + k]);
+          if (mu < 0) continue;
+          const e = mu > rj ? (mu > rho ? mu : rho) : rj > rho ? rj : rho;
+          const rhoNext = k + 1 < K ? pRanks[at + k + 1] : Infinity;
+          if (e < rNext && e <= rhoNext) {
+            crosses = true;
+            break;
+          }
+        }
+      }
+      if (crosses) continue;
+      if (this.wholeWord && (tails ? tails.has(t) : this.isWholeEntry(head, t))) check.push(t);
+      else valid.push(t);
+    }
+    r = { valid: Int32Array.from(valid), check: Int32Array.from(check) };
+    if (byHead.size > 256) byHead.clear();
+    byHead.set(key, r);
+    return r;
   }
 
   private readonly splits = new WeakMap<Int32Array, Map<number, GroupSplit>>();
@@ -587,6 +784,13 @@ export class PatternContext {
     return true;
   }
 
+  /** Whether an added token's content read after `before` stays as it is under the normalizer. */
+  addedFits(before: string, content: string): boolean {
+    if (!this.normalForm) return true;
+    const joined = before + content;
+    return referenceNormalize(joined, this.normalForm) === joined;
+  }
+
   /** The class of an id's first character (-1 when it does not start with a whole character). */
   firstClass(id: number): number {
     const T = this.table;
@@ -609,6 +813,11 @@ export interface Walk {
 }
 
 const EMPTY = new Uint8Array(0);
+
+export interface JoinResult {
+  readonly valid: Int32Array;
+  readonly check: Int32Array;
+}
 
 export interface GroupSplit {
   readonly exact: Int32Array;

@@ -25,7 +25,7 @@
  * piece before), the class is decided at once, and a new piece's tokens are valid by a property of their own
  * (PatternContext.startValid), summed in bulk. Otherwise each token is walked.
  */
-import { concat, JOIN_CLOSED, JOIN_OPEN, type PatternContext, type Walk } from './patternContext';
+import { concat, JOIN_CLOSED, JOIN_OPEN, type JoinResult, type PatternContext, type Walk } from './patternContext';
 import type { PieceStep } from './pieceAutomaton';
 import type { RegionWalk, Snapshot } from './pieceReadings';
 import { resEndsHere, type Resolution } from './searchAutomaton';
@@ -82,6 +82,8 @@ export interface NewPieceBulk {
   readonly offset: number;
   readonly classes: number[];
   readonly lists: Int32Array[];
+  /** Ids left out of the bulk (they would complete an added token's content begun before them). */
+  exclude?: Int32Array;
 }
 
 export interface Covers {
@@ -103,7 +105,15 @@ interface Lay {
   readonly add: (u: number, t: number, byte: number) => void;
   readonly bulks: Map<number, NewPieceBulk>;
   readonly allBulks: NewPieceBulk[];
+  /** Readings at b0 met so far: the start of the token's piece and the prefix before the token (lazily). */
+  readonly readings: Map<Resolution, LayReading>;
   examined: number;
+}
+
+interface LayReading {
+  readonly pieces: readonly (readonly [number, number])[];
+  readonly aByte: number;
+  u: number;
 }
 
 export class PatternCovers {
@@ -144,7 +154,8 @@ export class PatternCovers {
         seen.add(key);
         entries.push({ u, token: t, byte, coversZ });
       };
-      const lay: Lay = { z, i, snap, b0, b0Byte: R.charByte[b0], add, bulks: new Map(), allBulks, examined: 0 };
+      const lay: Lay = { z, i, snap, b0, b0Byte: R.charByte[b0], add, bulks: new Map(), allBulks, readings: new Map(), examined: 0 };
+      const bulksBefore = allBulks.length;
       if (lay.b0Byte === i && extra.length === 0) {
         // A character boundary with whole characters after it: tokens grouped by their classes.
         const steps: PieceStep[] = [];
@@ -175,44 +186,64 @@ export class PatternCovers {
         }
       }
       candidates += lay.examined;
+      if (ctx.added.length) {
+        const risky = this.riskyAt(z, i);
+        if (risky.length) for (let k = bulksBefore; k < allBulks.length; k++) allBulks[k].exclude = risky;
+      }
     }
-    if (extra.length === 0 && ctx.added.length) this.addedTokens(z, entries, seen);
+    if (ctx.added.length) this.addedTokens(z, entries, seen);
     return { entries, bulks: allBulks, candidates };
   }
 
   /**
    * Added tokens that match inside text, laid at a character boundary p of the region whose content starts
-   * with the text from p (p = the end: any added token): the text before p is then a segment of its own, its
-   * canonical tokens come first, and the continuation completes the content. Such a reading is valid unless a
-   * content begun earlier would be completed first by the same text (leftmost match), and the content must
-   * read as it is in normal form after what precedes it.
+   * with the bytes of z from p (p = the end of z: any added token): the text before p is then a segment of
+   * its own, its canonical tokens come first, and the continuation completes the content. Contents neither
+   * overlap nor contain one another (contexts.ts refuses other tokenizers), so no content begun earlier can
+   * take the place first; the content must read as it is in normal form after what precedes it.
    */
   private addedTokens(z: Uint8Array, entries: CoverEntry[], seen: Set<string>): void {
     const ctx = this.ctx;
     const R = this.region;
     const n = R.cps.length;
-    const text = String.fromCodePoint(...R.cps);
-    const utf16At = (k: number): number => String.fromCodePoint(...R.cps.subarray(0, k)).length;
-    const longest = Math.max(...ctx.added.map((a) => a.content.length));
-    const begun: { p: number; rest: string }[] = [];
-    for (let p = Math.max(0, n - longest); p <= n; p++) {
-      const from = utf16At(p);
-      const known = text.slice(from);
+    const longest = Math.max(...ctx.added.map((a) => a.bytes.length));
+    for (let p = n; p >= 0 && z.length - R.charByte[p] < longest; p--) {
+      const from = R.charByte[p];
+      const k = z.length - from;
+      let u = -1;
       for (const a of ctx.added) {
-        if (!a.content.startsWith(known) || a.content.length === known.length) continue;
-        const rest = a.content.slice(known.length);
-        // A content begun earlier whose rest this text completes would match first.
-        if (begun.some((b) => rest.startsWith(b.rest))) continue;
-        if (!ctx.textFits(this.before(p), a.content)) continue;
-        const u = this.prefixes.intern(Int32Array.from(ctx.tokenizer.encode(text.slice(0, from), { continuation: true }).ids));
+        if (a.bytes.length <= k) continue;
+        let agree = true;
+        for (let j = 0; j < k && agree; j++) if (a.bytes[j] !== z[from + j]) agree = false;
+        if (!agree || !ctx.addedFits(this.before(p), a.content)) continue;
+        if (u < 0) u = this.prefixes.intern(Int32Array.from(ctx.tokenizer.encode(String.fromCodePoint(...R.cps.subarray(0, p)), { continuation: true }).ids));
         const key = `${u}:${a.id}`;
         if (seen.has(key)) continue;
         seen.add(key);
-        const k = z.length - R.charByte[p];
-        entries.push({ u, token: a.id, byte: a.bytes[k], coversZ: p < n });
+        entries.push({ u, token: a.id, byte: a.bytes[k], coversZ: k > 0 });
       }
-      for (const a of ctx.added) if (a.content.startsWith(known) && a.content.length > known.length && known.length > 0) begun.push({ p, rest: a.content.slice(known.length) });
     }
+  }
+
+  /**
+   * Tokens that cannot be laid at byte i of z: z before i ends with the beginning of an added token's content
+   * and the token's bytes finish it (the content would match there and take its place).
+   */
+  private riskyAt(z: Uint8Array, i: number): Int32Array {
+    const ctx = this.ctx;
+    const T = ctx.table;
+    const out: number[] = [];
+    for (const a of ctx.added) {
+      const c = a.bytes;
+      for (let k = Math.min(c.length - 1, i); k >= 1; k--) {
+        let ends = true;
+        for (let j = 0; j < k && ends; j++) if (z[i - k + j] !== c[j]) ends = false;
+        if (!ends) continue;
+        const [lo, hi] = T.prefixRange(latin1(c, k, c.length));
+        for (let pos = lo; pos < hi; pos++) out.push(T.sortedIds[pos]);
+      }
+    }
+    return Int32Array.from(out);
   }
 
   private charIndexAtOrBefore(byte: number): number {
@@ -253,13 +284,27 @@ export class PatternCovers {
       ends.push(o.closed);
     }
     for (const [r0, ends] of byStart) {
-      const reading = this.walk.readingAt(snap, r0);
-      const aByte = this.region.charByte[reading.a];
+      const reading = this.readingOf(lay, r0);
+      const aByte = reading.aByte;
       if (aByte > i) continue;
       const head = z.subarray(aByte, i);
       const ok = (ends.includes(true) && ctx.pieceTokenValid(w, { atStart: r0, closed: true }, head, t)) || (ends.includes(false) && ctx.pieceTokenValid(w, { atStart: r0, closed: false }, head, t));
-      if (ok) lay.add(this.prefixOf(reading.pieces, z, aByte, i), t, this.nextByte(lay, t));
+      if (ok) {
+        if (reading.u < 0) reading.u = this.prefixOf(reading.pieces, z, aByte, i);
+        lay.add(reading.u, t, this.nextByte(lay, t));
+      }
     }
+  }
+
+  /** The reading r0 at lay.b0, memoized for the lay (the prefix id is filled in on first use). */
+  private readingOf(lay: Lay, r0: Resolution): LayReading {
+    let r = lay.readings.get(r0);
+    if (!r) {
+      const reading = this.walk.readingAt(lay.snap, r0);
+      r = { pieces: reading.pieces, aByte: this.region.charByte[reading.a], u: -1 };
+      lay.readings.set(r0, r);
+    }
+    return r;
   }
 
   /**
@@ -412,69 +457,42 @@ export class PatternCovers {
   private joinGroup(lay: Lay, r0: Resolution, state: number, good: ReadonlySet<Resolution>, depth: number, ids: ArrayLike<number>): void {
     const ctx = this.ctx;
     const T = ctx.table;
-    const C = ctx.chains;
-    const reading = this.walk.readingAt(lay.snap, r0);
-    const aByte = this.region.charByte[reading.a];
+    const reading = this.readingOf(lay, r0);
+    const aByte = reading.aByte;
     const head = lay.z.subarray(aByte, lay.i);
-    const headTrace = ctx.bpe.trace(head);
-    const u = this.prefixOf(reading.pieces, lay.z, aByte, lay.i);
-    const lists = ids instanceof Int32Array ? ctx.joinLists(state, good, depth, ids) : undefined;
-    const closedIds = lists ? lists.closed : Int32Array.from(ids);
-    const valid: number[] = [];
-    const tails = ctx.wholeWord ? ctx.wholeWordTails(head) : null;
-    // The boundary test of bpe.ts (BoundaryCrossings) inlined over flat arrays: the head's last chain against
-    // each token's first chain, merge ranks read from per-symbol arrays.
-    const last = headTrace.last;
-    const J = last.ids.length;
-    const partnerRank = Array.from(last.ids, (sigma) => C.partnerRanks(sigma));
-    for (let n = 0; n < closedIds.length; n++) {
-      const t = closedIds[n];
-      if (!lists) {
-        const bits = ctx.joinBitsFor(state, good, depth)(t);
-        if (!(bits & JOIN_CLOSED) || !C.mergesSelf(t)) {
-          if (bits & JOIN_OPEN && C.mergesSelf(t)) this.one(lay, t);
-          continue;
-        }
+    if (reading.u < 0) reading.u = this.prefixOf(reading.pieces, lay.z, aByte, lay.i);
+    const u = reading.u;
+    let joined: JoinResult;
+    if (ids instanceof Int32Array) {
+      const lists = ctx.joinLists(state, good, depth, ids);
+      joined = ctx.joinAfterHead(lists.closed, head);
+      for (const t of lists.open) this.one(lay, t);
+    } else {
+      const closed: number[] = [];
+      const bitsOf = ctx.joinBitsFor(state, good, depth);
+      for (let n = 0; n < ids.length; n++) {
+        const t = ids[n];
+        const bits = bitsOf(t);
+        if (!ctx.chains.mergesSelf(t)) continue;
+        if (bits & JOIN_CLOSED) closed.push(t);
+        else if (bits & JOIN_OPEN) this.one(lay, t);
       }
-      if (ctx.checkAlone[t]) {
-        this.one(lay, t);
-        continue;
-      }
-      const at = C.firstOffset(t);
-      const K = C.firstLength(t);
-      const pIds = C.firstPoolIds;
-      const pRanks = C.firstPoolRanks;
-      let crosses = false;
-      for (let j = 0; j < J && !crosses; j++) {
-        const rj = last.ranks[j];
-        const rNext = j + 1 < J ? last.ranks[j + 1] : Infinity;
-        const pr = partnerRank[j];
-        for (let k = 0; k < K; k++) {
-          const rho = pRanks[at + k];
-          if (rho >= rNext) break;
-          const mu = pr[pIds[at + k]];
-          if (mu < 0) continue;
-          const e = mu > rj ? (mu > rho ? mu : rho) : rj > rho ? rj : rho;
-          const rhoNext = k + 1 < K ? pRanks[at + k + 1] : Infinity;
-          if (e < rNext && e <= rhoNext) {
-            crosses = true;
-            break;
-          }
-        }
-      }
-      if (crosses) continue;
-      if (ctx.wholeWord && (tails ? tails.has(t) : ctx.isWholeEntry(head, t))) {
-        this.one(lay, t);
-        continue;
-      }
-      valid.push(t);
+      joined = ctx.joinAfterHead(Int32Array.from(closed), head);
     }
-    if (lists) for (const t of lists.open) this.one(lay, t);
+    for (const t of joined.check) this.one(lay, t);
+    const valid = joined.valid;
     if (valid.length === 0) return;
     // Tokens that end exactly at z's end add no next byte; they are covers of z: one by one.
     const k0 = lay.z.length - lay.i;
-    const bulkIds = valid.filter((t) => T.byteLength[t] > k0);
-    for (const t of valid) if (T.byteLength[t] <= k0) lay.add(u, t, -1);
+    if (k0 === 0) {
+      lay.allBulks.push({ u, fresh: -1, offset: 0, classes: [], lists: [valid] });
+      return;
+    }
+    const bulkIds: number[] = [];
+    for (const t of valid) {
+      if (T.byteLength[t] > k0) bulkIds.push(t);
+      else lay.add(u, t, -1);
+    }
     if (bulkIds.length) lay.allBulks.push({ u, fresh: -1, offset: k0, classes: [], lists: [Int32Array.from(bulkIds)] });
   }
 
