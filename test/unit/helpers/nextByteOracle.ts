@@ -32,6 +32,9 @@ export const CONTINUATIONS: readonly string[] = (() => {
   return Array.from(out);
 })();
 
+/** Continuations tried after each completion of a character the sequence ends inside. */
+const PARTIAL_CONTINUATIONS = ['', ' ', '  a', 'a', 'A', '.', '\n', '\n\n', '1', "'", 'é', '中', '😀', '\u0301', '\u0308', '\u0327'];
+
 const fatal = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
 
 function concatBytes(parts: readonly Uint8Array[]): Uint8Array {
@@ -46,30 +49,72 @@ function concatBytes(parts: readonly Uint8Array[]): Uint8Array {
   return out;
 }
 
-/** Code points whose UTF-8 begins with the given bytes (a sample, spread over the range). */
+const GENERAL_CATEGORIES = ['Lu', 'Ll', 'Lt', 'Lm', 'Lo', 'Mn', 'Mc', 'Me', 'Nd', 'Nl', 'No', 'Pc', 'Pd', 'Ps', 'Pe', 'Pi', 'Pf', 'Po', 'Sm', 'Sc', 'Sk', 'So', 'Zs', 'Zl', 'Zp', 'Cc', 'Cf', 'Co', 'Cn'];
+const completionMemo = new Map<string, string[]>();
+
+/**
+ * Characters whose UTF-8 begins with the given bytes: two of each kind, where a kind is the general category
+ * (from the engine's own \p{…}), White_Space, and whether NFC and NFKC change the character. A pattern, a
+ * normalizer or a merge can only tell characters apart by such properties or by their bytes, and the bytes
+ * are sampled too (a spread of `max` over the range).
+ */
 function completions(begun: Uint8Array, max: number): string[] {
+  const key = Array.from(begun).join(',');
+  const hit = completionMemo.get(key);
+  if (hit) return hit;
   const lead = begun[0];
   const n = lead >= 0xf0 ? 4 : lead >= 0xe0 ? 3 : lead >= 0xc0 ? 2 : 0;
-  const out: string[] = [];
-  if (n === 0) return out;
-  const free = n - begun.length;
-  const total = 64 ** free;
-  const step = Math.max(1, Math.floor(total / max));
-  const bytes = new Uint8Array(n);
-  bytes.set(begun);
-  for (let k = 0; k < total && out.length < max; k += step) {
-    let v = k;
-    for (let j = n - 1; j >= begun.length; j--) {
-      bytes[j] = 0x80 | (v & 0x3f);
-      v >>= 6;
-    }
-    try {
-      out.push(fatal.decode(bytes));
-    } catch {
-      // not a character
+  const all: string[] = [];
+  if (n > 0) {
+    const free = n - begun.length;
+    const total = 64 ** free;
+    const bytes = new Uint8Array(n);
+    bytes.set(begun);
+    for (let k = 0; k < total; k++) {
+      let v = k;
+      for (let j = n - 1; j >= begun.length; j--) {
+        bytes[j] = 0x80 | (v & 0x3f);
+        v >>= 6;
+      }
+      try {
+        all.push(fatal.decode(bytes));
+      } catch {
+        // not a character
+      }
     }
   }
-  return out;
+  const kinds = new Map<string, string[]>();
+  const category = new RegExp(GENERAL_CATEGORIES.map((gc) => `(?<${gc}>\\p{General_Category=${gc}})`).join('|'), 'u');
+  const categoryOf = (c: string): string => {
+    const groups = category.exec(c)?.groups ?? {};
+    for (const gc of GENERAL_CATEGORIES) if (groups[gc] !== undefined) return gc;
+    return '';
+  };
+  const space = /\s/u;
+  for (let k = 0; k < all.length; k++) {
+    const c = all[k];
+    const kind = `${categoryOf(c)}|${space.test(c)}|${c.normalize('NFC') !== c}|${c.normalize('NFKC') !== c}`;
+    let list = kinds.get(kind);
+    if (!list) kinds.set(kind, (list = []));
+    if (list.length < 2) list.push(c);
+  }
+  const out = new Set<string>();
+  for (const list of kinds.values()) for (const c of list) out.add(c);
+  const step = Math.max(1, Math.floor(all.length / max));
+  for (let k = 0; k < all.length; k += step) out.add(all[k]);
+  const result = Array.from(out);
+  completionMemo.set(key, result);
+  return result;
+}
+
+/** The longest prefix of the bytes that is well-formed UTF-8 and ends on a character boundary, as text. */
+function decodeLongestPrefix(b: Uint8Array): string | undefined {
+  const end = b.length - begunLength(b);
+  try {
+    return fatal.decode(b.subarray(0, end));
+  } catch {
+    return undefined;
+  }
 }
 
 /** The bytes of a trailing incomplete character (0 to 3 bytes). */
@@ -95,6 +140,8 @@ export class NextByteOracle {
   private readonly distMemo = new Map<string, NextTokenDistribution>();
   private readonly probMemo = new Map<string, number>();
   encodes = 0;
+  /** Tokens longer than one byte that begin with a UTF-8 continuation byte. */
+  private readonly continuationTokens: Uint8Array[] = [];
 
   constructor(
     readonly tokenizer: Tokenizer,
@@ -102,7 +149,11 @@ export class NextByteOracle {
     /** Encode with normalization in mind: the oracle's texts are what `encode` reads. */
     readonly continuations: readonly string[] = CONTINUATIONS,
   ) {
-    for (let id = 0; id < tokenizer.vocabSize; id++) this.bytes.push(tokenizer.tokenBytes(id));
+    for (let id = 0; id < tokenizer.vocabSize; id++) {
+      const b = tokenizer.tokenBytes(id);
+      this.bytes.push(b);
+      if (b.length > 1 && (b[0] & 0xc0) === 0x80) this.continuationTokens.push(b);
+    }
   }
 
   private async dist(seq: readonly number[]): Promise<NextTokenDistribution> {
@@ -149,9 +200,23 @@ export class NextByteOracle {
         whole = undefined;
       }
       if (whole !== undefined) for (const c of completions(all.subarray(all.length - begun), 96)) heads.push(whole + c);
+      // A merge can join the character's last bytes with the next character's: the vocabulary's own tokens
+      // that start with continuation bytes complete the character as such a token would.
+      const cut = all.length - begun;
+      const need = (all[cut] >= 0xf0 ? 4 : all[cut] >= 0xe0 ? 3 : 2) - begun;
+      if (whole !== undefined) {
+        for (const tb of this.continuationTokens) {
+          if (tb.length <= need) continue;
+          let fits = true;
+          for (let k = 0; k < need && fits; k++) if ((tb[k] & 0xc0) !== 0x80) fits = false;
+          if (!fits) continue;
+          const text = decodeLongestPrefix(concatBytes([all.subarray(cut), tb]));
+          if (text !== undefined) heads.push(whole + text);
+        }
+      }
     }
     let ok = false;
-    const conts = begun === 0 ? this.continuations : ['', ' ', 'a', '.', '\n', '1', "'", 'é'];
+    const conts = begun === 0 ? this.continuations : PARTIAL_CONTINUATIONS;
     outer: for (const h of heads) {
       for (const s of conts) {
         this.encodes++;
