@@ -1,7 +1,7 @@
 /**
- * The exact next-byte distribution (src/core/lm/nextByte.ts) against brute force: on short strings, every
- * token sequence whose bytes start with the prefix is enumerated, the valid ones (canonical encodings of
- * their own bytes, by the real tokenizer) summed, and compared with the implementation: P(prefix), the
+ * The exact next-byte distribution (src/core/lm/nextByte/) against brute force: on short strings, every
+ * token sequence whose bytes start with the prefix is enumerated, the valid ones (prefixes of a canonical
+ * encoding: helpers/nextByteOracle.ts decides it from the definition with the real tokenizer) summed, and compared with the implementation: P(prefix), the
  * distribution over the 256 bytes and end-of-text (normalised once), the chain of next-byte probabilities,
  * and the next characters. With a tiny BPE vocabulary (a tokenizer.json trained here, read by the real
  * loader) and two models (the built-in n-gram and a random bigram), and with GPT-2. Also: exact and naive
@@ -13,13 +13,14 @@ import { test } from 'node:test';
 import { DenseDistribution, type LanguageModel, type NextTokenDistribution } from '../../src/core/lm/model';
 import { trainNgram } from '../../src/core/lm/ngram';
 import { bytePrefixLogProb, nextByteDistribution, type NextByteResult } from '../../src/core/lm/nextByte';
-import { BoundaryCrossings, ByteBpe, codePoints, engineConfig, PatternAutomaton, preTokenRanges } from '../../src/core/lm/preTokens';
+import { BoundaryCrossings, ByteBpe, codePoints, engineConfig, PatternAutomaton } from '../../src/core/lm/preTokens';
 import { trainTinyByteLevelBpe } from '../../src/core/lm/tinyBpe';
 import { vocabIndex } from '../../src/core/lm/vocabIndex';
 import { loadHfTokenizer } from '../../src/core/tokenizers/hfLoader';
 import { loadTokenizer } from '../../src/core/tokenizers/loader';
 import type { Tokenizer } from '../../src/core/tokenizers/types';
 import { mulberry32 } from '../harness/hardStrings';
+import { NextByteOracle } from './helpers/nextByteOracle';
 
 const CORPUS = [
   'def f(x):\n    return x + 1\n',
@@ -38,10 +39,9 @@ const enc = (s: string): Uint8Array => new TextEncoder().encode(s);
 class Brute {
   readonly bytes: Uint8Array[] = [];
   readonly usable: number[] = [];
-  private readonly validMemo = new Map<string, boolean>();
+  private readonly oracle: NextByteOracle;
   private readonly probMemo = new Map<string, number>();
   private readonly distMemo = new Map<string, NextTokenDistribution>();
-  private readonly bpe: ByteBpe;
 
   constructor(
     readonly tokenizer: Tokenizer,
@@ -49,13 +49,13 @@ class Brute {
   ) {
     const cfg = engineConfig(tokenizer);
     assert.ok(cfg);
-    this.bpe = new ByteBpe(cfg);
     const special = new Set(cfg.addedTokens.filter((t) => t.special).map((t) => t.id));
     for (let id = 0; id < tokenizer.vocabSize; id++) {
       const b = tokenizer.tokenBytes(id);
       this.bytes.push(b);
       if (b.length && !special.has(id)) this.usable.push(id);
     }
+    this.oracle = new NextByteOracle(tokenizer, { model, support: this.usable });
   }
 
   private dist(seq: readonly number[]): NextTokenDistribution {
@@ -79,68 +79,9 @@ class Brute {
     return p;
   }
 
-  /** Canonical encoding of its own bytes (the tokenizer on whole text; the either-rule for a cut character). */
+  /** The definition: some continuation makes seq a prefix of the canonical encoding (decided by the oracle). */
   valid(seq: readonly number[]): boolean {
-    const key = seq.join(',');
-    let v = this.validMemo.get(key);
-    if (v !== undefined) return v;
-    const parts = seq.map((t) => this.bytes[t]);
-    const all = new Uint8Array(parts.reduce((n, b) => n + b.length, 0));
-    let o = 0;
-    for (const b of parts) {
-      all.set(b, o);
-      o += b.length;
-    }
-    v = false;
-    try {
-      const text = fatal.decode(all);
-      const ids = this.tokenizer.encode(text).ids;
-      v = ids.length === seq.length && ids.every((id, i) => id === seq[i]);
-    } catch {
-      // Ends inside a character: whole characters + the trailing bytes alone or joined to the last pre-token.
-      for (let cut = all.length - 1; cut >= Math.max(0, all.length - 3) && !v; cut--) {
-        let text: string;
-        try {
-          text = fatal.decode(all.subarray(0, cut));
-        } catch {
-          continue;
-        }
-        // The cut-off bytes must begin one valid character: decodable once completed with continuation bytes.
-        const lead = all[cut];
-        const need = lead >= 0xf5 ? 0 : lead >= 0xf0 ? 4 : lead >= 0xe0 ? 3 : lead >= 0xc2 ? 2 : 0;
-        if (need === 0 || all.length - cut >= need) break;
-        const probe = new Uint8Array(need);
-        probe.set(all.subarray(cut));
-        let completes = false;
-        for (const fill of [0x80, 0x90, 0xa0, 0xbf]) {
-          probe.fill(fill, all.length - cut);
-          try {
-            fatal.decode(probe);
-            completes = true;
-          } catch {
-            // try another completion
-          }
-        }
-        if (!completes) break;
-        const r = preTokenRanges(this.tokenizer, text) as number[];
-        const starts: number[] = [];
-        const ends: number[] = [];
-        for (let p = 0; p < r.length; p += 2) {
-          starts.push(enc(text.slice(0, r[p])).length);
-          ends.push(enc(text.slice(0, r[p + 1])).length);
-        }
-        const readings: [number[], number[]][] = [[[...starts, cut], [...ends, all.length]]];
-        if (starts.length) readings.push([starts, [...ends.slice(0, -1), all.length]]);
-        for (const [st, en] of readings) {
-          const ids: number[] = [];
-          for (let p = 0; p < st.length; p++) ids.push(...this.bpe.encode(all, st[p], en[p]));
-          if (ids.length === seq.length && ids.every((id, i) => id === seq[i])) v = true;
-        }
-        break;
-      }
-    }
-    this.validMemo.set(key, v);
-    return v;
+    return this.oracle.valid(seq);
   }
 
   /** All covers of x (valid or not): t₁..t_k with decode(t₁..t_{k-1}) a strict prefix of x and x a prefix of decode(t). */
@@ -449,17 +390,14 @@ test('the pattern automaton: a match attempt is settled when no later text can c
   assert.equal(PatternAutomaton.of(/(?<=a)b/gu), undefined, 'lookbehind is outside the supported syntax');
 });
 
-test('inexact modes say so: Qwen3 (NFC), Mistral (no pre-tokenizer: a window)', async () => {
+test('inexact modes say so: Mistral (no pre-tokenizer: a window); Qwen3 (NFC) is exact', async () => {
   const text = 'def add(a, b):\n    return a + b\n';
-  for (const [id, reason] of [
-    ['qwen3', /normalizes/],
-    ['mistral', /window|pre-tokenization/],
-  ] as const) {
+  for (const id of ['qwen3', 'mistral']) {
     const { tokenizer } = await loadTokenizer(id);
     const model = trainNgram(tokenizer.vocabSize, [{ key: 'a', ids: tokenizer.encodeIds(text) }], { order: 3 }).languageModel;
     const r = await nextByteDistribution(model, tokenizer, text, 10);
-    assert.equal(r.exact, false, id);
-    assert.match(r.inexactReason ?? '', reason);
+    assert.equal(r.exact, id === 'qwen3', id);
+    if (id === 'mistral') assert.match(r.inexactReason ?? '', /window|pre-tokeniz/);
     assert.ok(Math.abs(sum(r.distribution) - 1) < 1e-9, `${id} sums to 1`);
     assert.ok(Math.abs(sum(r.naive) - 1) < 1e-9);
     assert.ok(r.window > 0);

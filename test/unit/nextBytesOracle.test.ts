@@ -32,7 +32,7 @@ import { NextByteOracle } from './helpers/nextByteOracle';
 import { randomBigram, restrictedModel } from './helpers/supportModels';
 
 const enc = new TextEncoder();
-const CASES = Number(process.env.TI_NEXT_BYTE_CASES ?? 3);
+const CASES = Number(process.env.TI_NEXT_BYTE_CASES ?? 2);
 const NO_PATTERN = new Set(['gemma3', 'mistral']);
 
 /** The text as the tokenizer reads it (its normalizer applied): the bytes whose next byte is asked. */
