@@ -60,7 +60,10 @@ function maxDiff(a: Float64Array, b: Float64Array): { diff: number; at: number }
   let at = -1;
   for (let k = 0; k < a.length; k++) {
     const d = Math.abs(a[k] - b[k]);
-    if (d > diff) (diff = d), (at = k);
+    if (d > diff) {
+      diff = d;
+      at = k;
+    }
   }
   return { diff, at };
 }
