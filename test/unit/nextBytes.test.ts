@@ -55,7 +55,9 @@ class Brute {
       this.bytes.push(b);
       if (b.length && !special.has(id)) this.usable.push(id);
     }
-    this.oracle = new NextByteOracle(tokenizer, { model, support: this.usable });
+    // The tiny vocabularies and GPT-2 prefixes here need few continuations to find a witness (short lists keep
+    // the enumeration over every cover fast); the full list is exercised by nextBytesOracle.test.ts.
+    this.oracle = new NextByteOracle(tokenizer, { model, support: this.usable }, ['', ' ', '  ', 'a', 'A', '1', '.', '\n', ' a', '  a', '\n\na', ' \na', "'s", "'t", 'é', '(', ')', ':', '#', '/', 'aB', ' 1', '1234']);
   }
 
   private dist(seq: readonly number[]): NextTokenDistribution {
@@ -84,7 +86,7 @@ class Brute {
     return this.oracle.valid(seq);
   }
 
-  /** All covers of x (valid or not): t₁..t_k with decode(t₁..t_{k-1}) a strict prefix of x and x a prefix of decode(t). */
+  /** The valid covers of x: t₁..t_k with decode(t₁..t_{k-1}) a strict prefix of x and x a prefix of decode(t). */
   covers(x: Uint8Array): number[][] {
     const out: number[][] = [];
     if (x.length === 0) return [[]];
@@ -95,8 +97,11 @@ class Brute {
         let ok = true;
         for (let k = 0; k < n && ok; k++) if (tb[k] !== x[d + k]) ok = false;
         if (!ok) continue;
-        if (d + tb.length >= x.length) out.push([...seq, t]);
-        else rec([...seq, t], d + tb.length);
+        // Validity is prefix-closed (a prefix of a canonical encoding's prefix is one): prune early.
+        const next = [...seq, t];
+        if (!this.valid(next)) continue;
+        if (d + tb.length >= x.length) out.push(next);
+        else rec(next, d + tb.length);
       }
     };
     rec([], 0);
