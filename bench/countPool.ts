@@ -5,9 +5,11 @@
  * runs, the ways interleaved), the pool's speed-up over one worker beside its target (≥ 1.7× on 2 cores), the
  * process's peak resident memory (threads included) and whether every way gave the same totals, file by file.
  *
+ * The workers run dist/countWorker.js when it is built (npm run build), as the CLI and the extension do.
+ *
  *   npm run bench:count [-- --mb 100 --runs 3 --workers N]
  */
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { availableParallelism, cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { isDeepStrictEqual } from 'node:util';
@@ -55,6 +57,9 @@ async function main(): Promise<void> {
   const workers = arg('workers', availableParallelism());
   const tree = makeTree(mb);
   const refs = [{ id: 'o200k_base' }];
+  // The bundled worker when built (what the CLI and the extension run: vocabularies from dist/tokenizers), else the source.
+  const bundled = join(__dirname, '..', 'dist', 'countWorker.js');
+  const script = existsSync(bundled) ? bundled : undefined;
   const tokenizers = [{ id: 'o200k_base', tokenizer: (await loadTokenizer('o200k_base')).tokenizer }];
   let peakRss = 0;
   const sampler = setInterval(() => (peakRss = Math.max(peakRss, process.memoryUsage().rss)), 50);
@@ -63,7 +68,7 @@ async function main(): Promise<void> {
     ...[1, workers].map((n) => ({
       name: `pool of ${n} worker${n === 1 ? '' : 's'}`,
       run: async () => {
-        const pool = countPool(n);
+        const pool = countPool(n, undefined, script);
         try {
           return await countFolder(nodeFolderFs(tree.dir), { tokenizers, counter: pool.counterFor(tree.dir, refs), concurrency: pool.size });
         } finally {
@@ -92,6 +97,7 @@ async function main(): Promise<void> {
         machine: { cores: availableParallelism(), cpu: cpus()[0]?.model ?? 'unknown', node: process.version },
         tree: { files: tree.files, megabytes: +(tree.bytes / 1e6).toFixed(1) },
         tokenizer: 'o200k_base',
+        workerScript: script ? 'dist/countWorker.js (bundled)' : 'src/worker/countWorker.ts (tsx)',
         runs,
         ways: rows,
         poolSpeedup: { workers, overOneWorker: +speedup.toFixed(2), target: workers >= 2 ? TARGET_SPEEDUP_2_CORES : null, met: workers >= 2 ? speedup >= TARGET_SPEEDUP_2_CORES : null },

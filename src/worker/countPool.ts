@@ -37,8 +37,8 @@ function workerScript(): string {
   return existsSync(bundled) ? bundled : join(__dirname, 'countWorker.ts');
 }
 
-export function countPool(size: number, log: (line: string) => void = () => {}): CountPool {
-  const script = workerScript();
+/** `script`: the worker's script (default: beside this bundle, or the source under tsx). */
+export function countPool(size: number, log: (line: string) => void = () => {}, script = workerScript()): CountPool {
   const clients = Array.from(
     { length: Math.max(1, Math.floor(size)) },
     () => new WorkerClient<CountRequests>(COUNT_WORKER, script, { onIncident: (i) => log(i.message), log }, { resourceLimits: { maxOldGenerationSizeMb: WORKER_HEAP_MB } }),
