@@ -8,7 +8,8 @@ import { charUtf16Length } from '../core/text/utf8';
 import { TokenFlag } from '../core/tokenizers/types';
 import type { AnalysisService } from './analysisService';
 import type { Ctx } from './context';
-import { rankBucket, surprisalBin } from './probabilities';
+import { rankBucket } from '../core/lm/rankHistogram';
+import { surprisalBin } from './probabilities';
 
 const color = (id: string): vscode.ThemeColor => new vscode.ThemeColor(id);
 

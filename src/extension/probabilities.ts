@@ -21,10 +21,6 @@ export interface DocumentScoresView extends DocumentScoresPayload {
   readonly tokenizerKey: string;
 }
 
-/** GLTR's rank buckets: top 10, top 100, top 1000, the rest. */
-export function rankBucket(rank: number): 0 | 1 | 2 | 3 {
-  return rank <= 10 ? 0 : rank <= 100 ? 1 : rank <= 1000 ? 2 : 3;
-}
 
 /** Surprisal bins in bits: < 2, < 4, < 8, < 12, ≥ 12. */
 export function surprisalBin(bits: number): 0 | 1 | 2 | 3 | 4 {

@@ -1,7 +1,7 @@
 /**
  * GLTR's summary of a scored text: how many tokens the model ranked in its top 10, top 100, top 1000 and
  * beyond (Gehrmann et al., 2019): the panel's summary. The buckets are the editor's colours'
- * (src/extension/probabilities.ts).
+ * (src/extension/decorations.ts).
  */
 
 /** The upper rank of each bucket but the last (1-based ranks): top 10, top 100, top 1000, beyond. */

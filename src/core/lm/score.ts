@@ -181,7 +181,5 @@ export function scoredToken(scores: DocumentScores, tokenizer: Tokenizer, i: num
   };
 }
 
-/** GLTR's rank buckets: top 10, top 100, top 1000, the rest. */
-export function rankBucket(rank: number): 0 | 1 | 2 | 3 {
-  return rank <= 10 ? 0 : rank <= 100 ? 1 : rank <= 1000 ? 2 : 3;
-}
+/** GLTR's rank buckets: their one home is rankHistogram.ts. */
+export { rankBucket } from './rankHistogram';
