@@ -138,6 +138,8 @@ export type WebviewToHost =
   | { readonly type: 'runFeatures'; readonly encoder: EncoderKind | null; readonly k: number | null; readonly m: number | null }
   | { readonly type: 'cancelFeatures' }
   | { readonly type: 'highlightFeature'; readonly feature: number | null }
+  /** A feature of the Features tab, opened in the Feature tab: its contexts across the workspace. */
+  | { readonly type: 'showFeatureInWorkspace'; readonly feature: number }
   | { readonly type: 'selectFeatureToken'; readonly index: number }
   /** The scratch input: `as` says how to read it ('auto': a list of whole numbers is ids, anything else text). */
   | { readonly type: 'scratch'; readonly input: string; readonly tokenizer: string; readonly as: 'auto' | 'text' | 'ids' }
@@ -167,6 +169,7 @@ const WEBVIEW_MESSAGE_CHECKS = {
   runFeatures: (x) => (x.encoder === null || isEncoderKind(x.encoder)) && isBudget(x.k) && isBudget(x.m),
   cancelFeatures: (x) => Object.keys(x).length === 1,
   highlightFeature: (x) => x.feature === null || isIndex(x.feature),
+  showFeatureInWorkspace: (x) => isIndex(x.feature),
   selectFeatureToken: (x) => isIndex(x.index),
   scratch: (x) => isStr(x.input) && x.input.length <= MAX_SCRATCH_UTF16 && isId(x.tokenizer) && (x.as === 'auto' || x.as === 'text' || x.as === 'ids'),
   // The host opens only files inside the indexed folder (src/extension/panel/feature.ts).

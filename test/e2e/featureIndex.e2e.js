@@ -4,7 +4,8 @@
 // ReLU SAE over a small workspace: Index Workspace Features builds it with progress (as many files and tokens
 // as the CLI's `features-index`), Find Feature… finds a feature by index and opens the Feature tab with the
 // contexts, frequency and logit effects of the CLI's `feature N`, a click on a context's token selects that
-// token in its file, a search by selection ranks features, and saving a file updates the index by that file.
+// token in its file, a search by selection ranks features, saving a file updates the index by that file, and the
+// Features tab's ↗ link opens a feature there.
 // The screenshot of the Feature tab is the README's (docs/images/feature-view.png).
 const { test, before, after } = require('node:test');
 const assert = require('node:assert/strict');
@@ -151,4 +152,16 @@ test('Find Feature… on a selection lists the features that fire most on it; sa
   await vs.page.keyboard.type('// saved\n');
   await vs.page.keyboard.press('Control+S');
   await vsc.waitForFileText(testLog, 'feature index update sum.ts indexed=1', { timeout: vsc.scaledMs(60000) });
+});
+
+test('the Features tab opens a feature across the workspace: its ↗ link shows the Feature tab on that feature', async () => {
+  await vsc.openFile(vs.page, 'sum.ts');
+  await vsc.runCommand(vs.page, 'Token Inspector: Show Features');
+  await vsc.waitForFileText(testLog, /features .*sum\.ts v\d+ /, { timeout: vsc.scaledMs(120000) });
+  const panel = vsc.webviewFrame(vs.page, { view: 'panel' });
+  const link = panel.locator('#features-ranking tbody tr .workspace-link').first();
+  await link.waitFor({ timeout: vsc.scaledMs(30000) });
+  const f = Number(await link.getAttribute('data-workspace-feature'));
+  await link.click();
+  await panel.locator(`#feature-title[data-feature="${f}"]`).waitFor({ timeout: vsc.scaledMs(30000) });
 });

@@ -90,6 +90,11 @@ export function createFeaturesView(container: HTMLElement): { onMessage(m: Featu
     renderTokens();
   });
   ranking.addEventListener('click', (e) => {
+    const across = (e.target as HTMLElement).closest('[data-workspace-feature]');
+    if (across) {
+      e.preventDefault();
+      return send({ type: 'showFeatureInWorkspace', feature: Number(across.getAttribute('data-workspace-feature')) });
+    }
     const row = (e.target as HTMLElement).closest('[data-feature]');
     if (!row) return;
     const f = Number(row.getAttribute('data-feature'));
@@ -144,7 +149,13 @@ export function createFeaturesView(container: HTMLElement): { onMessage(m: Featu
         el(
           'tr',
           { 'data-feature': String(r.index), class: r.index === st.highlighted ? 'mine' : '', tabindex: '0', role: 'button', 'aria-pressed': String(r.index === st.highlighted) },
-          el('th', { scope: 'row' }, name(p, r.index)),
+          el(
+            'th',
+            { scope: 'row' },
+            name(p, r.index),
+            ' ',
+            el('a', { href: '#', class: 'workspace-link', 'data-workspace-feature': String(r.index), 'aria-label': `feature ${r.index} across the workspace`, title: `Feature ${r.index} across the workspace: its top contexts, histogram and logit effects (the Feature tab)` }, '↗'),
+          ),
           el('td', { class: 'num' }, fixed(r.totalActivation)),
           el('td', { class: 'num' }, fmt(r.activeTokens)),
           el('td', { class: 'num' }, fixed(r.maxActivation)),

@@ -8,7 +8,7 @@ import type { Ctx } from '../context';
 import type { FeaturesView } from '../featureView';
 import { baseName, panelTab, selectRange, type FromWebview, type PanelHost, type PanelTab } from './tab';
 
-type Handles = 'runFeatures' | 'cancelFeatures' | 'highlightFeature' | 'selectFeatureToken';
+type Handles = 'runFeatures' | 'cancelFeatures' | 'highlightFeature' | 'showFeatureInWorkspace' | 'selectFeatureToken';
 
 class FeaturesTab implements PanelTab<Handles> {
   /** What the tab shows: a result (each run makes a new one), none for a document, or unknown after a reload. */
@@ -40,6 +40,8 @@ class FeaturesTab implements PanelTab<Handles> {
   }
 
   async handle(m: FromWebview<Handles>): Promise<void> {
+    // The workspace view needs no editor: the Feature tab reads the workspace feature index.
+    if (m.type === 'showFeatureInWorkspace') return void vscode.commands.executeCommand('tokenInspector.showFeature', m.feature);
     const ed = this.host.editor();
     if (!ed) return;
     const { features } = this.ctx;
@@ -82,7 +84,7 @@ class FeaturesTab implements PanelTab<Handles> {
 }
 
 export const featuresTab = panelTab({
-  handles: ['runFeatures', 'cancelFeatures', 'highlightFeature', 'selectFeatureToken'],
+  handles: ['runFeatures', 'cancelFeatures', 'highlightFeature', 'showFeatureInWorkspace', 'selectFeatureToken'],
   sends: ['features'],
   create: (ctx, host) => new FeaturesTab(ctx, host),
 });
