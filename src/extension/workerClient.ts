@@ -178,12 +178,7 @@ export class WorkerClient<T extends RequestTable, N extends NotificationTable = 
   private ensure(): Worker {
     if (this.worker) return this.worker;
     // The worker holds documents, tokenizers or models; cap its heap so a runaway input cannot take the host down.
-    const resourceLimits = this.options.resourceLimits ?? { maxOldGenerationSizeMb: 4096 };
-    // A TypeScript entry (from source, under tsx: tests, benchmarks) is required from a one-line script, since a
-    // worker's entry file itself is not compiled by tsx (tsx is a development dependency: never in a package).
-    const w = this.scriptPath.endsWith('.ts')
-      ? new Worker(`require("tsx/cjs"); require(${JSON.stringify(this.scriptPath)});`, { eval: true, resourceLimits })
-      : new Worker(this.scriptPath, { resourceLimits });
+    const w = new Worker(this.scriptPath, { resourceLimits: this.options.resourceLimits ?? { maxOldGenerationSizeMb: 4096 } });
     w.on('message', (raw: unknown) => this.onMessage(raw));
     w.on('error', (e) => {
       if (this.worker !== w) return;

@@ -31,10 +31,13 @@ export function defaultPoolSize(batches: number): number {
   return Math.max(1, Math.min(availableParallelism(), 8, batches));
 }
 
-/** The worker's script: dist/countWorker.js beside a bundle; from source, countWorker.ts (run through tsx). */
+/**
+ * The worker's script: dist/countWorker.js beside a bundle; from source (tests, benchmarks under tsx), the
+ * CommonJS shim beside this file that loads countWorker.ts through tsx (a worker's entry is not compiled by tsx).
+ */
 function workerScript(): string {
   const bundled = join(__dirname, 'countWorker.js');
-  return existsSync(bundled) ? bundled : join(__dirname, 'countWorker.ts');
+  return existsSync(bundled) ? bundled : join(__dirname, 'countWorker.source.cjs');
 }
 
 /** `script`: the worker's script (default: beside this bundle, or the source under tsx). */

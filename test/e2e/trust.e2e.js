@@ -34,6 +34,7 @@ test('the manifest declares limited support in untrusted workspaces and restrict
   /** @type {Record<string, string>} */
   const NOT_A_LOCATION = {
     'tokenInspector.model': 'a name looked up in the bundled model catalog',
+    'tokenInspector.sidebarModels': 'names looked up in the bundled model catalog, as tokenInspector.model',
     'tokenInspector.compareTokenizers': 'bundled tokenizer ids, or names of tokenInspector.customTokenizers entries (restricted)',
   };
   const checked = [];
