@@ -238,13 +238,15 @@ test('Export JSON under Llama 3 gives addedTokens as the CLI does; the hover and
 });
 
 test('Add Tokenizer from File with a .md file says what file is expected', async () => {
+  // Only this test's toast: an earlier one that names README.md would be read instead.
+  await vsc.runCommand(vs.page, 'Notifications: Clear All Notifications').catch(() => undefined);
   const box = await startCommand('Token Inspector: Add Tokenizer from File');
   // The open dialog (VS Code's own, in code-server) is a quick input holding a path.
   await vs.page.waitForFunction(() => /\//.test(/** @type {HTMLInputElement | null} */ (document.querySelector('.quick-input-widget .quick-input-box input'))?.value ?? ''), null, { timeout: vsc.scaledMs(15000) });
   await box.fill(path.join(WS, 'README.md'));
   await vs.page.waitForTimeout(vsc.scaledMs(300));
   await vs.page.keyboard.press('Enter');
-  const toast = vs.page.locator('.notifications-toasts .notification-list-item-message', { hasText: 'README.md' }).first();
+  const toast = vs.page.locator('.notifications-toasts .notification-list-item-message', { hasText: 'is not a tokenizer' }).first();
   await toast.waitFor({ timeout: vsc.scaledMs(30000) });
   const text = await toast.innerText();
   assert.match(text, /a \.md file is not a tokenizer: Add Tokenizer from File takes a Hugging Face tokenizer\.json, a folder holding one, or a \.tiktoken rank file/);
