@@ -238,8 +238,11 @@ test('Export JSON under Llama 3 gives addedTokens as the CLI does; the hover and
 });
 
 test('Add Tokenizer from File with a .md file says what file is expected', async () => {
-  // Only this test's toast: an earlier one that names README.md would be read instead.
+  // Only this test's toast, and no hover or tooltip of the test before in the way.
+  await vs.page.keyboard.press('Escape');
+  await vs.page.keyboard.press('Escape');
   await vsc.runCommand(vs.page, 'Notifications: Clear All Notifications').catch(() => undefined);
+  await vsc.openFile(vs.page, 'README.md');
   const box = await startCommand('Token Inspector: Add Tokenizer from File');
   // The open dialog (VS Code's own, in code-server) is a quick input holding a path.
   await vs.page.waitForFunction(() => /\//.test(/** @type {HTMLInputElement | null} */ (document.querySelector('.quick-input-widget .quick-input-box input'))?.value ?? ''), null, { timeout: vsc.scaledMs(15000) });
