@@ -76,6 +76,8 @@ const MAX_ERROR_TEXT = 300;
 export const MAX_RESPONSE_BYTES = 16 * 2 ** 20;
 /** Alternatives read per position: a conforming server sends top-k (k ≤ 20); more than this is refused. */
 export const MAX_ALTERNATIVES_PER_POSITION = 100;
+/** Prompts sent in one request by nextTokenTops (each answer is k alternatives; the prompts make the body). */
+export const MAX_PROMPTS_PER_REQUEST = 16;
 /** Same-origin redirects followed per request. */
 const MAX_REDIRECTS = 5;
 
@@ -176,6 +178,21 @@ function detectSpelling(tokens: readonly string[], sent: ArrayLike<number>, toke
     }
   }
   return best;
+}
+
+/**
+ * The spelling of alternatives when no echoed prompt shows it: `token_id:` when the server used it, else the
+ * spelling (vocabulary names or text) under which more of them name a token.
+ */
+function alternativeSpelling(tokens: readonly string[], tokenizer: Tokenizer): Spelling {
+  if (tokens.some((t) => /^token_id:\d+$/.test(t))) return 'token_id';
+  let vocab = 0;
+  let text = 0;
+  for (const t of tokens) {
+    if (idOf(t, 'vocab', tokenizer) !== undefined) vocab++;
+    if (idOf(t, 'text', tokenizer) !== undefined) text++;
+  }
+  return vocab > text ? 'vocab' : 'text';
 }
 
 /** The body as text, refused once it passes MAX_RESPONSE_BYTES. */
@@ -296,7 +313,8 @@ export class RemoteCompletionsModel {
   private readonly urls: { base: string; completions: string };
   private model: string | undefined;
   private readonly timeoutMs: number;
-  private readonly maxPromptTokens: number;
+  /** Prompt tokens per request, start context included. */
+  readonly maxPromptTokens: number;
 
   constructor(
     readonly config: RemoteEndpointConfig,
@@ -446,6 +464,107 @@ export class RemoteCompletionsModel {
       tops.push(alts.slice(0, this.k));
     }
     return { logProbs, tops };
+  }
+
+  /**
+   * The endpoint's top-k next tokens after each prompt (no echo: the one generated token's alternatives), for
+   * the next-byte view. Several prompts go in one request where the server takes a list of prompts (the
+   * OpenAI completions API does, and vLLM); a server that answers a list with fewer choices, or refuses it,
+   * is asked prompt by prompt from then on. Alternatives come with their probabilities as sent; how much mass
+   * they leave out is the caller's to report.
+   */
+  async nextTokenTops(prompts: readonly (readonly number[])[], k: number, signal?: AbortSignal): Promise<TokenAlternative[][]> {
+    const topK = Math.max(1, Math.min(MAX_TOP_K, Math.floor(k)));
+    for (const p of prompts) {
+      if (p.length === 0 || p.length > this.maxPromptTokens) throw new RemoteEndpointError(`a prompt of ${p.length} tokens cannot be sent (1 to maxPromptTokens = ${this.maxPromptTokens})`, 'config');
+      for (const id of p) if (!(Number.isInteger(id) && id >= 0 && id < this.tokenizer.vocabSize)) throw new RemoteEndpointError(`token id ${id} is outside the tokenizer's vocabulary`, 'config');
+    }
+    if (prompts.length === 0) return [];
+    if (prompts.length > MAX_PROMPTS_PER_REQUEST) {
+      const out: TokenAlternative[][] = [];
+      for (let i = 0; i < prompts.length; i += MAX_PROMPTS_PER_REQUEST) out.push(...(await this.nextTokenTops(prompts.slice(i, i + MAX_PROMPTS_PER_REQUEST), topK, signal)));
+      return out;
+    }
+    if (prompts.length > 1 && this.listPrompts) {
+      try {
+        return await this.topsOnce(prompts, topK, signal);
+      } catch (e) {
+        if (!(e instanceof RemoteEndpointError) || e.kind === 'unreachable' || e.kind === 'timeout') throw e;
+        // Refused as a list: the first prompt alone tells whether the list was the problem.
+        const first = await this.topsOnce(prompts.slice(0, 1), topK, signal);
+        this.listPrompts = false;
+        const rest: TokenAlternative[][] = [];
+        for (const p of prompts.slice(1)) rest.push(...(await this.topsOnce([p], topK, signal)));
+        return [...first, ...rest];
+      }
+    }
+    const out: TokenAlternative[][] = [];
+    for (const p of prompts) {
+      throwIfAborted(signal);
+      out.push(...(await this.topsOnce([p], topK, signal)));
+    }
+    return out;
+  }
+
+  /** Whether the server takes a list of prompts in one request (until it shows otherwise). */
+  private listPrompts = true;
+  /** Requests sent by nextTokenTops (for reports and tests). */
+  nextTokenRequests = 0;
+
+  /** One request for one or more prompts: the first generated position's alternatives per prompt. */
+  private async topsOnce(prompts: readonly (readonly number[])[], k: number, signal: AbortSignal | undefined): Promise<TokenAlternative[][]> {
+    const model = await this.modelName(signal);
+    this.nextTokenRequests++;
+    const body = await this.request(
+      this.urls.completions,
+      {
+        method: 'POST',
+        body: JSON.stringify({
+          model,
+          prompt: prompts.length === 1 ? [...prompts[0]] : prompts.map((p) => [...p]),
+          max_tokens: 1,
+          echo: false,
+          logprobs: k,
+          temperature: 0,
+          return_tokens_as_token_ids: true,
+        }),
+      },
+      signal,
+    );
+    if (!isObj(body) || !Array.isArray(body.choices)) {
+      parseLogprobs(body); // throws what is wrong with it (not an object, an error, no choices)
+      throw new RemoteEndpointError('the endpoint answered without choices', 'protocol');
+    }
+    const choices: unknown[] = body.choices;
+    if (choices.length !== prompts.length) throw new RemoteEndpointError(`the endpoint answered ${choices.length} choices for ${prompts.length} prompts`, 'protocol');
+    // Choices in prompt order (`index`), each parsed as a completion of its own.
+    const ordered: unknown[] = new Array(prompts.length);
+    choices.forEach((c, j) => {
+      const index = isObj(c) && typeof c.index === 'number' ? c.index : j;
+      if (!Number.isInteger(index) || index < 0 || index >= prompts.length || ordered[index] !== undefined) throw new RemoteEndpointError(`the endpoint answered a choice with index ${String(index)} for ${prompts.length} prompts`, 'protocol');
+      ordered[index] = c;
+    });
+    const parsed = ordered.map((c) => parseLogprobs({ choices: [c] }));
+    const raw = parsed.map((p, j) => {
+      if (p.tokens.length < 1 || !p.tops[0]) throw new RemoteEndpointError(`the endpoint returned no alternatives for the generated token of prompt ${j}`, 'protocol');
+      return p.tops[0];
+    });
+    const spelling = alternativeSpelling(raw.flat().map((t) => t.token), this.tokenizer);
+    return raw.map((alts, j) => {
+      const out: TokenAlternative[] = [];
+      let sum = 0;
+      for (const t of alts) {
+        if (!(Number.isFinite(t.logProb) || t.logProb === -Infinity) || t.logProb > 1e-6) throw new RemoteEndpointError(`the endpoint returned an alternative with log-probability ${t.logProb} for prompt ${j}`, 'protocol');
+        const id = idOf(t.token, spelling, this.tokenizer);
+        if (id === undefined || out.some((a) => a.id === id)) continue;
+        out.push({ id, logProb: Math.min(0, t.logProb) });
+        sum += Math.exp(Math.min(0, t.logProb));
+      }
+      // Rounded log-probabilities may sum a little over 1; more than this is not a distribution.
+      if (sum > 1 + 1e-3) throw new RemoteEndpointError(`the endpoint's alternatives for prompt ${j} have probabilities summing to ${sum.toFixed(4)} > 1`, 'protocol');
+      out.sort((a, b) => b.logProb - a.logProb || a.id - b.id);
+      return out;
+    });
   }
 
   /**
