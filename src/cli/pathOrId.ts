@@ -23,6 +23,13 @@ export const LANGUAGE_MODEL_ID: IdKind = {
   accepts: (id) => id === NGRAM_MODEL_ID || isValidRepoId(id),
 };
 
+/** `next-bytes --model`: also `remote`, the endpoint of `--endpoint URL`. */
+export const NEXT_BYTE_MODEL_ID: IdKind = {
+  noun: 'model',
+  what: `${NGRAM_MODEL_ID}, remote (with --endpoint URL) or a Hugging Face repo id (org/name)`,
+  accepts: (id) => id === 'remote' || LANGUAGE_MODEL_ID.accepts(id),
+};
+
 /** A model on the Hugging Face hub. */
 export const MODEL_REPO_ID: IdKind = { noun: 'model', what: 'a Hugging Face repo id (org/name)', accepts: isValidRepoId };
 

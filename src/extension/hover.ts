@@ -130,7 +130,7 @@ export function registerHover({ analyses: service, probabilities, features }: Pi
         if (probabilities.enabled) {
           const view = probabilities.current(doc);
           if (view) md.appendMarkdown(probabilityMarkdown(view, first, last));
-          const next = await Promise.race([probabilities.nextBytes(doc, offset), new Promise<undefined>((r) => setTimeout(r, NEXT_BYTE_WAIT_MS))]);
+          const next = await Promise.race([probabilities.nextBytes(doc, offset, 'hover'), new Promise<undefined>((r) => setTimeout(r, NEXT_BYTE_WAIT_MS))]);
           if (next && 'result' in next && !token.isCancellationRequested) md.appendMarkdown(nextBytesMarkdown(next.result));
         }
         return new vscode.Hover(md, new vscode.Range(doc.positionAt(u0), doc.positionAt(u1)));

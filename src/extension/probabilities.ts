@@ -276,9 +276,9 @@ export class ProbabilityService implements vscode.Disposable {
    * worker: one forward pass per distinct cover prefix on the KV cache of the text before them). Otherwise, or
    * when it cannot be computed now, a message that says why and what to do.
    */
-  async nextBytes(doc: vscode.TextDocument, utf16Offset: number): Promise<NextBytesAnswer> {
+  async nextBytes(doc: vscode.TextDocument, utf16Offset: number, asker: 'view' | 'hover' = 'view'): Promise<NextBytesAnswer> {
     const spec = this.ctx.settings.probabilityModel();
-    if (spec === 'remote') return { message: NEXT_BYTE_REMOTE };
+    if (spec === 'remote') return this.remoteNextBytes(doc, utf16Offset, asker);
     if (spec !== WORKSPACE_NGRAM && !this.ctx.settings.isModelResolved(spec)) {
       // The model is loaded (and the document re-tokenized with its tokenizer) by the probabilities view.
       return { message: `Loading ${spec} (${SECTION}.probabilityModel): run Token Inspector: Show Probabilities once, then move the cursor.` };
@@ -299,12 +299,37 @@ export class ProbabilityService implements vscode.Disposable {
       return { message: (e as Error).message };
     }
   }
+
+  /**
+   * The next byte from the remote endpoint's top-k (the model worker: one prompt per distinct cover prefix,
+   * several per request). Asked only when the user has set the endpoint (VS Code hands the extension no
+   * workspace value of it in Restricted Mode), and only by the view: a hover would send the document's tokens
+   * on every mouse rest.
+   */
+  private async remoteNextBytes(doc: vscode.TextDocument, utf16Offset: number, asker: 'view' | 'hover'): Promise<NextBytesAnswer> {
+    const endpoint = this.ctx.settings.remoteEndpoint();
+    if (!endpoint) return { message: `Set ${SECTION}.remoteEndpoint to {"url": "http://host:port/v1/completions"} to see the next byte with a remote model.` };
+    if (asker === 'hover') return { message: 'The next byte with the remote endpoint is shown in the Next byte view (Token Inspector: Show Next Byte).' };
+    const a = this.ctx.analyses.current(doc);
+    if (!a) return { message: 'The document is being tokenized; move the cursor again in a moment.' };
+    const version = a.version;
+    const tok = this.ctx.settings.tokenizerFor(doc);
+    try {
+      const r = await this.ctx.models.request(
+        'remoteNextBytes',
+        { endpoint, tokenizer: { id: tok.id, path: tok.path }, text: doc.getText(), stream: a.stream, utf16Offset },
+        { label: `the next byte in ${documentLabel(doc)} with ${endpoint.url} (${SECTION}.remoteEndpoint)` },
+      );
+      return doc.version === version ? { result: r } : { message: 'The document changed; move the cursor again.' };
+    } catch (e) {
+      this.ctx.log(`next bytes failed: ${(e as Error).message}`);
+      return { message: `${(e as Error).message} (${SECTION}.remoteEndpoint)` };
+    }
+  }
 }
 
 /** What the next-byte view shows: a result, or why there is none. */
 export type NextBytesAnswer = { readonly result: NextBytesPayload } | { readonly message: string };
-
-const NEXT_BYTE_REMOTE = `Next byte needs the model's whole next-token distribution after many token prefixes; a remote endpoint gives only its top 20 tokens per position, which bounds neither the exact nor the naive answer (the other tokens' mass, up to 1 − their sum, could start with any byte). Choose workspace-ngram or an ONNX model in ${SECTION}.probabilityModel for this view.`;
 
 const pct = formatPercent;
 

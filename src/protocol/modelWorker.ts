@@ -144,6 +144,16 @@ export interface ModelNextBytesParams extends ModelParams {
   readonly utf16Offset: number;
 }
 
+/** The next byte at a UTF-16 offset with a remote endpoint's top-k; `stream` is the text's tokens under `tokenizer`. */
+export interface RemoteNextBytesParams {
+  readonly endpoint: RemoteEndpointSettings;
+  /** The tokenizer the endpoint's model uses, as the tokenization worker names it. */
+  readonly tokenizer: TokenizerRef;
+  readonly text: string;
+  readonly stream: StreamPayload;
+  readonly utf16Offset: number;
+}
+
 /** Build or update the workspace feature index (core/sae/workspaceIndex) saved at `indexPath`. */
 export interface FeatureIndexParams extends ModelParams {
   readonly sae: SaeRef;
@@ -203,6 +213,7 @@ export type ModelRequests = {
   remoteScore: RequestType<RemoteScoreParams, ModelScores, StepProgress>;
   features: RequestType<FeaturesParams, FeaturesPayload, ModelProgress>;
   nextBytes: RequestType<ModelNextBytesParams, NextBytesPayload, ModelProgress>;
+  remoteNextBytes: RequestType<RemoteNextBytesParams, NextBytesPayload>;
   featureIndex: RequestType<FeatureIndexParams, FeatureIndexResult, FeatureIndexProgress>;
   feature: RequestType<FeatureQueryParams, FeatureReport, ModelProgress>;
   findFeatures: RequestType<FindFeaturesParams, { readonly matches: readonly FoundFeature[] }, ModelProgress>;
@@ -380,6 +391,8 @@ export const MODEL_WORKER = {
       typeof x.allowSpecial === 'boolean',
     nextBytes: (x): x is ModelNextBytesParams =>
       isObj(x) && hasModel(x) && isStr(x.text) && x.text.length <= MAX_TEXT_UTF16 && isStream(x.stream) && isInt(x.utf16Offset) && x.utf16Offset <= x.text.length,
+    remoteNextBytes: (x): x is RemoteNextBytesParams =>
+      isObj(x) && isEndpoint(x.endpoint) && isTokenizerRef(x.tokenizer) && isStr(x.text) && x.text.length <= MAX_TEXT_UTF16 && isStream(x.stream) && isInt(x.utf16Offset) && x.utf16Offset <= x.text.length,
     featureIndex: (x): x is FeatureIndexParams =>
       isObj(x) && hasModel(x) && isSaeRef(x.sae) && isShortStr(x.root) && isStrList(x.exclude, 10_000) && isShortStr(x.indexPath) && optional(x.only, (o): o is string[] => isStrList(o, 100_000)),
     feature: (x): x is FeatureQueryParams => isObj(x) && hasModel(x) && isSaeRef(x.sae) && isShortStr(x.indexPath) && isInt(x.feature) && x.feature < 1 << 24,
@@ -401,12 +414,13 @@ export const MODEL_WORKER = {
     remoteScore: isModelScores,
     features: isFeaturesPayload,
     nextBytes: isNextBytes,
+    remoteNextBytes: isNextBytes,
     featureIndex: (x): x is FeatureIndexResult =>
       isObj(x) && isStr(x.indexPath) && isInt(x.dSae) && isInt(x.files) && isInt(x.tokens) && isInt(x.filesIndexed) && isInt(x.filesUnchanged) && isInt(x.filesRemoved) && isNum(x.elapsedMs),
     feature: isFeatureReport,
     findFeatures: (x): x is { matches: FoundFeature[] } => isObj(x) && Array.isArray(x.matches) && x.matches.every(isFoundFeature),
   },
-  progress: { load: isModelProgress, score: isModelProgress, listCache: null, removeCached: null, remoteScore: isStepProgress, features: isModelProgress, nextBytes: isModelProgress, featureIndex: isFeatureIndexProgress, feature: isModelProgress, findFeatures: isModelProgress },
+  progress: { load: isModelProgress, score: isModelProgress, listCache: null, removeCached: null, remoteScore: isStepProgress, features: isModelProgress, nextBytes: isModelProgress, remoteNextBytes: null, featureIndex: isFeatureIndexProgress, feature: isModelProgress, findFeatures: isModelProgress },
   notifications: {},
   events: {
     runtime: (x): x is ModelEvents['runtime'] => isObj(x) && (x.runtime === 'native' || x.runtime === 'wasm') && isShortStr(x.origin),
@@ -422,6 +436,8 @@ export const MODEL_WORKER = {
     features: { idleMs: 5 * MINUTES, totalMs: 120 * MINUTES },
     // Loading (or downloading) the model, then one forward pass per distinct cover prefix.
     nextBytes: { idleMs: 5 * MINUTES, totalMs: 30 * MINUTES },
+    // Requests of at most 16 prompts each, one after another, each within the endpoint's own timeout.
+    remoteNextBytes: (p) => ({ totalMs: Math.max(2 * MINUTES, 20 * (p.endpoint.timeoutMs ?? 60_000)) }),
     // Each file read reports; a model load reports nothing for a while.
     featureIndex: { idleMs: 5 * MINUTES, totalMs: 240 * MINUTES },
     feature: { idleMs: 5 * MINUTES, totalMs: 30 * MINUTES },
@@ -435,6 +451,7 @@ export const MODEL_WORKER = {
     remoteScore: 'scoring with the remote endpoint',
     features: 'computing SAE features',
     nextBytes: 'computing the next byte with a model',
+    remoteNextBytes: 'computing the next byte with the remote endpoint',
     featureIndex: 'indexing the workspace’s SAE features',
     feature: 'reading a feature of the workspace feature index',
     findFeatures: 'searching the workspace feature index',

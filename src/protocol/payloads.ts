@@ -133,6 +133,8 @@ export interface NextBytesPayload {
   readonly healing: Float64Array;
   readonly topCharacters: readonly { readonly text: string; readonly probability: number }[];
   readonly ms: number;
+  /** From a remote endpoint: its top-k per prefix, and the largest mass outside it (core/lm/remoteNextByte.ts). */
+  readonly topKOnly?: { readonly topK: number; readonly maxMissingMass: number; readonly prompts: number };
 }
 
 const isByteDistribution = (x: unknown): x is Float64Array => x instanceof Float64Array && x.length === 257;
@@ -150,6 +152,7 @@ export function isNextBytes(x: unknown): x is NextBytesPayload {
     isByteDistribution(x.healing) &&
     Array.isArray(x.topCharacters) &&
     x.topCharacters.every((c: unknown) => isObj(c) && isStr(c.text) && isNum(c.probability)) &&
-    isNum(x.ms)
+    isNum(x.ms) &&
+    (x.topKOnly === undefined || (isObj(x.topKOnly) && isInt(x.topKOnly.topK) && isNum(x.topKOnly.maxMissingMass) && x.topKOnly.maxMissingMass >= 0 && x.topKOnly.maxMissingMass <= 1 && isInt(x.topKOnly.prompts)))
   );
 }

@@ -14,6 +14,7 @@ import { LmAbortError } from '../core/lm/model';
 import { nextByteDistribution } from '../core/lm/nextByte';
 import { onnxBackend } from '../core/lm/onnx/backend';
 import { RemoteCompletionsModel, RemoteEndpointError } from '../core/lm/remote';
+import { remoteNextByteDistribution } from '../core/lm/remoteNextByte';
 import { DownloadError, type ModelDownloadOptions } from '../core/models/download';
 import { defaultHubCacheDir, HubCacheError, listCachedModels, removeCachedModel } from '../core/models/hubCache';
 import { documentFeatures } from '../core/sae/documentFeatures';
@@ -215,6 +216,24 @@ const emit = serve<ModelRequests, Record<never, never>, ModelEvents>(
       const m = await getModel(p.model, p.hub, ctx);
       const r = await nextByteDistribution(m, m.tokenizer.tokenizer, p.text, p.utf16Offset, { documentStream: p.stream });
       return { offset: r.offset, byteOffset: r.byteOffset, exact: r.exact, inexactReason: r.inexactReason, window: r.window, distribution: r.distribution, naive: r.naive, healing: r.healing, topCharacters: r.topCharacters, ms: r.ms };
+    },
+    remoteNextBytes: async (p, ctx) => {
+      const tok = await loadRef(p.tokenizer);
+      const endpoint = new RemoteCompletionsModel(p.endpoint, tok.tokenizer);
+      const r = await remoteNextByteDistribution(endpoint, tok.tokenizer, p.text, p.utf16Offset, { documentStream: p.stream, signal: ctx.signal });
+      return {
+        offset: r.offset,
+        byteOffset: r.byteOffset,
+        exact: r.exact,
+        inexactReason: r.inexactReason,
+        window: r.window,
+        distribution: r.distribution,
+        naive: r.naive,
+        healing: r.healing,
+        topCharacters: r.topCharacters,
+        ms: r.ms,
+        topKOnly: { topK: r.topK, maxMissingMass: r.maxMissingMass, prompts: r.prompts },
+      };
     },
     features: async (p, ctx) => {
       const source = await getHiddenSource(p.model, p.hub, ctx);

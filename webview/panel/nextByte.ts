@@ -21,6 +21,18 @@ function byteLabel(b: number): string {
   return b > 32 && b < 127 ? `${hex} ${String.fromCharCode(b)}` : hex;
 }
 
+/**
+ * What a remote endpoint's top-k makes approximate (core/lm/remoteNextByte.ts): the other tokens count as 0, so
+ * only tokenizations whose every token was in its step's top-k are summed; the largest mass left out.
+ */
+function topKNote(a: { readonly topK: number; readonly maxMissingMass: number; readonly prompts: number }): HTMLElement {
+  return el(
+    'p',
+    { class: 'message', id: 'nextbyte-approx' },
+    `Approximate: top-${a.topK} only. The endpoint gives its ${a.topK} most probable next tokens per prefix and the others count as 0, so only tokenizations whose every token was in its step's top ${a.topK} are summed (then renormalised); the naive and healing columns likewise. Mass outside the top ${a.topK}: up to ${formatPercent(a.maxMissingMass)} (largest over ${fmt(a.prompts)} prefixes asked).`,
+  );
+}
+
 export function createNextByteView(container: HTMLElement) {
   const out = el('div', { id: 'nextbyte-out', 'aria-live': 'polite' });
   container.append(
@@ -57,8 +69,11 @@ export function createNextByteView(container: HTMLElement) {
       body.append(row);
     });
     table.append(body);
+    const approx = r.topKOnly;
+    const status = r.exact ? ' · exact' : approx ? ` · approximate: top-${approx.topK} only` : ` · within a ${r.window}-byte window (${r.inexactReason ?? 'no pre-token boundary'})`;
     out.replaceChildren(
-      el('p', {}, el('code', {}, visible(m.before)), el('strong', {}, '▮'), ` byte ${fmt(r.byteOffset)}${r.exact ? ' · exact' : ` · within a ${r.window}-byte window (${r.inexactReason ?? 'no pre-token boundary'})`} · ${r.ms.toFixed(1)} ms`),
+      el('p', {}, el('code', {}, visible(m.before)), el('strong', {}, '▮'), ` byte ${fmt(r.byteOffset)}${status} · ${r.ms.toFixed(1)} ms`),
+      ...(approx && !r.exact ? [topKNote(approx)] : []),
       el('h3', {}, 'Next character'),
       el('p', { id: 'nextbyte-chars' }, r.topCharacters.slice(0, 8).map((c) => `${visible(c.text) || '∅'} ${formatPercent(c.probability)}`).join(' · ')),
       el('h3', {}, 'Next byte (the row where exact and naive differ most is highlighted)'),
