@@ -12,7 +12,7 @@ import type { Ctx } from './context';
 import { KeyedDebouncer } from './debounce';
 import { documentLabel, tokenizerLabel } from './requestLabels';
 import { SECTION, tokenizerRefKey, WORKSPACE_NGRAM } from './settings';
-import { WorkerRequestError } from './workerClient';
+import { WorkerCancelledError, WorkerRequestError } from './workerClient';
 import { formatPercent } from '../core/lm/formatProbability';
 
 /** A document's scores for one version and tokenizer. */
@@ -306,6 +306,8 @@ export class ProbabilityService implements vscode.Disposable {
    * workspace value of it in Restricted Mode), and only by the view: a hover would send the document's tokens
    * on every mouse rest.
    */
+  private remoteNextByteAbort: AbortController | undefined;
+
   private async remoteNextBytes(doc: vscode.TextDocument, utf16Offset: number, asker: 'view' | 'hover'): Promise<NextBytesAnswer> {
     const endpoint = this.ctx.settings.remoteEndpoint();
     if (!endpoint) return { message: `Set ${SECTION}.remoteEndpoint to {"url": "http://host:port/v1/completions"} to see the next byte with a remote model.` };
@@ -314,14 +316,19 @@ export class ProbabilityService implements vscode.Disposable {
     if (!a) return { message: 'The document is being tokenized; move the cursor again in a moment.' };
     const version = a.version;
     const tok = this.ctx.settings.tokenizerFor(doc);
+    // A new cursor position cancels the request before it: its answer would not be shown, and each costs the
+    // endpoint several requests.
+    this.remoteNextByteAbort?.abort();
+    const abort = (this.remoteNextByteAbort = new AbortController());
     try {
       const r = await this.ctx.models.request(
         'remoteNextBytes',
         { endpoint, tokenizer: { id: tok.id, path: tok.path }, text: doc.getText(), stream: a.stream, utf16Offset },
-        { label: `the next byte in ${documentLabel(doc)} with ${endpoint.url} (${SECTION}.remoteEndpoint)` },
+        { label: `the next byte in ${documentLabel(doc)} with ${endpoint.url} (${SECTION}.remoteEndpoint)`, signal: abort.signal },
       );
       return doc.version === version ? { result: r } : { message: 'The document changed; move the cursor again.' };
     } catch (e) {
+      if (e instanceof WorkerCancelledError) return { message: 'The cursor moved; asking the endpoint again.' };
       this.ctx.log(`next bytes failed: ${(e as Error).message}`);
       return { message: `${(e as Error).message} (${SECTION}.remoteEndpoint)` };
     }

@@ -154,3 +154,120 @@ test('Show Next Byte with the ONNX model (after the test above set it): the top 
   assert.equal((await topRow.locator('td.exact').innerText()).trim(), shownPercent(expected.distribution[best]));
   await vsc.screenshot(vs.page, path.join(screenshotsDir(), 'next-byte-onnx.png'));
 });
+
+/**
+ * A local OpenAI-style completions endpoint (token ids in, `token_id:N` alternatives out, as vLLM with
+ * return_tokens_as_token_ids): a bigram over the document's own o200k tokens, 70 % on the tokens that follow
+ * the prompt's last token in the document, then 1 % each on other ids up to 20 alternatives; the rest of the
+ * mass is never named (the view must say how much). Echo requests (the probabilities view's scoring) are
+ * answered too.
+ * @param {number[]} docIds
+ * @param {number} startId the start context the client sends (o200k's <|endoftext|>)
+ */
+async function startFakeEndpoint(docIds, startId) {
+  const http = require('node:http');
+  const seq = [startId, ...docIds];
+  /** @param {number} last @returns {[number, number][]} */
+  const alternatives = (last) => {
+    /** @type {Map<number, number>} */
+    const p = new Map();
+    const followers = seq.flatMap((id, i) => (id === last && i + 1 < seq.length ? [seq[i + 1]] : []));
+    for (const f of followers) p.set(f, (p.get(f) ?? 0) + 0.7 / followers.length);
+    for (let j = 1; p.size < 20; j++) {
+      const id = (last * 7919 + j * 104729) % 199997;
+      if (!p.has(id)) p.set(id, 0.01);
+    }
+    return [...p].sort((a, b) => b[1] - a[1] || a[0] - b[0]).slice(0, 20);
+  };
+  /** @param {[number, number][]} alts */
+  const top = (alts) => Object.fromEntries(alts.map(([id, q]) => [`token_id:${id}`, Math.log(q)]));
+  let requests = 0;
+  const server = http.createServer(async (req, res) => {
+    /** @param {number} status @param {unknown} body */
+    const send = (status, body) => {
+      res.writeHead(status, { 'content-type': 'application/json' });
+      res.end(JSON.stringify(body));
+    };
+    if (req.method === 'GET' && req.url === '/v1/models') return send(200, { data: [{ id: 'fake' }] });
+    let raw = '';
+    for await (const chunk of req) raw += chunk;
+    requests++;
+    const body = JSON.parse(raw);
+    /** @type {number[][]} */
+    const prompts = Array.isArray(body.prompt[0]) ? body.prompt : [body.prompt];
+    const choices = prompts.map((prompt, index) => {
+      const alts = alternatives(prompt[prompt.length - 1]);
+      if (!body.echo) return { index, text: '', logprobs: { tokens: [`token_id:${alts[0][0]}`], token_logprobs: [Math.log(alts[0][1])], top_logprobs: [top(alts)] } };
+      const tokens = [...prompt, alts[0][0]].map((id) => `token_id:${id}`);
+      /** @type {(number | null)[]} */
+      const lps = [null];
+      /** @type {(Record<string, number> | null)[]} */
+      const tops = [null];
+      for (let i = 1; i <= prompt.length; i++) {
+        const a = alternatives(i < prompt.length ? prompt[i - 1] : prompt[prompt.length - 1]);
+        const want = i < prompt.length ? prompt[i] : alts[0][0];
+        lps.push(Math.log(a.find(([id]) => id === want)?.[1] ?? 1e-4));
+        tops.push(top(a.slice(0, body.logprobs)));
+      }
+      return { index, text: '', logprobs: { tokens, token_logprobs: lps, top_logprobs: tops } };
+    });
+    send(200, { object: 'text_completion', choices });
+  });
+  await new Promise((r) => server.listen(0, '127.0.0.1', () => r(undefined)));
+  const address = /** @type {import('node:net').AddressInfo} */ (server.address());
+  return { url: `http://127.0.0.1:${address.port}`, server, requests: () => requests };
+}
+
+/** The built CLI, without blocking this process (the fake endpoint it asks runs here). @param {string[]} args */
+async function cliAsync(args) {
+  const { execFile } = require('node:child_process');
+  const stdout = await new Promise((resolve, reject) =>
+    execFile(process.execPath, [path.join(vsc.paths.REPO_DIR, 'dist', 'cli.js'), ...args], { encoding: 'utf8', maxBuffer: 1 << 28 }, (e, out, err) => (e ? reject(new Error(`${e.message}\n${err}`)) : resolve(out))),
+  );
+  return JSON.parse(/** @type {string} */ (stdout));
+}
+
+test('Show Next Byte with a remote endpoint (a local fake, top-20 only): the top byte equals the CLI\'s next-bytes --model remote, and the view says what is approximate', async () => {
+  const file = path.join(WS, 'code.ts');
+  const tokens = cli(['tokenize', file, '--tokenizer', 'o200k_base', '--json']).tokens;
+  const fake = await startFakeEndpoint(tokens.map((/** @type {{ id: number }} */ t) => t.id), 199999);
+  try {
+    fs.writeFileSync(testLog, '');
+    await vs.updateSettings({ 'tokenInspector.probabilityModel': 'remote', 'tokenInspector.remoteEndpoint': { url: `${fake.url}/v1/completions`, model: 'fake' }, 'tokenInspector.tokenizer': 'o200k_base' });
+    await vsc.waitForFileText(testLog, 'activated', { timeout: vsc.scaledMs(60000) });
+    const text = fs.readFileSync(file, 'utf8');
+    const line = text.split('\n')[1];
+    const col = line.indexOf('fibonacci') + 4;
+    const offset = text.indexOf('\n') + 1 + col;
+    await vsc.openFile(vs.page, 'code.ts');
+    await vs.page.locator('.part.editor .monaco-editor .view-lines').first().click();
+    await vs.page.keyboard.press('Control+G');
+    const box = vs.page.locator('.quick-input-widget .quick-input-box input');
+    await box.waitFor({ state: 'visible' });
+    await box.fill(`:2:${col + 1}`);
+    await vs.page.keyboard.press('Enter');
+    await vsc.statusBarText(vs.page, new RegExp(`Ln 2, Col ${col + 1}\\b`));
+    await vsc.runCommand(vs.page, 'Token Inspector: Show Next Byte');
+    await vsc.waitForFileText(testLog, new RegExp(`nextByte offset=${offset} `), { timeout: vsc.scaledMs(120000) });
+    const panel = vsc.webviewFrame(vs.page, { view: 'panel' });
+    const table = panel.locator('#nextbyte-table');
+    await table.waitFor({ timeout: vsc.scaledMs(30000) });
+    const asked = fake.requests();
+    const expected = await cliAsync(['next-bytes', file, '--offset', String(offset), '--model', 'remote', '--endpoint', `${fake.url}/v1`, '--endpoint-model', 'fake', '--tokenizer', 'o200k_base', '--json']);
+    assert.ok(asked > 0 && fake.requests() > asked, 'the view and the CLI both asked the endpoint');
+    assert.equal(expected.exact, false);
+    assert.ok(expected.topKOnly.maxMissingMass > 0.05, `missing mass ${expected.topKOnly.maxMissingMass}`);
+    let best = 0;
+    for (let b = 1; b < 257; b++) if (expected.distribution[b] > expected.distribution[best]) best = b;
+    const topRow = table.locator('tbody tr').first();
+    assert.equal(await topRow.getAttribute('data-byte'), String(best), 'the most probable next byte');
+    assert.equal((await topRow.locator('td.exact').innerText()).trim(), shownPercent(expected.distribution[best]));
+    const note = (await panel.locator('#nextbyte-approx').innerText()).trim();
+    assert.match(note, /^Approximate: top-20 only\./);
+    assert.ok(note.includes(`Mass outside the top 20: up to ${shownPercent(expected.topKOnly.maxMissingMass)} `), note);
+    await vsc.screenshot(vs.page, path.join(screenshotsDir(), 'next-byte-remote.png'));
+  } finally {
+    fake.server.closeAllConnections();
+    await new Promise((r) => fake.server.close(() => r(undefined)));
+  }
+});

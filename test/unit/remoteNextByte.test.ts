@@ -19,6 +19,7 @@ import { trainTinyByteLevelBpe } from '../../src/core/lm/tinyBpe';
 import { loadHfTokenizer } from '../../src/core/tokenizers/hfLoader';
 import { loadTokenizer } from '../../src/core/tokenizers/loader';
 import type { Tokenizer } from '../../src/core/tokenizers/types';
+import { MODEL_WORKER } from '../../src/protocol/modelWorker';
 import { mulberry32 } from '../harness/hardStrings';
 
 const TOL = 1e-9;
@@ -340,4 +341,18 @@ test('GPT-2, top-20 of a model over its whole vocabulary: equal to the truncated
   } finally {
     await stopFake(fake);
   }
+});
+
+test('protocol: remoteNextBytes params and a result with topKOnly are checked', () => {
+  const stream = { count: 1, ids: new Uint32Array(1), byteOffsets: new Uint32Array([0, 2]), utf16Offsets: new Uint32Array([0, 2]), flags: new Uint8Array(1), byteIntoChar: new Uint8Array(2), byteLength: 2, utf16Length: 2, addedTokens: [] };
+  const params = { endpoint: { url: 'http://127.0.0.1:8000/v1' }, tokenizer: { id: 'gpt2' }, text: 'hi', stream, utf16Offset: 2 };
+  assert.ok(MODEL_WORKER.params.remoteNextBytes(params));
+  assert.equal(MODEL_WORKER.params.remoteNextBytes({ ...params, utf16Offset: 3 }), false, 'an offset past the text');
+  assert.equal(MODEL_WORKER.params.remoteNextBytes({ ...params, endpoint: { url: 'http://h', topK: 21 } }), false, 'top-k over 20');
+  assert.equal(MODEL_WORKER.params.remoteNextBytes({ ...params, endpoint: undefined }), false, 'no endpoint');
+  const d = new Float64Array(257);
+  const result = { offset: 2, byteOffset: 2, exact: false, inexactReason: 'approximate: top-20 only', window: 2, distribution: d, naive: d, healing: d, topCharacters: [], ms: 1, topKOnly: { topK: 20, maxMissingMass: 0.25, prompts: 7 } };
+  assert.ok(MODEL_WORKER.results.remoteNextBytes(result));
+  assert.equal(MODEL_WORKER.results.remoteNextBytes({ ...result, topKOnly: { topK: 20, maxMissingMass: 1.5, prompts: 7 } }), false, 'a missing mass over 1');
+  assert.equal(MODEL_WORKER.results.remoteNextBytes({ ...result, topKOnly: { topK: 20 } }), false, 'a missing mass missing');
 });

@@ -5,8 +5,8 @@
  * alternatives (`max_tokens` 1: the one generated token is ignored).
  *
  * Such servers give at most about 20 alternatives per position and no full distribution: `logProb` and the
- * top-k only; rank and entropy are unavailable (NaN in `DocumentScores`), and the next-byte view needs a local
- * model. Alternatives come back keyed by token strings, in one of these spellings, recognised per response by
+ * top-k only; rank and entropy are unavailable (NaN in `DocumentScores`), and the next byte from an endpoint
+ * is approximate (`nextTokenTops`, used by remoteNextByte.ts). Alternatives come back keyed by token strings, in one of these spellings, recognised per response by
  * checking which one spells the prompt we sent:
  *   `token_id:123`        vLLM with `return_tokens_as_token_ids` (requested; exact)
  *   `bytes:\xe2\x80`      OpenAI's escape for tokens that are not whole UTF-8 characters
