@@ -8,9 +8,13 @@
  * distinct prefix, several prompts per request, one per request when the server refuses lists.
  */
 import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { after, before, test } from 'node:test';
+import { main } from '../../src/cli/main';
 import { DenseDistribution, type LanguageModel, type NextTokenDistribution } from '../../src/core/lm/model';
 import { nextByteDistribution, type NextByteResult } from '../../src/core/lm/nextByte';
 import { openAiTokenString, RemoteCompletionsModel, RemoteEndpointError } from '../../src/core/lm/remote';
@@ -355,4 +359,54 @@ test('protocol: remoteNextBytes params and a result with topKOnly are checked', 
   assert.ok(MODEL_WORKER.results.remoteNextBytes(result));
   assert.equal(MODEL_WORKER.results.remoteNextBytes({ ...result, topKOnly: { topK: 20, maxMissingMass: 1.5, prompts: 7 } }), false, 'a missing mass over 1');
   assert.equal(MODEL_WORKER.results.remoteNextBytes({ ...result, topKOnly: { topK: 20 } }), false, 'a missing mass missing');
+});
+
+async function runCli(argv: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  const chunks: string[] = [];
+  const errs: string[] = [];
+  const write = process.stdout.write.bind(process.stdout);
+  const writeErr = process.stderr.write.bind(process.stderr);
+  // The CLI writes strings; the test runner's own reports (binary, to the parent process) pass through.
+  process.stdout.write = ((s: string | Uint8Array, ...rest: never[]) => (typeof s === 'string' ? (chunks.push(s), true) : write(s, ...rest))) as typeof process.stdout.write;
+  process.stderr.write = ((s: string | Uint8Array, ...rest: never[]) => (typeof s === 'string' ? (errs.push(s), true) : writeErr(s, ...rest))) as typeof process.stderr.write;
+  try {
+    const code = await main(argv);
+    return { code, stdout: chunks.join(''), stderr: errs.join('') };
+  } finally {
+    process.stdout.write = write;
+    process.stderr.write = writeErr;
+  }
+}
+
+test('CLI next-bytes --model remote --endpoint URL: the core\'s answer, approximate, with the missing mass; usage errors', async () => {
+  const tok = (await loadTokenizer('gpt2')).tokenizer;
+  const eot = tok.specialTokenId('<|endoftext|>') as number;
+  const text = 'def fibonacci(n):\n    return fibonacci(n - 1) + fibonacci(n - 2)\n';
+  const fake = await startFake(tok, documentBigram(tok, text));
+  const dir = mkdtempSync(join(tmpdir(), 'ti-remote-nb-'));
+  try {
+    const file = join(dir, 'f.py');
+    writeFileSync(file, text);
+    const offset = text.indexOf('return') + 3;
+    const r = await runCli(['next-bytes', file, '--offset', String(offset), '--model', 'remote', '--endpoint', fake.url, '--endpoint-model', 'fake', '--tokenizer', 'gpt2', '--json']);
+    assert.equal(r.code, 0, r.stderr);
+    const json = JSON.parse(r.stdout) as { model: string; exact: boolean; inexactReason: string; distribution: number[]; topKOnly: { topK: number; maxMissingMass: number; prompts: number; requests: number } };
+    const want = await remoteNextByteDistribution(new RemoteCompletionsModel({ url: fake.url, model: 'fake' }, tok), tok, text, offset);
+    assert.equal(json.model, 'remote');
+    assert.equal(json.exact, false);
+    assert.match(json.inexactReason, /^approximate: top-20 only/);
+    assert.equal(json.topKOnly.topK, 20);
+    assert.ok(Math.abs(json.topKOnly.maxMissingMass - want.maxMissingMass) < 1e-12);
+    json.distribution.forEach((p, b) => assert.ok(Math.abs(p - want.distribution[b]) <= TOL, `byte ${b}`));
+    // Prompts start with GPT-2's start context.
+    assert.ok(fake.received.every((q) => q.prompts.every((p) => p[0] === eot)));
+    const human = await runCli(['next-bytes', file, '--offset', String(offset), '--model', 'remote', '--endpoint', fake.url, '--tokenizer', 'gpt2']);
+    assert.equal(human.code, 0, human.stderr);
+    assert.match(human.stdout, /not exact: approximate: top-20 only\..*Mass outside the top-20: up to \d+\.\d% \(over \d+ prefixes asked\)/);
+    assert.equal((await runCli(['next-bytes', file, '--offset', '3', '--model', 'remote'])).code, 2, 'no --endpoint');
+    assert.equal((await runCli(['next-bytes', file, '--offset', '3', '--endpoint', fake.url])).code, 2, '--endpoint without --model remote');
+  } finally {
+    await stopFake(fake);
+    rmSync(dir, { recursive: true, force: true });
+  }
 });
