@@ -300,14 +300,15 @@ export class ProbabilityService implements vscode.Disposable {
     }
   }
 
+  /** The remote next-byte request in flight, cancelled by the next one. */
+  private remoteNextByteAbort: AbortController | undefined;
+
   /**
    * The next byte from the remote endpoint's top-k (the model worker: one prompt per distinct cover prefix,
    * several per request). Asked only when the user has set the endpoint (VS Code hands the extension no
    * workspace value of it in Restricted Mode), and only by the view: a hover would send the document's tokens
    * on every mouse rest.
    */
-  private remoteNextByteAbort: AbortController | undefined;
-
   private async remoteNextBytes(doc: vscode.TextDocument, utf16Offset: number, asker: 'view' | 'hover'): Promise<NextBytesAnswer> {
     const endpoint = this.ctx.settings.remoteEndpoint();
     if (!endpoint) return { message: `Set ${SECTION}.remoteEndpoint to {"url": "http://host:port/v1/completions"} to see the next byte with a remote model.` };

@@ -133,8 +133,11 @@ export interface NextBytesPayload {
   readonly healing: Float64Array;
   readonly topCharacters: readonly { readonly text: string; readonly probability: number }[];
   readonly ms: number;
-  /** From a remote endpoint: its top-k per prefix, and the largest mass outside it (core/lm/remoteNextByte.ts). */
-  readonly topKOnly?: { readonly topK: number; readonly maxMissingMass: number; readonly prompts: number };
+  /**
+   * From a remote endpoint whose top-k left mass out (core/lm/remoteNextByte.ts): k, the largest mass outside it
+   * over the prefixes asked, and why the analysis was inexact apart from that, if it was.
+   */
+  readonly topKOnly?: { readonly topK: number; readonly maxMissingMass: number; readonly prompts: number; readonly analysisInexactReason?: string };
 }
 
 const isByteDistribution = (x: unknown): x is Float64Array => x instanceof Float64Array && x.length === 257;
@@ -153,6 +156,6 @@ export function isNextBytes(x: unknown): x is NextBytesPayload {
     Array.isArray(x.topCharacters) &&
     x.topCharacters.every((c: unknown) => isObj(c) && isStr(c.text) && isNum(c.probability)) &&
     isNum(x.ms) &&
-    (x.topKOnly === undefined || (isObj(x.topKOnly) && isInt(x.topKOnly.topK) && isNum(x.topKOnly.maxMissingMass) && x.topKOnly.maxMissingMass >= 0 && x.topKOnly.maxMissingMass <= 1 && isInt(x.topKOnly.prompts)))
+    (x.topKOnly === undefined || (isObj(x.topKOnly) && isInt(x.topKOnly.topK) && isNum(x.topKOnly.maxMissingMass) && x.topKOnly.maxMissingMass >= 0 && x.topKOnly.maxMissingMass <= 1 && isInt(x.topKOnly.prompts) && (x.topKOnly.analysisInexactReason === undefined || isStr(x.topKOnly.analysisInexactReason))))
   );
 }

@@ -232,7 +232,7 @@ const emit = serve<ModelRequests, Record<never, never>, ModelEvents>(
         healing: r.healing,
         topCharacters: r.topCharacters,
         ms: r.ms,
-        topKOnly: { topK: r.topK, maxMissingMass: r.maxMissingMass, prompts: r.prompts },
+        topKOnly: r.truncated ? { topK: r.topK, maxMissingMass: r.maxMissingMass, prompts: r.prompts, analysisInexactReason: r.analysisInexactReason } : undefined,
       };
     },
     features: async (p, ctx) => {

@@ -198,7 +198,9 @@ test('top-20 covering the whole support: the remote answer is the full model\'s 
     const want = await nextByteDistribution(directModel(tiny, tinyEot, f, tiny.vocabSize), tiny, text, offset);
     assertSameResult(got, want, `${JSON.stringify(text)} at ${offset}`);
     assert.ok(got.maxMissingMass < 1e-9, `missing mass ${got.maxMissingMass}`);
+    assert.equal(got.truncated, false);
     assert.equal(got.exact, want.exact);
+    assert.equal(got.inexactReason, want.inexactReason);
     assert.equal(got.topK, 20);
     // The requests: no echo, one generated token, top-20, prompts that start with the start context.
     for (const r of tinyFake.received) {
@@ -228,6 +230,7 @@ test('top-k below the support: equal to the truncated model\'s exact answer to 1
       const want = await nextByteDistribution(directModel(tiny, tinyEot, f, k), tiny, text, offset);
       assertSameResult(got, want, `${JSON.stringify(text)} at ${offset}, k=${k}`);
       assert.equal(got.exact, false);
+      assert.equal(got.truncated, true);
       assert.match(got.inexactReason ?? '', new RegExp(`^approximate: top-${k} only\\. .*Mass outside the top-${k}: up to \\d+\\.\\d%`));
       // The largest 1 − Σ top-k over the prefixes asked, recomputed from the model at every prompt sent.
       assert.ok(got.maxMissingMass > 0.05 && got.maxMissingMass < 1);

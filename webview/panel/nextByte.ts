@@ -70,10 +70,11 @@ export function createNextByteView(container: HTMLElement) {
     });
     table.append(body);
     const approx = r.topKOnly;
-    const status = r.exact ? ' · exact' : approx ? ` · approximate: top-${approx.topK} only` : ` · within a ${r.window}-byte window (${r.inexactReason ?? 'no pre-token boundary'})`;
+    const windowed = (reason: string | undefined) => ` · within a ${r.window}-byte window (${reason ?? 'no pre-token boundary'})`;
+    const status = r.exact ? ' · exact' : approx ? ` · approximate: top-${approx.topK} only${approx.analysisInexactReason ? windowed(approx.analysisInexactReason) : ''}` : windowed(r.inexactReason);
     out.replaceChildren(
       el('p', {}, el('code', {}, visible(m.before)), el('strong', {}, '▮'), ` byte ${fmt(r.byteOffset)}${status} · ${r.ms.toFixed(1)} ms`),
-      ...(approx && !r.exact ? [topKNote(approx)] : []),
+      ...(approx ? [topKNote(approx)] : []),
       el('h3', {}, 'Next character'),
       el('p', { id: 'nextbyte-chars' }, r.topCharacters.slice(0, 8).map((c) => `${visible(c.text) || '∅'} ${formatPercent(c.probability)}`).join(' · ')),
       el('h3', {}, 'Next byte (the row where exact and naive differ most is highlighted)'),

@@ -188,6 +188,10 @@ export class EndpointNextTokens implements BatchedLanguageModel {
 export interface RemoteNextByteResult extends NextByteResult {
   /** The largest mass outside the top-k over the prefixes asked (1 − Σ top-k). */
   readonly maxMissingMass: number;
+  /** Whether the top-k left mass out anywhere (else the truncation changed nothing). */
+  readonly truncated: boolean;
+  /** Why the analysis itself was not exact (a window, no restart point), apart from the top-k. */
+  readonly analysisInexactReason?: string;
   readonly topK: number;
   /** Distinct prefixes sent, and the requests they took. */
   readonly prompts: number;
@@ -220,6 +224,8 @@ export async function remoteNextByteDistribution(endpoint: RemoteCompletionsMode
     ...r,
     exact: r.exact && !truncated,
     inexactReason: reasons.length ? reasons.join('; ') : undefined,
+    truncated,
+    analysisInexactReason: r.exact ? undefined : r.inexactReason,
     maxMissingMass: model.maxMissingMass,
     topK: model.topK,
     prompts: model.prompts,
