@@ -87,7 +87,7 @@ function stringList(raw: unknown): string[] | undefined {
 function remoteEndpoint(raw: unknown): RemoteEndpoint | null | undefined {
   if (raw === null) return null;
   if (!isRecord(raw) || typeof raw.url !== 'string' || !/^https?:\/\//.test(raw.url)) return undefined;
-  return { url: raw.url, model: typeof raw.model === 'string' ? raw.model : undefined, topK: typeof raw.topK === 'number' ? Math.min(20, Math.max(1, raw.topK)) : undefined };
+  return { url: raw.url, model: typeof raw.model === 'string' ? raw.model : undefined, topK: typeof raw.topK === 'number' ? Math.min(20, Math.max(1, Math.round(raw.topK))) : undefined };
 }
 
 /** The tokens change: everything that shows them refreshes. */

@@ -12,7 +12,7 @@ const FIXTURE = join(__dirname, '..', 'fixtures', 'tiny-gpt2');
 const TOL = 1e-5;
 
 type Spelling = 'token_id' | 'text' | 'vocab';
-type Lie = 'none' | 'malformed' | 'short' | 'wrong-token' | 'slow' | 'http500' | 'no-logprobs' | 'positive' | 'no-echo';
+type Lie = 'none' | 'malformed' | 'short' | 'wrong-token' | 'slow' | 'http500' | 'no-logprobs' | 'positive' | 'null-alternative' | 'no-echo';
 
 interface ServerState {
   spelling: Spelling;
@@ -75,6 +75,7 @@ async function startServer(model: OnnxCausalLM): Promise<{ url: string; state: S
     if (state.lie === 'short') tokenLogprobs.splice(-2, 2);
     if (state.lie === 'wrong-token') tokens[2] = spell((all[2] + 1) % 50257, tokenIds);
     if (state.lie === 'positive') tokenLogprobs[3] = 0.7;
+    if (state.lie === 'null-alternative') (topLogprobs[3] as Record<string, number | null>)[spell(all[3], tokenIds)] = null;
     const echoed = state.lie === 'no-echo' ? { tokens: tokens.slice(n), token_logprobs: tokenLogprobs.slice(n), top_logprobs: topLogprobs.slice(n) } : { tokens, token_logprobs: tokenLogprobs, top_logprobs: topLogprobs };
     send(200, {
       id: 'cmpl-1',
@@ -207,6 +208,8 @@ test('an unreachable, slow or lying endpoint gives a clear error; cancel stops a
     ['http500', /HTTP 500: CUDA out of memory/],
     ['no-logprobs', /returned no log-probabilities/],
     ['positive', /log-probability 0\.7 at position 3/],
+    // JSON null read as Number(null) = 0 would have been probability 1.
+    ['null-alternative', /an alternative with log-probability NaN at position 3/],
     ['no-echo', /returned 1 tokens for a prompt of 6: it did not echo the prompt/],
   ];
   for (const [lie, re] of cases) {

@@ -252,6 +252,11 @@ function checkAlternativeCount(n: number, position: number): void {
 }
 
 /** Reads `choices[0].logprobs` in the completions form (tokens/token_logprobs/top_logprobs) or the chat form (content[]). */
+/** A log-probability as sent; anything but a number becomes NaN, which the checks refuse (Number(null) is 0, probability 1). */
+function logProbField(v: unknown): number {
+  return typeof v === 'number' ? v : NaN;
+}
+
 function parseLogprobs(body: unknown): PromptLogprobs {
   if (!isObj(body)) throw new RemoteEndpointError('the endpoint answered JSON that is not an object', 'protocol');
   if (isObj(body.error)) throw new RemoteEndpointError(`the endpoint reported an error: ${String(body.error.message ?? JSON.stringify(body.error)).slice(0, MAX_ERROR_TEXT)}`, 'http');
@@ -273,7 +278,7 @@ function parseLogprobs(body: unknown): PromptLogprobs {
         Array.isArray(c.top_logprobs)
           ? (checkAlternativeCount(c.top_logprobs.length, tops.length), c.top_logprobs).filter(isObj).map((t) => ({
               token: typeof t.id === 'number' ? `token_id:${t.id}` : Array.isArray(t.bytes) ? `bytes:${escapeBytes((t.bytes as unknown[]).map(Number))}` : String(t.token),
-              logProb: Number(t.logprob),
+              logProb: logProbField(t.logprob),
             }))
           : null,
       );
@@ -294,7 +299,7 @@ function parseLogprobs(body: unknown): PromptLogprobs {
     let n = 0;
     for (const key in t) if (Object.hasOwn(t, key) && ++n > MAX_ALTERNATIVES_PER_POSITION) break;
     checkAlternativeCount(n, i);
-    return Object.entries(t).map(([token, v]) => ({ token, logProb: Number(v) }));
+    return Object.entries(t).map(([token, v]) => ({ token, logProb: logProbField(v) }));
   });
   return {
     tokens: tokens as string[],
