@@ -6,7 +6,7 @@
 import * as vscode from 'vscode';
 import { charUtf16Length } from '../core/text/utf8';
 import { TokenFlag } from '../core/tokenizers/types';
-import type { AnalysisService } from './analysisService';
+import type { AnalysisService, RegionAnalysis } from './analysisService';
 import type { Ctx } from './context';
 import { rankBucket } from '../core/lm/rankHistogram';
 import { surprisalBin } from './probabilities';
@@ -78,6 +78,15 @@ export class TokenDecorator implements vscode.Disposable {
   private readonly staleTimers = new Map<vscode.TextEditor, NodeJS.Timeout>();
   /** The version last drawn per document, to log each new picture once (the e2e tests time keystroke to decoration). */
   private readonly drawnVersions = new WeakMap<vscode.TextDocument, number>();
+  /**
+   * The colour of token i is (i + shift) % 2. A region's tokens are numbered from the region's start, since the
+   * tokens before it are not counted yet; when the whole text's come, the shift is set so that every token
+   * keeps the colour the region gave it (no colour swap), and it stays for the document (an edit that adds a
+   * token flips the colours after it, as it always did).
+   */
+  private readonly parityShifts = new WeakMap<vscode.TextDocument, number>();
+  /** The region drawn for a document's version, until the whole text's tokens replace it. */
+  private readonly regionsDrawn = new WeakMap<vscode.TextDocument, { version: number; utf16Start: number; shift: number }>();
   private readonly disposables: vscode.Disposable[] = [];
 
   constructor(private readonly ctx: Pick<Ctx, 'analyses' | 'probabilities' | 'settings' | 'log'>) {
@@ -93,6 +102,7 @@ export class TokenDecorator implements vscode.Disposable {
       }),
       vscode.workspace.onDidChangeTextDocument((e) => this.markStale(e.document)),
       analyses.onDidAnalyze((doc) => vscode.window.visibleTextEditors.filter((ed) => ed.document === doc).forEach((ed) => this.render(ed))),
+      analyses.onDidAnalyzeRegion((doc) => vscode.window.visibleTextEditors.filter((ed) => ed.document === doc).forEach((ed) => this.render(ed))),
       // Colour tokens by probability when that service has scores for the document's current version.
       probabilities.onDidScore((doc) => vscode.window.visibleTextEditors.filter((ed) => ed.document === doc).forEach((ed) => this.render(ed))),
       settings.onDidChange('decorations', () => this.renderAll()),
@@ -142,6 +152,8 @@ export class TokenDecorator implements vscode.Disposable {
     const analysis = this.ctx.analyses.current(doc);
     if (!analysis) {
       this.ctx.analyses.request(doc);
+      const region = this.ctx.analyses.region(doc);
+      if (region) this.renderRegion(editor, region);
       return;
     }
     const pending = this.staleTimers.get(editor);
@@ -149,6 +161,12 @@ export class TokenDecorator implements vscode.Disposable {
       clearTimeout(pending);
       this.staleTimers.delete(editor);
     }
+    const drawn = this.regionsDrawn.get(doc);
+    if (drawn) {
+      this.regionsDrawn.delete(doc);
+      if (drawn.version === analysis.version) this.parityShifts.set(doc, (drawn.shift + cleanBoundaryAt(analysis.stream, drawn.utf16Start)) & 1);
+    }
+    const shift = this.parityShifts.get(doc) ?? 0;
     const s = analysis.stream;
     const out = { even: [] as vscode.Range[], odd: [] as vscode.Range[], space: [] as vscode.Range[], tab: [] as vscode.Range[], nlEven: [] as vscode.Range[], nlOdd: [] as vscode.Range[], partial: [] as vscode.Range[], zero: [] as vscode.Range[] };
     // In probability mode a token's background is its bucket instead of its parity.
@@ -179,7 +197,7 @@ export class TokenDecorator implements vscode.Disposable {
           colLo = Math.max(0, center - (maxCols >> 1));
           colHi = Math.min(text.length, colLo + maxCols);
         }
-        this.decorateLine(s, line, lineStart, text, colLo, colHi, out, bucketOf && ((i: number, r: vscode.Range) => bucketRanges[bucketOf(i)].push(r)));
+        this.decorateLine(s, shift, line, lineStart, text, colLo, colHi, out, bucketOf && ((i: number, r: vscode.Range) => bucketRanges[bucketOf(i)].push(r)));
       }
     }
     editor.setDecorations(this.even, out.even);
@@ -200,8 +218,55 @@ export class TokenDecorator implements vscode.Disposable {
     }
   }
 
+  /**
+   * Draws the boundaries of the visible lines that lie inside the region the worker sent ahead of the whole
+   * text's tokens (equal to them there). Probability colours wait for the whole text (scores are per token of it).
+   */
+  private renderRegion(editor: vscode.TextEditor, region: RegionAnalysis): void {
+    const doc = editor.document;
+    const shift = this.parityShifts.get(doc) ?? 0;
+    const out = { even: [] as vscode.Range[], odd: [] as vscode.Range[], space: [] as vscode.Range[], tab: [] as vscode.Range[], nlEven: [] as vscode.Range[], nlOdd: [] as vscode.Range[], partial: [] as vscode.Range[], zero: [] as vscode.Range[] };
+    const maxCols = this.ctx.settings.get('maxDecoratedColumns');
+    const cursor = editor.selection.active;
+    const done = new Set<number>();
+    for (const vr of editor.visibleRanges) {
+      const first = Math.max(0, vr.start.line - EXTRA_LINES);
+      const last = Math.min(doc.lineCount - 1, vr.end.line + EXTRA_LINES);
+      for (let line = first; line <= last; line++) {
+        if (done.has(line)) continue;
+        done.add(line);
+        const text = doc.lineAt(line).text;
+        const lineStart = doc.offsetAt(new vscode.Position(line, 0));
+        // Only whole lines of the region (its line breaks included): the tokens outside it are not known yet.
+        if (lineStart < region.utf16Start || lineStart + text.length >= region.utf16End) continue;
+        let colLo = 0;
+        let colHi = text.length;
+        if (text.length > maxCols) {
+          const center = cursor.line === line ? cursor.character : 0;
+          colLo = Math.max(0, center - (maxCols >> 1));
+          colHi = Math.min(text.length, colLo + maxCols);
+        }
+        this.decorateLine(region.stream, shift, line, lineStart, text, colLo, colHi, out);
+      }
+    }
+    editor.setDecorations(this.even, out.even);
+    editor.setDecorations(this.odd, out.odd);
+    for (const t of [...this.rankTypes, ...this.surprisalTypes]) editor.setDecorations(t, []);
+    editor.setDecorations(this.space, out.space);
+    editor.setDecorations(this.tab, out.tab);
+    editor.setDecorations(this.newlineEven, out.nlEven);
+    editor.setDecorations(this.newlineOdd, out.nlOdd);
+    editor.setDecorations(this.partial, out.partial);
+    editor.setDecorations(this.zeroWidth, out.zero);
+    if (this.regionsDrawn.get(doc)?.version !== region.version) {
+      this.regionsDrawn.set(doc, { version: region.version, utf16Start: region.utf16Start, shift });
+      this.ctx.log(`decorated ${doc.uri.toString()} v${region.version} region [${region.utf16Start}, ${region.utf16End})`);
+    }
+  }
+
   private decorateLine(
     s: Analysis['stream'],
+    shift: number,
     line: number,
     lineStart: number,
     text: string,
@@ -237,7 +302,7 @@ export class TokenDecorator implements vscode.Disposable {
       if (c1 > c0) {
         const r = new vscode.Range(line, c0, line, c1);
         if (bucket) bucket(i, r);
-        else (i % 2 === 0 ? out.even : out.odd).push(r);
+        else ((i + shift) % 2 === 0 ? out.even : out.odd).push(r);
         if (f & TokenFlag.Partial) out.partial.push(r);
         for (let c = c0; c < c1; c++) {
           const ch = text.charCodeAt(c);
@@ -247,9 +312,22 @@ export class TokenDecorator implements vscode.Disposable {
       }
       // The line break belongs to the token that covers the end of the line.
       const eol = lineStart + text.length;
-      if (colHi === text.length && u[i] <= eol && end > eol) (i % 2 === 0 ? out.nlEven : out.nlOdd).push(new vscode.Range(line, text.length, line, text.length));
+      if (colHi === text.length && u[i] <= eol && end > eol) ((i + shift) % 2 === 0 ? out.nlEven : out.nlOdd).push(new vscode.Range(line, text.length, line, text.length));
     }
   }
 }
 
 type Analysis = NonNullable<ReturnType<AnalysisService['current']>>;
+
+/** The index of the last boundary of `s` at UTF-16 offset u on a character boundary (a restart point has one). */
+function cleanBoundaryAt(s: Analysis['stream'], u: number): number {
+  let a = 0;
+  let b = s.count + 1;
+  while (a < b) {
+    const m = (a + b) >> 1;
+    if (s.utf16Offsets[m] <= u) a = m + 1;
+    else b = m;
+  }
+  for (let i = a - 1; i >= 0 && s.utf16Offsets[i] === u; i--) if (s.byteIntoChar[i] === 0) return i;
+  return 0;
+}

@@ -15,8 +15,29 @@ interface DocumentVersion {
   readonly utf16Length: number;
 }
 
-/** The whole text, or the edits from `baseVersion` (which the worker must hold). */
-export type AnalyzeParams = DocumentVersion & ({ readonly text: string } | { readonly baseVersion: number; readonly changes: readonly TextChange[] });
+/** A stretch of the document in UTF-16 units: the lines an editor shows. */
+export interface Utf16Range {
+  readonly utf16Start: number;
+  readonly utf16End: number;
+}
+
+/**
+ * The whole text, or the edits from `baseVersion` (which the worker must hold). With the whole text, `visible`
+ * asks for the tokens of a region around it first, as a progress message, before the whole text's.
+ */
+export type AnalyzeParams = DocumentVersion & ({ readonly text: string; readonly visible?: Utf16Range } | { readonly baseVersion: number; readonly changes: readonly TextChange[] });
+
+/**
+ * The tokens of a region of the text (between restart points: equal to the whole text's there), sent before
+ * the whole text's. The stream's offsets are the document's (utf16Offsets from utf16Start, byteOffsets from
+ * the region's UTF-8 offset in the document).
+ */
+export interface AnalyzeRegion {
+  readonly version: number;
+  readonly utf16Start: number;
+  readonly utf16End: number;
+  readonly stream: StreamPayload;
+}
 
 export type AnalyzeResult =
   | { readonly status: 'analysis'; readonly tokenizer: TokenizerDescription; readonly stream: StreamPayload; readonly elapsedMs: number }
@@ -30,7 +51,7 @@ export interface CountParams {
 }
 
 export type TokenRequests = {
-  analyze: RequestType<AnalyzeParams, AnalyzeResult>;
+  analyze: RequestType<AnalyzeParams, AnalyzeResult, AnalyzeRegion>;
   /** A piece of text (a selection) counted on its own. */
   count: RequestType<CountParams, { readonly count: number; readonly addedCount: number }>;
   /** Loads a tokenizer (Add Tokenizer from File checks a file this way). */
@@ -50,7 +71,18 @@ const isText = (x: unknown): x is string => isStr(x) && x.length <= MAX_TEXT_UTF
 
 function isAnalyzeParams(x: unknown): x is AnalyzeParams {
   if (!isObj(x) || !isStr(x.docKey) || !isInt(x.version) || !isTokenizerRef(x.tokenizer) || typeof x.allowSpecial !== 'boolean' || !isInt(x.utf16Length)) return false;
-  return x.text !== undefined ? isText(x.text) : isInt(x.baseVersion) && Array.isArray(x.changes) && x.changes.every(isTextChange);
+  if (x.text !== undefined) return isText(x.text) && (x.visible === undefined || isUtf16Range(x.visible, x.text.length));
+  return isInt(x.baseVersion) && Array.isArray(x.changes) && x.changes.every(isTextChange);
+}
+
+function isUtf16Range(x: unknown, utf16Length: number): x is Utf16Range {
+  return isObj(x) && isInt(x.utf16Start) && isInt(x.utf16End) && x.utf16Start >= 0 && x.utf16Start <= x.utf16End && x.utf16End <= utf16Length;
+}
+
+function isAnalyzeRegion(x: unknown): x is AnalyzeRegion {
+  if (!isObj(x) || !isInt(x.version) || !isInt(x.utf16Start) || !isInt(x.utf16End) || x.utf16Start > x.utf16End || !isStream(x.stream)) return false;
+  const u = x.stream.utf16Offsets;
+  return u[0] === x.utf16Start && u[u.length - 1] === x.utf16End;
 }
 
 function isAnalyzeResult(x: unknown): x is AnalyzeResult {
@@ -79,7 +111,7 @@ export const TOKEN_WORKER = {
     describe: isTokenizerDescription,
     tokenTexts: isTokenTexts,
   },
-  progress: { analyze: null, count: null, describe: null, tokenTexts: null },
+  progress: { analyze: isAnalyzeRegion, count: null, describe: null, tokenTexts: null },
   notifications: {
     close: (x): x is { docKey: string } => isObj(x) && isStr(x.docKey),
   },

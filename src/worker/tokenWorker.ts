@@ -4,11 +4,12 @@
  * runs here (workspace jobs have their own worker, workspaceWorker.ts), so a keystroke's tokens never wait.
  */
 import { DocumentTokens } from '../core/analysis/documentTokens';
+import { encodeRegion } from '../core/analysis/regionTokens';
 import { tokenDisplayText } from '../core/lm/score';
 import { TokenizerError } from '../core/tokenizers/errors';
-import type { TokenStream } from '../core/tokenizers/types';
+import type { TokenStream, Tokenizer } from '../core/tokenizers/types';
 import type { StreamPayload, TextChange } from '../protocol/payloads';
-import { TOKEN_WORKER, type AnalyzeParams, type AnalyzeResult, type TokenNotifications, type TokenRequests } from '../protocol/tokenWorker';
+import { TOKEN_WORKER, type AnalyzeParams, type AnalyzeRegion, type AnalyzeResult, type TokenNotifications, type TokenRequests, type Utf16Range } from '../protocol/tokenWorker';
 import { errorMessage, serve } from './serve';
 import { describeTokenizer, loadRef, tokenizerKey } from './tokenizers';
 
@@ -51,7 +52,24 @@ function stillCurrent(docKey: string, state: DocState, version: number): boolean
   return docs.get(docKey) === state && state.version === version;
 }
 
-async function analyze(p: AnalyzeParams, transfer: (...b: ArrayBufferLike[]) => void): Promise<AnalyzeResult> {
+/**
+ * The tokens of the region around the visible lines, in the document's offsets, or undefined when there is no
+ * restart point near them (the whole text's tokens come next either way).
+ */
+function visibleRegion(tokenizer: Tokenizer, text: string, version: number, visible: Utf16Range, allowSpecial: boolean): AnalyzeRegion | undefined {
+  const region = encodeRegion(tokenizer, text, visible.utf16Start, visible.utf16End, { allowSpecial });
+  // A region that is the whole text would only delay the whole text's tokens.
+  if (!region || (region.utf16Start === 0 && region.utf16End === text.length)) return undefined;
+  const s = region.stream;
+  const { payload } = streamPayload(s);
+  for (let i = 0; i <= s.count; i++) {
+    payload.utf16Offsets[i] += region.utf16Start;
+    payload.byteOffsets[i] += region.byteStart;
+  }
+  return { version, utf16Start: region.utf16Start, utf16End: region.utf16End, stream: payload };
+}
+
+async function analyze(p: AnalyzeParams, transfer: (...b: ArrayBufferLike[]) => void, progress: (region: AnalyzeRegion) => void): Promise<AnalyzeResult> {
   const t0 = performance.now();
   let state = docs.get(p.docKey);
   if ('text' in p) {
@@ -72,6 +90,11 @@ async function analyze(p: AnalyzeParams, transfer: (...b: ArrayBufferLike[]) => 
   if (stillCurrent(p.docKey, state, p.version)) {
     const key = tokenizerKey(p.tokenizer) + (p.allowSpecial ? '#special' : '');
     let dt = state.tokens.get(key);
+    // The lines on screen first: the host draws them while the whole text is encoded.
+    if (!dt && 'text' in p && p.visible) {
+      const region = visibleRegion(l.tokenizer, text, p.version, p.visible, p.allowSpecial);
+      if (region) progress(region);
+    }
     if (!dt) {
       // Keep one tokenizer's state per document: switching tokenizers starts afresh.
       state.tokens.clear();
@@ -92,7 +115,7 @@ async function analyze(p: AnalyzeParams, transfer: (...b: ArrayBufferLike[]) => 
 serve<TokenRequests, TokenNotifications>(
   TOKEN_WORKER,
   {
-    analyze: (p, ctx) => analyze(p, ctx.transfer),
+    analyze: (p, ctx) => analyze(p, ctx.transfer, ctx.progress),
     count: async (p) => {
       const l = await loadRef(p.tokenizer);
       const s = l.tokenizer.encode(p.text, { allowSpecial: p.allowSpecial });

@@ -21,6 +21,9 @@ let vs;
 /** @type {string} */
 let testLog;
 
+/** 1 MB files opened one after another to time their boundaries (each a document the extension has not seen). */
+const OPEN_REPEATS = 5;
+
 const ARABIC = ['السلام', 'عليكم', 'ورحمة', 'الله'];
 const HEBREW = ['שלום', 'עולם', 'יפה', 'מאוד'];
 // Thai: vowels and tone marks are combining characters written after their consonant.
@@ -94,6 +97,7 @@ before(async () => {
   const unit = fs.readFileSync(path.join(WS, 'code.ts'), 'utf8');
   fs.writeFileSync(path.join(WS, 'big.txt'), unit.repeat(Math.ceil(1_000_000 / unit.length)));
   fs.writeFileSync(path.join(WS, 'big-latency.txt'), unit.repeat(Math.ceil(1_000_000 / unit.length)));
+  for (let i = 1; i <= OPEN_REPEATS; i++) fs.writeFileSync(path.join(WS, `big-open-${i}.txt`), unit.repeat(Math.ceil(1_000_000 / unit.length)));
   const vsix = process.env.TI_E2E_VSIX || (await hostPackage());
   testLog = path.join(vsc.paths.RUN_ROOT, `editorLife-log-${process.pid}.txt`);
   fs.mkdirSync(path.dirname(testLog), { recursive: true });
@@ -374,6 +378,53 @@ test("the sidebar says it is computing while the relative costs shown are anothe
   await vsc.screenshot(vs.page, 'sidebar-computing.png');
   await side.locator('#costs-state', { hasNotText: 'Computing' }).waitFor({ timeout: vsc.scaledMs(120000) });
   await vsc.runCommand(vs.page, 'View: Close All Editor Groups').catch(() => undefined);
+});
+
+/** Opens a file by Quick Open, typed by hand; returns the time of the Enter that opens it. @param {string} name */
+async function quickOpen(name) {
+  await vs.page.keyboard.press('Control+P');
+  const box = vs.page.locator('.quick-input-widget .quick-input-box input');
+  await box.waitFor({ state: 'visible' });
+  await box.fill(name);
+  await vs.page.locator('.quick-input-list .monaco-list-row', { hasText: name }).first().waitFor({ timeout: vsc.scaledMs(20000) });
+  const t0 = Date.now();
+  await vs.page.keyboard.press('Enter');
+  return t0;
+}
+
+/** The median of some numbers. @param {number[]} xs */
+function median(xs) {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
+}
+
+test('opening a 1 MB file draws the visible lines\' boundaries before the whole file is tokenized (figures over 5 opens)', async () => {
+  await vsc.openFile(vs.page, 'code.ts');
+  await useTokenizer('o200k_base');
+  /** @type {Record<'heard' | 'region' | 'whole' | 'regionAfterHeard' | 'wholeAfterHeard', number[]>} */
+  const f = { heard: [], region: [], whole: [], regionAfterHeard: [], wholeAfterHeard: [] };
+  for (let i = 1; i <= OPEN_REPEATS; i++) {
+    const name = `big-open-${i}.txt`;
+    const file = name.replace('.', '\\.');
+    const t0 = await quickOpen(name);
+    const logText = await vsc.waitForFileText(testLog, new RegExp(`\\d+ decorated \\S*${file} v1\\n`), { timeout: vsc.scaledMs(60000) });
+    const at = (/** @type {string} */ what) => Number(must(new RegExp(`(\\d+) ${what}`).exec(logText), what)[1]);
+    const heard = at(`opened \\S*${file} v1`);
+    const region = at(`decorated \\S*${file} v1 region`);
+    const whole = at(`decorated \\S*${file} v1\\n`);
+    // The region came first, for the version on screen, and the whole file's tokens replaced it.
+    assert.ok(region <= whole, `${name}: the whole file was drawn before its visible lines`);
+    assert.ok(at(`analysis \\S*${file} v1 `) >= region, `${name}: the region was drawn after the whole file's tokens came`);
+    f.heard.push(heard - t0);
+    f.region.push(region - t0);
+    f.whole.push(whole - t0);
+    f.regionAfterHeard.push(region - heard);
+    f.wholeAfterHeard.push(whole - heard);
+    vsc.log(`[figures] ${name}: the extension heard of it ${heard - t0} ms after Enter; visible lines' boundaries at ${region - t0} ms (${region - heard} ms after it heard), the whole file's at ${whole - t0} ms (${whole - heard} ms)`);
+    await vsc.runCommand(vs.page, 'View: Close All Editor Groups').catch(() => undefined);
+  }
+  const m = Object.fromEntries(Object.entries(f).map(([k, v]) => [k, median(v)]));
+  console.log(`[figures] 1 MB file opened ${OPEN_REPEATS} times, medians (ms after Quick Open's Enter): extension heard ${m.heard}, visible boundaries ${m.region}, whole-file boundaries ${m.whole}; after the extension heard: visible ${m.regionAfterHeard}, whole ${m.wholeAfterHeard}; all: ${JSON.stringify(f)}`);
 });
 
 test('typing in a 1 MB file: the count settles without flicker (figures: boundaries after opening, count after the last keystroke)', async () => {
