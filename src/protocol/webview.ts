@@ -90,7 +90,14 @@ export type HostToWebview =
     }
   | { readonly type: 'scratch'; readonly result: ScratchResult | null; readonly message?: string }
   | { readonly type: 'premiums'; readonly rows: readonly PremiumRow[] | null; readonly documentScript: string | null; readonly progress?: number; readonly message?: string }
-  | { readonly type: 'nextByte'; readonly result: NextBytesPayload | null; readonly before: string; readonly message?: string }
+  | {
+      readonly type: 'nextByte';
+      readonly result: NextBytesPayload | null;
+      readonly before: string;
+      readonly message?: string;
+      /** Set with a result: the webview answers `nextBytePainted` with it once the result is on screen. */
+      readonly drawId?: number;
+    }
   | {
       readonly type: 'features';
       /** Absent: unchanged since the last message (progress updates do not resend the features). */
@@ -146,7 +153,9 @@ export type WebviewToHost =
   /** A feature context's token: open its file there (the path is relative to the indexed folder). */
   | { readonly type: 'openFeatureContext'; readonly path: string; readonly utf16Start: number; readonly utf16End: number }
   | { readonly type: 'findFeature' }
-  | { readonly type: 'indexFeatures' };
+  | { readonly type: 'indexFeatures' }
+  /** The next-byte result sent with `drawId` is on screen (the frame after its DOM update). */
+  | { readonly type: 'nextBytePainted'; readonly drawId: number };
 
 /** The scratch input takes this many UTF-16 units at most (what the chips can show). */
 export const MAX_SCRATCH_UTF16 = 200_000;
@@ -176,6 +185,7 @@ const WEBVIEW_MESSAGE_CHECKS = {
   openFeatureContext: (x) => isStr(x.path) && x.path.length > 0 && x.path.length <= 4096 && isIndex(x.utf16Start) && isIndex(x.utf16End) && (x.utf16End as number) >= (x.utf16Start as number),
   findFeature: (x) => Object.keys(x).length === 1,
   indexFeatures: (x) => Object.keys(x).length === 1,
+  nextBytePainted: (x) => isIndex(x.drawId),
 } satisfies Record<WebviewToHost['type'], (x: Obj) => boolean>;
 
 /** Strict check of everything a webview sends: anything else is logged and ignored. */

@@ -427,6 +427,40 @@ test('opening a 1 MB file draws the visible lines\' boundaries before the whole 
   console.log(`[figures] 1 MB file opened ${OPEN_REPEATS} times, medians (ms after Quick Open's Enter): extension heard ${m.heard}, visible boundaries ${m.region}, whole-file boundaries ${m.whole}; after the extension heard: visible ${m.regionAfterHeard}, whole ${m.wholeAfterHeard}; all: ${JSON.stringify(f)}`);
 });
 
+test('the next-byte view on a 1 MB file is on screen soon after each computation (figures over 6 cursor moves)', async () => {
+  await vsc.openFile(vs.page, 'big-open-1.txt');
+  await vsc.runCommand(vs.page, 'Token Inspector: Show Next Byte');
+  const panel = vsc.webviewFrame(vs.page, { view: 'panel' });
+  // The first answer trains the workspace n-gram (7 MB of text here): it may take a while.
+  await panel.locator('#nextbyte-table').waitFor({ timeout: vsc.scaledMs(180000) });
+  const painted = () => [...fs.readFileSync(testLog, 'utf8').matchAll(/nextByte painted (\d+) ms after the computation \(which took ([\d.]+) ms\)(?:, (\d+) ms after the cursor moved)?/g)];
+  /** @type {Record<'paintAfterComputation' | 'computation' | 'paintAfterCursor', number[]>} */
+  const f = { paintAfterComputation: [], computation: [], paintAfterCursor: [] };
+  const lines = fs.readFileSync(path.join(WS, 'big-open-1.txt'), 'utf8').split('\n');
+  for (const [i, line] of [120, 2500, 7000, 11000, 15500, 19000].entries()) {
+    const col = Math.max(1, Math.min(lines[line - 1].length, 5 + 3 * i));
+    const seen = painted().length;
+    await vs.page.locator('.part.editor .editor-group-container .monaco-editor .view-lines').first().click();
+    await vs.page.keyboard.press('Control+G');
+    const box = vs.page.locator('.quick-input-widget .quick-input-box input');
+    await box.waitFor({ state: 'visible' });
+    await box.fill(`:${line}:${col}`);
+    await vs.page.keyboard.press('Enter');
+    const all = await vsc.poll(`the next-byte view to be drawn for line ${line}`, () => (painted().length > seen ? painted() : undefined), { timeout: vsc.scaledMs(60000) });
+    const m = must(all?.[all.length - 1], 'the last paint line');
+    f.paintAfterComputation.push(Number(m[1]));
+    f.computation.push(Number(m[2]));
+    if (m[3] !== undefined) f.paintAfterCursor.push(Number(m[3]));
+    vsc.log(`[figures] next byte at ${line}:${col}: painted ${m[1]} ms after the computation (${m[2]} ms), ${m[3] ?? '?'} ms after the cursor moved`);
+  }
+  // Every cursor move got its own drawing (none dropped, none shown for an older position).
+  assert.equal(f.paintAfterComputation.length, 6);
+  assert.match(await panel.locator('#nextbyte-out').innerText(), /byte [\d,]+/);
+  const m = Object.fromEntries(Object.entries(f).map(([k, v]) => [k, median(v)]));
+  console.log(`[figures] next-byte view on a 1 MB file, medians over 6 cursor moves: painted ${m.paintAfterComputation} ms after the computation's answer reached the host, computation ${m.computation} ms, painted ${m.paintAfterCursor} ms after the cursor moved; all: ${JSON.stringify(f)}`);
+  await vsc.runCommand(vs.page, 'View: Close All Editor Groups').catch(() => undefined);
+});
+
 test('typing in a 1 MB file: the count settles without flicker (figures: boundaries after opening, count after the last keystroke)', async () => {
   await vsc.openFile(vs.page, 'code.ts');
   await useTokenizer('o200k_base');

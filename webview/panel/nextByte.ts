@@ -4,7 +4,7 @@
  * host side is src/extension/panel/nextByte.ts.
  */
 import { formatPercent } from '../../src/core/lm/formatProbability';
-import { el, fmt, visible } from '../common';
+import { el, fmt, send, visible } from '../common';
 import { webviewTab, type ToWebview } from './tab';
 
 /** Bytes shown, most probable first. */
@@ -80,6 +80,10 @@ export function createNextByteView(container: HTMLElement) {
       el('h3', {}, 'Next byte (the row where exact and naive differ most is highlighted)'),
       table,
     );
+    // Tell the host when the result is on screen: the timer set in the frame after the DOM update runs after
+    // that frame is painted (the host logs the time from its answer to here).
+    const drawId = m.drawId;
+    if (drawId !== undefined) requestAnimationFrame(() => setTimeout(() => send({ type: 'nextBytePainted', drawId }), 0));
   }
 
   return webviewTab({ receives: ['nextByte'], onMessage: render });
