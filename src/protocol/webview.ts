@@ -154,13 +154,17 @@ export type WebviewToHost =
   | { readonly type: 'openFeatureContext'; readonly path: string; readonly utf16Start: number; readonly utf16End: number }
   | { readonly type: 'findFeature' }
   | { readonly type: 'indexFeatures' }
-  /** The next-byte result sent with `drawId` is on screen (the frame after its DOM update). */
-  | { readonly type: 'nextBytePainted'; readonly drawId: number };
+  /**
+   * The next-byte result sent with `drawId` is on screen (the frame after its DOM update): `domMs` from its
+   * arrival to the DOM updated, `paintMs` to the frame painted (the webview's own clock).
+   */
+  | { readonly type: 'nextBytePainted'; readonly drawId: number; readonly domMs: number; readonly paintMs: number };
 
 /** The scratch input takes this many UTF-16 units at most (what the chips can show). */
 export const MAX_SCRATCH_UTF16 = 200_000;
 const isId = (x: unknown): x is string => isStr(x) && x.length > 0 && x.length <= 200;
 const isIndex = (x: unknown): boolean => isInt(x) && x < 2 ** 31;
+const isDuration = (x: unknown): boolean => typeof x === 'number' && Number.isFinite(x) && x >= 0 && x < 3_600_000;
 const isIdList = (x: unknown): boolean => Array.isArray(x) && x.length <= 32 && x.every(isId);
 const isBudget = (x: unknown): boolean => x === null || (isInt(x) && x >= 1 && x <= 1 << 20);
 const RUN_COMMANDS: readonly unknown[] = ['showPanel', 'compare', 'premiums', 'selectTokenizer'] satisfies readonly Extract<WebviewToHost, { type: 'run' }>['command'][];
@@ -185,7 +189,7 @@ const WEBVIEW_MESSAGE_CHECKS = {
   openFeatureContext: (x) => isStr(x.path) && x.path.length > 0 && x.path.length <= 4096 && isIndex(x.utf16Start) && isIndex(x.utf16End) && (x.utf16End as number) >= (x.utf16Start as number),
   findFeature: (x) => Object.keys(x).length === 1,
   indexFeatures: (x) => Object.keys(x).length === 1,
-  nextBytePainted: (x) => isIndex(x.drawId),
+  nextBytePainted: (x) => isIndex(x.drawId) && isDuration(x.domMs) && isDuration(x.paintMs),
 } satisfies Record<WebviewToHost['type'], (x: Obj) => boolean>;
 
 /** Strict check of everything a webview sends: anything else is logged and ignored. */

@@ -433,14 +433,16 @@ test('the next-byte view on a 1 MB file is on screen soon after each computation
   const panel = vsc.webviewFrame(vs.page, { view: 'panel' });
   // The first answer trains the workspace n-gram (7 MB of text here): it may take a while.
   await panel.locator('#nextbyte-table').waitFor({ timeout: vsc.scaledMs(180000) });
-  const painted = () => [...fs.readFileSync(testLog, 'utf8').matchAll(/nextByte painted (\d+) ms after the computation \(which took ([\d.]+) ms\)(?:, (\d+) ms after the cursor moved)?/g)];
-  /** @type {Record<'paintAfterComputation' | 'computation' | 'paintAfterCursor', number[]>} */
-  const f = { paintAfterComputation: [], computation: [], paintAfterCursor: [] };
+  const painted = () => [...fs.readFileSync(testLog, 'utf8').matchAll(/nextByte painted (\d+) ms after the computation \(which took ([\d.]+) ms\)(?:, (\d+) ms after the cursor moved)?; in the webview: DOM ([\d.]+) ms, painted ([\d.]+) ms/g)];
+  /** @type {Record<'paintAfterComputation' | 'computation' | 'paintAfterCursor' | 'webviewDom' | 'webviewPaint', number[]>} */
+  const f = { paintAfterComputation: [], computation: [], paintAfterCursor: [], webviewDom: [], webviewPaint: [] };
   const lines = fs.readFileSync(path.join(WS, 'big-open-1.txt'), 'utf8').split('\n');
+  // Focus the editor once (a click moves the cursor too: let that drawing pass), then move only by Go to Line.
+  await vs.page.locator('.part.editor .editor-group-container .monaco-editor .view-lines').first().click();
+  await vs.page.waitForTimeout(vsc.scaledMs(1500));
   for (const [i, line] of [120, 2500, 7000, 11000, 15500, 19000].entries()) {
     const col = Math.max(1, Math.min(lines[line - 1].length, 5 + 3 * i));
     const seen = painted().length;
-    await vs.page.locator('.part.editor .editor-group-container .monaco-editor .view-lines').first().click();
     await vs.page.keyboard.press('Control+G');
     const box = vs.page.locator('.quick-input-widget .quick-input-box input');
     await box.waitFor({ state: 'visible' });
@@ -451,13 +453,15 @@ test('the next-byte view on a 1 MB file is on screen soon after each computation
     f.paintAfterComputation.push(Number(m[1]));
     f.computation.push(Number(m[2]));
     if (m[3] !== undefined) f.paintAfterCursor.push(Number(m[3]));
-    vsc.log(`[figures] next byte at ${line}:${col}: painted ${m[1]} ms after the computation (${m[2]} ms), ${m[3] ?? '?'} ms after the cursor moved`);
+    f.webviewDom.push(Number(m[4]));
+    f.webviewPaint.push(Number(m[5]));
+    vsc.log(`[figures] next byte at ${line}:${col}: painted ${m[1]} ms after the computation (${m[2]} ms), ${m[3] ?? '?'} ms after the cursor moved; webview: DOM ${m[4]} ms, paint ${m[5]} ms`);
   }
   // Every cursor move got its own drawing (none dropped, none shown for an older position).
   assert.equal(f.paintAfterComputation.length, 6);
   assert.match(await panel.locator('#nextbyte-out').innerText(), /byte [\d,]+/);
   const m = Object.fromEntries(Object.entries(f).map(([k, v]) => [k, median(v)]));
-  console.log(`[figures] next-byte view on a 1 MB file, medians over 6 cursor moves: painted ${m.paintAfterComputation} ms after the computation's answer reached the host, computation ${m.computation} ms, painted ${m.paintAfterCursor} ms after the cursor moved; all: ${JSON.stringify(f)}`);
+  console.log(`[figures] next-byte view on a 1 MB file, medians over 6 cursor moves: painted ${m.paintAfterComputation} ms after the computation's answer reached the host, computation ${m.computation} ms, painted ${m.paintAfterCursor} ms after the cursor moved; in the webview: DOM ${m.webviewDom} ms, paint ${m.webviewPaint} ms after the message came; all: ${JSON.stringify(f)}`);
   await vsc.runCommand(vs.page, 'View: Close All Editor Groups').catch(() => undefined);
 });
 
@@ -472,8 +476,9 @@ test('typing in a 1 MB file: the count settles without flicker (figures: boundar
   await vs.page.locator('.quick-input-list .monaco-list-row', { hasText: 'big-latency.txt' }).first().waitFor({ timeout: vsc.scaledMs(20000) });
   const t0 = Date.now();
   await vs.page.keyboard.press('Enter');
-  const decorated = await vsc.waitForFileText(testLog, /(\d+) decorated \S*big-latency\.txt v1/, { timeout: vsc.scaledMs(60000) });
-  const openedMs = Number(must(/(\d+) decorated \S*big-latency\.txt v1/.exec(decorated), 'the decoration time')[1]) - t0;
+  // The whole file's boundaries (the visible lines' come first): the status bar has its count from then on.
+  const decorated = await vsc.waitForFileText(testLog, /(\d+) decorated \S*big-latency\.txt v1\n/, { timeout: vsc.scaledMs(60000) });
+  const openedMs = Number(must(/(\d+) decorated \S*big-latency\.txt v1\n/.exec(decorated), 'the decoration time')[1]) - t0;
   // Where the time goes: VS Code handing the document to the extension, the worker, the decorations.
   const sent = /(\d+) analyze \S*big-latency\.txt v1 whole text/.exec(decorated);
   const firstAnalysis = /(\d+) analysis \S*big-latency\.txt v1 /.exec(decorated);

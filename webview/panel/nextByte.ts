@@ -41,6 +41,7 @@ export function createNextByteView(container: HTMLElement) {
   );
 
   function render(m: ToWebview<'nextByte'>): void {
+    const t0 = performance.now();
     const r = m.result;
     if (!r) {
       out.replaceChildren(el('p', { class: 'message' }, m.message ?? ''));
@@ -83,7 +84,8 @@ export function createNextByteView(container: HTMLElement) {
     // Tell the host when the result is on screen: the timer set in the frame after the DOM update runs after
     // that frame is painted (the host logs the time from its answer to here).
     const drawId = m.drawId;
-    if (drawId !== undefined) requestAnimationFrame(() => setTimeout(() => send({ type: 'nextBytePainted', drawId }), 0));
+    const domMs = performance.now() - t0;
+    if (drawId !== undefined) requestAnimationFrame(() => setTimeout(() => send({ type: 'nextBytePainted', drawId, domMs, paintMs: performance.now() - t0 }), 0));
   }
 
   return webviewTab({ receives: ['nextByte'], onMessage: render });

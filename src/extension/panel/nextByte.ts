@@ -60,7 +60,9 @@ class NextByteTab implements PanelTab<'nextBytePainted'> {
     if (!d || d.drawId !== m.drawId) return;
     this.draw = undefined;
     const now = Date.now();
-    this.ctx.log(`nextByte painted ${now - d.answeredAt} ms after the computation (which took ${d.computeMs.toFixed(1)} ms)${d.cursorAt ? `, ${now - d.cursorAt} ms after the cursor moved` : ''}`);
+    this.ctx.log(
+      `nextByte painted ${now - d.answeredAt} ms after the computation (which took ${d.computeMs.toFixed(1)} ms)${d.cursorAt ? `, ${now - d.cursorAt} ms after the cursor moved` : ''}; in the webview: DOM ${m.domMs.toFixed(1)} ms, painted ${m.paintMs.toFixed(1)} ms after the message came`,
+    );
   }
 
   onShown(): void {
