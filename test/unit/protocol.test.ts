@@ -50,6 +50,7 @@ test('webview messages: the valid ones pass, malformed ones are rejected', () =>
     { type: 'premiums', tokenizers: ['gpt2'] },
     { type: 'setTokenizer', id: 'llama3' },
     { type: 'run', command: 'showPanel' },
+    { type: 'nextBytePainted', drawId: 7, domMs: 1.5, paintMs: 14.2 },
   ];
   for (const m of valid) assert.ok(isWebviewToHost(m), JSON.stringify(m));
   const invalid = [
@@ -67,6 +68,10 @@ test('webview messages: the valid ones pass, malformed ones are rejected', () =>
     { type: 'compare', tokenizers: ['gpt2'], scope: 'everything' },
     { type: 'setTokenizer', id: 'x'.repeat(201) },
     { type: 'run', command: 'workbench.action.terminal.new' },
+    { type: 'nextBytePainted', drawId: 7 },
+    { type: 'nextBytePainted', drawId: -1, domMs: 1, paintMs: 1 },
+    { type: 'nextBytePainted', drawId: 7, domMs: Number.NaN, paintMs: 1 },
+    { type: 'nextBytePainted', drawId: 7, domMs: 1, paintMs: -3 },
     { type: '__proto__' },
     { type: 'toString' },
     { type: 'hasOwnProperty' },
@@ -111,6 +116,16 @@ test('tokenization worker messages: analyze needs either the text or edits from 
   assert.ok(TOKEN_WORKER.results.analyze({ status: 'analysis', tokenizer: description, stream, elapsedMs: 1 }));
   assert.ok(TOKEN_WORKER.results.analyze({ status: 'needText' }));
   assert.equal(TOKEN_WORKER.results.analyze({ status: 'analysis', tokenizer: description, stream: { ...stream, ids: new Uint32Array(2) }, elapsedMs: 1 }), false);
+  // The visible lines to tokenize first: a range inside the text sent with it.
+  assert.ok(analyze({ docKey: 'a', version: 2, tokenizer, allowSpecial: false, text: 'hi', utf16Length: 2, visible: { utf16Start: 0, utf16End: 2 } }));
+  assert.equal(analyze({ docKey: 'a', version: 2, tokenizer, allowSpecial: false, text: 'hi', utf16Length: 2, visible: { utf16Start: 0, utf16End: 3 } }), undefined, 'past the text');
+  assert.equal(analyze({ docKey: 'a', version: 2, tokenizer, allowSpecial: false, text: 'hi', utf16Length: 2, visible: { utf16Start: 2, utf16End: 1 } }), undefined, 'reversed');
+  // The region sent first: its stream's UTF-16 offsets are the document's, from its start to its end.
+  const region = { ...stream, utf16Offsets: new Uint32Array([5, 6]) };
+  assert.ok(TOKEN_WORKER.progress.analyze({ version: 2, utf16Start: 5, utf16End: 6, stream: region }));
+  assert.equal(TOKEN_WORKER.progress.analyze({ version: 2, utf16Start: 0, utf16End: 6, stream: region }), false, 'offsets that do not start at the region');
+  assert.equal(TOKEN_WORKER.progress.analyze({ version: 2, utf16Start: 5, utf16End: 9, stream: region }), false, 'offsets that do not end at the region');
+  assert.equal(TOKEN_WORKER.progress.count, null, 'a count reports no progress');
 });
 
 test('workspace jobs: a document job carries a stream of its own text; progress is checked per kind', () => {

@@ -5,10 +5,14 @@
  * tokens, fails here.
  */
 import assert from 'node:assert/strict';
-import { test } from 'node:test';
+import { join } from 'node:path';
+import { after, test } from 'node:test';
+import { tokenWorkerClient } from '../../src/extension/workerClient';
+import type { AnalyzeRegion } from '../../src/protocol/tokenWorker';
 import { encodeRegion } from '../../src/core/analysis/regionTokens';
 import { BUNDLED_TOKENIZERS } from '../../src/core/tokenizers/catalog';
 import { loadTokenizer } from '../../src/core/tokenizers/loader';
+import { deadline } from '../harness/deadline';
 import { hardStringAt, mulberry32 } from '../harness/hardStrings';
 
 const LINES = ['function f(a, b) {', '  return a + b;  ', '}', '', '    x = "naïve 🦜 東京";', '\tfoo bar baz', '# title', '  \t ', 'http://a.b/c', "it's", 'مرحبا بالعالم', 'มนุษย์ทั้งหลาย'];
@@ -57,4 +61,32 @@ test('a region is refused rather than grown to most of a text with no restart po
   assert.equal(encodeRegion(tokenizer, text, 150_000, 150_100), undefined);
   // At the start the region may start at 0, but its end still needs a restart point within reach.
   assert.equal(encodeRegion(tokenizer, text, 0, 100), undefined);
+});
+
+test('the tokenization worker sends the visible region first, in the document\'s offsets, then the whole text', async () => {
+  const client = tokenWorkerClient(join(__dirname, '..', 'fixtures', 'workers', 'tokenWorker.js'), { onIncident: () => undefined, log: () => undefined });
+  after(() => client.dispose());
+  const text = Array.from({ length: 20_000 }, (_, i) => `${LINES[i % LINES.length]} // line ${i}`).join('\n');
+  const visibleStart = text.indexOf('// line 12000');
+  const regions: AnalyzeRegion[] = [];
+  const common = { docKey: 'region-doc', version: 3, tokenizer: { id: 'o200k_base' }, allowSpecial: false, utf16Length: text.length };
+  const r = await deadline(client.request('analyze', { ...common, text, visible: { utf16Start: visibleStart, utf16End: visibleStart + 3000 } }, { onProgress: (p) => regions.push(p) }), 120_000);
+  assert.equal(r.status, 'analysis');
+  if (r.status !== 'analysis') return;
+  assert.equal(regions.length, 1, 'one region, before the result');
+  const region = regions[0];
+  assert.equal(region.version, 3);
+  assert.ok(region.utf16Start <= visibleStart && region.utf16End >= visibleStart + 3000 && region.utf16End - region.utf16Start < 10_000, `a region near the visible lines: [${region.utf16Start}, ${region.utf16End})`);
+  const full = r.stream;
+  const i0 = Array.from(full.utf16Offsets).indexOf(region.utf16Start);
+  assert.ok(i0 > 0);
+  const n = region.stream.count;
+  assert.deepEqual(Array.from(region.stream.ids), Array.from(full.ids.subarray(i0, i0 + n)));
+  assert.deepEqual(Array.from(region.stream.utf16Offsets), Array.from(full.utf16Offsets.subarray(i0, i0 + n + 1)));
+  assert.deepEqual(Array.from(region.stream.byteOffsets), Array.from(full.byteOffsets.subarray(i0, i0 + n + 1)));
+  // Edits never send a region (the worker holds the tokens already), nor does a region that is the whole text.
+  regions.length = 0;
+  await deadline(client.request('analyze', { ...common, version: 4, baseVersion: 3, changes: [{ rangeOffset: 0, rangeLength: 0, text: 'x' }], utf16Length: text.length + 1 }, { onProgress: (p) => regions.push(p) }), 120_000);
+  await deadline(client.request('analyze', { ...common, docKey: 'short', text: 'hi there\nok', utf16Length: 11, visible: { utf16Start: 0, utf16End: 11 } }, { onProgress: (p) => regions.push(p) }), 120_000);
+  assert.equal(regions.length, 0);
 });
