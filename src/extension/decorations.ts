@@ -150,28 +150,30 @@ export class TokenDecorator implements vscode.Disposable {
     const doc = editor.document;
     if (!this.ctx.settings.get('showBoundaries')) return this.clear(editor);
     const analysis = this.ctx.analyses.current(doc);
+    // Until the whole text's tokens come, a long document's visible lines may have theirs (equal there).
+    const region = analysis ? undefined : this.ctx.analyses.region(doc);
     if (!analysis) {
       this.ctx.analyses.request(doc);
-      const region = this.ctx.analyses.region(doc);
-      if (region) this.renderRegion(editor, region);
-      return;
-    }
-    const pending = this.staleTimers.get(editor);
-    if (pending) {
-      clearTimeout(pending);
-      this.staleTimers.delete(editor);
-    }
-    const drawn = this.regionsDrawn.get(doc);
-    if (drawn) {
-      this.regionsDrawn.delete(doc);
-      if (drawn.version === analysis.version) this.parityShifts.set(doc, (drawn.shift + cleanBoundaryAt(analysis.stream, drawn.utf16Start)) & 1);
+      if (!region) return;
+    } else {
+      const pending = this.staleTimers.get(editor);
+      if (pending) {
+        clearTimeout(pending);
+        this.staleTimers.delete(editor);
+      }
+      const drawn = this.regionsDrawn.get(doc);
+      if (drawn) {
+        this.regionsDrawn.delete(doc);
+        if (drawn.version === analysis.version) this.parityShifts.set(doc, (drawn.shift + cleanBoundaryAt(analysis.stream, drawn.utf16Start)) & 1);
+      }
     }
     const shift = this.parityShifts.get(doc) ?? 0;
-    const s = analysis.stream;
+    const s = analysis ? analysis.stream : (region as RegionAnalysis).stream;
     const out = { even: [] as vscode.Range[], odd: [] as vscode.Range[], space: [] as vscode.Range[], tab: [] as vscode.Range[], nlEven: [] as vscode.Range[], nlOdd: [] as vscode.Range[], partial: [] as vscode.Range[], zero: [] as vscode.Range[] };
-    // In probability mode a token's background is its bucket instead of its parity.
+    // In probability mode a token's background is its bucket instead of its parity (scores are per token of the
+    // whole text: a region is drawn by parity).
     const p = this.ctx.probabilities;
-    const view = p.enabled ? p.current(doc) : undefined;
+    const view = p.enabled && analysis ? p.current(doc) : undefined;
     const buckets = view ? (p.colorBy === 'surprisal' ? this.surprisalTypes : this.rankTypes) : undefined;
     const bucketRanges: vscode.Range[][] = buckets ? buckets.map(() => []) : [];
     const bucketOf = view
@@ -182,6 +184,7 @@ export class TokenDecorator implements vscode.Disposable {
     const maxCols = this.ctx.settings.get('maxDecoratedColumns');
     const cursor = editor.selection.active;
     const done = new Set<number>();
+    let linesDrawn = 0;
     for (const vr of editor.visibleRanges) {
       const first = Math.max(0, vr.start.line - EXTRA_LINES);
       const last = Math.min(doc.lineCount - 1, vr.end.line + EXTRA_LINES);
@@ -190,6 +193,9 @@ export class TokenDecorator implements vscode.Disposable {
         done.add(line);
         const text = doc.lineAt(line).text;
         const lineStart = doc.offsetAt(new vscode.Position(line, 0));
+        // Of a region, only its whole lines (line breaks included): the tokens outside it are not known yet.
+        if (region && (lineStart < region.utf16Start || lineStart + text.length >= region.utf16End)) continue;
+        linesDrawn++;
         let colLo = 0;
         let colHi = text.length;
         if (text.length > maxCols) {
@@ -212,55 +218,15 @@ export class TokenDecorator implements vscode.Disposable {
     editor.setDecorations(this.newlineOdd, out.nlOdd);
     editor.setDecorations(this.partial, out.partial);
     editor.setDecorations(this.zeroWidth, out.zero);
-    if (this.drawnVersions.get(doc) !== analysis.version) {
-      this.drawnVersions.set(doc, analysis.version);
-      this.ctx.log(`decorated ${doc.uri.toString()} v${analysis.version}`);
-    }
-  }
-
-  /**
-   * Draws the boundaries of the visible lines that lie inside the region the worker sent ahead of the whole
-   * text's tokens (equal to them there). Probability colours wait for the whole text (scores are per token of it).
-   */
-  private renderRegion(editor: vscode.TextEditor, region: RegionAnalysis): void {
-    const doc = editor.document;
-    const shift = this.parityShifts.get(doc) ?? 0;
-    const out = { even: [] as vscode.Range[], odd: [] as vscode.Range[], space: [] as vscode.Range[], tab: [] as vscode.Range[], nlEven: [] as vscode.Range[], nlOdd: [] as vscode.Range[], partial: [] as vscode.Range[], zero: [] as vscode.Range[] };
-    const maxCols = this.ctx.settings.get('maxDecoratedColumns');
-    const cursor = editor.selection.active;
-    const done = new Set<number>();
-    for (const vr of editor.visibleRanges) {
-      const first = Math.max(0, vr.start.line - EXTRA_LINES);
-      const last = Math.min(doc.lineCount - 1, vr.end.line + EXTRA_LINES);
-      for (let line = first; line <= last; line++) {
-        if (done.has(line)) continue;
-        done.add(line);
-        const text = doc.lineAt(line).text;
-        const lineStart = doc.offsetAt(new vscode.Position(line, 0));
-        // Only whole lines of the region (its line breaks included): the tokens outside it are not known yet.
-        if (lineStart < region.utf16Start || lineStart + text.length >= region.utf16End) continue;
-        let colLo = 0;
-        let colHi = text.length;
-        if (text.length > maxCols) {
-          const center = cursor.line === line ? cursor.character : 0;
-          colLo = Math.max(0, center - (maxCols >> 1));
-          colHi = Math.min(text.length, colLo + maxCols);
-        }
-        this.decorateLine(region.stream, shift, line, lineStart, text, colLo, colHi, out);
+    // A region is logged (and its colours kept) once it draws a line: the editor may have scrolled away from it.
+    if (region) {
+      if (linesDrawn > 0 && this.regionsDrawn.get(doc)?.version !== region.version) {
+        this.regionsDrawn.set(doc, { version: region.version, utf16Start: region.utf16Start, shift });
+        this.ctx.log(`decorated ${doc.uri.toString()} v${region.version} region [${region.utf16Start}, ${region.utf16End})`);
       }
-    }
-    editor.setDecorations(this.even, out.even);
-    editor.setDecorations(this.odd, out.odd);
-    for (const t of [...this.rankTypes, ...this.surprisalTypes]) editor.setDecorations(t, []);
-    editor.setDecorations(this.space, out.space);
-    editor.setDecorations(this.tab, out.tab);
-    editor.setDecorations(this.newlineEven, out.nlEven);
-    editor.setDecorations(this.newlineOdd, out.nlOdd);
-    editor.setDecorations(this.partial, out.partial);
-    editor.setDecorations(this.zeroWidth, out.zero);
-    if (this.regionsDrawn.get(doc)?.version !== region.version) {
-      this.regionsDrawn.set(doc, { version: region.version, utf16Start: region.utf16Start, shift });
-      this.ctx.log(`decorated ${doc.uri.toString()} v${region.version} region [${region.utf16Start}, ${region.utf16End})`);
+    } else if (analysis && this.drawnVersions.get(doc) !== analysis.version) {
+      this.drawnVersions.set(doc, analysis.version);
+      this.ctx.log(`decorated ${doc.uri.toString()} v${analysis.version}${shift ? ' (colours shifted by one token to keep the region\'s)' : ''}`);
     }
   }
 
