@@ -487,7 +487,12 @@ test('typing in a 1 MB file: the count settles without flicker (figures: boundar
   const sent = /(\d+) analyze \S*big-latency\.txt v1 whole text/.exec(decorated);
   const firstAnalysis = /(\d+) analysis \S*big-latency\.txt v1 /.exec(decorated);
   if (sent && firstAnalysis) vsc.log(`[figures] 1 MB file opened: the extension asked for its tokens ${Number(sent[1]) - t0} ms after Enter, they came at ${Number(firstAnalysis[1]) - t0} ms, boundaries drawn at ${openedMs} ms`);
-  // Record every text the status item shows from now on.
+  // Record every text the status item shows from the moment it shows the opened file's count (the extension's
+  // log can be ahead of the status bar on screen, which VS Code updates a little later).
+  await vsc.poll('the status bar to show the count', async () => {
+    const s = await statusItem();
+    return s && / [\d,]+ tokens/.test(s.text) && !/Tokens…/.test(s.text) ? s.text : undefined;
+  }, { timeout: vsc.scaledMs(30000) });
   await vs.page.evaluate(() => {
     const seen = /** @type {string[]} */ ([]);
     /** @type {any} */ (window).__tiSeen = seen;
