@@ -491,7 +491,7 @@ test('typing in a 1 MB file: the count settles without flicker (figures: boundar
   // log can be ahead of the status bar on screen, which VS Code updates a little later).
   await vsc.poll('the status bar to show the count', async () => {
     const s = await statusItem();
-    return s && / [\d,]+ tokens/.test(s.text) && !/Tokens…/.test(s.text) ? s.text : undefined;
+    return s && /(^|\s)[\d,]+ tokens/.test(s.text) && !/Tokens…/.test(s.text) ? s.text : undefined;
   }, { timeout: vsc.scaledMs(30000) });
   await vs.page.evaluate(() => {
     const seen = /** @type {string[]} */ ([]);
