@@ -148,6 +148,12 @@ export class NextByteOracle {
     readonly m: OracleModel,
     /** Encode with normalization in mind: the oracle's texts are what `encode` reads. */
     readonly continuations: readonly string[] = CONTINUATIONS,
+    /**
+     * The text a token sequence's bytes decode to, as the tokenizer's decoder gives it (identity for
+     * byte-level vocabularies; SentencePiece-style ones read `▁` as a space and drop the `▁` their normalizer
+     * puts before the text): decode(t) in the definition.
+     */
+    readonly decodeText: (decoded: string) => string = (s) => s,
   ) {
     for (let id = 0; id < tokenizer.vocabSize; id++) {
       const b = tokenizer.tokenBytes(id);
@@ -220,7 +226,7 @@ export class NextByteOracle {
     outer: for (const h of heads) {
       for (const s of conts) {
         this.encodes++;
-        const ids = this.tokenizer.encode(h + s).ids;
+        const ids = this.tokenizer.encode(this.decodeText(h) + s).ids;
         if (ids.length < seq.length) continue;
         let same = true;
         for (let k = 0; k < seq.length && same; k++) if (ids[k] !== seq[k]) same = false;
@@ -299,7 +305,7 @@ export class NextByteOracle {
         text = undefined;
       }
       if (text !== undefined) {
-        const canon = Array.from(this.tokenizer.encode(text).ids);
+        const canon = Array.from(this.tokenizer.encode(this.decodeText(text)).ids);
         mass[256] = (await this.prob(canon)) * (await this.dist(canon)).prob(this.m.model.endOfTextId);
       }
     }

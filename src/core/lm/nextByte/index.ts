@@ -29,6 +29,8 @@ import { PatternAnalysis } from './patternAnalysis';
 import type { PatternContext } from './patternContext';
 import { patternContextOf } from './contexts';
 import * as legacy from './legacy';
+import { normalizedRegion, SegmentAnalysis } from './segmentAnalysis';
+import { segmentContextOf, type SegmentContext } from './segmentContext';
 
 export type { CharacterProbability } from './characters';
 export type { BatchedLanguageModel } from './modelQueries';
@@ -111,6 +113,8 @@ export async function nextByteDistribution(model: LanguageModel, tokenizer: Toke
   // Only the text near the cursor is read character by character; lone surrogates become U+FFFD (same length).
   const near = Math.max(0, offset - lookback - 8);
   const x = text.slice(0, near) + wellFormed(text.slice(near, offset));
+  const sctx = segmentContextOf(tokenizer);
+  if (sctx) return segmentNextByte(sctx, model, tokenizer, x, offset, lookback, options, t0);
   const ctx = patternContextOf(tokenizer);
   const R = ctx ? afterAddedTokens(ctx, x, regionStart(x, tokenizer.restartRules, lookback)) : -1;
   if (!ctx || R < 0 || ctx.automaton.tooComplex) return legacy.nextByteDistribution(model, tokenizer, text, utf16Offset, options);
@@ -161,16 +165,90 @@ export async function nextByteDistribution(model: LanguageModel, tokenizer: Toke
  */
 export async function bytePrefixLogProb(model: LanguageModel, tokenizer: Tokenizer, text: string, options: NextByteOptions = {}): Promise<{ logProb: number; exact: boolean; covers: number }> {
   const x = wellFormed(text);
+  const sctx = segmentContextOf(tokenizer);
+  if (sctx) {
+    const { R, reason } = segmentRegion(sctx, tokenizer, x, options.maxLookback ?? 4096);
+    const fixed = fixedTokens(tokenizer, x, R, model.contextTokens, undefined, true);
+    const a = new SegmentAnalysis(sctx, model, normalizedRegion(sctx, x.slice(R), R === 0), R === 0 && sctx.prepends, fixed, options.signal);
+    const m = await a.masses(new Uint8Array(0));
+    return { logProb: (await fixedLogProb(model, fixed)) + Math.log(m.prefixMass), exact: reason === undefined, covers: m.covers };
+  }
   const ctx = patternContextOf(tokenizer);
   const R = ctx ? afterAddedTokens(ctx, x, regionStart(x, tokenizer.restartRules, options.maxLookback ?? 4096)) : -1;
   if (!ctx || R < 0) return legacy.bytePrefixLogProb(model, tokenizer, text, options);
   const fixed = fixedTokens(tokenizer, x, R, model.contextTokens, undefined, true);
   const a = new PatternAnalysis(ctx, model, x.slice(R), R > 0, fixed, options.signal);
   const m = await a.masses(new Uint8Array(0));
+  return { logProb: (await fixedLogProb(model, fixed)) + Math.log(m.prefixMass), exact: a.witnessMisses === 0, covers: m.covers };
+}
+
+/** ln P(fixed tokens) from the document's start. */
+async function fixedLogProb(model: LanguageModel, fixed: Uint32Array): Promise<number> {
   let logFixed = 0;
   for (let k = 0; k < fixed.length; k++) {
     const r = model.nextDistribution(fixed.subarray(Math.max(0, k - model.contextTokens), k));
     logFixed += (r instanceof Promise ? await r : r).logProb(fixed[k]);
   }
-  return { logProb: logFixed + Math.log(m.prefixMass), exact: a.witnessMisses === 0, covers: m.covers };
+  return logFixed;
+}
+
+/**
+ * Where the analysis of a segment tokenizer starts (a restart point), and why the result is not exact when
+ * it cannot be: no restart point within the lookback (the region then starts at an arbitrary character), or
+ * a literal `▁` in the region of a tokenizer whose added tokens hold `▁` (Gemma 3 matches `▁▁` typed as such
+ * as an added token, which a space never is; the analysis reads `▁` as a space, as the model's decoder does).
+ */
+function segmentRegion(ctx: SegmentContext, tokenizer: Tokenizer, x: string, lookback: number): { R: number; reason?: string } {
+  let R = regionStart(x, tokenizer.restartRules, lookback);
+  let reason: string | undefined;
+  if (R < 0) {
+    R = x.length - lookback;
+    const c = x.charCodeAt(R);
+    if (c >= 0xdc00 && c <= 0xdfff) R--;
+    reason = `no restart point within ${lookback} characters before the cursor`;
+  }
+  if (ctx.markContents && x.includes('\u2581\u2581', R)) reason ??= 'the text before the cursor holds ▁▁ (U+2581 typed twice), which this tokenizer reads as an added token, unlike spaces';
+  return { R, reason };
+}
+
+/** nextByteDistribution for a tokenizer without a splitting pre-tokenizer (segmentAnalysis.ts). */
+async function segmentNextByte(ctx: SegmentContext, model: LanguageModel, tokenizer: Tokenizer, x: string, offset: number, lookback: number, options: NextByteOptions, t0: number): Promise<NextByteResult> {
+  const { R, reason } = segmentRegion(ctx, tokenizer, x, lookback);
+  const fixed = fixedTokens(tokenizer, x, R, model.contextTokens, options.documentStream, false);
+  const a = new SegmentAnalysis(ctx, model, normalizedRegion(ctx, x.slice(R), R === 0), R === 0 && ctx.prepends, fixed, options.signal);
+  const main = await a.masses(new Uint8Array(0));
+  const distribution = normalized(main.mass);
+  let Z = 0;
+  for (const v of main.mass) Z += v;
+  const P = a.probabilities;
+  const pT = P.prob(a.canonical);
+  const T = ctx.table;
+  const naive = normalized(naiveMass(T, P.dist(a.canonical).form(), model.endOfTextId));
+  let healing: Float64Array;
+  if (a.canonical.length > 0) {
+    const before = a.canonical.subarray(0, a.canonical.length - 1);
+    await P.load([before]);
+    healing = normalized(healingMass(T, P.dist(before), a.canonical[a.canonical.length - 1], naive));
+  } else if (fixed.length > 0) {
+    const ctxIds = fixed.subarray(Math.max(0, fixed.length - 1 - model.contextTokens), fixed.length - 1);
+    const r = model.nextDistribution(ctxIds, options.signal);
+    healing = normalized(healingMass(T, r instanceof Promise ? await r : r, fixed[fixed.length - 1], naive));
+  } else healing = normalized(healingMass(T, undefined, undefined, naive));
+  const chars = await topCharacters((extra) => a.masses(extra), distribution, options);
+  return {
+    offset,
+    byteOffset: utf8Length(x),
+    exact: reason === undefined,
+    inexactReason: reason,
+    window: a.bytes.length,
+    total: pT > 0 ? Z / pT : NaN,
+    prefixRatio: pT > 0 ? main.prefixMass / pT : NaN,
+    distribution,
+    naive,
+    healing,
+    topCharacters: chars,
+    covers: main.covers,
+    candidates: main.candidates,
+    ms: performance.now() - t0,
+  };
 }
