@@ -25,12 +25,14 @@ import { type LanguageModel } from '../model';
 import { fixedTokens, regionStart } from './anchor';
 import { healingMass, naiveMass, normalized } from './baselines';
 import { topCharacters, type CharacterProbability } from './characters';
+import type { PrefixProbabilities } from './modelQueries';
 import { PatternAnalysis } from './patternAnalysis';
 import type { PatternContext } from './patternContext';
 import { patternContextOf } from './contexts';
-import * as legacy from './legacy';
 import { normalizedRegion, SegmentAnalysis } from './segmentAnalysis';
 import { segmentContextOf, type SegmentContext } from './segmentContext';
+import type { TokenTable } from './tokenTable';
+import { WindowCovers } from './windowCovers';
 
 export type { CharacterProbability } from './characters';
 export type { BatchedLanguageModel } from './modelQueries';
@@ -102,6 +104,64 @@ function clampOffset(text: string, offset: number): number {
   return o;
 }
 
+/** What the result builder needs from an analysis (pattern, segment or window). */
+interface Analysis {
+  readonly canonical: Int32Array;
+  readonly probabilities: PrefixProbabilities;
+  masses(extra: Uint8Array): Promise<{ readonly mass: Float64Array; readonly prefixMass: number; readonly covers: number; readonly candidates: number }>;
+}
+
+/** The analysis of the text before the cursor: its region, fixed tokens, and why it is not exact (if so). */
+interface Prepared {
+  readonly analysis: Analysis;
+  readonly table: TokenTable;
+  readonly fixed: Uint32Array;
+  readonly window: number;
+  /** Read after the masses are computed (a witness search may fail while they are). */
+  inexactReason(): string | undefined;
+}
+
+/** The region start when no restart point lies within the lookback: a character start `lookback` back. */
+function forcedStart(x: string, lookback: number): number {
+  let R = Math.max(0, x.length - lookback);
+  const c = x.charCodeAt(R);
+  if (R > 0 && c >= 0xdc00 && c <= 0xdfff) R--;
+  return R;
+}
+
+function prepare(model: LanguageModel, tokenizer: Tokenizer, x: string, lookback: number, options: NextByteOptions, whole: boolean): Prepared {
+  const stream = whole ? undefined : options.documentStream;
+  const sctx = segmentContextOf(tokenizer);
+  if (sctx) {
+    const { R, reason } = segmentRegion(sctx, tokenizer, x, lookback);
+    const fixed = fixedTokens(tokenizer, x, R, model.contextTokens, stream, whole);
+    const a = new SegmentAnalysis(sctx, model, normalizedRegion(sctx, x.slice(R), R === 0), R === 0 && sctx.prepends, fixed, options.signal);
+    return { analysis: a, table: sctx.table, fixed, window: a.bytes.length, inexactReason: () => reason };
+  }
+  const ctx = patternContextOf(tokenizer);
+  if (ctx && !ctx.automaton.tooComplex) {
+    let R = afterAddedTokens(ctx, x, regionStart(x, tokenizer.restartRules, lookback));
+    const far = R < 0 ? `no restart point within ${lookback} characters before the cursor` : undefined;
+    if (R < 0) R = forcedStart(x, lookback);
+    const fixed = fixedTokens(tokenizer, x, R, model.contextTokens, stream, whole);
+    const a = new PatternAnalysis(ctx, model, x.slice(R), R > 0, fixed, options.signal);
+    return {
+      analysis: a,
+      table: ctx.table,
+      fixed,
+      window: a.region.bytes.length,
+      inexactReason: () => far ?? (a.witnessMisses > 0 ? 'a token whose piece must go on kept no witness among one-character continuations' : undefined),
+    };
+  }
+  let R = regionStart(x, tokenizer.restartRules, lookback);
+  if (R < 0) R = forcedStart(x, lookback);
+  const fixed = fixedTokens(tokenizer, x, R, model.contextTokens, stream, whole);
+  const W = options.windowBytes ?? 32;
+  const a = new WindowCovers(tokenizer, model, x.slice(R), R > 0, fixed, W, options.signal);
+  const why = ctx ? 'its split pattern needs more automaton states than analysed' : 'no exact analysis reads its pre-tokenizer, normalizer or added tokens';
+  return { analysis: a, table: a.table, fixed, window: Math.min(W, a.bytes.length), inexactReason: () => `${why}: covers along its own tokens within the last ${W} bytes, validity not checked` };
+}
+
 /**
  * The exact next-byte distribution at UTF-16 offset `utf16Offset` of `text` (the text after the cursor is
  * not looked at), with the naive and token-healing baselines and the most probable next characters.
@@ -113,20 +173,16 @@ export async function nextByteDistribution(model: LanguageModel, tokenizer: Toke
   // Only the text near the cursor is read character by character; lone surrogates become U+FFFD (same length).
   const near = Math.max(0, offset - lookback - 8);
   const x = text.slice(0, near) + wellFormed(text.slice(near, offset));
-  const sctx = segmentContextOf(tokenizer);
-  if (sctx) return segmentNextByte(sctx, model, tokenizer, x, offset, lookback, options, t0);
-  const ctx = patternContextOf(tokenizer);
-  const R = ctx ? afterAddedTokens(ctx, x, regionStart(x, tokenizer.restartRules, lookback)) : -1;
-  if (!ctx || R < 0 || ctx.automaton.tooComplex) return legacy.nextByteDistribution(model, tokenizer, text, utf16Offset, options);
-  const fixed = fixedTokens(tokenizer, x, R, model.contextTokens, options.documentStream, false);
-  const a = new PatternAnalysis(ctx, model, x.slice(R), R > 0, fixed, options.signal);
+  const prep = prepare(model, tokenizer, x, lookback, options, false);
+  const a = prep.analysis;
+  const fixed = prep.fixed;
   const main = await a.masses(new Uint8Array(0));
   const distribution = normalized(main.mass);
   let Z = 0;
   for (const v of main.mass) Z += v;
   const P = a.probabilities;
   const pT = P.prob(a.canonical);
-  const T = ctx.table;
+  const T = prep.table;
   const naive = normalized(naiveMass(T, P.dist(a.canonical).form(), model.endOfTextId));
   // Healing backs off the last canonical token (which may lie before the region).
   let healing: Float64Array;
@@ -140,13 +196,13 @@ export async function nextByteDistribution(model: LanguageModel, tokenizer: Toke
     healing = normalized(healingMass(T, r instanceof Promise ? await r : r, fixed[fixed.length - 1], naive));
   } else healing = normalized(healingMass(T, undefined, undefined, naive));
   const chars = await topCharacters((extra) => a.masses(extra), distribution, options);
-  const witnessMisses = a.witnessMisses;
+  const reason = prep.inexactReason();
   return {
     offset,
     byteOffset: utf8Length(x),
-    exact: witnessMisses === 0 && !ctx.automaton.tooComplex,
-    inexactReason: witnessMisses > 0 ? 'a token whose piece must go on kept no witness among one-character continuations' : ctx.automaton.tooComplex ? 'the pre-tokenizer needed more states than analysed' : undefined,
-    window: a.region.bytes.length,
+    exact: reason === undefined,
+    inexactReason: reason,
+    window: prep.window,
     total: pT > 0 ? Z / pT : NaN,
     prefixRatio: pT > 0 ? main.prefixMass / pT : NaN,
     distribution,
@@ -165,21 +221,9 @@ export async function nextByteDistribution(model: LanguageModel, tokenizer: Toke
  */
 export async function bytePrefixLogProb(model: LanguageModel, tokenizer: Tokenizer, text: string, options: NextByteOptions = {}): Promise<{ logProb: number; exact: boolean; covers: number }> {
   const x = wellFormed(text);
-  const sctx = segmentContextOf(tokenizer);
-  if (sctx) {
-    const { R, reason } = segmentRegion(sctx, tokenizer, x, options.maxLookback ?? 4096);
-    const fixed = fixedTokens(tokenizer, x, R, model.contextTokens, undefined, true);
-    const a = new SegmentAnalysis(sctx, model, normalizedRegion(sctx, x.slice(R), R === 0), R === 0 && sctx.prepends, fixed, options.signal);
-    const m = await a.masses(new Uint8Array(0));
-    return { logProb: (await fixedLogProb(model, fixed)) + Math.log(m.prefixMass), exact: reason === undefined, covers: m.covers };
-  }
-  const ctx = patternContextOf(tokenizer);
-  const R = ctx ? afterAddedTokens(ctx, x, regionStart(x, tokenizer.restartRules, options.maxLookback ?? 4096)) : -1;
-  if (!ctx || R < 0) return legacy.bytePrefixLogProb(model, tokenizer, text, options);
-  const fixed = fixedTokens(tokenizer, x, R, model.contextTokens, undefined, true);
-  const a = new PatternAnalysis(ctx, model, x.slice(R), R > 0, fixed, options.signal);
-  const m = await a.masses(new Uint8Array(0));
-  return { logProb: (await fixedLogProb(model, fixed)) + Math.log(m.prefixMass), exact: a.witnessMisses === 0, covers: m.covers };
+  const prep = prepare(model, tokenizer, x, options.maxLookback ?? 4096, options, true);
+  const m = await prep.analysis.masses(new Uint8Array(0));
+  return { logProb: (await fixedLogProb(model, prep.fixed)) + Math.log(m.prefixMass), exact: prep.inexactReason() === undefined, covers: m.covers };
 }
 
 /** ln P(fixed tokens) from the document's start. */
@@ -195,60 +239,16 @@ async function fixedLogProb(model: LanguageModel, fixed: Uint32Array): Promise<n
 /**
  * Where the analysis of a segment tokenizer starts (a restart point), and why the result is not exact when
  * it cannot be: no restart point within the lookback (the region then starts at an arbitrary character), or
- * a literal `▁` in the region of a tokenizer whose added tokens hold `▁` (Gemma 3 matches `▁▁` typed as such
- * as an added token, which a space never is; the analysis reads `▁` as a space, as the model's decoder does).
+ * `▁▁` typed in the region of a tokenizer whose added tokens hold `▁` (Gemma 3 matches it as an added token,
+ * which two spaces never are; the analysis reads `▁` as a space, as the model's decoder does).
  */
 function segmentRegion(ctx: SegmentContext, tokenizer: Tokenizer, x: string, lookback: number): { R: number; reason?: string } {
   let R = regionStart(x, tokenizer.restartRules, lookback);
   let reason: string | undefined;
   if (R < 0) {
-    R = x.length - lookback;
-    const c = x.charCodeAt(R);
-    if (c >= 0xdc00 && c <= 0xdfff) R--;
+    R = forcedStart(x, lookback);
     reason = `no restart point within ${lookback} characters before the cursor`;
   }
   if (ctx.markContents && x.includes('\u2581\u2581', R)) reason ??= 'the text before the cursor holds ▁▁ (U+2581 typed twice), which this tokenizer reads as an added token, unlike spaces';
   return { R, reason };
-}
-
-/** nextByteDistribution for a tokenizer without a splitting pre-tokenizer (segmentAnalysis.ts). */
-async function segmentNextByte(ctx: SegmentContext, model: LanguageModel, tokenizer: Tokenizer, x: string, offset: number, lookback: number, options: NextByteOptions, t0: number): Promise<NextByteResult> {
-  const { R, reason } = segmentRegion(ctx, tokenizer, x, lookback);
-  const fixed = fixedTokens(tokenizer, x, R, model.contextTokens, options.documentStream, false);
-  const a = new SegmentAnalysis(ctx, model, normalizedRegion(ctx, x.slice(R), R === 0), R === 0 && ctx.prepends, fixed, options.signal);
-  const main = await a.masses(new Uint8Array(0));
-  const distribution = normalized(main.mass);
-  let Z = 0;
-  for (const v of main.mass) Z += v;
-  const P = a.probabilities;
-  const pT = P.prob(a.canonical);
-  const T = ctx.table;
-  const naive = normalized(naiveMass(T, P.dist(a.canonical).form(), model.endOfTextId));
-  let healing: Float64Array;
-  if (a.canonical.length > 0) {
-    const before = a.canonical.subarray(0, a.canonical.length - 1);
-    await P.load([before]);
-    healing = normalized(healingMass(T, P.dist(before), a.canonical[a.canonical.length - 1], naive));
-  } else if (fixed.length > 0) {
-    const ctxIds = fixed.subarray(Math.max(0, fixed.length - 1 - model.contextTokens), fixed.length - 1);
-    const r = model.nextDistribution(ctxIds, options.signal);
-    healing = normalized(healingMass(T, r instanceof Promise ? await r : r, fixed[fixed.length - 1], naive));
-  } else healing = normalized(healingMass(T, undefined, undefined, naive));
-  const chars = await topCharacters((extra) => a.masses(extra), distribution, options);
-  return {
-    offset,
-    byteOffset: utf8Length(x),
-    exact: reason === undefined,
-    inexactReason: reason,
-    window: a.bytes.length,
-    total: pT > 0 ? Z / pT : NaN,
-    prefixRatio: pT > 0 ? main.prefixMass / pT : NaN,
-    distribution,
-    naive,
-    healing,
-    topCharacters: chars,
-    covers: main.covers,
-    candidates: main.candidates,
-    ms: performance.now() - t0,
-  };
 }
