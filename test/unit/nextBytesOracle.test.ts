@@ -169,6 +169,36 @@ for (const entry of BUNDLED_TOKENIZERS) {
   });
 }
 
+/**
+ * Texts that reach each rule of segmentAnalysis.ts: the document's start (Mistral's `▁`), a space or a run
+ * of spaces before the cursor, newline and tab runs (Gemma 3's added tokens, which the next character can
+ * lengthen), an HTML tag or `<unusedN>` begun (an added token the next characters can complete), characters
+ * without a token of their own (byte fallback), and a text that ends inside such a character's bytes.
+ */
+const SEGMENT_TEXTS = ['', ' ', 'a', 'end\n', 'end\n\n', 'x\t', 'x\t\t', 'a <b', 'a <su', '<unused1', 'f(x) <', 'v[multi', 'ab\u0378', '\u0378', 'ab\u{10FFFF}', '中文 ', 'a  ', 'the cat', '\u00a0x', '½²'];
+
+for (const id of NO_PATTERN) {
+  test(`next byte, ${id}: hand-picked texts for each rule agree with the brute force to 1e-9`, async () => {
+    const { tokenizer: tok } = await loadTokenizer(id);
+    for (let c = 0; c < SEGMENT_TEXTS.length; c++) {
+      const text = SEGMENT_TEXTS[c];
+      const rng = mulberry32(5000 + c);
+      const read = normalizedText(tok, text);
+      const x = enc.encode(read);
+      const support = supportFor(tok, bytesOf(tok), x, [text, read], rng);
+      const model = caseModel(tok, support, rng, 5000 + c);
+      const oracle = new NextByteOracle(tok, { model, support: Array.from(support) }, undefined, decoderOf(tok));
+      const want = await oracle.masses(x);
+      const got = await nextByteDistribution(model, tok, text, text.length);
+      const { diff, at } = maxDiff(got.distribution, normalize(want.mass));
+      assert.ok(diff <= 1e-9, `${id} ${JSON.stringify(text)}: byte ${at} differs by ${diff}`);
+      assert.equal(got.exact, true);
+      const pCanonical = await oracle.prob(Array.from(tok.encode(text).ids));
+      if (pCanonical > 0) assert.ok(Math.abs(got.prefixRatio - want.prefixMass / pCanonical) <= 1e-9 * Math.max(1, got.prefixRatio), `${id} ${JSON.stringify(text)}: P(x)/P(canonical)`);
+    }
+  });
+}
+
 test('next byte, the issue repro: GPT-2 after `end\\n` with a workspace that always goes on with `\\n`', async () => {
   const { tokenizer: tok } = await loadTokenizer('gpt2');
   const lm = trainNgram(tok.vocabSize, [{ key: 'd', ids: tok.encodeIds('end\n\nok start\n'.repeat(8)) }], { order: 4 }).languageModel;

@@ -17,7 +17,9 @@
  * charClasses.ts (what a continuation can do to the pre-tokens), pieceReadings.ts (readings with positions),
  * patternContext.ts (per-tokenizer validity facts), bpe.ts (BPE boundaries), patternCovers.ts (the covers),
  * patternAnalysis.ts (masses), modelQueries.ts (batched model queries), baselines.ts (naive, healing),
- * characters.ts (next characters).
+ * characters.ts (next characters); for BPE without a splitting pre-tokenizer (Mistral, Gemma 3)
+ * segmentContext.ts and segmentAnalysis.ts (exact: the pair rule at token boundaries); for a tokenizer neither
+ * reads, windowCovers.ts (exact: false).
  */
 import { utf8Length, wellFormed } from '../../text/utf8';
 import type { TokenStream, Tokenizer } from '../../tokenizers/types';
@@ -50,7 +52,7 @@ export interface NextByteOptions {
    * before the restart point are taken from it instead of encoding the text before the cursor again.
    */
   readonly documentStream?: TokenStream;
-  /** Bytes before the cursor in which covers are enumerated for tokenizers without a pre-tokenizer (default 32). */
+  /** Bytes before the cursor in which covers are enumerated for a tokenizer no exact analysis reads (default 32). */
   readonly windowBytes?: number;
 }
 
@@ -115,7 +117,8 @@ interface Analysis {
 interface Prepared {
   readonly analysis: Analysis;
   readonly table: TokenTable;
-  readonly fixed: Uint32Array;
+  /** The tokens the analysis's probabilities are relative to (read after the masses are computed). */
+  fixed(): Uint32Array;
   readonly window: number;
   /** Read after the masses are computed (a witness search may fail while they are). */
   inexactReason(): string | undefined;
@@ -133,10 +136,19 @@ function prepare(model: LanguageModel, tokenizer: Tokenizer, x: string, lookback
   const stream = whole ? undefined : options.documentStream;
   const sctx = segmentContextOf(tokenizer);
   if (sctx) {
-    const { R, reason } = segmentRegion(sctx, tokenizer, x, lookback);
-    const fixed = fixedTokens(tokenizer, x, R, model.contextTokens, stream, whole);
-    const a = new SegmentAnalysis(sctx, model, normalizedRegion(sctx, x.slice(R), R === 0), R === 0 && sctx.prepends, fixed, options.signal);
-    return { analysis: a, table: sctx.table, fixed, window: a.bytes.length, inexactReason: () => reason };
+    const { R, far, marks } = segmentRegion(sctx, tokenizer, x, lookback);
+    // Start at the last wall of the region (a space, a character without a token of its own): covers never cross it.
+    const region = normalizedRegion(sctx, x.slice(R), R === 0);
+    const marked = R === 0 && sctx.prepends && region.length > 0;
+    // (Not right after Mistral's own `▁`: the text before the wall must be some text's start.)
+    const found = sctx.lastWall(region);
+    const wall = marked && found === 1 ? 0 : found;
+    const start = wall > 0 ? R + wall - (marked ? 1 : 0) : R;
+    const fixed = fixedTokens(tokenizer, x, start, model.contextTokens, stream, whole);
+    const a = new SegmentAnalysis(sctx, model, region.slice(wall), wall === 0 && R === 0 && sctx.prepends, fixed, options.signal);
+    // A wall is as good a start as a restart point.
+    const reason = marks ?? (far && wall === 0 ? `no restart point within ${lookback} characters before the cursor` : undefined);
+    return { analysis: a, table: sctx.table, fixed: () => a.fixed, window: a.bytes.length, inexactReason: () => reason };
   }
   const ctx = patternContextOf(tokenizer);
   if (ctx && !ctx.automaton.tooComplex) {
@@ -148,7 +160,7 @@ function prepare(model: LanguageModel, tokenizer: Tokenizer, x: string, lookback
     return {
       analysis: a,
       table: ctx.table,
-      fixed,
+      fixed: () => fixed,
       window: a.region.bytes.length,
       inexactReason: () => far ?? (a.witnessMisses > 0 ? 'a token whose piece must go on kept no witness among one-character continuations' : undefined),
     };
@@ -159,7 +171,7 @@ function prepare(model: LanguageModel, tokenizer: Tokenizer, x: string, lookback
   const W = options.windowBytes ?? 32;
   const a = new WindowCovers(tokenizer, model, x.slice(R), R > 0, fixed, W, options.signal);
   const why = ctx ? 'its split pattern needs more automaton states than analysed' : 'no exact analysis reads its pre-tokenizer, normalizer or added tokens';
-  return { analysis: a, table: a.table, fixed, window: Math.min(W, a.bytes.length), inexactReason: () => `${why}: covers along its own tokens within the last ${W} bytes, validity not checked` };
+  return { analysis: a, table: a.table, fixed: () => fixed, window: Math.min(W, a.bytes.length), inexactReason: () => `${why}: covers along its own tokens within the last ${W} bytes, validity not checked` };
 }
 
 /**
@@ -175,8 +187,8 @@ export async function nextByteDistribution(model: LanguageModel, tokenizer: Toke
   const x = text.slice(0, near) + wellFormed(text.slice(near, offset));
   const prep = prepare(model, tokenizer, x, lookback, options, false);
   const a = prep.analysis;
-  const fixed = prep.fixed;
   const main = await a.masses(new Uint8Array(0));
+  const fixed = prep.fixed();
   const distribution = normalized(main.mass);
   let Z = 0;
   for (const v of main.mass) Z += v;
@@ -223,7 +235,7 @@ export async function bytePrefixLogProb(model: LanguageModel, tokenizer: Tokeniz
   const x = wellFormed(text);
   const prep = prepare(model, tokenizer, x, options.maxLookback ?? 4096, options, true);
   const m = await prep.analysis.masses(new Uint8Array(0));
-  return { logProb: (await fixedLogProb(model, prep.fixed)) + Math.log(m.prefixMass), exact: prep.inexactReason() === undefined, covers: m.covers };
+  return { logProb: (await fixedLogProb(model, prep.fixed())) + Math.log(m.prefixMass), exact: prep.inexactReason() === undefined, covers: m.covers };
 }
 
 /** ln P(fixed tokens) from the document's start. */
@@ -237,18 +249,15 @@ async function fixedLogProb(model: LanguageModel, fixed: Uint32Array): Promise<n
 }
 
 /**
- * Where the analysis of a segment tokenizer starts (a restart point), and why the result is not exact when
- * it cannot be: no restart point within the lookback (the region then starts at an arbitrary character), or
- * `▁▁` typed in the region of a tokenizer whose added tokens hold `▁` (Gemma 3 matches it as an added token,
- * which two spaces never are; the analysis reads `▁` as a space, as the model's decoder does).
+ * Where the analysis of a segment tokenizer starts: a restart point, or `lookback` back when there is none
+ * (`far`: then only a wall after it keeps the result exact); and `marks`, the reason the result is not exact
+ * when the region holds `▁▁` typed as such under a tokenizer whose added tokens hold `▁` (Gemma 3 matches it
+ * as an added token, which two spaces never are; the analysis reads `▁` as a space, as the decoder does).
  */
-function segmentRegion(ctx: SegmentContext, tokenizer: Tokenizer, x: string, lookback: number): { R: number; reason?: string } {
+function segmentRegion(ctx: SegmentContext, tokenizer: Tokenizer, x: string, lookback: number): { R: number; far: boolean; marks?: string } {
   let R = regionStart(x, tokenizer.restartRules, lookback);
-  let reason: string | undefined;
-  if (R < 0) {
-    R = forcedStart(x, lookback);
-    reason = `no restart point within ${lookback} characters before the cursor`;
-  }
-  if (ctx.markContents && x.includes('\u2581\u2581', R)) reason ??= 'the text before the cursor holds ▁▁ (U+2581 typed twice), which this tokenizer reads as an added token, unlike spaces';
-  return { R, reason };
+  const far = R < 0;
+  if (far) R = forcedStart(x, lookback);
+  const marks = ctx.markContents && x.includes('\u2581\u2581', R) ? 'the text before the cursor holds ▁▁ (U+2581 typed twice), which this tokenizer reads as an added token, unlike spaces' : undefined;
+  return { R, far, marks };
 }

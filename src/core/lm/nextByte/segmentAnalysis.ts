@@ -35,6 +35,7 @@
  * left token), from per-first-byte sums of the sparse distribution's base plus its explicit ids.
  */
 import { formProb, type LanguageModel, type NextTokenDistribution } from '../model';
+import type { BoundaryCrossings } from './bpe';
 import { END } from './baselines';
 import { PrefixProbabilities } from './modelQueries';
 import { AddedKind, type SegmentContext } from './segmentContext';
@@ -48,6 +49,16 @@ export interface Masses {
   readonly prefixMass: number;
   readonly covers: number;
   readonly candidates: number;
+}
+
+interface RangeBulk {
+  readonly u: Int32Array;
+  /** The plain token before, whose boundary the tokens must keep, or -1. */
+  readonly left: number;
+  readonly lo: number;
+  readonly hi: number;
+  readonly key: string;
+  readonly skip: number;
 }
 
 interface Entry {
@@ -86,8 +97,16 @@ export class SegmentAnalysis {
   /** Per character k of `normalized`: its first byte and its UTF-16 index (one more entry for the end). */
   private readonly charByte: Int32Array;
   private readonly charUnit: Int32Array;
-  readonly canonical: Int32Array;
-  readonly probabilities: PrefixProbabilities;
+  /** canonical(z) for the whole region (the tokens after `fixed`). */
+  readonly fullCanonical: Int32Array;
+  /**
+   * The tokens every cover shares at the region's start (set by the first `masses` call): the model is asked
+   * after fixed·stem, so a long region costs no long prefixes. `canonical`, `fixed` and `probabilities` are
+   * relative to it.
+   */
+  private stem = -1;
+  private probs: PrefixProbabilities | undefined;
+  private readonly signal: AbortSignal | undefined;
   private readonly prefixMemo = new Map<number, Int32Array>();
   private readonly remainderMemo = new Map<number, string[]>();
   /** Positions where the added-token scan of the whole region is free (not inside a match), ascending. */
@@ -100,9 +119,10 @@ export class SegmentAnalysis {
     normalizedText: string,
     /** The region starts the document and the normalizer puts `▁` there: every first token starts with it. */
     readonly firstMark: boolean,
-    readonly fixed: Uint32Array,
+    private readonly fixedBefore: Uint32Array,
     signal: AbortSignal | undefined,
   ) {
+    this.signal = signal;
     this.normalized = normalizedText;
     this.bytes = encoder.encode(this.normalized);
     const cb: number[] = [];
@@ -132,8 +152,50 @@ export class SegmentAnalysis {
       }
       for (let p = Math.max(at, 1); p <= raw.length; p++) this.freeUnits.push(p);
     }
-    this.canonical = this.prefix(this.charByte.length - 1);
-    this.probabilities = new PrefixProbabilities(model, fixed, signal);
+    this.fullCanonical = this.prefix(this.charByte.length - 1);
+  }
+
+  /** The model's probabilities after fixed·stem (after the first `masses` call). */
+  get probabilities(): PrefixProbabilities {
+    if (!this.probs) throw new Error('masses first');
+    return this.probs;
+  }
+
+  /** The tokens before the region's covers: the fixed tokens and the stem. */
+  get fixed(): Uint32Array {
+    if (this.stem < 0) throw new Error('masses first');
+    const out = new Uint32Array(this.fixedBefore.length + this.stem);
+    out.set(this.fixedBefore);
+    out.set(this.fullCanonical.subarray(0, this.stem), this.fixedBefore.length);
+    return out;
+  }
+
+  /** canonical(z) after the stem. */
+  get canonical(): Int32Array {
+    if (this.stem < 0) throw new Error('masses first');
+    return this.fullCanonical.subarray(this.stem);
+  }
+
+  /** The probabilities, given every sequence they will be asked about (the stem is fixed on the first call). */
+  private async loaded(seqs: readonly Int32Array[]): Promise<PrefixProbabilities> {
+    if (this.stem < 0) {
+      let c = this.fullCanonical.length;
+      for (const s of seqs) {
+        let k = 0;
+        while (k < c && k < s.length && s[k] === this.fullCanonical[k]) k++;
+        c = k;
+      }
+      this.stem = c;
+      this.probs = new PrefixProbabilities(this.model, this.fixed, this.signal);
+    }
+    const P = this.probabilities;
+    const rel = new Set<Int32Array>();
+    for (const s of seqs) {
+      if (s.length < this.stem) throw new Error('a cover outside the stem');
+      rel.add(s);
+    }
+    await P.load(Array.from(rel, (s) => s.subarray(this.stem)));
+    return P;
   }
 
   /** The raw text of the first `units` UTF-16 units of the normalized region (`▁` read as a space). */
@@ -159,6 +221,11 @@ export class SegmentAnalysis {
       const units = this.charUnit[k];
       // The scan up to a free position at least maxLength before the end is the same for every continuation.
       const limit = units - this.ctx.matcher.maxLength;
+      // A content can still grow only from a position within maxLength of the end that starts one.
+      if (!this.ctx.matcher.mayMatch(this.normalized.slice(Math.max(0, limit), units))) {
+        this.remainderMemo.set(k, (r = []));
+        return r;
+      }
       let from = 0;
       for (const f of this.freeUnits) if (f <= limit) from = f;
       r = this.ctx.matcher.scan(this.rawOf(units), from).remainders;
@@ -176,7 +243,7 @@ export class SegmentAnalysis {
   }
 
   /** Whether u + [t] is valid, t a vocabulary token (whole characters) laid after character k. */
-  private valid(k: number, u: Int32Array, t: number, rem: readonly string[]): boolean {
+  private valid(k: number, u: Int32Array, t: number, rem: readonly string[], bc?: BoundaryCrossings): boolean {
     const ctx = this.ctx;
     const kind = ctx.addedKind[t];
     if (kind === AddedKind.Never) return false;
@@ -187,6 +254,7 @@ export class SegmentAnalysis {
     }
     if (!ctx.startValid[t]) return false;
     if (kind === AddedKind.Whole) return true;
+    if (bc) return !bc.crosses(ctx.chains.first(t));
     const left = this.leftOf(u);
     return left < 0 || ctx.keeps(left, t);
   }
@@ -209,6 +277,7 @@ export class SegmentAnalysis {
     const Z = z.length;
     const nChars = this.charByte.length - 1;
     const entries: Entry[] = [];
+    const ranges: RangeBulk[] = [];
     let candidates = 0;
     // Covers whose last token starts at a character boundary before the end of z and runs past it.
     for (let k = nChars; k >= 0; k--) {
@@ -219,21 +288,30 @@ export class SegmentAnalysis {
       if (lo >= hi) continue;
       const u = this.prefix(k);
       const rem = this.remainders(k);
+      const left = this.leftOf(u);
+      if (hi - lo > 64 && rem.length === 0 && !(j === 0 && this.firstMark)) {
+        // Many tokens (those that start with a space, say): summed by range (rule 3 with its cached crossed set).
+        ranges.push({ u, left, lo, hi, key: latin1(z, j, Z), skip: Z - j });
+        candidates += hi - lo;
+        continue;
+      }
+      const bc = left >= 0 ? ctx.chains.crossingsAfter(ctx.chains.last(left)) : undefined;
       for (let pos = lo; pos < hi; pos++) {
         const t = T.sortedIds[pos];
         if (!T.usable[t] || ctx.isFallback[t] || T.byteLength[t] <= Z - j) continue;
         if (j === 0 && this.firstMark && !startsWithMark(T.pool, T.byteStart[t], T.byteLength[t])) continue;
         candidates++;
-        if (this.valid(k, u, t, rem)) entries.push({ u, t, byte: T.pool[T.byteStart[t] + Z - j], coversZ: true });
+        if (this.valid(k, u, t, rem, bc)) entries.push({ u, t, byte: T.pool[T.byteStart[t] + Z - j], coversZ: true });
       }
     }
     let exactTiling: Int32Array | undefined;
     let bulk: { u: Int32Array; left: number; exclude: Set<number> } | undefined;
     if (extra.length > 0) {
       // z ends inside a character: its bytes so far as fallback tokens, then the next one (rule 4).
-      const tiling = new Int32Array(this.canonical.length + extra.length);
-      tiling.set(this.canonical);
-      for (let i = 0; i < extra.length; i++) tiling[this.canonical.length + i] = ctx.fallbackOf[extra[i]];
+      const canonical = this.fullCanonical;
+      const tiling = new Int32Array(canonical.length + extra.length);
+      tiling.set(canonical);
+      for (let i = 0; i < extra.length; i++) tiling[canonical.length + i] = ctx.fallbackOf[extra[i]];
       if (ctx.outsideCompletion(extra) && !(this.firstMark && base.length === 0)) {
         exactTiling = tiling;
         const need = extra.length === 1 ? (b: number): boolean => validSecondByte(extra[0], b) : (b: number): boolean => (b & 0xc0) === 0x80;
@@ -257,7 +335,7 @@ export class SegmentAnalysis {
         if (ctx.startValid[t]) entries.push({ u, t, byte: T.firstByte[t], coversZ: false });
       }
     } else {
-      const u = this.canonical;
+      const u = this.fullCanonical;
       exactTiling = Z > 0 ? u : undefined;
       const rem = this.remainders(nChars);
       const exclude = new Set<number>();
@@ -287,25 +365,31 @@ export class SegmentAnalysis {
       }
       bulk = { u, left: this.leftOf(u), exclude };
     }
-    const P = this.probabilities;
     const wanted: Int32Array[] = entries.map((e) => e.u);
+    for (const r of ranges) wanted.push(r.u);
     if (bulk) wanted.push(bulk.u);
     if (exactTiling) wanted.push(exactTiling);
-    wanted.push(this.canonical);
-    await P.load(wanted);
+    wanted.push(this.fullCanonical);
+    const P = await this.loaded(wanted);
+    const rel = (u: Int32Array): Int32Array => u.subarray(this.stem);
     const mass = new Float64Array(257);
     let prefixMass = Z === 0 ? 1 : 0;
-    if (exactTiling) prefixMass += P.prob(exactTiling);
+    if (exactTiling) prefixMass += P.prob(rel(exactTiling));
     const byU = new Map<Int32Array, { p: number; d: NextTokenDistribution }>();
     for (const e of entries) {
       let r = byU.get(e.u);
-      if (!r) byU.set(e.u, (r = { p: P.prob(e.u), d: P.dist(e.u) }));
+      if (!r) byU.set(e.u, (r = { p: P.prob(rel(e.u)), d: P.dist(rel(e.u)) }));
       if (r.p === 0) continue;
       const q = r.p * r.d.prob(e.t);
       if (e.byte >= 0) mass[e.byte] += q;
       if (e.coversZ) prefixMass += q;
     }
     let covers = entries.length;
+    for (const r of ranges) {
+      const m = this.addRange(mass, r);
+      prefixMass += m.total;
+      covers += m.count;
+    }
     if (bulk) covers += this.addBulk(mass, bulk.u, bulk.left, bulk.exclude);
     if (extra.length === 0) {
       const pT = P.prob(this.canonical);
@@ -323,6 +407,54 @@ export class SegmentAnalysis {
   }
 
   /**
+   * The tokens of sorted positions [lo, hi) (they start with `key`, z's bytes from j) laid after u, valid by
+   * rule 3 (start-valid, boundary with `left` kept): masses by their byte after the key, and their total.
+   */
+  private addRange(mass: Float64Array, r: RangeBulk): { total: number; count: number } {
+    const ctx = this.ctx;
+    const T = ctx.table;
+    const P = this.probabilities;
+    const rel = r.u.subarray(this.stem);
+    const p = P.prob(rel);
+    if (p === 0) return { total: 0, count: 0 };
+    const form = P.dist(rel).form();
+    const crossed = r.left >= 0 ? ctx.crossed(r.left) : new Int32Array(0);
+    const inRange = (t: number): boolean => {
+      const pos = T.sortedPosition[t];
+      return pos >= r.lo && pos < r.hi && T.byteLength[t] > r.skip && ctx.startValid[t] === 1;
+    };
+    let total = 0;
+    let count = 0;
+    const add = (b: number, q: number): void => {
+      mass[b] += q;
+      total += q;
+    };
+    if (form.kind === 'sparse') {
+      const w = p * form.baseWeight;
+      const base = form.base;
+      const S = ctx.sortedStartSums(base);
+      for (let b = 0; b < 256; b++) {
+        const [l, h] = T.prefixRange(r.key + String.fromCharCode(b));
+        if (l < h) add(b, w * (S[h] - S[l]));
+      }
+      for (const t of crossed) if (inRange(t)) add(T.pool[T.byteStart[t] + r.skip], -w * base.prob(t));
+      for (let k = 0; k < form.ids.length; k++) {
+        const t = form.ids[k];
+        if (t < T.vocabSize && inRange(t) && !hasSorted(crossed, t)) add(T.pool[T.byteStart[t] + r.skip], p * (form.probs[k] - form.baseWeight * base.prob(t)));
+      }
+      count = r.hi - r.lo;
+    } else {
+      for (let pos = r.lo; pos < r.hi; pos++) {
+        const t = T.sortedIds[pos];
+        if (!inRange(t) || hasSorted(crossed, t)) continue;
+        add(T.pool[T.byteStart[t] + r.skip], p * form.probs[t]);
+        count++;
+      }
+    }
+    return { total, count };
+  }
+
+  /**
    * Every token laid at the end of z after u, in bulk: those valid at a segment's start, less the ones whose
    * boundary with `left` is crossed (when u ends with a plain token), less `exclude` (checked alone).
    */
@@ -330,9 +462,9 @@ export class SegmentAnalysis {
     const ctx = this.ctx;
     const T = ctx.table;
     const P = this.probabilities;
-    const p = P.prob(u);
+    const p = P.prob(u.subarray(this.stem));
     if (p === 0) return 0;
-    const form = P.dist(u).form();
+    const form = P.dist(u.subarray(this.stem)).form();
     const crossed = left >= 0 ? ctx.crossed(left) : new Int32Array(0);
     const inBulk = (t: number): boolean => t < T.vocabSize && ctx.startValid[t] === 1 && !exclude.has(t) && !hasSorted(crossed, t);
     if (form.kind === 'sparse') {

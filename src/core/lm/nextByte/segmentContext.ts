@@ -36,22 +36,26 @@ export const enum AddedKind {
 
 /** Leftmost-longest matching of added-token contents in raw text, as the engine's AddedTrie does. */
 export class AddedMatcher {
-  private readonly contents: { readonly content: string; readonly id: number }[];
+  private readonly byContent = new Map<string, number>();
+  /** The contents, sorted (those that start with a given text are one range). */
+  private readonly sorted: string[];
   readonly maxLength: number;
   private readonly firstChars = new Set<number>();
 
   constructor(contents: readonly { readonly content: string; readonly id: number }[]) {
-    this.contents = contents.filter((c) => c.content.length > 0);
     let max = 0;
-    for (const c of this.contents) {
+    for (const c of contents) {
+      if (c.content.length === 0) continue;
+      this.byContent.set(c.content, c.id);
       max = Math.max(max, c.content.length);
       this.firstChars.add(c.content.charCodeAt(0));
     }
+    this.sorted = Array.from(this.byContent.keys()).sort();
     this.maxLength = max;
   }
 
   get empty(): boolean {
-    return this.contents.length === 0;
+    return this.byContent.size === 0;
   }
 
   /** Whether the text holds a character that starts some content. */
@@ -63,9 +67,11 @@ export class AddedMatcher {
   /** The longest content at position i of s (its id and length), or undefined. */
   longestAt(s: string, i: number): { id: number; length: number } | undefined {
     if (!this.firstChars.has(s.charCodeAt(i))) return undefined;
-    let best: { id: number; length: number } | undefined;
-    for (const c of this.contents) if (c.content.length > (best?.length ?? 0) && s.startsWith(c.content, i)) best = { id: c.id, length: c.content.length };
-    return best;
+    for (let n = Math.min(this.maxLength, s.length - i); n > 0; n--) {
+      const id = this.byContent.get(s.slice(i, i + n));
+      if (id !== undefined) return { id, length: n };
+    }
+    return undefined;
   }
 
   /** Contents that s[i..] is a proper prefix of (the match at i could still grow), as the text each needs next. */
@@ -73,7 +79,15 @@ export class AddedMatcher {
     const out: string[] = [];
     if (!this.firstChars.has(s.charCodeAt(i))) return out;
     const head = s.slice(i);
-    for (const c of this.contents) if (c.content.length > head.length && c.content.startsWith(head)) out.push(c.content.slice(head.length));
+    const list = this.sorted;
+    let lo = 0;
+    let hi = list.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if (list[mid] < head) lo = mid + 1;
+      else hi = mid;
+    }
+    for (let k = lo; k < list.length && list[k].startsWith(head); k++) if (list[k].length > head.length) out.push(list[k].slice(head.length));
     return out;
   }
 
@@ -120,6 +134,8 @@ export class SegmentContext {
   private readonly crossedMemo = new Map<number, Int32Array>();
   private readonly crossedSums = new WeakMap<BaseDistribution, Map<number, Float64Array>>();
   private readonly plainIds: Int32Array;
+  /** Code points c for which some token holds c followed by `▁` (no wall between them). */
+  private readonly beforeMark = new Set<number>();
 
   constructor(
     readonly tokenizer: BpeTokenizer,
@@ -172,6 +188,39 @@ export class SegmentContext {
       }
     }
     this.plainIds = Int32Array.from(plain);
+    for (const sp of cfg.vocab.keys()) {
+      for (let i = sp.indexOf(MARK, 1); i > 0; i = sp.indexOf(MARK, i + 1)) {
+        const lo = sp.charCodeAt(i - 1);
+        this.beforeMark.add(lo >= 0xdc00 && lo <= 0xdfff && i >= 2 ? (sp.codePointAt(i - 2) as number) : lo);
+      }
+    }
+  }
+
+  /** Whether the character has no token of its own (and is in no added token's content): its bytes never merge. */
+  private inert(ch: string): boolean {
+    return this.cfg.vocab.get(ch) === undefined && (ch.charCodeAt(0) >= 0x80 || !this.matcher.mayMatch(ch));
+  }
+
+  /**
+   * The last position of the normalized text (a UTF-16 index, 0 when none) where no merge and no added token
+   * can cross, whatever follows: before a `▁` that follows a character c when no token holds c▁, and either side
+   * of a character without a token of its own. Tokens never cross it, so every cover shares the tokens before
+   * it and the analysis may start there.
+   */
+  lastWall(normalized: string): number {
+    let next: string | undefined;
+    for (let i = normalized.length; i > 0; ) {
+      const lo = normalized.charCodeAt(i - 1);
+      const w = lo >= 0xdc00 && lo <= 0xdfff && i >= 2 ? 2 : 1;
+      const ch = normalized.slice(i - w, i);
+      if (next !== undefined) {
+        if (next === MARK && ch !== MARK && !this.beforeMark.has(ch.codePointAt(0) as number)) return i;
+        if (this.inert(ch) || this.inert(next)) return i;
+      }
+      next = ch;
+      i -= w;
+    }
+    return 0;
   }
 
   /** Whether some character whose UTF-8 starts with `prefix` (1 to 3 bytes) has no token of its own (its bytes are fallback tokens). */
@@ -183,22 +232,21 @@ export class SegmentContext {
     const n = lead < 0x80 ? 1 : lead >= 0xf0 ? 4 : lead >= 0xe0 ? 3 : lead >= 0xc0 ? 2 : 0;
     let found = false;
     if (n > 0 && prefix.length <= n) {
-      const free = n - prefix.length;
-      const bytes = new Uint8Array(n);
-      bytes.set(prefix);
-      const decoder = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
-      for (let k = 0; k < 64 ** free && !found; k++) {
-        let v = k;
-        for (let j = n - 1; j >= prefix.length; j--) {
-          bytes[j] = 0x80 | (v & 0x3f);
-          v >>= 6;
-        }
-        let ch: string;
-        try {
-          ch = decoder.decode(bytes);
-        } catch {
-          continue; // overlong, surrogate or past U+10FFFF: not a character
-        }
+      // The code points with this UTF-8 prefix are one interval: the free continuation bits all 0 to all 1.
+      let lo = n === 1 ? lead : lead & (0xff >> (n + 1));
+      let hi = lo;
+      for (let k = 1; k < n; k++) {
+        const c = k < prefix.length ? prefix[k] & 0x3f : -1;
+        lo = (lo << 6) | (c < 0 ? 0 : c);
+        hi = (hi << 6) | (c < 0 ? 0x3f : c);
+      }
+      const min = [0, 0, 0x80, 0x800, 0x10000][n];
+      const max = [0, 0x7f, 0x7ff, 0xffff, 0x10ffff][n];
+      lo = Math.max(lo, min);
+      hi = Math.min(hi, max);
+      for (let cp = lo; cp <= hi && !found; cp++) {
+        if (cp >= 0xd800 && cp <= 0xdfff) continue; // not a character
+        const ch = String.fromCodePoint(cp);
         if (this.cfg.vocab.get(ch === ' ' ? MARK : ch) === undefined) found = true;
       }
     }
@@ -225,15 +273,65 @@ export class SegmentContext {
   crossed(left: number): Int32Array {
     let c = this.crossedMemo.get(left);
     if (!c) {
-      const bc = this.chains.crossingsAfter(this.chains.last(left));
+      // A crossing merge joins a symbol of left's last chain with a partner in t's first chain: only such t are tried.
+      const index = this.firstIndex();
+      const last = this.chains.last(left);
+      const bc = this.chains.crossingsAfter(last);
+      const stamp = ++this.stampGen;
       const out: number[] = [];
-      const ids = this.plainIds;
-      for (let k = 0; k < ids.length; k++) if (bc.crosses(this.chains.first(ids[k]))) out.push(ids[k]);
+      for (const sigma of last.ids) {
+        for (const pi of this.bpe.merges.partners(sigma).ids) {
+          for (let k = index.start[pi]; k < index.start[pi + 1]; k++) {
+            const t = index.ids[k];
+            if (this.stamps[t] === stamp) continue;
+            this.stamps[t] = stamp;
+            if (bc.crosses(this.chains.first(t))) out.push(t);
+          }
+        }
+      }
+      out.sort((a, b) => a - b);
       c = Int32Array.from(out);
       if (this.crossedMemo.size >= 2048) this.crossedMemo.delete(this.crossedMemo.keys().next().value as number);
       this.crossedMemo.set(left, c);
     }
     return c;
+  }
+
+  private stampGen = 0;
+  private stamps = new Int32Array(0);
+  private firstIndexCache: { start: Int32Array; ids: Int32Array } | undefined;
+
+  /** For each symbol, the plain start-valid ids whose first-symbol chain holds it (CSR). */
+  private firstIndex(): { start: Int32Array; ids: Int32Array } {
+    if (!this.firstIndexCache) {
+      const V = this.table.vocabSize;
+      this.stamps = new Int32Array(V);
+      const count = new Int32Array(V + 1);
+      for (const t of this.plainIds) for (const s of this.chains.first(t).ids) count[s + 1]++;
+      for (let s = 0; s < V; s++) count[s + 1] += count[s];
+      const ids = new Int32Array(count[V]);
+      const fill = count.slice(0, V);
+      for (const t of this.plainIds) for (const s of this.chains.first(t).ids) ids[fill[s]++] = t;
+      this.firstIndexCache = { start: count, ids };
+    }
+    return this.firstIndexCache;
+  }
+
+  private readonly sortedSums = new WeakMap<BaseDistribution, Float64Array>();
+
+  /** Prefix sums of base.prob over the start-valid ids in byte-sorted order (positions [lo, hi): s[hi] - s[lo]). */
+  sortedStartSums(base: BaseDistribution): Float64Array {
+    let s = this.sortedSums.get(base);
+    if (!s) {
+      const T = this.table;
+      s = new Float64Array(T.vocabSize + 1);
+      for (let pos = 0; pos < T.vocabSize; pos++) {
+        const id = T.sortedIds[pos];
+        s[pos + 1] = s[pos] + (this.startValid[id] ? base.prob(id) : 0);
+      }
+      this.sortedSums.set(base, s);
+    }
+    return s;
   }
 
   /** Σ base.prob over crossed(left), by first byte. */
