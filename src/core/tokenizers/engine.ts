@@ -245,7 +245,7 @@ export class BpeTokenizer implements Tokenizer {
     return false;
   }
 
-  /** The engine's configuration (read-only), for analyses that need the pre-tokenizer and merges (lm/preTokens.ts). */
+  /** The engine's configuration (read-only), for analyses that need the pre-tokenizer and merges (lm/nextByte/). */
   get config(): EngineConfig {
     return this.cfg;
   }
