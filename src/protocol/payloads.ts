@@ -132,6 +132,8 @@ export interface NextBytesPayload {
   readonly naive: Float64Array;
   readonly healing: Float64Array;
   readonly topCharacters: readonly { readonly text: string; readonly probability: number }[];
+  /** What the model reads for a space, when it is not a space (core/lm/nextByte NextByteResult.spaceAs). */
+  readonly spaceAs?: string;
   readonly ms: number;
   /**
    * From a remote endpoint whose top-k left mass out (core/lm/remoteNextByte.ts): k, the largest mass outside it
@@ -156,6 +158,7 @@ export function isNextBytes(x: unknown): x is NextBytesPayload {
     Array.isArray(x.topCharacters) &&
     x.topCharacters.every((c: unknown) => isObj(c) && isStr(c.text) && isNum(c.probability)) &&
     isNum(x.ms) &&
+    (x.spaceAs === undefined || (isStr(x.spaceAs) && x.spaceAs.length > 0 && x.spaceAs.length <= 4)) &&
     (x.topKOnly === undefined || (isObj(x.topKOnly) && isInt(x.topKOnly.topK) && isNum(x.topKOnly.maxMissingMass) && x.topKOnly.maxMissingMass >= 0 && x.topKOnly.maxMissingMass <= 1 && isInt(x.topKOnly.prompts) && (x.topKOnly.analysisInexactReason === undefined || isStr(x.topKOnly.analysisInexactReason))))
   );
 }

@@ -215,7 +215,7 @@ const emit = serve<ModelRequests, Record<never, never>, ModelEvents>(
     nextBytes: async (p, ctx) => {
       const m = await getModel(p.model, p.hub, ctx);
       const r = await nextByteDistribution(m, m.tokenizer.tokenizer, p.text, p.utf16Offset, { documentStream: p.stream });
-      return { offset: r.offset, byteOffset: r.byteOffset, exact: r.exact, inexactReason: r.inexactReason, window: r.window, distribution: r.distribution, naive: r.naive, healing: r.healing, topCharacters: r.topCharacters, ms: r.ms };
+      return { offset: r.offset, byteOffset: r.byteOffset, exact: r.exact, inexactReason: r.inexactReason, window: r.window, distribution: r.distribution, naive: r.naive, healing: r.healing, topCharacters: r.topCharacters, ...(r.spaceAs ? { spaceAs: r.spaceAs } : {}), ms: r.ms };
     },
     remoteNextBytes: async (p, ctx) => {
       const tok = await loadRef(p.tokenizer);
@@ -231,6 +231,7 @@ const emit = serve<ModelRequests, Record<never, never>, ModelEvents>(
         naive: r.naive,
         healing: r.healing,
         topCharacters: r.topCharacters,
+        ...(r.spaceAs ? { spaceAs: r.spaceAs } : {}),
         ms: r.ms,
         topKOnly: r.truncated ? { topK: r.topK, maxMissingMass: r.maxMissingMass, prompts: r.prompts, analysisInexactReason: r.analysisInexactReason } : undefined,
       };

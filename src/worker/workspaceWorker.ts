@@ -81,7 +81,7 @@ serve<WorkspaceRequests, Record<never, never>>(
     nextBytes: async (p, ctx) => {
       const { tokenizer, model } = await documentModel(p, ctx);
       const r = await nextByteDistribution(model, tokenizer, p.text, p.utf16Offset, { documentStream: p.stream });
-      return { offset: r.offset, byteOffset: r.byteOffset, exact: r.exact, inexactReason: r.inexactReason, window: r.window, distribution: r.distribution, naive: r.naive, healing: r.healing, topCharacters: r.topCharacters, ms: r.ms };
+      return { offset: r.offset, byteOffset: r.byteOffset, exact: r.exact, inexactReason: r.inexactReason, window: r.window, distribution: r.distribution, naive: r.naive, healing: r.healing, topCharacters: r.topCharacters, ...(r.spaceAs ? { spaceAs: r.spaceAs } : {}), ms: r.ms };
     },
     premiums: async (p, ctx) =>
       computePremiums(await loadAll(p.tokenizers), undefined, (done, total) => ctx.progress({ done, total }), {

@@ -4,6 +4,7 @@
  * host side is src/extension/panel/nextByte.ts.
  */
 import { formatPercent } from '../../src/core/lm/formatProbability';
+import { spaceNote } from '../../src/core/lm/nextByte/spaceNote';
 import { el, fmt, send, visible } from '../common';
 import { webviewTab, type ToWebview } from './tab';
 
@@ -78,6 +79,7 @@ export function createNextByteView(container: HTMLElement) {
       ...(approx ? [topKNote(approx)] : []),
       el('h3', {}, 'Next character'),
       el('p', { id: 'nextbyte-chars' }, r.topCharacters.slice(0, 8).map((c) => `${visible(c.text) || '∅'} ${formatPercent(c.probability)}`).join(' · ')),
+      ...(r.spaceAs ? [el('p', { class: 'message', id: 'nextbyte-space' }, spaceNote(r.spaceAs))] : []),
       el('h3', {}, 'Next byte (the row where exact and naive differ most is highlighted)'),
       table,
     );

@@ -21,6 +21,7 @@ import type { LanguageModel } from '../../core/lm/model';
 import type { Tokenizer } from '../../core/tokenizers/types';
 import { out, readTextFile, type CliCommand } from '../io';
 import { onnxModelForCli, workspaceModelForFile } from './score';
+import { spaceNote } from '../../core/lm/nextByte/spaceNote';
 
 /** The model, its tokenizer and the file's text: the workspace n-gram or an ONNX model (disposed after use). */
 interface NextByteSubject {
@@ -128,6 +129,7 @@ async function printNextBytes(file: string, offset: number, top: number, json: b
         naive: Array.from(r.naive),
         healing: Array.from(r.healing),
         topCharacters: r.topCharacters,
+        ...(r.spaceAs ? { spaceAs: r.spaceAs } : {}),
       }),
     );
     return;
@@ -147,4 +149,6 @@ async function printNextBytes(file: string, offset: number, top: number, json: b
     out(byteLabel(b).padEnd(7) + f(r.distribution[b]) + f(r.naive[b]) + f(r.healing[b]) + (r.distribution[b] - r.naive[b]).toFixed(4).padStart(13));
   }
   out('next characters: ' + r.topCharacters.map((c) => `${JSON.stringify(c.text)} ${c.probability.toFixed(4)}`).join(', '));
+  if (r.spaceAs) out(spaceNote(r.spaceAs));
 }
+

@@ -75,6 +75,11 @@ export interface NextByteResult {
   readonly healing: Float64Array;
   /** The most probable next characters (bytes combined into characters where they complete one). */
   readonly topCharacters: CharacterProbability[];
+  /**
+   * What the model reads for a space, when it is not a space (`▁` for Mistral and Gemma 3, whose normalizer
+   * turns every space into it): the bytes and characters above are the model's, so a space is that character.
+   */
+  readonly spaceAs?: string;
   /** Valid token sequences found (covers and continuations), and candidates checked. */
   readonly covers: number;
   readonly candidates: number;
@@ -120,6 +125,8 @@ interface Prepared {
   /** The tokens the analysis's probabilities are relative to (read after the masses are computed). */
   fixed(): Uint32Array;
   readonly window: number;
+  /** What the model reads for a space, when it is not a space. */
+  readonly spaceAs?: string;
   /** Read after the masses are computed (a witness search may fail while they are). */
   inexactReason(): string | undefined;
 }
@@ -148,7 +155,7 @@ function prepare(model: LanguageModel, tokenizer: Tokenizer, x: string, lookback
     const a = new SegmentAnalysis(sctx, model, region.slice(wall), wall === 0 && R === 0 && sctx.prepends, fixed, options.signal);
     // A wall is as good a start as a restart point.
     const reason = marks ?? (far && wall === 0 ? `no restart point within ${lookback} characters before the cursor` : undefined);
-    return { analysis: a, table: sctx.table, fixed: () => a.fixed, window: a.bytes.length, inexactReason: () => reason };
+    return { analysis: a, table: sctx.table, fixed: () => a.fixed, window: a.bytes.length, spaceAs: '\u2581', inexactReason: () => reason };
   }
   const ctx = patternContextOf(tokenizer);
   if (ctx && !ctx.automaton.tooComplex) {
@@ -221,6 +228,7 @@ export async function nextByteDistribution(model: LanguageModel, tokenizer: Toke
     naive,
     healing,
     topCharacters: chars,
+    ...(prep.spaceAs ? { spaceAs: prep.spaceAs } : {}),
     covers: main.covers,
     candidates: main.candidates,
     ms: performance.now() - t0,
