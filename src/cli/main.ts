@@ -6,6 +6,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { BinaryFileError } from '../core/text/readFile';
 import { TokenizerError } from '../core/tokenizers/errors';
+import { enablePatternBudget } from '../core/tokenizers/patternBudget';
 import { HelpRequested, UsageError } from './args';
 import { COMMANDS } from './commands';
 import type { CliCommand } from './io';
@@ -44,6 +45,9 @@ export function cliVersion(): string {
 }
 
 export async function main(argv: string[]): Promise<number> {
+  // Split patterns without a scanner (custom tokenizer files, DeepSeek-V3) run under a time budget: a pattern
+  // that backtracks ends the command with a one-line error instead of running on.
+  enablePatternBudget();
   const [cmd, ...rest] = argv;
   if (cmd === '--version') {
     process.stdout.write(`token-inspector ${cliVersion()}\n`);

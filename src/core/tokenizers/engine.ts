@@ -9,6 +9,7 @@ import { utf8Encode, utf8LengthOfCodePoint, wellFormed } from '../text/utf8';
 import { BpeMerger, MERGE_ID_BITS, type PairLookup } from './bpe';
 import { TokenizerError } from './errors';
 import { BYTE_TO_CHAR, bytesFromSpelling, spellingFromBytes } from './byteLevel';
+import { activePatternBudget, budgetedMatches } from './patternBudget';
 import { preTokenize, type SplitStep } from './preTokenizer';
 import { StreamBuilder } from './streamBuilder';
 import { CharClass, classBits, hasUnsafeCodePoints, isWordEndChar } from './unicodeClasses';
@@ -361,6 +362,19 @@ export class BpeTokenizer implements Tokenizer {
       // The common case (one regex, pieces are its matches): no intermediate range list.
       const re = exact && single.exactPattern ? single.exactPattern : single.pattern;
       const keepGaps = single.behavior === 'Isolated';
+      const budget = activePatternBudget();
+      if (budget !== null) {
+        // Under a time budget (the CLI): the same matches, found in the helper thread (patternBudget.ts).
+        const { spans } = budgetedMatches(s, Int32Array.of(0, len), re, single.origin, budget);
+        let last = 0;
+        for (let i = 0; i < spans.length; i += 2) {
+          if (spans[i] > last && keepGaps) this.emitWord(aligned, last, spans[i], out);
+          this.emitWord(aligned, spans[i], spans[i + 1], out);
+          last = spans[i + 1];
+        }
+        if (last < len && keepGaps) this.emitWord(aligned, last, len, out);
+        return;
+      }
       re.lastIndex = 0;
       let last = 0;
       for (let m = re.exec(s); m !== null; m = re.exec(s)) {

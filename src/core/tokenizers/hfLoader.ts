@@ -198,6 +198,7 @@ export function hfConfigFromJson(json: Json, options: HfLoadOptions = {}): Engin
   const preNormalizers: Array<(s: AlignedString, start: PieceStart) => AlignedString> = [];
   const flags = { byteLevel: false };
   splitStepsFromJson(json.pre_tokenizer, steps, preNormalizers, flags);
+  for (let i = 0; i < steps.length; i++) steps[i] = { ...steps[i], origin: src };
   const decoder = json.decoder;
   if (isObject(decoder) && decoder.type === 'ByteLevel') flags.byteLevel = true;
   const normalizer = normalizerFromJson(json.normalizer, compilePattern);

@@ -166,7 +166,7 @@ function loadFromPath(path: string): Tokenizer {
   }
   const trimmed = text.trimStart();
   if (trimmed.startsWith('{') && trimmed.includes('"bpe_ranks"') && trimmed.includes('"pat_str"')) {
-    return loadTiktoken(parseTiktokenJson(text, basename(file)));
+    return loadTiktoken({ ...parseTiktokenJson(text, basename(file)), sourceName: file });
   }
   return loadHfTokenizer(text, { sourceName: file, config: readJsonIfExists(join(dirname(file), 'tokenizer_config.json')) });
 }

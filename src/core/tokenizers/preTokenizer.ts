@@ -2,6 +2,7 @@
  * Pre-tokenization: cutting a (normalized) text into the pieces that BPE sees. No token crosses a piece
  * boundary, which is what makes incremental re-tokenization and cover enumeration local.
  */
+import { activePatternBudget, budgetedMatches } from './patternBudget';
 import type { PieceScanner } from './scanners';
 
 export type SplitBehavior = 'Isolated' | 'Removed' | 'MergedWithPrevious' | 'MergedWithNext';
@@ -18,6 +19,8 @@ export interface SplitStep {
   readonly behavior: SplitBehavior;
   /** When true the pattern describes the pieces to keep and the gaps are the delimiters. */
   readonly invert: boolean;
+  /** The file the pattern came from, named when it runs past its time budget (patternBudget.ts). */
+  readonly origin?: string;
 }
 
 /** Output: flat [start, end, keep] triples (keep = 0 for removed delimiters), in order, covering [a, b). */
@@ -48,9 +51,27 @@ function matches(text: string, a: number, b: number, pattern: RegExp | string): 
   return out;
 }
 
+/**
+ * Under a time budget (the CLI, patternBudget.ts): the matches in every kept range, found in one call to the
+ * helper thread; `spans` are the matches of kept range k from `spans.offsets[k]`. Null without a budget.
+ */
+function budgeted(text: string, input: Ranges, step: SplitStep, pattern: RegExp | string): { spans: Int32Array; offsets: Int32Array } | null {
+  const budget = activePatternBudget();
+  if (budget === null || typeof pattern === 'string') return null;
+  const kept: number[] = [];
+  for (let r = 0; r < input.length; r += 3) if (input[r + 2] !== 0) kept.push(input[r], input[r + 1]);
+  const { spans, counts } = budgetedMatches(text, Int32Array.from(kept), pattern, step.origin, budget);
+  const offsets = new Int32Array(counts.length + 1);
+  for (let k = 0; k < counts.length; k++) offsets[k + 1] = offsets[k] + 2 * counts[k];
+  return { spans, offsets };
+}
+
 /** Applies one split step to every kept range. */
 export function applySplit(text: string, input: Ranges, step: SplitStep, exact = false): Ranges {
   const out: Ranges = [];
+  const pattern = exact && step.exactPattern ? step.exactPattern : step.pattern;
+  const found = budgeted(text, input, step, pattern);
+  let kept = 0;
   for (let r = 0; r < input.length; r += 3) {
     const a = input[r];
     const b = input[r + 1];
@@ -58,7 +79,8 @@ export function applySplit(text: string, input: Ranges, step: SplitStep, exact =
       out.push(a, b, 0);
       continue;
     }
-    const ms = matches(text, a, b, exact && step.exactPattern ? step.exactPattern : step.pattern);
+    const ms = found === null ? matches(text, a, b, pattern) : found.spans.subarray(found.offsets[kept], found.offsets[kept + 1]);
+    kept++;
     // Pieces as (start, end, isDelimiter).
     const pieces: number[] = [];
     let last = a;

@@ -25,6 +25,8 @@ export interface TiktokenSource {
   readonly ranks: ReadonlyMap<string, number>;
   readonly pattern: string;
   readonly specialTokens: Readonly<Record<string, number>>;
+  /** The file it came from, for messages. */
+  readonly sourceName?: string;
 }
 
 /** Parses a `.tiktoken` file (`base64 rank` lines). */
@@ -118,7 +120,7 @@ export function tiktokenConfig(src: TiktokenSource): EngineConfig {
     fuseUnk: false,
     normalizer: null,
     preNormalizer: null,
-    splits: [{ ...compileSplitPattern(src.pattern), behavior: 'Isolated', invert: false }],
+    splits: [{ ...compileSplitPattern(src.pattern), behavior: 'Isolated', invert: false, ...(src.sourceName !== undefined ? { origin: src.sourceName } : {}) }],
     addedTokens,
     postAdded: [],
   };
