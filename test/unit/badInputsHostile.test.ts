@@ -23,9 +23,10 @@ import { encodeNpy, readNpy } from '../../src/core/sae/npy';
 import { memorySource } from '../../src/core/sae/bytes';
 import { OnnxHiddenStates, tapFilePath } from '../../src/core/lm/onnx';
 import { chatTemplateForTokenizer } from '../../src/core/models/chat';
-import { readBoundedSync } from '../../src/core/files/boundedRead';
+import { checkReadableFile, openChecked, readBoundedSync } from '../../src/core/files/boundedRead';
 import { RemoteCompletionsModel, RemoteEndpointError } from '../../src/core/lm/remote';
 import { loadTokenizer } from '../../src/core/tokenizers/loader';
+import { loadHfTokenizer } from '../../src/core/tokenizers/hfLoader';
 import { DownloadError, downloadRepoFiles, fileDeadlineMs, type HubOptions } from '../../src/core/models/download';
 import { tokenWorkerClient, WorkerRequestError, type WorkerIncident } from '../../src/extension/workerClient';
 import { compileGlob, globMatcher } from '../../src/core/files/glob';
@@ -186,6 +187,28 @@ test('unbounded reads: labels files (/dev/zero, a FIFO, a 600 MB file, a gzip th
   await timed(10_000, () => assert.throws(() => chatTemplateForTokenizer(folder), /tokenizer_config\.json is a pipe \(FIFO\), not a regular file: give a configuration file$/));
   // Over the configuration cap (16 MB).
   assert.throws(() => readBoundedSync(sparse('config/big.json', 17 * 2 ** 20), 'config'), /big\.json is 17 MB, too large to be a configuration file \(the limit is 16 MB\)$/);
+});
+
+test('bounded reads open and check a file once (openChecked): refusals, checks and reads leave no descriptor open, and each says the same as before', () => {
+  const openFds = (): number => readdirSync('/proc/self/fd').length;
+  const pipe = fifo('fds/pipe');
+  const good = write('fds/good.json', '{"a": 1}');
+  const big = sparse('fds/big.json', 17 * 2 ** 20);
+  const before = openFds();
+  for (let i = 0; i < 50; i++) {
+    assert.throws(() => checkReadableFile(pipe, 'tokenizer'), /fds\/pipe is a pipe \(FIFO\), not a regular file: give a tokenizer file$/);
+    assert.throws(() => readBoundedSync('/dev/zero', 'labels'), /: \/dev\/zero is a character device, not a regular file: give a labels file$/);
+    assert.throws(() => readBoundedSync(big, 'config'), /big\.json is 17 MB, too large to be a configuration file \(the limit is 16 MB\)$/);
+    assert.throws(() => checkReadableFile(join(scratch, 'fds', 'missing.json'), 'config'), /missing\.json does not exist$/);
+    assert.throws(() => readBoundedSync(join(scratch, 'fds'), 'document'), /fds is a folder, not a regular file: give a document read whole$/);
+    assert.equal(checkReadableFile(good, 'config'), 8);
+    assert.equal(readBoundedSync(good, 'config').toString('utf8'), '{"a": 1}');
+    const { fd, size } = openChecked(good, 'tokenizer', { maxBytes: 8 });
+    assert.equal(size, 8);
+    closeSync(fd);
+    assert.throws(() => openChecked(good, 'tokenizer', { maxBytes: 7 }), /good\.json is 8 bytes, too large to be a tokenizer file \(the limit is 7 bytes\)$/);
+  }
+  assert.equal(openFds(), before, 'no descriptor left open');
 });
 
 // ---------- folders ----------
@@ -577,6 +600,57 @@ test('chat templates: a range of 10^8, nested loops and a template that doubles 
   assert.equal(total.contentTokens, SAMPLE_GPT2_COUNT);
   assert.ok(total.tokens > total.contentTokens);
   assert.ok(maxRssMb < 800, `peak RSS ${maxRssMb.toFixed(0)} MB`);
+});
+
+// ---------- no deadlines: custom split patterns in the CLI ----------
+
+test('custom split patterns: a tokenizer.json whose Split pattern backtracks catastrophically, alone or as the second of three steps, ends count, tokenize and compare within the budget in one line naming the file; the same file on other text and a good tokenizer then work', { timeout: 180_000 }, async () => {
+  type Json = Record<string, unknown>;
+  const withSplits = (name: string, patterns: readonly string[]): string => {
+    const j = JSON.parse(readFileSync(GPT2_JSON_PATH, 'utf8')) as Json;
+    j.pre_tokenizer = {
+      type: 'Sequence',
+      pretokenizers: [...patterns.map((p) => ({ type: 'Split', pattern: { Regex: p }, behavior: 'Isolated', invert: false })), { type: 'ByteLevel', add_prefix_space: false, trim_offsets: true, use_regex: false }],
+    };
+    return write(`patterns/${name}/tokenizer.json`, JSON.stringify(j));
+  };
+  // (a+)+$ on "a"×40 + "b": about 2^40 steps for V8's backtracking engine (hours).
+  const single = withSplits('single', ['(a+)+$']);
+  const multi = withSplits('multi', ['\\p{N}{1,3}', '(a+)+$', "'s|'t|'re|'ve|'m|'ll|'d| ?\\p{L}+| ?\\p{N}+| ?[^\\s\\p{L}\\p{N}]+|\\s+(?!\\S)|\\s+"]);
+  const hostile = write('patterns/hostile.txt', 'a'.repeat(40) + 'b');
+  const doc = write('patterns/doc.txt', SAMPLE);
+  const { runs } = await runCliBatch(
+    [
+      ['count', hostile, '--tokenizer', single],
+      ['tokenize', hostile, '--tokenizer', multi],
+      ['compare', hostile, '--tokenizers', `gpt2,${multi}`],
+      ['count', doc, '--tokenizer', single, '--json'],
+      ['count', hostile, '--tokenizer', 'gpt2', '--json'],
+    ],
+    120_000,
+  );
+  const [countSingle, tokenizeMulti, compareMulti, sameFileOtherText, good] = runs;
+  const stopped = (path: string): string =>
+    `token-inspector: ${path}: its split pattern "(a+)+$" ran past its time budget (2 s for 41 characters; 2 s + 5 s per million): it backtracks too much; simplify the pattern\n`;
+  assert.equal(countSingle.stderr, stopped(single));
+  assert.equal(tokenizeMulti.stderr, stopped(multi));
+  assert.equal(compareMulti.stderr, stopped(multi));
+  for (const r of [countSingle, tokenizeMulti, compareMulti]) {
+    assert.equal(r.code, 1, r.stderr);
+    oneLine(r.stderr);
+    // The budget is 2 s; the rest is loading the tokenizer and starting the helper thread on a shared machine.
+    assert.ok(r.ms >= 2_000 && r.ms < 20_000, `${r.args.join(' ')}: ${r.ms.toFixed(0)} ms`);
+  }
+  // The file itself is fine on text where its pattern does not backtrack: (a+)+$ matches nothing there, so the
+  // whole text is one piece, as GPT-2's vocabulary without a pre-tokenizer encodes it.
+  assert.equal(sameFileOtherText.code, 0, sameFileOtherText.stderr);
+  const noSplits = JSON.parse(readFileSync(GPT2_JSON_PATH, 'utf8')) as Json;
+  noSplits.pre_tokenizer = { type: 'ByteLevel', add_prefix_space: false, trim_offsets: true, use_regex: false };
+  const onePiece = loadHfTokenizer(JSON.stringify(noSplits)).encode(SAMPLE).count;
+  assert.equal((JSON.parse(sameFileOtherText.stdout) as { total: { tokens: number } }).total.tokens, onePiece);
+  const gpt2 = (await loadTokenizer('gpt2')).tokenizer;
+  assert.equal(good.code, 0, good.stderr);
+  assert.equal((JSON.parse(good.stdout) as { total: { tokens: number } }).total.tokens, gpt2.encode('a'.repeat(40) + 'b').count);
 });
 
 // ---------- tokenizer files that load but lie ----------

@@ -4,7 +4,8 @@
  * would otherwise grow without end or block forever; a file that grows while it is read stops at the cap.
  *
  * The file is opened non-blocking, so opening a FIFO returns at once and `fstat` says what it is; the size is
- * checked on the open descriptor (no window between the check and the read).
+ * checked on the open descriptor (no window between the check and the read): openChecked, which the synchronous
+ * readers share.
  */
 import { closeSync, constants, fstatSync, openSync, readSync, type Stats } from 'node:fs';
 import { open } from 'node:fs/promises';
@@ -84,8 +85,12 @@ function openError(path: string, e: unknown, options: BoundedReadOptions): never
   fail(options, `${path} cannot be read (${code ?? String(e)})`, path, 'unreadable');
 }
 
-/** Checks that `path` is a regular file within the kind's cap, without reading it; returns its size. */
-export function checkReadableFile(path: string, kind: ReadKind, options: BoundedReadOptions = {}): number {
+/**
+ * Opens `path` for reading (non-blocking, so a FIFO answers at once) and checks on the open descriptor that it is
+ * a regular file within the kind's cap: no window between the check and the read. The caller closes `fd`; on any
+ * refusal it is already closed and the error is the one-line message.
+ */
+export function openChecked(path: string, kind: ReadKind, options: BoundedReadOptions = {}): { readonly fd: number; readonly size: number } {
   let fd: number;
   try {
     fd = openSync(path, OPEN_FLAGS);
@@ -95,26 +100,28 @@ export function checkReadableFile(path: string, kind: ReadKind, options: Bounded
   try {
     const st = fstatSync(fd);
     checkStats(path, st, kind, options);
-    return st.size;
-  } finally {
+    return { fd, size: st.size };
+  } catch (e) {
     closeSync(fd);
+    if (e instanceof Error && 'syscall' in e) openError(path, e, options);
+    throw e;
   }
+}
+
+/** Checks that `path` is a regular file within the kind's cap, without reading it; returns its size. */
+export function checkReadableFile(path: string, kind: ReadKind, options: BoundedReadOptions = {}): number {
+  const { fd, size } = openChecked(path, kind, options);
+  closeSync(fd);
+  return size;
 }
 
 /** Reads a regular file whole, refusing anything else and anything over the kind's cap. */
 export function readBoundedSync(path: string, kind: ReadKind, options: BoundedReadOptions = {}): Buffer {
-  let fd: number;
+  const { fd, size } = openChecked(path, kind, options);
   try {
-    fd = openSync(path, OPEN_FLAGS);
-  } catch (e) {
-    openError(path, e, options);
-  }
-  try {
-    const st = fstatSync(fd);
-    checkStats(path, st, kind, options);
     const cap = capOf(kind, options);
     // One byte more than the stated size, to see a file that grew since fstat; never more than the cap.
-    let buf = Buffer.allocUnsafe(Math.min(st.size + 1, cap + 1));
+    let buf = Buffer.allocUnsafe(Math.min(size + 1, cap + 1));
     let got = 0;
     for (;;) {
       if (got === buf.length) {

@@ -10,7 +10,7 @@ import { BpeMerger, MERGE_ID_BITS, type PairLookup } from './bpe';
 import { TokenizerError } from './errors';
 import { BYTE_TO_CHAR, bytesFromSpelling, spellingFromBytes } from './byteLevel';
 import { activePatternBudget, budgetedMatches } from './patternBudget';
-import { preTokenize, type SplitStep } from './preTokenizer';
+import { afterEmptyMatch, preTokenize, type SplitStep } from './preTokenizer';
 import { StreamBuilder } from './streamBuilder';
 import { CharClass, classBits, hasUnsafeCodePoints, isWordEndChar } from './unicodeClasses';
 import { MAX_CACHED_WORD_UNITS, newTokenRun, WordCache, type TokenRun } from './wordCache';
@@ -380,7 +380,7 @@ export class BpeTokenizer implements Tokenizer {
       for (let m = re.exec(s); m !== null; m = re.exec(s)) {
         const wordLength = m[0].length;
         if (wordLength === 0) {
-          re.lastIndex++;
+          re.lastIndex = afterEmptyMatch(s, re.lastIndex);
           continue;
         }
         if (m.index > last && keepGaps) this.emitWord(aligned, last, m.index, out);

@@ -14,8 +14,8 @@
  *
  * The helper is an inline `eval` worker (plain JavaScript, no imports), so it is the same code under tsx and
  * in every esbuild bundle. It must find the same pieces as preTokenizer.ts's `matches` and the engine's loop:
- * a range is searched as its own string unless it is the whole text, and an empty match moves on by one unit
- * (test/unit/patternBudget.test.ts compares the two on a fuzzed corpus).
+ * a range is searched as its own string unless it is the whole text, and an empty match moves on by one code
+ * point (preTokenizer.ts's afterEmptyMatch; test/unit/patternBudget.test.ts compares the two on a fuzzed corpus).
  */
 import { MessageChannel, receiveMessageOnPort, Worker, type MessagePort } from 'node:worker_threads';
 import { TokenizerError } from './errors';
@@ -35,7 +35,7 @@ export interface PatternBudget {
  * about 100 ms here (`npm run bench:pattern-budget`), so a legitimate input has 20x or more in hand even on a
  * machine shared by several jobs; `(a+)+$` on 41 characters (2^40 steps) is stopped after 2 s.
  */
-export const CLI_PATTERN_BUDGET: PatternBudget = { baseMs: 2_000, msPerMillionUnits: 2_000, startMs: 30_000 };
+export const CLI_PATTERN_BUDGET: PatternBudget = { baseMs: 2_000, msPerMillionUnits: 5_000, startMs: 30_000 };
 
 /** A pattern ran past its budget: the message names the file, the pattern and the budget. */
 export class PatternBudgetError extends TokenizerError {
@@ -75,7 +75,9 @@ function find(m) {
     for (let x = re.exec(hay); x !== null; x = re.exec(hay)) {
       const len = x[0].length;
       if (len === 0) {
-        re.lastIndex++;
+        const i = re.lastIndex;
+        const c = hay.charCodeAt(i);
+        re.lastIndex = c >= 0xd800 && c <= 0xdbff && i + 1 < hay.length && (hay.charCodeAt(i + 1) & 0xfc00) === 0xdc00 ? i + 2 : i + 1;
         continue;
       }
       if (n + 2 > spans.length) {
@@ -174,11 +176,13 @@ export function enablePatternBudget(budget: PatternBudget = CLI_PATTERN_BUDGET):
   active = budget;
 }
 
-/** Back to plain RegExp matching; the helper thread, if any, is stopped. */
-export function disablePatternBudget(): void {
+/** Back to plain RegExp matching. `stopHelper`: also stop the helper thread (else it idles, unref'd, for the next enable). */
+export function disablePatternBudget(stopHelper = false): void {
   active = null;
-  helper?.terminate();
-  helper = null;
+  if (stopHelper) {
+    helper?.terminate();
+    helper = null;
+  }
 }
 
 /** The budget in force, or null (the default: patterns run in the caller's thread). */

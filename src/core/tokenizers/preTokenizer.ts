@@ -26,6 +26,16 @@ export interface SplitStep {
 /** Output: flat [start, end, keep] triples (keep = 0 for removed delimiters), in order, covering [a, b). */
 export type Ranges = number[];
 
+/**
+ * Where to search next after an empty match that ends at `i`: one code point on. One UTF-16 unit is not enough:
+ * with the `u` flag V8 moves a lastIndex that falls inside a surrogate pair back to its start, and a pattern
+ * that matches the empty string there (`\s*` before an emoji) would be found again forever.
+ */
+export function afterEmptyMatch(s: string, i: number): number {
+  const c = s.charCodeAt(i);
+  return c >= 0xd800 && c <= 0xdbff && i + 1 < s.length && (s.charCodeAt(i + 1) & 0xfc00) === 0xdc00 ? i + 2 : i + 1;
+}
+
 function matches(text: string, a: number, b: number, pattern: RegExp | string): number[] {
   const out: number[] = [];
   if (typeof pattern === 'string') {
@@ -43,7 +53,7 @@ function matches(text: string, a: number, b: number, pattern: RegExp | string): 
   for (let m = re.exec(hay); m !== null; m = re.exec(hay)) {
     const len = m[0].length;
     if (len === 0) {
-      re.lastIndex++;
+      re.lastIndex = afterEmptyMatch(hay, re.lastIndex);
       continue;
     }
     out.push(a + m.index, a + m.index + len);
