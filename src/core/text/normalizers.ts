@@ -3,6 +3,7 @@
  */
 import { AlignedBuilder, AlignedString, UnitKind } from './aligned';
 import { TokenizerError } from '../tokenizers/errors';
+import { activePatternBudget, budgetedMatches } from '../tokenizers/patternBudget';
 import { REFERENCE_NORMALIZATION_INERT_CLASS } from '../tokenizers/unicodeTables';
 
 /**
@@ -159,8 +160,12 @@ function isMetaspaceRewrite(pattern: string, content: string): boolean {
   return (pattern === ' ' && content === '\u2581') || (pattern === '\u2581' && content === ' ');
 }
 
-/** Replace with a literal string pattern: each occurrence is one unit. */
-export function replaceNormalizer(pattern: string | RegExp, content: string): Normalizer {
+/**
+ * Replace with a literal string pattern: each occurrence is one unit. A regular expression runs under the
+ * pattern budget where one is on (the CLI: a Replace pattern can backtrack like a split pattern); `origin`
+ * names the tokenizer file in that error.
+ */
+export function replaceNormalizer(pattern: string | RegExp, content: string, origin?: string): Normalizer {
   const fn = (s: AlignedString): AlignedString => {
     const text = s.text;
     if (typeof pattern === 'string') {
@@ -182,12 +187,17 @@ export function replaceNormalizer(pattern: string | RegExp, content: string): No
     const b = new AlignedBuilder(s);
     let last = 0;
     const re = new RegExp(pattern.source, pattern.flags.includes('g') ? pattern.flags : pattern.flags + 'g');
-    for (const m of text.matchAll(re)) {
-      const i = m.index ?? 0;
-      if (m[0].length === 0) continue;
+    const budget = activePatternBudget();
+    // [start, end) of each non-empty match, in order.
+    const spans: ArrayLike<number> = budget
+      ? budgetedMatches(text, Int32Array.of(0, text.length), re, origin, budget, 'Replace normalizer pattern').spans
+      : Array.from(text.matchAll(re), (m) => [m.index ?? 0, (m.index ?? 0) + m[0].length]).flat();
+    for (let k = 0; k < spans.length; k += 2) {
+      const i = spans[k];
+      if (spans[k + 1] === i) continue;
       b.copy(last, i);
-      b.replace(i, i + m[0].length, content, UnitKind.Normalized);
-      last = i + m[0].length;
+      b.replace(i, spans[k + 1], content, UnitKind.Normalized);
+      last = spans[k + 1];
     }
     b.copy(last, text.length);
     return b.build();
@@ -298,13 +308,13 @@ interface NormalizerJson {
 }
 
 /** Builds a normalizer from tokenizer.json's `normalizer` field (null -> null). */
-export function normalizerFromJson(json: unknown, compileRegex: (src: string) => RegExp): Normalizer | null {
+export function normalizerFromJson(json: unknown, compileRegex: (src: string) => RegExp, origin?: string): Normalizer | null {
   if (json === null || json === undefined) return null;
   const j = json as NormalizerJson;
   switch (j.type) {
     case 'Sequence': {
       const steps = (Array.isArray(j.normalizers) ? j.normalizers : [])
-        .map((x: unknown) => normalizerFromJson(x, compileRegex))
+        .map((x: unknown) => normalizerFromJson(x, compileRegex, origin))
         .filter((x): x is Normalizer => x !== null);
       return steps.length === 0 ? null : steps.length === 1 ? steps[0] : sequenceNormalizer(steps);
     }
@@ -318,7 +328,7 @@ export function normalizerFromJson(json: unknown, compileRegex: (src: string) =>
     case 'Replace': {
       const content = String(j.content ?? '');
       if (typeof j.pattern?.String === 'string') return replaceNormalizer(j.pattern.String, content);
-      if (typeof j.pattern?.Regex === 'string') return replaceNormalizer(compileRegex(j.pattern.Regex), content);
+      if (typeof j.pattern?.Regex === 'string') return replaceNormalizer(compileRegex(j.pattern.Regex), content, origin);
       throw new TokenizerError('Replace normalizer without a pattern');
     }
     case 'Prepend':

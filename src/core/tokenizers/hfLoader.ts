@@ -201,7 +201,7 @@ export function hfConfigFromJson(json: Json, options: HfLoadOptions = {}): Engin
   for (let i = 0; i < steps.length; i++) steps[i] = { ...steps[i], origin: src };
   const decoder = json.decoder;
   if (isObject(decoder) && decoder.type === 'ByteLevel') flags.byteLevel = true;
-  const normalizer = normalizerFromJson(json.normalizer, compilePattern);
+  const normalizer = normalizerFromJson(json.normalizer, compilePattern, src);
 
   const addedTokens: AddedTokenSpec[] = [];
   for (const t of Array.isArray(json.added_tokens) ? json.added_tokens : []) {

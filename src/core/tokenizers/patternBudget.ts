@@ -210,7 +210,7 @@ function seconds(ms: number): string {
  * rules), found in the helper thread within the budget. `origin` names the file the pattern came from.
  * Throws PatternBudgetError past the budget.
  */
-export function budgetedMatches(text: string, ranges: Int32Array, re: RegExp, origin: string | undefined, budget: PatternBudget): BudgetedMatches {
+export function budgetedMatches(text: string, ranges: Int32Array, re: RegExp, origin: string | undefined, budget: PatternBudget, role = 'split pattern'): BudgetedMatches {
   let units = 0;
   for (let r = 0; r < ranges.length; r += 2) units += ranges[r + 1] - ranges[r];
   const ms = budgetMsFor(units, budget);
@@ -218,13 +218,13 @@ export function budgetedMatches(text: string, ranges: Int32Array, re: RegExp, or
   const reply = helper.run({ source: re.source, flags: re.flags, text, ranges }, ms, budget.startMs);
   if (reply === null) {
     helper = null;
-    const what = `${origin ?? 'a tokenizer'}: its split pattern ${shownPattern(re.source)}`;
+    const what = `${origin ?? 'a tokenizer'}: its ${role} ${shownPattern(re.source)}`;
     throw new PatternBudgetError(
       `${what} ran past its time budget (${seconds(ms)} for ${units.toLocaleString('en-US')} characters; ${seconds(budget.baseMs)} + ${seconds(budget.msPerMillionUnits)} per million): it backtracks too much; simplify the pattern`,
     );
   }
   if (reply.error !== undefined || reply.spans === undefined || reply.counts === undefined) {
-    throw new TokenizerError(`${origin ?? 'a tokenizer'}: its split pattern ${shownPattern(re.source)} failed: ${(reply.error ?? 'no result').split('\n')[0]}`);
+    throw new TokenizerError(`${origin ?? 'a tokenizer'}: its ${role} ${shownPattern(re.source)} failed: ${(reply.error ?? 'no result').split('\n')[0]}`);
   }
   return { spans: reply.spans, counts: reply.counts };
 }
