@@ -80,6 +80,19 @@ export const MAX_ALTERNATIVES_PER_POSITION = 100;
 export const MAX_PROMPTS_PER_REQUEST = 16;
 /** Same-origin redirects followed per request. */
 const MAX_REDIRECTS = 5;
+/**
+ * Errors of a connection that closed before the server answered: a kept-alive connection that the server (or
+ * a proxy) closed as idle just as fetch reused it (nodejs/undici#3492, #3141). The request never reached the
+ * server, and a completion with max_tokens 1 reads nothing and changes nothing, so it is sent again once, on
+ * a new connection.
+ */
+const DROPPED_CONNECTION = new Set(['UND_ERR_SOCKET', 'ECONNRESET', 'EPIPE', 'UND_ERR_CLOSED']);
+
+/** The code of a fetch failure's cause (`UND_ERR_SOCKET`, `ECONNREFUSED`, …), if it has one. */
+function fetchFailureCode(e: unknown): string | undefined {
+  const cause: unknown = e instanceof Error ? e.cause : undefined;
+  return cause instanceof Error && 'code' in cause && typeof cause.code === 'string' ? cause.code : undefined;
+}
 
 /** Whether a token's bytes are not whole UTF-8 (a server spelling tokens as text shows such a token as U+FFFD). */
 function isPartialUtf8(bytes: Uint8Array): boolean {
@@ -391,7 +404,7 @@ export class RemoteCompletionsModel {
     const origin = new URL(this.urls.base).origin;
     let current = url;
     for (let hop = 0; ; hop++) {
-      const res = await doFetch(current, { ...init, headers: this.headers(), signal, redirect: 'manual' });
+      const res = await this.fetchOnce(doFetch, current, init, signal);
       if (res.status < 300 || res.status >= 400 || res.status === 304) return res;
       await res.body?.cancel().catch(() => undefined);
       const location = res.headers.get('location');
@@ -407,6 +420,23 @@ export class RemoteCompletionsModel {
       }
       if (hop >= MAX_REDIRECTS) throw new RemoteEndpointError(`the endpoint ${this.urls.base} redirected more than ${MAX_REDIRECTS} times`, 'protocol');
       current = target.toString();
+    }
+  }
+
+  /** One fetch, sent again once on a new connection when the connection closed before any answer. */
+  private async fetchOnce(doFetch: typeof fetch, url: string, init: { method: string; body?: string }, signal: AbortSignal): Promise<Response> {
+    const send = () => doFetch(url, { ...init, headers: this.headers(), signal, redirect: 'manual' });
+    try {
+      return await send();
+    } catch (e) {
+      const code = fetchFailureCode(e);
+      if (signal.aborted || code === undefined || !DROPPED_CONNECTION.has(code)) throw e;
+      try {
+        return await send();
+      } catch (again) {
+        if (signal.aborted || !DROPPED_CONNECTION.has(fetchFailureCode(again) ?? '')) throw again;
+        throw new RemoteEndpointError(`the endpoint ${this.urls.base} closed the connection without answering, twice (${fetchFailureCode(again)})`, 'unreachable');
+      }
     }
   }
 
