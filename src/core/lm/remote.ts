@@ -81,10 +81,9 @@ export const MAX_PROMPTS_PER_REQUEST = 16;
 /** Same-origin redirects followed per request. */
 const MAX_REDIRECTS = 5;
 /**
- * Errors of a connection that closed before the server answered: a kept-alive connection that the server (or
- * a proxy) closed as idle just as fetch reused it (nodejs/undici#3492, #3141). The request never reached the
- * server, and a completion with max_tokens 1 reads nothing and changes nothing, so it is sent again once, on
- * a new connection.
+ * Errors of a connection that closed before the server answered, typically a kept-alive connection that the
+ * server (or a proxy) closed as idle just as fetch reused it (nodejs/undici#3492, #3141). The server may have
+ * read the request, but a scoring request changes nothing there, so it is sent again once, on a new connection.
  */
 const DROPPED_CONNECTION = new Set(['UND_ERR_SOCKET', 'ECONNRESET', 'EPIPE', 'UND_ERR_CLOSED']);
 
@@ -404,7 +403,7 @@ export class RemoteCompletionsModel {
     const origin = new URL(this.urls.base).origin;
     let current = url;
     for (let hop = 0; ; hop++) {
-      const res = await this.fetchOnce(doFetch, current, init, signal);
+      const res = await this.fetchResendingOnce(doFetch, current, init, signal);
       if (res.status < 300 || res.status >= 400 || res.status === 304) return res;
       await res.body?.cancel().catch(() => undefined);
       const location = res.headers.get('location');
@@ -424,7 +423,7 @@ export class RemoteCompletionsModel {
   }
 
   /** One fetch, sent again once on a new connection when the connection closed before any answer. */
-  private async fetchOnce(doFetch: typeof fetch, url: string, init: { method: string; body?: string }, signal: AbortSignal): Promise<Response> {
+  private async fetchResendingOnce(doFetch: typeof fetch, url: string, init: { method: string; body?: string }, signal: AbortSignal): Promise<Response> {
     const send = () => doFetch(url, { ...init, headers: this.headers(), signal, redirect: 'manual' });
     try {
       return await send();
