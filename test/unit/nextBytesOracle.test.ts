@@ -31,7 +31,7 @@ import { loadTokenizer } from '../../src/core/tokenizers/loader';
 import type { Tokenizer } from '../../src/core/tokenizers/types';
 import { mulberry32, type Rng } from '../harness/hardStrings';
 import { randomText, randomWorkspace, supportFor } from './helpers/nextByteCases';
-import { NextByteOracle } from './helpers/nextByteOracle';
+import { concatBytes, NextByteOracle } from './helpers/nextByteOracle';
 import { randomBigram, restrictedModel } from './helpers/supportModels';
 
 const enc = new TextEncoder();
@@ -89,22 +89,10 @@ const bytesOf = (tok: Tokenizer) => (id: number) => tok.tokenBytes(id);
  */
 function decoderOf(tok: Tokenizer): (s: string) => string {
   const mark = '\u2581';
-  const reads = (t: string): string => new TextDecoder().decode(concat(Array.from(tok.encode(t).ids, (id) => tok.tokenBytes(id))));
+  const reads = (t: string): string => new TextDecoder().decode(concatBytes(Array.from(tok.encode(t).ids, (id) => tok.tokenBytes(id))));
   if (!reads(' ').includes(mark)) return (s) => s;
   const prepends = reads('a') === mark + 'a';
   return (s) => (prepends && s.startsWith(mark) ? s.slice(1) : s).replaceAll(mark, ' ');
-}
-
-function concat(parts: readonly Uint8Array[]): Uint8Array {
-  let n = 0;
-  for (const p of parts) n += p.length;
-  const out = new Uint8Array(n);
-  let o = 0;
-  for (const p of parts) {
-    out.set(p, o);
-    o += p.length;
-  }
-  return out;
 }
 
 for (const entry of BUNDLED_TOKENIZERS) {

@@ -37,7 +37,7 @@ const PARTIAL_CONTINUATIONS = ['', ' ', '  a', 'a', 'A', '.', '\n', '\n\n', '1',
 
 const fatal = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
 
-function concatBytes(parts: readonly Uint8Array[]): Uint8Array {
+export function concatBytes(parts: readonly Uint8Array[]): Uint8Array {
   let n = 0;
   for (const p of parts) n += p.length;
   const out = new Uint8Array(n);

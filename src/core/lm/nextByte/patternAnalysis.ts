@@ -15,24 +15,13 @@ import type { PatternContext } from './patternContext';
 import { PatternCovers, PrefixTable, type Covers, type Region } from './patternCovers';
 import { RegionWalk } from './pieceReadings';
 import { END } from './baselines';
+import { indexInSorted } from '../../sortedSearch';
 
 export interface Masses {
   readonly mass: Float64Array;
   readonly prefixMass: number;
   readonly covers: number;
   readonly candidates: number;
-}
-
-/** Whether the ascending array holds `v`. */
-function hasSorted(a: Int32Array, v: number): boolean {
-  let lo = 0;
-  let hi = a.length;
-  while (lo < hi) {
-    const mid = (lo + hi) >>> 1;
-    if (a[mid] < v) lo = mid + 1;
-    else hi = mid;
-  }
-  return lo < a.length && a[lo] === v;
 }
 
 export class PatternAnalysis {
@@ -147,7 +136,7 @@ export class PatternAnalysis {
           const sorted = ctx.sortedList(list);
           for (let j = 0; j < form.ids.length; j++) {
             const t = form.ids[j];
-            if (t >= T.vocabSize || !hasSorted(sorted, t)) continue;
+            if (t >= T.vocabSize || indexInSorted(sorted, t) < 0) continue;
             const q = p * (form.probs[j] - form.baseWeight * base.prob(t));
             mass[pool[start[t] + off]] += q;
             covered += q;
@@ -168,7 +157,7 @@ export class PatternAnalysis {
       if (bulk.exclude) {
         const inClass = bulk.classes.length ? ctx.startValidFn(bulk.fresh) : undefined;
         for (const t of bulk.exclude) {
-          const inBulk = (inClass !== undefined && bulk.classes.includes(ctx.firstClass(t)) && inClass(t)) || lists.some((l) => hasSorted(ctx.sortedList(l), t));
+          const inBulk = (inClass !== undefined && bulk.classes.includes(ctx.firstClass(t)) && inClass(t)) || lists.some((l) => indexInSorted(ctx.sortedList(l), t) >= 0);
           if (!inBulk) continue;
           const q = p * d.prob(t);
           mass[pool[start[t] + off]] -= q;

@@ -40,6 +40,7 @@ import { END } from './baselines';
 import { PrefixProbabilities } from './modelQueries';
 import { AddedKind, type SegmentContext } from './segmentContext';
 import { latin1, validSecondByte } from './tokenTable';
+import { indexInSorted } from '../../sortedSearch';
 
 const MARK = '\u2581';
 const encoder = new TextEncoder();
@@ -76,18 +77,6 @@ export function normalizedRegion(ctx: SegmentContext, rawRegion: string, documen
 
 function startsWithMark(pool: Uint8Array, start: number, length: number): boolean {
   return length >= 3 && pool[start] === 0xe2 && pool[start + 1] === 0x96 && pool[start + 2] === 0x81;
-}
-
-/** Whether ascending `a` holds v. */
-function hasSorted(a: Int32Array, v: number): boolean {
-  let lo = 0;
-  let hi = a.length;
-  while (lo < hi) {
-    const mid = (lo + hi) >>> 1;
-    if (a[mid] < v) lo = mid + 1;
-    else hi = mid;
-  }
-  return lo < a.length && a[lo] === v;
 }
 
 export class SegmentAnalysis {
@@ -440,13 +429,13 @@ export class SegmentAnalysis {
       for (const t of crossed) if (inRange(t)) add(T.pool[T.byteStart[t] + r.skip], -w * base.prob(t));
       for (let k = 0; k < form.ids.length; k++) {
         const t = form.ids[k];
-        if (t < T.vocabSize && inRange(t) && !hasSorted(crossed, t)) add(T.pool[T.byteStart[t] + r.skip], p * (form.probs[k] - form.baseWeight * base.prob(t)));
+        if (t < T.vocabSize && inRange(t) && indexInSorted(crossed, t) < 0) add(T.pool[T.byteStart[t] + r.skip], p * (form.probs[k] - form.baseWeight * base.prob(t)));
       }
       count = r.hi - r.lo;
     } else {
       for (let pos = r.lo; pos < r.hi; pos++) {
         const t = T.sortedIds[pos];
-        if (!inRange(t) || hasSorted(crossed, t)) continue;
+        if (!inRange(t) || indexInSorted(crossed, t) >= 0) continue;
         add(T.pool[T.byteStart[t] + r.skip], p * form.probs[t]);
         count++;
       }
@@ -466,14 +455,14 @@ export class SegmentAnalysis {
     if (p === 0) return 0;
     const form = P.dist(u.subarray(this.stem)).form();
     const crossed = left >= 0 ? ctx.crossed(left) : new Int32Array(0);
-    const inBulk = (t: number): boolean => t < T.vocabSize && ctx.startValid[t] === 1 && !exclude.has(t) && !hasSorted(crossed, t);
+    const inBulk = (t: number): boolean => t < T.vocabSize && ctx.startValid[t] === 1 && !exclude.has(t) && indexInSorted(crossed, t) < 0;
     if (form.kind === 'sparse') {
       const w = p * form.baseWeight;
       const b0 = form.base;
       const all = ctx.startBaseSums(b0);
       const minus = left >= 0 ? ctx.crossedBaseSums(left, b0) : undefined;
       for (let b = 0; b < 256; b++) mass[b] += w * (all[b] - (minus ? minus[b] : 0));
-      for (const t of exclude) if (ctx.startValid[t] && !hasSorted(crossed, t)) mass[T.firstByte[t]] -= w * b0.prob(t);
+      for (const t of exclude) if (ctx.startValid[t] && indexInSorted(crossed, t) < 0) mass[T.firstByte[t]] -= w * b0.prob(t);
       for (let k = 0; k < form.ids.length; k++) {
         const t = form.ids[k];
         if (inBulk(t)) mass[T.firstByte[t]] += p * (form.probs[k] - form.baseWeight * b0.prob(t));
