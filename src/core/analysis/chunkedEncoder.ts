@@ -7,7 +7,7 @@
  * are then cut at the best available place (a newline, else a space) and flagged `approximate` at that cut.
  */
 import type { TokenStream, Tokenizer } from '../tokenizers/types';
-import { lastCleanBoundary, restartExtent } from './documentTokens';
+import { restartExtent, streamBeforeRestart } from './documentTokens';
 
 export interface EncodedPart {
   /** UTF-16 and UTF-8 offsets of the part's start in the whole text. */
@@ -76,24 +76,7 @@ export class ChunkedEncoder {
   private emit(cut: number, encodeTo: number): EncodedPart {
     const text = this.pending.slice(0, cut);
     const full = this.tokenizer.encode(encodeTo === cut ? text : this.pending.slice(0, encodeTo), { allowSpecial: this.allowSpecial, continuation: !this.first });
-    let k = full.count;
-    if (encodeTo !== cut) {
-      // A restart point is a token boundary on a character boundary (the last one there: zero-width tokens
-      // at the cut belong to the text before it).
-      k = lastCleanBoundary(full, cut);
-      if (k < 0) throw new Error(`internal: no token boundary at restart point ${cut}`);
-    }
-    const stream: TokenStream = {
-      ...full,
-      count: k,
-      ids: full.ids.subarray(0, k),
-      byteOffsets: full.byteOffsets.subarray(0, k + 1),
-      utf16Offsets: full.utf16Offsets.subarray(0, k + 1),
-      flags: full.flags.subarray(0, k),
-      byteIntoChar: full.byteIntoChar.subarray(0, k + 1),
-      byteLength: full.byteOffsets[k],
-      utf16Length: cut,
-    };
+    const stream = streamBeforeRestart(full, cut, encodeTo !== cut);
     this.pending = this.pending.slice(cut);
     const part: EncodedPart = { utf16Start: this.utf16Start, byteStart: this.byteStart, text, stream, approximate: this.forced };
     this.forced = false;

@@ -93,6 +93,27 @@ function restartExtentIn(local: string, origin: number, total: number, p: number
   return -1;
 }
 
+/**
+ * The tokens of `encoded` before UTF-16 offset `cut`, a restart point: all of them when the text encoded ends
+ * there (`encodedPast` false), else up to the last token boundary on a character boundary at `cut` (zero-width
+ * tokens at the restart point belong to the text before it). Used by the chunked encoder and region encoding.
+ */
+export function streamBeforeRestart(encoded: TokenStream, cut: number, encodedPast: boolean): TokenStream {
+  const k = encodedPast ? lastCleanBoundary(encoded, cut) : encoded.count;
+  if (k < 0) throw new Error(`internal: no token boundary at restart point ${cut}`);
+  return {
+    ...encoded,
+    count: k,
+    ids: encoded.ids.subarray(0, k),
+    byteOffsets: encoded.byteOffsets.subarray(0, k + 1),
+    utf16Offsets: encoded.utf16Offsets.subarray(0, k + 1),
+    flags: encoded.flags.subarray(0, k),
+    byteIntoChar: encoded.byteIntoChar.subarray(0, k + 1),
+    byteLength: encoded.byteOffsets[k],
+    utf16Length: cut,
+  };
+}
+
 /** The last boundary of `stream` at UTF-16 `u` on a character boundary, or -1. */
 export function lastCleanBoundary(stream: TokenStream, u: number): number {
   let found = -1;

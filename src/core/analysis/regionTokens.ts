@@ -10,7 +10,7 @@
  */
 import { utf8Length } from '../text/utf8';
 import type { EncodeOptions, TokenStream, Tokenizer } from '../tokenizers/types';
-import { lastCleanBoundary, restartExtent } from './documentTokens';
+import { restartExtent, streamBeforeRestart } from './documentTokens';
 
 /** How far to look for a restart point on either side of the region before giving up. */
 const MAX_SCAN_UTF16 = 1 << 16;
@@ -56,23 +56,6 @@ export function encodeRegion(tokenizer: Tokenizer, text: string, utf16From: numb
   if (q2 < 0) return undefined;
 
   const encoded = tokenizer.encode(text.slice(r, q2), { ...options, continuation: r > 0 });
-  let k = encoded.count;
-  if (q < q2) {
-    // A restart point is a token boundary on a character boundary (the last one there: zero-width tokens at
-    // Q belong to the text before it).
-    k = lastCleanBoundary(encoded, q - r);
-    if (k < 0) throw new Error(`internal: no token boundary at restart point ${q}`);
-  }
-  const stream: TokenStream = {
-    ...encoded,
-    count: k,
-    ids: encoded.ids.subarray(0, k),
-    byteOffsets: encoded.byteOffsets.subarray(0, k + 1),
-    utf16Offsets: encoded.utf16Offsets.subarray(0, k + 1),
-    flags: encoded.flags.subarray(0, k),
-    byteIntoChar: encoded.byteIntoChar.subarray(0, k + 1),
-    byteLength: encoded.byteOffsets[k],
-    utf16Length: q - r,
-  };
+  const stream = streamBeforeRestart(encoded, q - r, q < q2);
   return { utf16Start: r, utf16End: q, byteStart: r === 0 ? 0 : utf8Length(text.slice(0, r)), stream };
 }
