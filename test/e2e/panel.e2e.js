@@ -46,7 +46,13 @@ test('the panel shows the document as chips with the CLI count; a click selects 
   const k = expected.tokens.findIndex((t) => t.text.trim() === 'fibonacci');
   assert.ok(k > 0, 'the CLI has a token "fibonacci"');
   await panel.locator(`.chip[data-i="${k}"]`).click();
-  await vs.page.waitForFunction(() => /Ln 2, Col (1[6-9]|2\d)/.test(/** @type {HTMLElement | null} */ (document.querySelector('.part.statusbar'))?.innerText ?? ''), null, { timeout: vsc.scaledMs(15000) });
+  await vs.page
+    .waitForFunction(() => /Ln 2, Col (1[6-9]|2\d)/.test(/** @type {HTMLElement | null} */ (document.querySelector('.part.statusbar'))?.innerText ?? ''), null, { timeout: vsc.scaledMs(15000) })
+    .catch(async (e) => {
+      // Say what the extension heard of the click and what the status bar shows, so a failure explains itself.
+      const bar = await vs.page.locator('.part.statusbar').innerText().catch(() => '(no status bar)');
+      throw new Error(`${e.message}\nstatus bar: ${bar.replace(/\s+/g, ' ')}\nextension log:\n${vsc.tail(testLog, 15)}`);
+    });
   const sel = await vsc.statusBarText(vs.page, /Ln \d+, Col \d+/);
   const t = expected.tokens[k];
   // The token " fibonacci" spans UTF-16 [16, 26) on line 2 (0-based offsets 16..26 from the line start at 74?).

@@ -91,9 +91,15 @@ class TokensTab implements PanelTab<Handles> {
     switch (m.type) {
       case 'selectToken': {
         const a = this.ctx.analyses.current(ed.document);
-        if (!a || m.index >= a.stream.count) return;
+        // Logged either way: a click that selects nothing must say why in the log.
+        if (!a || m.index >= a.stream.count) {
+          this.ctx.log(`panel select token ${m.index}: ${a ? `beyond ${a.stream.count} tokens` : 'no current analysis'} of ${ed.document.uri.toString()} v${ed.document.version}`);
+          return;
+        }
         const [u0, u1] = tokenUtf16Range(a.stream, ed.document.getText(), m.index);
-        return selectRange(ed, u0, u1);
+        await selectRange(ed, u0, u1);
+        this.ctx.log(`panel selected token ${m.index} [${u0}, ${u1}) of ${a.docKey} v${a.version}`);
+        return;
       }
       case 'scrolled': {
         if (Date.now() - this.lastHostScroll < ECHO_MS) return;

@@ -1164,6 +1164,7 @@ module.exports = {
   builtinColorThemes,
   waitForFileText,
   poll,
+  tail,
   scaledMs,
   timeFactor,
   step,
