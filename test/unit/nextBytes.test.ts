@@ -13,7 +13,9 @@ import { test } from 'node:test';
 import { DenseDistribution, type LanguageModel, type NextTokenDistribution } from '../../src/core/lm/model';
 import { trainNgram } from '../../src/core/lm/ngram';
 import { bytePrefixLogProb, nextByteDistribution, type NextByteResult } from '../../src/core/lm/nextByte';
-import { BoundaryCrossings, PieceBpe } from '../../src/core/lm/nextByte/bpe';
+import { BoundaryCrossings, PieceBpe, TokenChains } from '../../src/core/lm/nextByte/bpe';
+import { inRanges } from '../../src/core/lm/nextByte/firstChainTrie';
+import { TokenTable } from '../../src/core/lm/nextByte/tokenTable';
 import { trainTinyByteLevelBpe } from '../../src/core/lm/tinyBpe';
 import { BpeTokenizer } from '../../src/core/tokenizers/engine';
 import { loadHfTokenizer } from '../../src/core/tokenizers/hfLoader';
@@ -373,6 +375,37 @@ test('boundary crossings decide BPE of a joined word as BPE of the whole word do
       checked++;
     }
     assert.ok(checked > 500, `${id}: ${checked} pairs checked`);
+  }
+});
+
+test('the first-chain trie marks exactly the tokens BoundaryCrossings finds crossing, over the whole vocabulary (GPT-2, o200k, Llama 3, Mistral, Gemma 3)', async () => {
+  // joinAfterHead takes its boundary test from the trie: it must agree with the pair test token by token.
+  for (const id of ['gpt2', 'o200k_base', 'llama3', 'mistral', 'gemma3']) {
+    const loaded: Tokenizer = (await loadTokenizer(id)).tokenizer;
+    assert.ok(loaded instanceof BpeTokenizer);
+    const tokenizer: BpeTokenizer = loaded;
+    const bpe = new PieceBpe(tokenizer.config, tokenizer.vocabSize);
+    const chains = new TokenChains(bpe, new TokenTable(tokenizer.vocabSize, (t) => tokenizer.tokenBytes(t), new Set()));
+    const trie = chains.firstTrie();
+    const chars = tokenizer.config.symbols === 'chars';
+    const heads = ['foo', ' lan', 'x', ' the', 'ing', 'é', ' 12', 'qu', ' ', 'zz', '中', ' (', '  ', 'argum', ' asynchronou', '\n\n'].map((w) => (chars ? w.replaceAll(' ', '\u2581') : w));
+    let crossed = 0;
+    let kept = 0;
+    for (const h of heads) {
+      const last = bpe.trace(enc(h)).last;
+      const pair = new BoundaryCrossings(last, bpe.merges);
+      const ranges = trie.crossing(last, (sigma) => bpe.merges.partners(sigma));
+      for (let t = 0; t < tokenizer.vocabSize; t++) {
+        const first = chains.first(t);
+        const at = trie.position[t];
+        assert.equal(at >= 0, first.ids.length > 0, `${id}: token ${t} placed iff it has a chain`);
+        const expected = first.ids.length > 0 && pair.crosses(first);
+        if ((at >= 0 && inRanges(ranges, at)) !== expected) assert.fail(`${id}: head ${JSON.stringify(h)}, token ${t}: trie says ${!expected}, pair test ${expected}`);
+        if (expected) crossed++;
+        else kept++;
+      }
+    }
+    assert.ok(crossed > 1000 && kept > 1000, `${id}: ${crossed} crossing and ${kept} kept pairs`);
   }
 });
 

@@ -22,6 +22,7 @@
 import { MERGE_ID_BITS } from '../../tokenizers/bpe';
 import { BYTE_TO_CHAR } from '../../tokenizers/byteLevel';
 import type { EngineConfig } from '../../tokenizers/engine';
+import { FirstChainTrie } from './firstChainTrie';
 import type { TokenTable } from './tokenTable';
 
 /** A symbol at the edge of a word during BPE: the ids it takes and the rank of the merge that made each (-Infinity: an initial symbol). */
@@ -504,6 +505,15 @@ export class TokenChains {
     return this.firstStart[id + 1] - this.firstStart[id];
   }
 
+  private trie: FirstChainTrie | undefined;
+
+  /** The first chains as a trie, for the boundary test over the whole vocabulary at once (built on first use). */
+  firstTrie(): FirstChainTrie {
+    this.compute();
+    this.trie ??= new FirstChainTrie(this.firstStart, this.firstPoolIds, this.firstPoolRanks, this.table.vocabSize);
+    return this.trie;
+  }
+
   /** A symbol's merge partners as a hash table (cached for the most recent symbols). */
   partnerTable(sigma: number): PartnerTable {
     let t = this.partnerTables.get(sigma);
@@ -519,11 +529,6 @@ export class TokenChains {
   mergesSelf(id: number): boolean {
     this.compute();
     return this.self[id] === 1;
-  }
-
-  /** The right merge partners of a symbol (sorted ids, ranks). */
-  partnersOf(sigma: number): { readonly ids: Int32Array; readonly ranks: Int32Array } {
-    return this.bpe.merges.partners(sigma);
   }
 
   /** The boundary test with `left` on the left. */

@@ -16,7 +16,8 @@ import type { EngineConfig } from '../../tokenizers/engine';
 import { referenceNormalize, startsNormalizationSegment } from '../../text/normalizers';
 import type { BaseDistribution } from '../model';
 import type { Tokenizer } from '../../tokenizers/types';
-import { PieceBpe, TokenChains } from './bpe';
+import { PieceBpe, TokenChains, type EdgeChain } from './bpe';
+import { inRanges } from './firstChainTrie';
 import type { PieceAutomaton } from './pieceAutomaton';
 import { goodAfter, goodStep, walkOutcomes, type WalkOutcome } from './pieceReadings';
 import { latin1, TokenTable } from './tokenTable';
@@ -306,64 +307,132 @@ export class PatternContext {
       const key = `${node.left}|${node.state}|${Array.from(node.good).join(',')}|${node.begun ? latin1(node.begun) : ''}|${node.origin}`;
       if (visited.has(key)) continue;
       visited.add(key);
+      // The pair test per candidate, after a look-up in the partner tables of the left token's last symbols
+      // (cached per symbol): most searches end after a few candidates, so nothing is built per left token.
       const leftLast = C.last(node.left);
-      const crossings = C.crossingsAfter(leftLast);
-      // Merge partners of the left token's last symbols: a token can only cross if its first chain meets one.
-      const partners = new Set<number>();
-      for (const sigma of leftLast.ids) for (const p of C.partnersOf(sigma).ids) partners.add(p);
+      const tables = Array.from(leftLast.ids, (sigma) => C.partnerTable(sigma));
       const keeps = (pi: number): boolean => {
         if (!C.mergesSelf(pi)) return false;
         const first = C.first(pi);
         let may = false;
-        for (let k = 0; k < first.ids.length && !may; k++) if (partners.has(first.ids[k])) may = true;
-        return !may || !crossings.crosses(first);
+        for (let k = 0; k < first.ids.length && !may; k++) for (const table of tables) if (table.get(first.ids[k]) >= 0) may = true;
+        return !may || !C.crossingsAfter(leftLast).crosses(first);
       };
-      for (const pi of this.nextTokens(node, (k) => this.stepGood(node.state, node.good, k, node.origin).good.size > 0)) {
-        // Tokens that could combine with what precedes, or touch an added token, are not used as witnesses.
-        if (this.checkAlone[pi] || !keeps(pi)) continue;
-        const step = this.extendGood(node.state, node.good, node.begun, node.origin, pi);
-        if (!step || step.good.size === 0) continue;
-        if (budget-- <= 0) break;
-        const bytes = node.bytes ? concat(node.bytes, T.bytes[pi]) : undefined;
-        const next: Node = { left: pi, state: step.state, good: step.good, begun: step.begun, bytes, origin: step.origin, parent: node };
-        if (!step.begun) {
-          let closes = false;
-          let goes = false;
-          for (const r of step.good) if (resEndsHere(r)) closes = true;
-          else goes = true;
-          if (closes && (!bytes || this.bpe.idOf(bytes) === undefined)) return chainOf(next);
-          if (!goes) continue;
+      for (const list of this.nextTokens(node)) {
+        for (let x = 0; x < list.length && budget > 0; x++) {
+          const pi = list[x];
+          // Tokens that could combine with what precedes, or touch an added token, are not used as witnesses.
+          if (this.checkAlone[pi] || !keeps(pi)) continue;
+          const step = this.extendGood(node.state, node.good, node.begun, node.origin, pi);
+          if (!step || step.good.size === 0) continue;
+          if (budget-- <= 0) break;
+          const bytes = node.bytes ? concat(node.bytes, T.bytes[pi]) : undefined;
+          const next: Node = { left: pi, state: step.state, good: step.good, begun: step.begun, bytes, origin: step.origin, parent: node };
+          if (!step.begun) {
+            let closes = false;
+            let goes = false;
+            for (const r of step.good) if (resEndsHere(r)) closes = true;
+            else goes = true;
+            if (closes && (!bytes || this.bpe.idOf(bytes) === undefined)) return chainOf(next);
+            if (!goes) continue;
+          }
+          queue.push(next);
         }
-        queue.push(next);
       }
     }
     return budget > 0 ? null : undefined;
   }
 
-  private shortFirst: { cont: Int32Array; partial: Int32Array; byClass: Int32Array[] } | undefined;
+  private shortFirst: { cont: Int32Array; partialGroups: { classes: number[]; ids: Int32Array }[]; byClass: Int32Array[] } | undefined;
+
+  private readonly listsByWalk = new Map<string, Int32Array[]>();
+  private readonly continuationGroups = new Map<string, { unfinished: Int32Array; byClass: Map<number, Int32Array> }>();
+
+  /**
+   * The tokens of continuation bytes after a begun character, shortest first: those that leave it unfinished
+   * and are nothing else, and those that finish it, by the class of the character finished. Cached per begun bytes.
+   */
+  private continuationsOf(begun: Uint8Array): { unfinished: Int32Array; byClass: Map<number, Int32Array> } {
+    const key = latin1(begun);
+    let g = this.continuationGroups.get(key);
+    if (!g) {
+      const T = this.table;
+      const need = utf8Need(begun[0]) - begun.length;
+      const unfinished: number[] = [];
+      const byClass = new Map<number, number[]>();
+      for (const t of this.shortFirst?.cont ?? []) {
+        const lead = T.leading[t];
+        if (lead < need) {
+          if (T.cpCount[t] === 0 && T.trailing[t] === 0) unfinished.push(t);
+        } else if (lead === need) {
+          const cp = decodeOne(concat(begun, T.bytes[t].subarray(0, need)));
+          if (cp === undefined) continue;
+          const c = this.automaton.classes.classOf(cp);
+          let ids = byClass.get(c);
+          if (!ids) byClass.set(c, (ids = []));
+          ids.push(t);
+        }
+      }
+      g = { unfinished: Int32Array.from(unfinished), byClass: new Map(Array.from(byClass, ([c, ids]) => [c, Int32Array.from(ids)])) };
+      if (this.continuationGroups.size >= 1024) this.continuationGroups.clear();
+      this.continuationGroups.set(key, g);
+    }
+    return g;
+  }
 
   /**
    * Tokens whose bytes can follow a node's bytes: continuation bytes after a begun character, else tokens that
-   * start a character of a class the walk allows (`allowed`). Shortest first: a chain of short tokens is the
-   * likeliest witness, found early.
+   * start a character of a class the walk allows from the node's state. Shortest first: a chain of short
+   * tokens is the likeliest witness, found early. Cached per (state, readings, origin, begun bytes): few
+   * distinct ones occur.
    */
-  private *nextTokens(node: { begun: Uint8Array | undefined }, allowed: (cls: number) => boolean): Generator<number> {
+  private nextTokens(node: { readonly state: number; readonly good: Set<Resolution>; readonly begun: Uint8Array | undefined; readonly origin: boolean }): Int32Array[] {
     if (!this.shortFirst) {
       const T = this.table;
-      const byLength = (ids: Iterable<number>): Int32Array => Int32Array.from(Array.from(ids).sort((a, b) => T.bytes[a].length - T.bytes[b].length || a - b));
-      this.shortFirst = { cont: byLength(this.continuationInitial), partial: byLength(this.partialInitial), byClass: this.byFirstClass.map(byLength) };
+      // By byte length, then id: ids sorted, then bucketed by length in order (a comparator sort of the
+      // whole vocabulary took a third of a second).
+      const byLength = (ids: Iterable<number>): Int32Array => {
+        const sorted = Int32Array.from(ids).sort();
+        const count = new Int32Array(257);
+        for (const t of sorted) count[Math.min(T.bytes[t].length, 255) + 1]++;
+        for (let k = 0; k < 256; k++) count[k + 1] += count[k];
+        const out = new Int32Array(sorted.length);
+        for (const t of sorted) out[count[Math.min(T.bytes[t].length, 255)]++] = t;
+        return out;
+      };
+      // Tokens that end inside their first character, grouped by the classes that character can have.
+      const groups = new Map<string, { classes: number[]; ids: number[] }>();
+      for (const t of byLength(this.partialInitial)) {
+        const classes = this.classesWithPrefix(T.bytes[t]);
+        const key = classes.join(',');
+        let g = groups.get(key);
+        if (!g) groups.set(key, (g = { classes, ids: [] }));
+        g.ids.push(t);
+      }
+      const partialGroups = Array.from(groups.values(), (g) => ({ classes: g.classes, ids: Int32Array.from(g.ids) }));
+      this.shortFirst = { cont: byLength(this.continuationInitial), partialGroups, byClass: this.byFirstClass.map(byLength) };
     }
     const sf = this.shortFirst;
-    if (node.begun) {
-      yield* sf.cont;
-      return;
+    const begun = node.begun;
+    const key = `${node.state}|${Array.from(node.good).sort((a, b) => a - b).join(',')}|${node.origin ? 1 : 0}|${begun ? latin1(begun) : ''}`;
+    let lists = this.listsByWalk.get(key);
+    if (!lists) {
+      const ok = Array.from({ length: this.automaton.classes.count }, (_, k) => this.stepGood(node.state, node.good, k, node.origin).good.size > 0);
+      if (begun) {
+        // Only what extendGood can accept: continuation bytes that leave the character unfinished, or that
+        // finish it as a character of an allowed class.
+        const groups = this.continuationsOf(begun);
+        lists = [groups.unfinished];
+        for (const [c, ids] of groups.byClass) if (ok[c]) lists.push(ids);
+      } else {
+        lists = [];
+        for (let k = 0; k < ok.length; k++) if (ok[k]) lists.push(sf.byClass[k]);
+        for (const g of sf.partialGroups) if (g.classes.some((c) => ok[c])) lists.push(g.ids);
+      }
+      if (this.listsByWalk.size >= 4096) this.listsByWalk.clear();
+      this.listsByWalk.set(key, lists);
     }
-    const ok = Array.from({ length: this.automaton.classes.count }, (_, k) => allowed(k));
-    for (let k = 0; k < ok.length; k++) if (ok[k]) yield* sf.byClass[k];
-    for (const t of sf.partial) {
-      const b = this.table.bytes[t];
-      if (this.classesWithPrefix(b).some((c) => ok[c])) yield t;
-    }
+    return lists;
   }
 
   private readonly goodMemo = new Map<string, { state: number; good: Set<Resolution> }>();
@@ -618,8 +687,9 @@ export class PatternContext {
    * Of `closed` (tokens that stay in the piece and can end it, merges-only BPE of their own bytes), those
    * that keep the boundary with `head` (the piece's bytes before them): `valid`, and those to check one by
    * one (`check`: tokens checked alone, and under the whole-word rule those with head·t one vocabulary entry).
-   * Cached per list and head. The boundary test of bpe.ts (BoundaryCrossings) is inlined over flat arrays:
-   * the head's last chain against each token's first chain, merge ranks from per-symbol hash tables.
+   * Cached per list and head. The boundary test of bpe.ts (BoundaryCrossings) runs once for the whole
+   * vocabulary on the first-chain trie (a few ranges per merge partner of the head's last chain), so a new
+   * head costs one pass over the list, not a chain-against-chain test per token.
    */
   joinAfterHead(closed: Int32Array, head: Uint8Array): JoinResult {
     let byHead = this.joinResults.get(closed);
@@ -627,13 +697,10 @@ export class PatternContext {
     const key = latin1(head);
     let r = byHead.get(key);
     if (r) return r;
-    const C = this.chains;
     const last = this.bpe.trace(head).last;
     const tails = this.wholeWord ? this.wholeWordTails(head) : null;
-    const J = last.ids.length;
-    const partnerRank = Array.from(last.ids, (sigma) => C.partnerTable(sigma));
-    const pIds = C.firstPoolIds;
-    const pRanks = C.firstPoolRanks;
+    const position = this.chains.firstTrie().position;
+    const crossing = this.crossingAfter(key, last);
     const valid: number[] = [];
     const check: number[] = [];
     for (let n = 0; n < closed.length; n++) {
@@ -642,33 +709,27 @@ export class PatternContext {
         check.push(t);
         continue;
       }
-      const at = C.firstOffset(t);
-      const K = C.firstLength(t);
-      let crosses = false;
-      for (let j = 0; j < J && !crosses; j++) {
-        const rj = last.ranks[j];
-        const rNext = j + 1 < J ? last.ranks[j + 1] : Infinity;
-        const pr = partnerRank[j];
-        for (let k = 0; k < K; k++) {
-          const rho = pRanks[at + k];
-          if (rho >= rNext) break;
-          const mu = pr.get(pIds[at + k]);
-          if (mu < 0) continue;
-          const e = mu > rj ? (mu > rho ? mu : rho) : rj > rho ? rj : rho;
-          const rhoNext = k + 1 < K ? pRanks[at + k + 1] : Infinity;
-          if (e < rNext && e <= rhoNext) {
-            crosses = true;
-            break;
-          }
-        }
-      }
-      if (crosses) continue;
+      const at = position[t];
+      if (at >= 0 && inRanges(crossing, at)) continue;
       if (this.wholeWord && (tails ? tails.has(t) : this.isWholeEntry(head, t))) check.push(t);
       else valid.push(t);
     }
     r = { valid: Int32Array.from(valid), check: Int32Array.from(check) };
     if (byHead.size > 256) byHead.clear();
     byHead.set(key, r);
+    return r;
+  }
+
+  private readonly crossingRanges = new Map<string, Int32Array>();
+
+  /** The first-chain trie's ranges of tokens that cross the boundary after `head` (latin1), with its last chain. Cached (bounded). */
+  private crossingAfter(head: string, last: EdgeChain): Int32Array {
+    let r = this.crossingRanges.get(head);
+    if (!r) {
+      r = this.chains.firstTrie().crossing(last, (sigma) => this.bpe.merges.partners(sigma));
+      if (this.crossingRanges.size >= 4096) this.crossingRanges.clear();
+      this.crossingRanges.set(head, r);
+    }
     return r;
   }
 
