@@ -55,7 +55,10 @@ export function patternContextOf(tokenizer: Tokenizer): PatternContext | undefin
       const form = unicodeForm(cfg.normalizer);
       if (cfg.symbols === 'bytes' && !cfg.preNormalizer && form !== null && addedTokensSupported(cfg.addedTokens.filter((t) => !t.special).map((t) => t.content), form)) {
         const automaton = PieceAutomaton.of(cfg.splits);
-        if (automaton) c = new PatternContext(tokenizer, cfg, automaton, form);
+        if (automaton) {
+          c = new PatternContext(tokenizer, cfg, automaton, form);
+          c.warm();
+        }
       }
     }
     patternContexts.set(tokenizer, c);

@@ -414,7 +414,7 @@ export class PatternContext {
     }
     const sf = this.shortFirst;
     const begun = node.begun;
-    const key = `${node.state}|${Array.from(node.good).sort((a, b) => a - b).join(',')}|${node.origin ? 1 : 0}|${begun ? latin1(begun) : ''}`;
+    const key = `${node.state}|${this.goodKey(node.good)}|${node.origin ? 1 : 0}|${begun ? latin1(begun) : ''}`;
     let lists = this.listsByWalk.get(key);
     if (!lists) {
       const ok = Array.from({ length: this.automaton.classes.count }, (_, k) => this.stepGood(node.state, node.good, k, node.origin).good.size > 0);
@@ -435,11 +435,25 @@ export class PatternContext {
     return lists;
   }
 
+  private readonly goodKeys = new WeakMap<ReadonlySet<Resolution>, string>();
+
+  /** A set of readings as a memo key (sorted), kept per set: the sets stepGood returns are reused. */
+  private goodKey(good: ReadonlySet<Resolution>): string {
+    let k = this.goodKeys.get(good);
+    if (k === undefined) {
+      k = Array.from(good)
+        .sort((a, b) => a - b)
+        .join(',');
+      this.goodKeys.set(good, k);
+    }
+    return k;
+  }
+
   private readonly goodMemo = new Map<string, { state: number; good: Set<Resolution> }>();
 
   /** goodStep, memoized by (state, good set, class, origin). */
   stepGood(state: number, good: Set<Resolution>, cls: number, origin: boolean): { state: number; good: Set<Resolution> } {
-    const key = `${state}|${Array.from(good).sort((a, b) => a - b).join(',')}|${cls}|${origin ? 1 : 0}`;
+    const key = `${state}|${this.goodKey(good)}|${cls}|${origin ? 1 : 0}`;
     let r = this.goodMemo.get(key);
     if (!r) {
       r = goodStep(this.automaton, state, good, cls, origin);
@@ -512,7 +526,7 @@ export class PatternContext {
    * whole vocabulary (bounded).
    */
   joinBitsFor(state: number, good: ReadonlySet<Resolution>, depth: number): (id: number) => number {
-    const key = `${state}|${Array.from(good).sort((x, y) => x - y).join(',')}|${depth}`;
+    const key = `${state}|${this.goodKey(good)}|${depth}`;
     const sigs = this.suffixSignatures(depth);
     let cache = this.joinCache.get(key);
     if (!cache) {
@@ -586,7 +600,7 @@ export class PatternContext {
    * Cached per (state, good, depth) and group.
    */
   joinLists(state: number, good: ReadonlySet<Resolution>, depth: number, ids: Int32Array): { closed: Int32Array; open: Int32Array } {
-    const key = `${state}|${Array.from(good).sort((x, y) => x - y).join(',')}|${depth}`;
+    const key = `${state}|${this.goodKey(good)}|${depth}`;
     let inner = this.joinListCache.get(key);
     if (!inner) {
       if (this.joinListCache.size >= 256) this.joinListCache.delete(this.joinListCache.keys().next().value as string);
@@ -731,6 +745,19 @@ export class PatternContext {
       this.crossingRanges.set(head, r);
     }
     return r;
+  }
+
+  /**
+   * Builds the tables every cursor position reads, once, with the context: the first split of each class's
+   * tokens by their next character class, the suffix signatures of the first depths, the first-chain trie
+   * and the witness search's token orders. Built lazily instead, they fell on the first cursor moves (a
+   * quarter of a second on o200k).
+   */
+  warm(): void {
+    for (const ids of this.byFirstClass) if (ids.length) for (const g of this.splitGroup(ids, 1).byNextClass.values()) this.splitGroup(g, 2);
+    for (let depth = 0; depth <= 2; depth++) this.suffixSignatures(depth);
+    this.chains.firstTrie();
+    this.nextTokens({ state: 0, good: new Set(), begun: undefined, origin: true });
   }
 
   private readonly splits = new WeakMap<Int32Array, Map<number, GroupSplit>>();
