@@ -409,6 +409,23 @@ test('the first-chain trie marks exactly the tokens BoundaryCrossings finds cros
   }
 });
 
+test('no restart point within the lookback (Qwen3, Armenian lines): not exact, says why, and reads only the last 256 characters', async () => {
+  // Qwen3's lines restart only before printable ASCII: 4096 characters of Armenian lines hold no restart point.
+  const { tokenizer } = await loadTokenizer('qwen3');
+  const line = 'Յուրաքանչյուր ոք ունի կրթության իրավունք, կրթությունը պետք է լինի անվճար։\n';
+  const text = line.repeat(Math.ceil(5000 / line.length)) + 'Յուրաքանչյուր';
+  const model = trainNgram(tokenizer.vocabSize, [{ key: 'a', ids: tokenizer.encodeIds(text) }], { order: 3 }).languageModel;
+  const r = await nextByteDistribution(model, tokenizer, text, text.length);
+  assert.equal(r.exact, false);
+  assert.match(r.inexactReason ?? '', /no restart point within 4096 characters before the cursor: covers read within the last 256/);
+  assert.ok(r.window <= 256 * 2 && r.window > 200, `window ${r.window} bytes`);
+  assert.ok(Math.abs(sum(r.distribution) - 1) < 1e-9);
+  // A line that starts with ASCII is a restart point: exact again.
+  const ascii = text + '\nok ';
+  const e = await nextByteDistribution(model, tokenizer, ascii, ascii.length);
+  assert.equal(e.exact, true, e.inexactReason);
+});
+
 test('a tokenizer no exact analysis reads says so (Metaspace pre-tokenizer); Mistral, Gemma 3 and Qwen3 (NFC) are exact', async () => {
   const text = 'def add(a, b):\n    return a + b\n';
   for (const id of ['qwen3', 'mistral', 'gemma3']) {

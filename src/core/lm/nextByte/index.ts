@@ -131,6 +131,9 @@ interface Prepared {
   inexactReason(): string | undefined;
 }
 
+/** The pattern analysis's region, in UTF-16 units, where no restart point lies within the lookback. */
+const FORCED_PATTERN_REGION_CHARS = 256;
+
 /** The region start when no restart point lies within the lookback: a character start `lookback` back. */
 function forcedStart(x: string, lookback: number): number {
   let R = Math.max(0, x.length - lookback);
@@ -160,8 +163,11 @@ function prepare(model: LanguageModel, tokenizer: Tokenizer, x: string, lookback
   const ctx = patternContextOf(tokenizer);
   if (ctx && !ctx.automaton.tooComplex) {
     let R = afterAddedTokens(ctx, x, regionStart(x, tokenizer.restartRules, lookback));
-    const far = R < 0 ? `no restart point within ${lookback} characters before the cursor` : undefined;
-    if (R < 0) R = forcedStart(x, lookback);
+    // Without a restart point the result is not exact whatever the region: a short one bounds the work (a
+    // region of 4096 characters took seconds and gigabytes; Armenian prose under Qwen3 has no restart point).
+    const forcedChars = Math.min(lookback, FORCED_PATTERN_REGION_CHARS);
+    const far = R < 0 ? `no restart point within ${lookback} characters before the cursor: covers read within the last ${forcedChars}` : undefined;
+    if (R < 0) R = forcedStart(x, forcedChars);
     const fixed = fixedTokens(tokenizer, x, R, model.contextTokens, stream, whole);
     const a = new PatternAnalysis(ctx, model, x.slice(R), R > 0, fixed, options.signal);
     return {
