@@ -11,7 +11,8 @@
  * round so that a shared machine's load falls on all of them alike.
  *
  * Options: --positions N (per tokenizer, default 60), --tokenizers a,b (default: all bundled), --onnx N
- * (positions for the ONNX fixture, default 12; 0 to skip), --seed S, --json.
+ * (positions for the ONNX fixture, default 12; 0 to skip), --seed S, --slowest N (print each subject's N
+ * slowest positions with the text before the cursor), --json.
  */
 import { join } from 'node:path';
 import { loadavg } from 'node:os';
@@ -32,6 +33,8 @@ interface Subject {
   readonly stream: TokenStream;
   readonly positions: number;
   readonly samples: number[];
+  /** The cursor offset of each sample. */
+  readonly offsets: number[];
   readonly cpuSamples: number[];
   readonly inexact: Map<string, number>;
   firstMs: number;
@@ -70,19 +73,23 @@ async function main(): Promise<void> {
     const { tokenizer } = await loadTokenizer(id);
     const stream = tokenizer.encode(text);
     const model = trainNgram(tokenizer.vocabSize, [{ key: 'doc', ids: stream.ids }], { order: 4 }).languageModel;
-    subjects.push({ label: id, tokenizer, model, stream, positions, samples: [], cpuSamples: [], inexact: new Map(), firstMs: NaN, exact: 0, calls: 0 });
+    subjects.push({ label: id, tokenizer, model, stream, positions, samples: [], offsets: [], cpuSamples: [], inexact: new Map(), firstMs: NaN, exact: 0, calls: 0 });
   }
   if (onnxPositions > 0) {
     const model = await loadOnnxModel(join(REPO_ROOT, 'test', 'fixtures', 'tiny-gpt2'), { allowDownloads: false });
     const tokenizer = model.tokenizer.tokenizer;
-    subjects.push({ label: 'tiny-gpt2 (ONNX)', tokenizer, model, stream: tokenizer.encode(text), positions: onnxPositions, samples: [], cpuSamples: [], inexact: new Map(), firstMs: NaN, exact: 0, calls: 0 });
+    subjects.push({ label: 'tiny-gpt2 (ONNX)', tokenizer, model, stream: tokenizer.encode(text), positions: onnxPositions, samples: [], offsets: [], cpuSamples: [], inexact: new Map(), firstMs: NaN, exact: 0, calls: 0 });
   }
   const rng = mulberry32(seed);
   for (const s of subjects) s.firstMs = await timed(s, text, randomInt(rng, 0, text.length), false);
   const rounds = Math.max(...subjects.map((s) => s.positions));
   for (let r = 0; r < rounds; r++) {
     const offset = randomInt(rng, 0, text.length);
-    for (const s of subjects) if (s.samples.length < s.positions) s.samples.push(await timed(s, text, offset, true));
+    for (const s of subjects) {
+      if (s.samples.length >= s.positions) continue;
+      s.samples.push(await timed(s, text, offset, true));
+      s.offsets.push(offset);
+    }
   }
   const rows = subjects.map((s) => ({
     subject: s.label,
@@ -106,6 +113,11 @@ async function main(): Promise<void> {
   const f = (v: number): string => v.toFixed(1);
   for (const r of rows) console.log(r.subject.padEnd(20) + String(r.positions).padStart(10) + f(r.medianMs).padStart(11) + f(r.p95Ms).padStart(9) + f(r.maxMs).padStart(9) + f(r.firstMs).padStart(10) + f(r.cpuMedianMs).padStart(9) + f(r.cpuP95Ms).padStart(9) + `${Math.round(r.exactShare * 100)}%`.padStart(7));
   for (const r of rows) for (const [why, n] of Object.entries(r.inexact)) console.log(`  ${r.subject}: ${n} not exact: ${why}`);
+  const slowest = Number(option('slowest') ?? 0);
+  for (const s of slowest > 0 ? subjects : []) {
+    const order = s.samples.map((_, k) => k).sort((a, b) => s.samples[b] - s.samples[a]);
+    for (const k of order.slice(0, slowest)) console.log(`  ${s.label}: ${f(s.samples[k])} ms at offset ${s.offsets[k]} after ${JSON.stringify(text.slice(Math.max(0, s.offsets[k] - 30), s.offsets[k]))}`);
+  }
 }
 
 function node(): string {

@@ -24,10 +24,18 @@ function isBatched(m: LanguageModel): m is BatchedLanguageModel {
   return typeof (m as Partial<BatchedLanguageModel>).prefixDistributions === 'function';
 }
 
-/** Distributions and probabilities of sequences after a fixed context; `load` first, then read synchronously. */
+/**
+ * Distributions and probabilities of sequences after a fixed context; `load` first, then read synchronously.
+ * Prefixes are nodes of a trie (one integer per prefix, a child found by its parent and token), so a sequence
+ * of L tokens costs O(L) to load and to read: keyed by their text, its L prefixes cost O(L²) (a region of
+ * 3,000 CJK characters took seconds, most of it collecting gigabytes of keys).
+ */
 export class PrefixProbabilities {
-  private readonly dists = new Map<string, NextTokenDistribution>();
-  private readonly probs = new Map<string, number>();
+  /** Child node of (parent, token), keyed parent · 2^32 + token; node 0 is the empty prefix. */
+  private readonly children = new Map<number, number>();
+  private nodeCount = 1;
+  private readonly dists: (NextTokenDistribution | undefined)[] = [];
+  private readonly probs = new Map<number, number>();
   /** Distinct prefixes the model was asked about (for reports). */
   queries = 0;
 
@@ -39,17 +47,18 @@ export class PrefixProbabilities {
 
   /** Fetches, in one batch, the distributions after every prefix of every sequence (and the sequences themselves). */
   async load(seqs: Iterable<Int32Array>): Promise<void> {
-    const wanted = new Map<string, Int32Array>();
+    const wanted = new Map<number, Int32Array>();
     for (const s of seqs) {
+      let n = 0;
       for (let k = 0; k <= s.length; k++) {
-        const key = keyOf(s, k);
-        if (!this.dists.has(key) && !wanted.has(key)) wanted.set(key, s.subarray(0, k));
+        if (k > 0) n = this.child(n, s[k - 1]);
+        if (this.dists[n] === undefined && !wanted.has(n)) wanted.set(n, s.subarray(0, k));
       }
     }
     if (wanted.size === 0) return;
     throwIfAborted(this.signal);
-    const keys = Array.from(wanted.keys());
-    const exts = keys.map((k) => wanted.get(k) as Int32Array);
+    const nodes = Array.from(wanted.keys());
+    const exts = nodes.map((n) => wanted.get(n) as Int32Array);
     this.queries += exts.length;
     let results: NextTokenDistribution[];
     if (isBatched(this.model)) results = await this.model.prefixDistributions(this.fixed, exts, this.signal);
@@ -68,36 +77,49 @@ export class PrefixProbabilities {
       for (const [ck, d] of byContext) resolved.set(ck, d instanceof Promise ? await d : d);
       results = ctxKeys.map((ck) => resolved.get(ck) as NextTokenDistribution);
     }
-    keys.forEach((k, j) => this.dists.set(k, results[j]));
+    nodes.forEach((n, j) => (this.dists[n] = results[j]));
   }
 
   /** The distribution after fixed·seq (loaded before). */
   dist(seq: Int32Array): NextTokenDistribution {
-    const d = this.dists.get(keyOf(seq, seq.length));
+    const n = this.nodeOf(seq);
+    const d = n < 0 ? undefined : this.dists[n];
     if (!d) throw new Error('prefix not loaded');
     return d;
   }
 
   /** P(seq | fixed): the product of next-token probabilities, no renormalisation per step. */
   prob(seq: Int32Array): number {
-    const key = keyOf(seq, seq.length);
-    let p = this.probs.get(key);
+    const end = this.nodeOf(seq);
+    let p = end < 0 ? undefined : this.probs.get(end);
     if (p === undefined) {
       p = 1;
-      for (let k = 0; k < seq.length; k++) {
-        p *= this.dists.get(keyOf(seq, k))?.prob(seq[k]) ?? 0;
-        if (p === 0) break;
+      let n = 0;
+      for (let k = 0; k < seq.length && p > 0; k++) {
+        p *= (n < 0 ? undefined : this.dists[n])?.prob(seq[k]) ?? 0;
+        n = n < 0 ? -1 : (this.children.get(n * 0x100000000 + seq[k]) ?? -1);
       }
-      this.probs.set(key, p);
+      if (end >= 0) this.probs.set(end, p);
     }
     return p;
   }
-}
 
-function keyOf(s: Int32Array, k: number): string {
-  let key = '';
-  for (let i = 0; i < k; i++) key += s[i] + ',';
-  return key;
+  private child(parent: number, token: number): number {
+    const key = parent * 0x100000000 + token;
+    let c = this.children.get(key);
+    if (c === undefined) {
+      c = this.nodeCount++;
+      this.children.set(key, c);
+    }
+    return c;
+  }
+
+  /** The node of seq, or -1 when it was never loaded. */
+  private nodeOf(seq: Int32Array): number {
+    let n = 0;
+    for (let k = 0; k < seq.length && n >= 0; k++) n = this.children.get(n * 0x100000000 + seq[k]) ?? -1;
+    return n;
+  }
 }
 
 /** The last `n` ids of fixed·ext. */
